@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The manager: orchestrates store, IPAM, drivers, runtime (and later nft and DNS) for every API
+ * operation. All entry points are thread-safe (one manager lock) and speak JSON: requests are
+ * the Docker-shaped bodies of docs/API.md, replies are the documented objects (*ret owned by the
+ * caller, cJSON_Delete). Errors: -errno + message in err:
+ *   -ENOENT unknown object; -EEXIST / -EADDRINUSE / -EBUSY / -EISCONN / -ENOTCONN / -ESRCH
+ *   conflicts (ESRCH = container not running); -EINVAL / -ERANGE / -ENAMETOOLONG bad input;
+ *   -EALREADY nothing to do (start of a running container, stop of a stopped one);
+ *   -EOPNOTSUPP unsupported by the driver; anything else: internal failure. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+#include "common/error.h"
+#include "ipam/ipam.h"
+
+#define MGR_MAX_POOLS 64
+
+struct mgr_config {
+	const char *root;           /* persistent state: berth.db, images/, containers/ */
+	const char *run;            /* runtime: netns/, containers/ */
+	struct ipam_default_pool pools[MGR_MAX_POOLS];
+	size_t n_pools;             /* 0 = Docker's defaults */
+};
+
+struct manager;
+
+/* Opens the store, loads state and reconciles it with the kernel and the running processes. */
+int mgr_open(const struct mgr_config *cfg, struct manager **ret, struct berr *err);
+void mgr_close(struct manager *m);
+
+int mgr_info(struct manager *m, cJSON **ret, struct berr *err);
+
+int mgr_network_create(struct manager *m, const cJSON *req, cJSON **ret, struct berr *err);
+int mgr_network_list(struct manager *m, const char *name_filter, cJSON **ret, struct berr *err);
+int mgr_network_inspect(struct manager *m, const char *ref, cJSON **ret, struct berr *err);
+int mgr_network_remove(struct manager *m, const char *ref, struct berr *err);
+int mgr_network_prune(struct manager *m, cJSON **ret, struct berr *err);
+int mgr_network_connect(struct manager *m, const char *ref, const cJSON *req, struct berr *err);
+int mgr_network_disconnect(struct manager *m, const char *ref, const cJSON *req, struct berr *err);
+
+/* name may be NULL or "" (a name is generated). */
+int mgr_container_create(struct manager *m, const char *name, const cJSON *req, cJSON **ret,
+			 struct berr *err);
+int mgr_container_start(struct manager *m, const char *ref, struct berr *err);
+int mgr_container_stop(struct manager *m, const char *ref, int timeout_s, struct berr *err);
+int mgr_container_kill(struct manager *m, const char *ref, int sig, struct berr *err);
+/* Blocks (without holding the lock) until the container is not running; returns its exit code. */
+int mgr_container_wait(struct manager *m, const char *ref, int *ret_code, struct berr *err);
+int mgr_container_remove(struct manager *m, const char *ref, bool force, struct berr *err);
+int mgr_container_list(struct manager *m, bool all, cJSON **ret, struct berr *err);
+int mgr_container_inspect(struct manager *m, const char *ref, cJSON **ret, struct berr *err);
+/* Path of the log file (*ret malloc'd) and the full ID (for mgr_container_running). */
+int mgr_container_log_path(struct manager *m, const char *ref, char **ret_path,
+			   char ret_id[65], struct berr *err);
+bool mgr_container_running(struct manager *m, const char *id);
+
+/* Called from the daemon's event loop. */
+int mgr_reap(struct manager *m);          /* SIGCHLD / shim pidfd readable: collect exits */
+int mgr_watch_fds(struct manager *m, int *fds, size_t max);  /* pidfds of adopted shims */

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The driver table. A driver is a const struct of operations; NULL = not supported, and the core
+ * answers with a clear error. Drivers return -errno + message, log at debug at most, never exit,
+ * and are idempotent: creating what exists (and is ours) succeeds, deleting what is gone succeeds. */
+#pragma once
+
+#include <stdbool.h>
+
+#include "common/error.h"
+#include "store/store.h"
+
+struct nlx;
+
+/* What the core hands a driver. */
+struct drv_ctx {
+	struct nlx *host_nl;       /* netlink socket in the host namespace (berthd's) */
+	int host_netns_fd;
+};
+
+/* The container side of an attachment. */
+struct sandbox {
+	const char *container_id;
+	const char *netns_path;
+	int netns_fd;              /* open fd of the container's network namespace */
+};
+
+struct driver_ops {
+	const char *name;
+	/* Check options before any side effect; may fill defaults (ifname, mtu) into n. */
+	int (*validate)(struct drv_ctx *ctx, struct bnetwork *n, struct berr *err);
+	int (*network_create)(struct drv_ctx *ctx, const struct bnetwork *n, struct berr *err);
+	int (*network_delete)(struct drv_ctx *ctx, const struct bnetwork *n, struct berr *err);
+	/* Create the endpoint's interface directly inside the sandbox with its MAC, addresses and,
+	 * when default_route is set, the default routes via the network's gateways. */
+	int (*join)(struct drv_ctx *ctx, const struct bnetwork *n, const struct bendpoint *ep,
+		    const struct sandbox *sb, bool default_route, struct berr *err);
+	/* Remove the endpoint's interface (sb may be NULL when the sandbox is gone). */
+	int (*leave)(struct drv_ctx *ctx, const struct bnetwork *n, const struct bendpoint *ep,
+		     const struct sandbox *sb, struct berr *err);
+	/* Re-create what a network needs after a restart (e.g. a bridge someone deleted). */
+	int (*restore)(struct drv_ctx *ctx, const struct bnetwork *n, struct berr *err);
+};
+
+const struct driver_ops *driver_lookup(const char *name);
+
+extern const struct driver_ops bridge_driver;

@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Kernel network configuration. This module is the ONLY one that includes libnl; nothing of libnl
+ * (types, NLE_* codes) leaks out. Every request asks for an ACK; failures return -errno with the
+ * kernel's extended-ack text in err. Every operation is idempotent: creating what exists (with the
+ * same kind) succeeds, deleting what is gone succeeds. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/cidr.h"
+#include "common/error.h"
+#include "common/names.h"
+
+/* A netlink route socket bound to one network namespace (the namespace current when it was
+ * opened, or the one of netns_fd). */
+struct nlx;
+
+/* netns_fd < 0: the calling thread's current namespace. */
+int nlx_open(int netns_fd, struct nlx **ret, struct berr *err);
+void nlx_close(struct nlx *nl);
+/* For _cleanup_(nlx_closep). */
+void nlx_closep(struct nlx **nl);
+
+/* ---- links ---- */
+/* ifindex > 0, 0 when absent, -errno on failure. */
+int nlx_link_index(struct nlx *nl, const char *name, struct berr *err);
+/* Bridge: created down with the MTU (0 = default) and an optional MAC, then set up.
+ * An existing link of that name that is not a bridge: -EEXIST with a message. */
+int nlx_bridge_create(struct nlx *nl, const char *name, int mtu, struct berr *err);
+/* veth pair: `name` in nl's namespace, `peer_name` created directly in peer_netns_fd (no move),
+ * with MAC peer_mac (NULL = kernel's), mtu (0 = default). The host end is attached to `master`
+ * (NULL = none) and set up; the peer is left down. If `name` already exists as a veth, succeeds. */
+int nlx_veth_create(struct nlx *nl, const char *name, const char *master, int peer_netns_fd,
+		    const char *peer_name, const uint8_t peer_mac[6], int mtu, struct berr *err);
+int nlx_link_delete(struct nlx *nl, const char *name, struct berr *err);
+int nlx_link_set_up(struct nlx *nl, const char *name, bool up, struct berr *err);
+int nlx_link_set_mtu(struct nlx *nl, const char *name, int mtu, struct berr *err);
+/* Names of all links whose name starts with prefix (e.g. "bv" for berth veths, "br-").
+ * *ret is a malloc'd array of n entries. */
+int nlx_link_list_prefix(struct nlx *nl, const char *prefix, char (**ret)[IFNAME_LEN],
+			 size_t *ret_n, struct berr *err);
+
+/* ---- addresses ---- */
+/* addr->prefix is the prefix length; host bits are the address. nodad: IFA_F_NODAD for IPv6.
+ * Adding an existing address succeeds. */
+int nlx_addr_add(struct nlx *nl, const char *ifname, const struct cidr *addr, bool nodad,
+		 struct berr *err);
+int nlx_addr_del(struct nlx *nl, const char *ifname, const struct cidr *addr, struct berr *err);
+
+/* ---- routes (main table) ---- */
+/* Replace the default route of `family` with one via gw out of ifname. */
+int nlx_route_default_set(struct nlx *nl, int family, const struct ipaddr *gw, const char *ifname,
+			  struct berr *err);
+/* Remove the default route of `family` (absent: success). */
+int nlx_route_default_del(struct nlx *nl, int family, struct berr *err);
+/* Destination prefixes of every route of `family` in the main table except the default route:
+ * used to skip default pools that the host already routes. */
+int nlx_route_list(struct nlx *nl, int family, struct cidr **ret, size_t *ret_n, struct berr *err);
+
+/* ---- sysctl (of the calling thread's network namespace) ---- */
+/* key like "net/ipv4/ip_forward" or "net.ipv4.ip_forward". */
+int sysctl_write(const char *key, const char *value, struct berr *err);
+int sysctl_read(const char *key, char *buf, size_t size, struct berr *err);
+
+/* ---- namespaces ---- */
+/* Move the calling THREAD into the namespace of fd; *ret_saved receives an fd of the previous
+ * namespace to pass to netns_leave(). Callers keep the window short and always leave. */
+int netns_enter(int fd, int *ret_saved, struct berr *err);
+int netns_leave(int saved, struct berr *err);   /* also closes saved */
+/* Create a new network namespace bind-mounted at path (the file is created; the parent
+ * directory must exist). Loopback is set up inside. Existing mount at path: success. */
+int netns_create(const char *path, struct berr *err);
+/* Unmount and remove; missing: success. */
+int netns_delete(const char *path, struct berr *err);
+/* Bind-mount the net namespace of pid at path (to adopt a namespace). */
+int netns_bind_pid(pid_t pid, const char *path, struct berr *err);
