@@ -190,10 +190,13 @@ void time_now_rfc3339(char buf[40])
 	struct timespec ts;
 	struct tm tm;
 
+	char tmp[96];
+
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
-	snprintf(buf, 40, "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
-		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec);
+	snprintf(tmp, sizeof(tmp), "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ", tm.tm_year + 1900,
+		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec);
+	strscpy(buf, tmp, 40);
 }
 
 uint64_t time_mono_ns(void)
@@ -212,4 +215,22 @@ void crash_point(const char *point)
 		blog_warn("crash injected at %s", point);
 		kill(getpid(), SIGKILL);
 	}
+}
+
+#include <ftw.h>
+
+static int rm_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	if (type == FTW_DP)
+		return rmdir(path) < 0 && errno != ENOENT ? -1 : 0;
+	return unlink(path) < 0 && errno != ENOENT ? -1 : 0;
+}
+
+int rm_rf(const char *path, struct berr *err)
+{
+	if (access(path, F_OK) < 0 && errno == ENOENT)
+		return 0;
+	if (nftw(path, rm_one, 32, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) < 0)
+		return berr_errno(err, -errno, "removing %s", path);
+	return 0;
 }

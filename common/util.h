@@ -81,3 +81,6 @@ uint64_t time_mono_ns(void);
 /* Crash injection for tests: if $BERTH_CRASH_AT equals `point`, the process kills itself with
  * SIGKILL right here. Used to prove that reconciliation repairs every intermediate state. */
 void crash_point(const char *point);
+
+/* rm -rf; missing: success. Does not cross mount points. */
+int rm_rf(const char *path, struct berr *err);

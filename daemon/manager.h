@@ -59,5 +59,7 @@ int mgr_container_log_path(struct manager *m, const char *ref, char **ret_path,
 bool mgr_container_running(struct manager *m, const char *id);
 
 /* Called from the daemon's event loop. */
-int mgr_reap(struct manager *m);          /* SIGCHLD / shim pidfd readable: collect exits */
-int mgr_watch_fds(struct manager *m, int *fds, size_t max);  /* pidfds of adopted shims */
+/* An fd that becomes readable when a container's shim exits; then call mgr_reap(). */
+int mgr_event_fd(struct manager *m);
+/* Reap exited children (berthd is a child subreaper) and process container exits. */
+int mgr_reap(struct manager *m);

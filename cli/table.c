@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "cli/table.h"
+
+#include <string.h>
+
+#include "common/util.h"
+
+struct table {
+	size_t ncols;
+	size_t nrows;            /* including the header row */
+	char **cells;            /* nrows * ncols */
+};
+
+struct table *table_new(size_t ncols, const char *const *headers)
+{
+	struct table *t = xcalloc(1, sizeof(*t));
+
+	t->ncols = ncols;
+	table_add(t, headers);
+	return t;
+}
+
+void table_add(struct table *t, const char *const *cells)
+{
+	t->cells = xrealloc(t->cells, (t->nrows + 1) * t->ncols * sizeof(*t->cells));
+	for (size_t c = 0; c < t->ncols; c++)
+		t->cells[t->nrows * t->ncols + c] = xstrdup(cells[c] ? cells[c] : "");
+	t->nrows++;
+}
+
+/* Display width: count UTF-8 code points, not bytes. */
+static size_t text_width(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		if (((unsigned char)*s & 0xc0) != 0x80)
+			n++;
+	return n;
+}
+
+void table_print(const struct table *t, FILE *out)
+{
+	_cleanup_free_ size_t *width = xcalloc(t->ncols, sizeof(*width));
+
+	for (size_t r = 0; r < t->nrows; r++)
+		for (size_t c = 0; c < t->ncols; c++) {
+			size_t w = text_width(t->cells[r * t->ncols + c]);
+
+			if (w > width[c])
+				width[c] = w;
+		}
+	for (size_t r = 0; r < t->nrows; r++) {
+		for (size_t c = 0; c < t->ncols; c++) {
+			const char *cell = t->cells[r * t->ncols + c];
+
+			fputs(cell, out);
+			if (c + 1 < t->ncols)
+				fprintf(out, "%*s", (int)(width[c] - text_width(cell) + 3), "");
+		}
+		fputc('\n', out);
+	}
+}
+
+void table_free(struct table *t)
+{
+	if (!t)
+		return;
+	for (size_t i = 0; i < t->nrows * t->ncols; i++)
+		free(t->cells[i]);
+	free(t->cells);
+	free(t);
+}
+
+static void json_indent(int depth, FILE *out)
+{
+	fprintf(out, "%*s", depth * 4, "");
+}
+
+static void json_print_leaf(const cJSON *json, FILE *out)
+{
+	_cleanup_free_ char *s = cJSON_PrintUnformatted(json);
+
+	fputs(s ? s : "null", out);
+}
+
+static void json_print_at(const cJSON *json, int depth, FILE *out)
+{
+	bool object = cJSON_IsObject(json);
+	const cJSON *item;
+
+	if (!object && !cJSON_IsArray(json)) {
+		json_print_leaf(json, out);
+		return;
+	}
+	if (!json->child) {
+		fputs(object ? "{}" : "[]", out);
+		return;
+	}
+	fputs(object ? "{\n" : "[\n", out);
+	cJSON_ArrayForEach(item, json) {
+		json_indent(depth + 1, out);
+		if (object) {
+			cJSON key = { .type = cJSON_String, .valuestring = item->string };
+
+			json_print_leaf(&key, out);
+			fputs(": ", out);
+		}
+		json_print_at(item, depth + 1, out);
+		fputs(item->next ? ",\n" : "\n", out);
+	}
+	json_indent(depth, out);
+	fputs(object ? "}" : "]", out);
+}
+
+void json_print_pretty(const cJSON *json, FILE *out)
+{
+	json_print_at(json, 0, out);
+	fputc('\n', out);
+}
+
+void human_duration(time_t seconds, char *buf, size_t size)
+{
+	long s = (long)seconds, min = s / 60, h = (s + 1800) / 3600;
+
+	if (s < 1)
+		snprintf(buf, size, "Less than a second");
+	else if (s == 1)
+		snprintf(buf, size, "1 second");
+	else if (s < 60)
+		snprintf(buf, size, "%ld seconds", s);
+	else if (min == 1)
+		snprintf(buf, size, "About a minute");
+	else if (min < 60)
+		snprintf(buf, size, "%ld minutes", min);
+	else if (h == 1)
+		snprintf(buf, size, "About an hour");
+	else if (h < 48)
+		snprintf(buf, size, "%ld hours", h);
+	else if (h < 24 * 7 * 2)
+		snprintf(buf, size, "%ld days", h / 24);
+	else if (h < 24 * 30 * 2)
+		snprintf(buf, size, "%ld weeks", h / 24 / 7);
+	else if (h < 24 * 365 * 2)
+		snprintf(buf, size, "%ld months", h / 24 / 30);
+	else
+		snprintf(buf, size, "%ld years", s / 3600 / 24 / 365);
+}
+
+char *str_ellipsis(const char *s, size_t max)
+{
+	size_t chars = 0, i;
+
+	if (text_width(s) <= max)
+		return xstrdup(s);
+	/* Keep max - 1 characters, then the ellipsis. */
+	for (i = 0; s[i]; i++) {
+		if (((unsigned char)s[i] & 0xc0) != 0x80 && chars++ == max - 1)
+			break;
+	}
+	return xasprintf("%.*s…", (int)i, s);
+}

@@ -1,0 +1,911 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The HTTP API: a unix socket served by libmicrohttpd (one thread per connection, since manager
+ * calls such as stop or wait may block), a route table, JSON in and out, -errno -> status. */
+#include "daemon/api.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdatomic.h>
+#include <stdarg.h>
+#include <sys/inotify.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/utsname.h>
+#include <fcntl.h>
+
+#include <cjson/cJSON.h>
+#include <microhttpd.h>
+
+#include "common/util.h"
+#include "daemon/http_util.h"
+#include "daemon/manager.h"
+
+#ifndef BERTH_VERSION
+#define BERTH_VERSION "0.1.0"
+#endif
+
+#define API_VERSION "1.41"
+#define API_MIN_VERSION "1.24"
+#define API_BODY_MAX (1024 * 1024)
+#define API_CONN_MAX 256u
+#define API_CONN_MEMORY ((size_t)128 * 1024)
+#define API_LOG_BLOCK (16 * 1024)
+#define API_LOG_POLL_MS 200
+#define API_STOP_TIMEOUT_MAX 86400L
+
+struct api {
+	struct manager *m;
+	struct MHD_Daemon *daemon;
+	char *socket_path;
+	atomic_bool stopping;
+};
+
+/* Per-request state, MHD's *con_cls: lives from the headers to the completion callback. */
+struct api_request {
+	uint64_t start_ns;
+	char *method;
+	char *path;
+	char *body; /* always NUL-terminated when non-NULL */
+	size_t len;
+	size_t cap;
+	bool too_large;
+	int status;
+};
+
+/* One dispatched call: handlers fill status + reply (JSON) or resp (anything else), or return
+ * -errno with err filled. */
+struct api_call {
+	struct api *api;
+	struct MHD_Connection *conn;
+	struct api_request *req;
+	struct http_params params;
+	int status;
+	cJSON *reply;
+	struct MHD_Response *resp;
+	struct berr err;
+};
+
+typedef int (*api_handler_fn)(struct api_call *c);
+
+struct api_route {
+	const char *method;
+	const char *pattern;
+	api_handler_fn fn;
+};
+
+static void api_json_freep(cJSON **p)
+{
+	cJSON_Delete(*p);
+}
+#define _cleanup_json_ _cleanup_(api_json_freep)
+
+/* ---------------------------------------------------------------- responses */
+
+static enum MHD_Result api_queue(struct MHD_Connection *conn, struct api_request *req, int status,
+				 struct MHD_Response *resp)
+{
+	enum MHD_Result ret;
+
+	if (!resp)
+		return MHD_NO;
+	MHD_add_response_header(resp, "Api-Version", API_VERSION);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_SERVER, "berth");
+	ret = MHD_queue_response(conn, (unsigned int)status, resp);
+	MHD_destroy_response(resp);
+	req->status = status;
+	return ret;
+}
+
+static struct MHD_Response *api_response_text(const char *text, size_t len, const char *ctype)
+{
+	struct MHD_Response *resp;
+
+	resp = MHD_create_response_from_buffer(len, (void *)text, MHD_RESPMEM_MUST_COPY);
+	if (resp && ctype)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+	return resp;
+}
+
+static enum MHD_Result api_queue_empty(struct MHD_Connection *conn, struct api_request *req,
+				       int status)
+{
+	return api_queue(conn, req, status, api_response_text("", 0, NULL));
+}
+
+static struct MHD_Response *api_response_json(const cJSON *json)
+{
+	_cleanup_free_ char *s = cJSON_PrintUnformatted(json);
+	struct MHD_Response *resp;
+	char *text;
+
+	if (!s)
+		return NULL;
+	text = xasprintf("%s\n", s);
+	resp = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+	if (!resp) {
+		free(text);
+		return NULL;
+	}
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+	return resp;
+}
+
+/* {"message": msg}; every 5xx is logged at warn. */
+static struct MHD_Response *api_response_message(struct api_request *req, int status,
+						 const char *msg)
+{
+	_cleanup_json_ cJSON *j = cJSON_CreateObject();
+
+	if (status >= 500)
+		blog_warn("%s %s: %d %s", req->method, req->path, status, msg);
+	if (!j || !cJSON_AddStringToObject(j, "message", msg))
+		return NULL;
+	return api_response_json(j);
+}
+
+static enum MHD_Result api_queue_message(struct MHD_Connection *conn, struct api_request *req,
+					 int status, const char *msg)
+{
+	return api_queue(conn, req, status, api_response_message(req, status, msg));
+}
+
+static enum MHD_Result api_queue_error(struct api_call *c, int code)
+{
+	int status = http_status_from_errno(code);
+
+	if (status == 304)
+		return api_queue_empty(c->conn, c->req, status);
+	if (c->err.code == 0)
+		c->err.code = code;
+	return api_queue_message(c->conn, c->req, status, berr_str(&c->err));
+}
+
+static enum MHD_Result api_finish(struct api_call *c, int r)
+{
+	enum MHD_Result ret;
+
+	if (r < 0) {
+		cJSON_Delete(c->reply);
+		if (c->resp)
+			MHD_destroy_response(c->resp);
+		return api_queue_error(c, r);
+	}
+	if (c->resp)
+		return api_queue(c->conn, c->req, c->status, c->resp);
+	if (c->reply) {
+		ret = api_queue(c->conn, c->req, c->status, api_response_json(c->reply));
+		cJSON_Delete(c->reply);
+		return ret;
+	}
+	return api_queue_empty(c->conn, c->req, c->status);
+}
+
+/* ---------------------------------------------------------------- request input */
+
+static int api_query(struct api_call *c, const char *key, char **ret)
+{
+	const char *raw = MHD_lookup_connection_value(c->conn, MHD_GET_ARGUMENT_KIND, key);
+	size_t len;
+	char *out;
+
+	*ret = NULL;
+	if (!raw)
+		return 0;
+	len = strlen(raw);
+	out = xmalloc(len + 1);
+	if (http_url_decode(raw, len, out, len + 1) < 0) {
+		free(out);
+		return berr_set(&c->err, -EINVAL, "query parameter %s is not valid URL encoding",
+				key);
+	}
+	*ret = out;
+	return 0;
+}
+
+static int api_query_bool(struct api_call *c, const char *key, bool def, bool *ret)
+{
+	_cleanup_free_ char *v = NULL;
+	int r;
+
+	r = api_query(c, key, &v);
+	if (r < 0)
+		return r;
+	if (http_bool_parse(v, def, ret) < 0)
+		return berr_set(&c->err, -EINVAL,
+				"query parameter %s must be 1, true, 0 or false, not \"%s\"", key, v);
+	return 0;
+}
+
+/* Parses the body as a JSON object; an empty body is {} unless required. */
+static int api_body_object(struct api_call *c, bool required, cJSON **ret)
+{
+	const char *end = NULL;
+	cJSON *j;
+
+	if (c->req->len == 0) {
+		if (required)
+			return berr_set(&c->err, -EINVAL,
+					"request body is empty: a JSON object is expected");
+		*ret = cJSON_CreateObject();
+		return *ret ? 0 : -ENOMEM;
+	}
+	/* len + 1 includes the NUL, so trailing garbage after the value is refused. */
+	j = cJSON_ParseWithLengthOpts(c->req->body, c->req->len + 1, &end, true);
+	if (!j)
+		return berr_set(&c->err, -EINVAL, "malformed JSON body: syntax error at byte %zu",
+				end ? (size_t)(end - c->req->body) : (size_t)0);
+	if (!cJSON_IsObject(j)) {
+		cJSON_Delete(j);
+		return berr_set(&c->err, -EINVAL, "request body must be a JSON object");
+	}
+	*ret = j;
+	return 0;
+}
+
+/* ---------------------------------------------------------------- system */
+
+static int api_ping(struct api_call *c)
+{
+	c->resp = api_response_text("OK", 2, "text/plain; charset=utf-8");
+	if (!c->resp)
+		return -ENOMEM;
+	MHD_add_response_header(c->resp, "Cache-Control", "no-cache, no-store, must-revalidate");
+	MHD_add_response_header(c->resp, "Pragma", "no-cache");
+	MHD_add_response_header(c->resp, "OSType", "linux");
+	return 0;
+}
+
+static const char *api_arch(const char *machine)
+{
+	if (!strcmp(machine, "x86_64"))
+		return "amd64";
+	if (!strcmp(machine, "aarch64"))
+		return "arm64";
+	if (!strncmp(machine, "armv7", 5))
+		return "arm";
+	return machine;
+}
+
+static int api_version(struct api_call *c)
+{
+	struct utsname u;
+
+	if (uname(&u) < 0)
+		return berr_errno(&c->err, -errno, "cannot read the kernel version");
+	c->reply = cJSON_CreateObject();
+	if (!c->reply)
+		return -ENOMEM;
+	cJSON_AddStringToObject(c->reply, "Version", BERTH_VERSION);
+	cJSON_AddStringToObject(c->reply, "ApiVersion", API_VERSION);
+	cJSON_AddStringToObject(c->reply, "MinAPIVersion", API_MIN_VERSION);
+	cJSON_AddStringToObject(c->reply, "Os", "linux");
+	cJSON_AddStringToObject(c->reply, "Arch", api_arch(u.machine));
+	cJSON_AddStringToObject(c->reply, "KernelVersion", u.release);
+	return 0;
+}
+
+static int api_info(struct api_call *c)
+{
+	return mgr_info(c->api->m, &c->reply, &c->err);
+}
+
+/* ---------------------------------------------------------------- networks */
+
+static int api_network_create(struct api_call *c)
+{
+	_cleanup_json_ cJSON *req = NULL;
+	int r;
+
+	r = api_body_object(c, true, &req);
+	if (r < 0)
+		return r;
+	c->status = 201;
+	return mgr_network_create(c->api->m, req, &c->reply, &c->err);
+}
+
+static int api_network_list(struct api_call *c)
+{
+	_cleanup_free_ char *filters = NULL;
+	char name[HTTP_PARAM_MAX];
+	int r;
+
+	r = api_query(c, "filters", &filters);
+	if (r < 0)
+		return r;
+	r = http_filters_name(filters, name, sizeof(name));
+	if (r < 0)
+		return berr_set(&c->err, r,
+				"query parameter filters must be JSON like {\"name\":[\"net\"]}");
+	return mgr_network_list(c->api->m, r > 0 ? name : NULL, &c->reply, &c->err);
+}
+
+static int api_network_inspect(struct api_call *c)
+{
+	return mgr_network_inspect(c->api->m, c->params.v[0], &c->reply, &c->err);
+}
+
+static int api_network_remove(struct api_call *c)
+{
+	c->status = 204;
+	return mgr_network_remove(c->api->m, c->params.v[0], &c->err);
+}
+
+static int api_network_prune(struct api_call *c)
+{
+	return mgr_network_prune(c->api->m, &c->reply, &c->err);
+}
+
+static int api_network_connect(struct api_call *c)
+{
+	_cleanup_json_ cJSON *req = NULL;
+	int r;
+
+	r = api_body_object(c, true, &req);
+	if (r < 0)
+		return r;
+	return mgr_network_connect(c->api->m, c->params.v[0], req, &c->err);
+}
+
+static int api_network_disconnect(struct api_call *c)
+{
+	_cleanup_json_ cJSON *req = NULL;
+	int r;
+
+	r = api_body_object(c, true, &req);
+	if (r < 0)
+		return r;
+	return mgr_network_disconnect(c->api->m, c->params.v[0], req, &c->err);
+}
+
+/* ---------------------------------------------------------------- containers */
+
+static int api_container_create(struct api_call *c)
+{
+	_cleanup_json_ cJSON *req = NULL;
+	_cleanup_free_ char *name = NULL;
+	int r;
+
+	r = api_query(c, "name", &name);
+	if (r < 0)
+		return r;
+	r = api_body_object(c, false, &req);
+	if (r < 0)
+		return r;
+	c->status = 201;
+	return mgr_container_create(c->api->m, name, req, &c->reply, &c->err);
+}
+
+static int api_container_start(struct api_call *c)
+{
+	c->status = 204;
+	return mgr_container_start(c->api->m, c->params.v[0], &c->err);
+}
+
+static int api_container_stop(struct api_call *c)
+{
+	_cleanup_free_ char *t = NULL;
+	long timeout;
+	int r;
+
+	r = api_query(c, "t", &t);
+	if (r < 0)
+		return r;
+	if (http_uint_parse(t, 10, API_STOP_TIMEOUT_MAX, &timeout) < 0)
+		return berr_set(&c->err, -EINVAL,
+				"query parameter t must be a number of seconds between 0 and %ld, not \"%s\"",
+				API_STOP_TIMEOUT_MAX, t);
+	c->status = 204;
+	return mgr_container_stop(c->api->m, c->params.v[0], (int)timeout, &c->err);
+}
+
+static int api_container_kill(struct api_call *c)
+{
+	_cleanup_free_ char *s = NULL;
+	int r, sig;
+
+	r = api_query(c, "signal", &s);
+	if (r < 0)
+		return r;
+	if (http_signal_parse(s && *s ? s : "KILL", &sig) < 0)
+		return berr_set(&c->err, -EINVAL, "invalid signal \"%s\": expected a name such as "
+				"KILL or SIGTERM, or a number", s);
+	c->status = 204;
+	return mgr_container_kill(c->api->m, c->params.v[0], sig, &c->err);
+}
+
+static int api_container_wait(struct api_call *c)
+{
+	int r, code = 0;
+
+	r = mgr_container_wait(c->api->m, c->params.v[0], &code, &c->err);
+	if (r < 0)
+		return r;
+	c->reply = cJSON_CreateObject();
+	if (!c->reply || !cJSON_AddNumberToObject(c->reply, "StatusCode", code))
+		return -ENOMEM;
+	return 0;
+}
+
+static int api_container_remove(struct api_call *c)
+{
+	bool force;
+	int r;
+
+	r = api_query_bool(c, "force", false, &force);
+	if (r < 0)
+		return r;
+	c->status = 204;
+	return mgr_container_remove(c->api->m, c->params.v[0], force, &c->err);
+}
+
+static int api_container_list(struct api_call *c)
+{
+	bool all;
+	int r;
+
+	r = api_query_bool(c, "all", false, &all);
+	if (r < 0)
+		return r;
+	return mgr_container_list(c->api->m, all, &c->reply, &c->err);
+}
+
+static int api_container_inspect(struct api_call *c)
+{
+	return mgr_container_inspect(c->api->m, c->params.v[0], &c->reply, &c->err);
+}
+
+/* ---------------------------------------------------------------- logs */
+
+struct api_logs {
+	struct api *api;
+	int fd;
+	int ino;    /* inotify on the log file, -1 if unavailable (then plain 200 ms polling) */
+	int client; /* the connection's socket, to notice a client that went away */
+	char id[65];
+};
+
+static void api_logs_free(void *cls)
+{
+	struct api_logs *l = cls;
+
+	if (l->fd >= 0)
+		close(l->fd);
+	if (l->ino >= 0)
+		close(l->ino);
+	free(l);
+}
+
+/* Waits up to API_LOG_POLL_MS for the file to grow; -EPIPE when the client hung up. */
+static int api_logs_wait(struct api_logs *l)
+{
+	struct pollfd p[2] = {
+		{ .fd = l->ino, .events = POLLIN },
+		{ .fd = l->client, .events = POLLRDHUP },
+	};
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+
+	if (poll(p, 2, API_LOG_POLL_MS) < 0)
+		return errno == EINTR ? 0 : -errno;
+	if (p[1].revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL))
+		return -EPIPE;
+	if (p[0].revents & POLLIN)
+		while (read(l->ino, buf, sizeof(buf)) > 0)
+			;
+	return 0;
+}
+
+static ssize_t api_logs_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct api_logs *l = cls;
+	bool running;
+	ssize_t n;
+
+	for (;;) {
+		/* Ask before reading: output written just before the exit is still read. */
+		running = mgr_container_running(l->api->m, l->id);
+		n = read(l->fd, buf, max);
+		if (n > 0)
+			return n;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return MHD_CONTENT_READER_END_WITH_ERROR;
+		if (!running)
+			return MHD_CONTENT_READER_END_OF_STREAM;
+		if (atomic_load(&l->api->stopping) || api_logs_wait(l) < 0)
+			return MHD_CONTENT_READER_END_WITH_ERROR;
+	}
+}
+
+static int api_logs_stream(struct api_call *c, int fd, const char *path, const char *id)
+{
+	const union MHD_ConnectionInfo *ci;
+	struct api_logs *l = xcalloc(1, sizeof(*l));
+
+	l->api = c->api;
+	l->fd = fd;
+	l->client = -1;
+	memcpy(l->id, id, sizeof(l->id));
+	l->ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (l->ino >= 0 && inotify_add_watch(l->ino, path, IN_MODIFY) < 0) {
+		blog_debug("cannot watch %s, polling instead: %m", path);
+		close(l->ino);
+		l->ino = -1;
+	}
+	ci = MHD_get_connection_info(c->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	if (ci)
+		l->client = ci->connect_fd;
+	c->resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, API_LOG_BLOCK, api_logs_read,
+						    l, api_logs_free);
+	if (!c->resp) {
+		api_logs_free(l);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static int api_logs_whole(struct api_call *c, int fd, const char *path)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0) {
+		close(fd);
+		return berr_errno(&c->err, -errno, "cannot stat log file %s", path);
+	}
+	c->resp = MHD_create_response_from_fd64((uint64_t)st.st_size, fd);
+	if (!c->resp) {
+		close(fd);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static int api_container_logs(struct api_call *c)
+{
+	_cleanup_free_ char *path = NULL;
+	char id[65] = "";
+	bool follow;
+	int r, fd;
+
+	r = api_query_bool(c, "follow", false, &follow);
+	if (r < 0)
+		return r;
+	r = mgr_container_log_path(c->api->m, c->params.v[0], &path, id, &c->err);
+	if (r < 0)
+		return r;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0 && errno != ENOENT)
+		return berr_errno(&c->err, -errno, "cannot open log file %s", path);
+	if (fd < 0) /* never started: no output yet */
+		c->resp = api_response_text("", 0, NULL);
+	else if (follow)
+		r = api_logs_stream(c, fd, path, id);
+	else
+		r = api_logs_whole(c, fd, path);
+	if (r < 0 || !c->resp)
+		return r < 0 ? r : -ENOMEM;
+	MHD_add_response_header(c->resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
+	return 0;
+}
+
+/* ---------------------------------------------------------------- routing */
+
+/* Literal paths come before the patterns that would also match them. */
+static const struct api_route api_routes[] = {
+	{ "GET", "/_ping", api_ping },
+	{ "HEAD", "/_ping", api_ping },
+	{ "GET", "/version", api_version },
+	{ "GET", "/info", api_info },
+	{ "POST", "/networks/create", api_network_create },
+	{ "POST", "/networks/prune", api_network_prune },
+	{ "GET", "/networks", api_network_list },
+	{ "GET", "/networks/{id}", api_network_inspect },
+	{ "DELETE", "/networks/{id}", api_network_remove },
+	{ "POST", "/networks/{id}/connect", api_network_connect },
+	{ "POST", "/networks/{id}/disconnect", api_network_disconnect },
+	{ "POST", "/containers/create", api_container_create },
+	{ "GET", "/containers/json", api_container_list },
+	{ "POST", "/containers/{id}/start", api_container_start },
+	{ "POST", "/containers/{id}/stop", api_container_stop },
+	{ "POST", "/containers/{id}/kill", api_container_kill },
+	{ "POST", "/containers/{id}/wait", api_container_wait },
+	{ "DELETE", "/containers/{id}", api_container_remove },
+	{ "GET", "/containers/{id}/json", api_container_inspect },
+	{ "GET", "/containers/{id}/logs", api_container_logs },
+};
+
+static void api_allow_append(char *allow, size_t size, const char *method)
+{
+	size_t len = strlen(allow);
+
+	if (strstr(allow, method))
+		return;
+	snprintf(allow + len, size - len, "%s%s", len ? ", " : "", method);
+}
+
+/* Finds the route; on failure queues 400 (bad path parameter), 405 or 404. */
+static const struct api_route *api_route_find(struct api_call *c, const char *path,
+					      const char *method, enum MHD_Result *ret)
+{
+	struct MHD_Response *resp;
+	char allow[128] = "", msg[512];
+	bool known = false;
+	int r, bad = 0;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(api_routes); i++) {
+		r = http_path_match(api_routes[i].pattern, path, &c->params);
+		if (r == 0)
+			continue;
+		if (r < 0) {
+			bad = r;
+			continue;
+		}
+		if (!strcmp(method, api_routes[i].method))
+			return &api_routes[i];
+		known = true;
+		api_allow_append(allow, sizeof(allow), api_routes[i].method);
+	}
+	if (known) {
+		snprintf(msg, sizeof(msg), "method %s is not allowed on %s (allowed: %s)", method,
+			 path, allow);
+		resp = api_response_message(c->req, 405, msg);
+		if (resp)
+			MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
+		*ret = api_queue(c->conn, c->req, 405, resp);
+		return NULL;
+	}
+	if (bad)
+		*ret = api_queue_message(c->conn, c->req, 400,
+					 bad == -ENAMETOOLONG ? "path parameter is too long"
+							      : "invalid path parameter");
+	else
+		*ret = api_queue_message(c->conn, c->req, 404, "page not found");
+	return NULL;
+}
+
+static enum MHD_Result api_dispatch(struct api *a, struct MHD_Connection *conn,
+				    struct api_request *req, const char *url, const char *method)
+{
+	struct api_call c = { .api = a, .conn = conn, .req = req, .status = 200 };
+	const struct api_route *route;
+	enum MHD_Result ret = MHD_NO;
+
+	route = api_route_find(&c, http_path_strip_version(url), method, &ret);
+	if (!route)
+		return ret;
+	return api_finish(&c, route->fn(&c));
+}
+
+/* ---------------------------------------------------------------- MHD callbacks */
+
+static enum MHD_Result api_queue_too_large(struct MHD_Connection *conn, struct api_request *req)
+{
+	return api_queue_message(conn, req, 413, "request body exceeds 1 MiB");
+}
+
+static void api_body_append(struct api_request *req, const char *data, size_t n)
+{
+	if (req->too_large)
+		return;
+	if (n > API_BODY_MAX - req->len) {
+		req->too_large = true;
+		free(req->body);
+		req->body = NULL;
+		req->len = req->cap = 0;
+		return;
+	}
+	if (req->len + n + 1 > req->cap) {
+		req->cap = req->cap ? req->cap : 4096;
+		while (req->cap < req->len + n + 1)
+			req->cap *= 2;
+		req->body = xrealloc(req->body, req->cap);
+	}
+	memcpy(req->body + req->len, data, n);
+	req->len += n;
+	req->body[req->len] = '\0';
+}
+
+static bool api_declared_too_large(struct MHD_Connection *conn)
+{
+	const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+						     MHD_HTTP_HEADER_CONTENT_LENGTH);
+	long v;
+
+	return cl && http_uint_parse(cl, 0, API_BODY_MAX, &v) == -ERANGE;
+}
+
+static enum MHD_Result api_access(void *cls, struct MHD_Connection *conn, const char *url,
+				  const char *method, const char *version, const char *upload_data,
+				  size_t *upload_size, void **con_cls)
+{
+	struct api_request *req = *con_cls;
+
+	if (!req) {
+		req = xcalloc(1, sizeof(*req));
+		req->start_ns = time_mono_ns();
+		req->method = xstrdup(method);
+		req->path = xstrdup(url);
+		*con_cls = req;
+		/* Refuse before reading a byte of the body (no 100 Continue is sent). */
+		if (api_declared_too_large(conn))
+			return api_queue_too_large(conn, req);
+		return MHD_YES;
+	}
+	if (*upload_size) {
+		api_body_append(req, upload_data, *upload_size);
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	if (req->too_large)
+		return api_queue_too_large(conn, req);
+	return api_dispatch(cls, conn, req, url, method);
+}
+
+static void api_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+			  enum MHD_RequestTerminationCode toe)
+{
+	struct api_request *req = *con_cls;
+
+	if (!req)
+		return;
+	blog_debug("api: %s %s %d %" PRIu64 "us%s", req->method, req->path, req->status,
+		   (time_mono_ns() - req->start_ns) / 1000,
+		   toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
+	free(req->method);
+	free(req->path);
+	free(req->body);
+	free(req);
+	*con_cls = NULL;
+}
+
+/* MHD decodes %XX in the path before routing; we want the raw path so that an encoded '/' in an
+ * {id} can be told from a separator, and decode segments and query values ourselves. */
+static size_t api_unescape_none(void *cls, struct MHD_Connection *conn, char *s)
+{
+	return strlen(s);
+}
+
+__attribute__((format(printf, 2, 0))) static void api_mhd_log(void *cls, const char *fmt,
+							       va_list ap)
+{
+	char buf[512];
+	size_t len;
+
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	len = strlen(buf);
+	while (len && buf[len - 1] == '\n')
+		buf[--len] = '\0';
+	blog_debug("microhttpd: %s", buf);
+}
+
+/* ---------------------------------------------------------------- socket */
+
+/* 0 when something accepts connections on sa (or its backlog is full), -errno otherwise. */
+static int api_socket_probe(const struct sockaddr_un *sa)
+{
+	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) < 0)
+		return errno == EAGAIN ? 0 : -errno;
+	return 0;
+}
+
+/* Fills sa and removes a stale socket at path; refuses a live one or a non-socket. */
+static int api_socket_prepare(const char *path, struct sockaddr_un *sa, struct berr *err)
+{
+	struct stat st;
+	int r;
+
+	memset(sa, 0, sizeof(*sa));
+	sa->sun_family = AF_UNIX;
+	if (strscpy(sa->sun_path, path, sizeof(sa->sun_path)) < 0)
+		return berr_set(err, -ENAMETOOLONG, "socket path %s is longer than %zu bytes", path,
+				sizeof(sa->sun_path) - 1);
+	if (lstat(path, &st) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		return berr_errno(err, -errno, "cannot stat socket path %s", path);
+	}
+	if (!S_ISSOCK(st.st_mode))
+		return berr_set(err, -EEXIST, "%s exists and is not a socket; refusing to replace it",
+				path);
+	r = api_socket_probe(sa);
+	if (r == 0)
+		return berr_set(err, -EADDRINUSE, "another berthd is listening on %s", path);
+	if (r != -ECONNREFUSED)
+		return berr_errno(err, r, "cannot check whether something listens on %s", path);
+	if (unlink(path) < 0 && errno != ENOENT)
+		return berr_errno(err, -errno, "cannot remove stale socket %s", path);
+	blog_debug("api: removed stale socket %s", path);
+	return 0;
+}
+
+static int api_socket_open(const char *path, int *ret_fd, struct berr *err)
+{
+	_cleanup_close_ int fd = -1;
+	struct sockaddr_un sa;
+	mode_t old;
+	int r;
+
+	r = api_socket_prepare(path, &sa, err);
+	if (r < 0)
+		return r;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return berr_errno(err, -errno, "cannot create a unix socket for %s", path);
+	/* Born 0600 (bind applies the umask to 0777): no window in which it is more open. */
+	old = umask(0177);
+	r = bind(fd, (const struct sockaddr *)&sa, sizeof(sa)) < 0 ? -errno : 0;
+	umask(old);
+	if (r < 0)
+		return berr_errno(err, r, "cannot bind unix socket %s", path);
+	if (listen(fd, SOMAXCONN) < 0) {
+		r = -errno;
+		unlink(path);
+		return berr_errno(err, r, "cannot listen on unix socket %s", path);
+	}
+	*ret_fd = steal_fd(fd);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- start / stop */
+
+static struct MHD_Daemon *api_daemon_start(struct api *a, int fd)
+{
+	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
+			     MHD_USE_POLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+
+	return MHD_start_daemon(flags, 0, NULL, NULL, api_access, a,
+				MHD_OPTION_EXTERNAL_LOGGER, api_mhd_log, a,
+				MHD_OPTION_LISTEN_SOCKET, fd,
+				MHD_OPTION_CONNECTION_LIMIT, API_CONN_MAX,
+				MHD_OPTION_CONNECTION_MEMORY_LIMIT, API_CONN_MEMORY,
+				/* no idle timeout: wait and logs?follow may block for long */
+				MHD_OPTION_CONNECTION_TIMEOUT, 0u,
+				MHD_OPTION_NOTIFY_COMPLETED, api_completed, a,
+				MHD_OPTION_UNESCAPE_CALLBACK, api_unescape_none, a,
+				MHD_OPTION_END);
+}
+
+int api_start(struct manager *m, const char *socket_path, struct api **ret, struct berr *err)
+{
+	struct api *a;
+	int fd = -1, r;
+
+	r = api_socket_open(socket_path, &fd, err);
+	if (r < 0)
+		return r;
+	a = xcalloc(1, sizeof(*a));
+	a->m = m;
+	a->socket_path = xstrdup(socket_path);
+	atomic_init(&a->stopping, false);
+	a->daemon = api_daemon_start(a, fd);
+	if (!a->daemon) {
+		close(fd);
+		unlink(socket_path);
+		free(a->socket_path);
+		free(a);
+		return berr_set(err, -EIO, "cannot start the HTTP server on %s", socket_path);
+	}
+	blog_debug("api: listening on %s", socket_path);
+	*ret = a;
+	return 0;
+}
+
+void api_stop(struct api *a)
+{
+	if (!a)
+		return;
+	atomic_store(&a->stopping, true);
+	/* Unlink first so that new clients fail fast while the connection threads finish. */
+	unlink(a->socket_path);
+	MHD_stop_daemon(a->daemon);
+	free(a->socket_path);
+	free(a);
+}

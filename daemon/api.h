@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* berthd's HTTP API (docs/API.md) served by libmicrohttpd on a unix socket. Every request runs
+ * in its own thread and calls the (thread-safe) manager. */
+#pragma once
+
+#include "common/error.h"
+
+struct manager;
+struct api;
+
+/* Creates the socket at socket_path (mode 0600, born under umask 0177), replacing a stale one
+ * only when nothing listens on it (-EADDRINUSE "another berthd is listening on ..." otherwise),
+ * and starts serving. */
+int api_start(struct manager *m, const char *socket_path, struct api **ret, struct berr *err);
+
+/* Stops serving, waits for the connection threads and removes the socket. Accepts NULL. */
+void api_stop(struct api *a);

@@ -1,0 +1,324 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "daemon/http_util.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <cjson/cJSON.h>
+
+static int http_hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int http_url_decode(const char *in, size_t len, char *out, size_t out_size)
+{
+	size_t i = 0, o = 0;
+	int hi, lo;
+	char c;
+
+	if (out_size == 0)
+		return -ENAMETOOLONG;
+	while (i < len) {
+		c = in[i++];
+		if (c == '%') {
+			if (len - i < 2)
+				return -EINVAL;
+			hi = http_hex_value(in[i]);
+			lo = http_hex_value(in[i + 1]);
+			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
+				return -EINVAL;
+			c = (char)(hi * 16 + lo);
+			i += 2;
+		} else if (c == '\0') {
+			return -EINVAL;
+		}
+		if (o + 1 >= out_size) {
+			out[o] = '\0';
+			return -ENAMETOOLONG;
+		}
+		out[o++] = c;
+	}
+	out[o] = '\0';
+	return (int)o;
+}
+
+const char *http_path_strip_version(const char *path)
+{
+	const char *p = path;
+
+	if (p[0] != '/' || p[1] != 'v' || !isdigit((unsigned char)p[2]))
+		return path;
+	p += 2;
+	while (isdigit((unsigned char)*p))
+		p++;
+	if (*p != '.' || !isdigit((unsigned char)p[1]))
+		return path;
+	p++;
+	while (isdigit((unsigned char)*p))
+		p++;
+	if (*p != '/' && *p != '\0')
+		return path;
+	return p;
+}
+
+/* Length of the segment starting at s (up to the next '/' or the end). */
+static size_t http_segment_len(const char *s)
+{
+	const char *slash = strchr(s, '/');
+
+	return slash ? (size_t)(slash - s) : strlen(s);
+}
+
+static int http_param_store(const char *seg, size_t len, struct http_params *ret)
+{
+	int r;
+
+	if (ret->n >= HTTP_MAX_PARAMS)
+		return -EINVAL;
+	if (len == 0)
+		return -EINVAL;
+	r = http_url_decode(seg, len, ret->v[ret->n], sizeof(ret->v[ret->n]));
+	if (r < 0)
+		return r;
+	if (r == 0 || strchr(ret->v[ret->n], '/'))
+		return -EINVAL;
+	ret->n++;
+	return 0;
+}
+
+int http_path_match(const char *pattern, const char *path, struct http_params *ret)
+{
+	size_t plen, slen;
+	int bad = 0, r;
+
+	ret->n = 0;
+	for (;;) {
+		if (*pattern != '/' || *path != '/')
+			return *pattern == *path ? 1 : 0;
+		pattern++;
+		path++;
+		plen = http_segment_len(pattern);
+		slen = http_segment_len(path);
+		if (plen >= 2 && pattern[0] == '{' && pattern[plen - 1] == '}') {
+			r = http_param_store(path, slen, ret);
+			if (r < 0 && !bad)
+				bad = r;
+		} else if (plen != slen || strncmp(pattern, path, plen) != 0) {
+			return 0;
+		}
+		pattern += plen;
+		path += slen;
+		if (*pattern == '\0' && *path == '\0')
+			return bad ? bad : 1;
+	}
+}
+
+static const struct {
+	const char *name;
+	int sig;
+} http_signals[] = {
+	{ "HUP", SIGHUP },	 { "INT", SIGINT },	  { "QUIT", SIGQUIT },
+	{ "ILL", SIGILL },	 { "TRAP", SIGTRAP },	  { "ABRT", SIGABRT },
+	{ "IOT", SIGIOT },	 { "BUS", SIGBUS },	  { "FPE", SIGFPE },
+	{ "KILL", SIGKILL },	 { "USR1", SIGUSR1 },	  { "SEGV", SIGSEGV },
+	{ "USR2", SIGUSR2 },	 { "PIPE", SIGPIPE },	  { "ALRM", SIGALRM },
+	{ "TERM", SIGTERM },	 { "STKFLT", SIGSTKFLT }, { "CHLD", SIGCHLD },
+	{ "CONT", SIGCONT },	 { "STOP", SIGSTOP },	  { "TSTP", SIGTSTP },
+	{ "TTIN", SIGTTIN },	 { "TTOU", SIGTTOU },	  { "URG", SIGURG },
+	{ "XCPU", SIGXCPU },	 { "XFSZ", SIGXFSZ },	  { "VTALRM", SIGVTALRM },
+	{ "PROF", SIGPROF },	 { "WINCH", SIGWINCH },	  { "IO", SIGIO },
+	{ "POLL", SIGPOLL },	 { "PWR", SIGPWR },	  { "SYS", SIGSYS },
+};
+
+/* "123" -> 123; anything else (empty, sign, junk, overflow) -> -1. */
+static long http_digits_value(const char *s)
+{
+	long v = 0;
+
+	if (!*s)
+		return -1;
+	for (; *s; s++) {
+		if (!isdigit((unsigned char)*s) || v > 100000)
+			return -1;
+		v = v * 10 + (*s - '0');
+	}
+	return v;
+}
+
+/* "RTMIN", "RTMIN+3", "RTMAX-2" -> signal number or -1. */
+static long http_signal_rt(const char *s)
+{
+	long base, off = 0;
+
+	if (strncasecmp(s, "RTMIN", 5) == 0)
+		base = SIGRTMIN;
+	else if (strncasecmp(s, "RTMAX", 5) == 0)
+		base = SIGRTMAX;
+	else
+		return -1;
+	s += 5;
+	if (*s == '\0')
+		return base;
+	if ((*s != '+' && *s != '-') || (off = http_digits_value(s + 1)) < 0)
+		return -1;
+	return *s == '+' ? base + off : base - off;
+}
+
+int http_signal_parse(const char *s, int *ret_sig)
+{
+	long v;
+	size_t i;
+
+	if (!s)
+		return -EINVAL;
+	v = http_digits_value(s);
+	if (v < 0) {
+		if (strncasecmp(s, "SIG", 3) == 0)
+			s += 3;
+		for (i = 0; i < sizeof(http_signals) / sizeof(http_signals[0]); i++)
+			if (strcasecmp(s, http_signals[i].name) == 0)
+				v = http_signals[i].sig;
+		if (v < 0)
+			v = http_signal_rt(s);
+	}
+	if (v < 1 || v > SIGRTMAX)
+		return -EINVAL;
+	*ret_sig = (int)v;
+	return 0;
+}
+
+int http_bool_parse(const char *s, bool def, bool *ret)
+{
+	if (!s || !*s) {
+		*ret = def;
+		return 0;
+	}
+	if (!strcasecmp(s, "1") || !strcasecmp(s, "true") || !strcasecmp(s, "yes")) {
+		*ret = true;
+		return 0;
+	}
+	if (!strcasecmp(s, "0") || !strcasecmp(s, "false") || !strcasecmp(s, "no")) {
+		*ret = false;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+int http_uint_parse(const char *s, long def, long max, long *ret)
+{
+	long v = 0;
+
+	if (!s || !*s) {
+		*ret = def;
+		return 0;
+	}
+	for (; *s; s++) {
+		if (!isdigit((unsigned char)*s))
+			return -EINVAL;
+		if (v > (LONG_MAX - 9) / 10)
+			return -ERANGE;
+		v = v * 10 + (*s - '0');
+	}
+	if (v > max)
+		return -ERANGE;
+	*ret = v;
+	return 0;
+}
+
+/* The first string of ["x", ...] or the first key whose value is true of {"x": true}. */
+static const char *http_filters_first(const cJSON *names)
+{
+	const cJSON *it;
+
+	if (cJSON_IsArray(names)) {
+		it = cJSON_GetArrayItem(names, 0);
+		if (!it)
+			return "";
+		return cJSON_IsString(it) ? it->valuestring : NULL;
+	}
+	if (!cJSON_IsObject(names))
+		return NULL;
+	cJSON_ArrayForEach(it, names) {
+		if (!cJSON_IsBool(it))
+			return NULL;
+		if (cJSON_IsTrue(it))
+			return it->string;
+	}
+	return "";
+}
+
+int http_filters_name(const char *filters, char *buf, size_t size)
+{
+	const cJSON *names;
+	const char *name;
+	cJSON *root;
+	int r = 0;
+
+	if (!filters || !*filters)
+		return 0;
+	root = cJSON_ParseWithLength(filters, strlen(filters));
+	if (!cJSON_IsObject(root)) {
+		cJSON_Delete(root);
+		return -EINVAL;
+	}
+	names = cJSON_GetObjectItemCaseSensitive(root, "name");
+	if (names) {
+		name = http_filters_first(names);
+		if (!name)
+			r = -EINVAL;
+		else if (*name && strlen(name) >= size)
+			r = -ENAMETOOLONG;
+		else if (*name) {
+			memcpy(buf, name, strlen(name) + 1);
+			r = 1;
+		}
+	}
+	cJSON_Delete(root);
+	return r;
+}
+
+int http_status_from_errno(int code)
+{
+	switch (code < 0 ? -code : code) {
+	case 0:
+		return 200;
+	case EALREADY:
+		return 304;
+	case EINVAL:
+	case ERANGE:
+	case ENAMETOOLONG:
+	case EBADMSG:
+	case EDOM:
+		return 400;
+	case ENOENT:
+		return 404;
+	case EEXIST:
+	case EADDRINUSE:
+	case EBUSY:
+	case EISCONN:
+	case ENOTCONN:
+	case ESRCH:
+	case ENOTEMPTY:
+		return 409;
+	case E2BIG:
+	case EFBIG:
+		return 413;
+	case EOPNOTSUPP:
+	case ENOSYS:
+		return 501;
+	default:
+		return 500;
+	}
+}

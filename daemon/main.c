@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* berthd: the daemon. Parses flags, opens the manager (which reconciles state), serves the API
+ * on the unix socket and runs the event loop: signals as a signalfd, container exits as pidfds. */
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <pthread.h>
+
+#include "common/util.h"
+#include "daemon/api.h"
+#include "daemon/manager.h"
+#include "runtime/runtime.h"
+
+struct options {
+	struct mgr_config cfg;
+	const char *socket;
+	enum blog_level level;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: berthd [OPTIONS]\n\n"
+		"The berth container network manager daemon (runs in the foreground).\n\n"
+		"Options:\n"
+		"  --root DIR                    persistent state (default /var/lib/berth)\n"
+		"  --run DIR                     runtime state (default /run/berth)\n"
+		"  --socket PATH                 API socket (default <run>/berth.sock)\n"
+		"  --log-level LEVEL             error, warn, info or debug (default info)\n"
+		"  --default-address-pool base=CIDR,size=N\n"
+		"                                default subnet pool (repeatable; replaces Docker's)\n"
+		"  -h, --help                    this help\n");
+}
+
+static int options_parse(int argc, char **argv, struct options *o, struct berr *err)
+{
+	static const struct option longs[] = {
+		{ "root", required_argument, NULL, 'r' },
+		{ "run", required_argument, NULL, 'R' },
+		{ "socket", required_argument, NULL, 's' },
+		{ "log-level", required_argument, NULL, 'l' },
+		{ "default-address-pool", required_argument, NULL, 'p' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	o->cfg.root = "/var/lib/berth";
+	o->cfg.run = "/run/berth";
+	o->level = BLOG_INFO;
+	while ((c = getopt_long(argc, argv, "h", longs, NULL)) != -1) {
+		switch (c) {
+		case 'r': o->cfg.root = optarg; break;
+		case 'R': o->cfg.run = optarg; break;
+		case 's': o->socket = optarg; break;
+		case 'l':
+			if (blog_parse_level(optarg, &o->level) < 0)
+				return berr_set(err, -EINVAL, "invalid --log-level \"%s\" (error, warn, "
+						"info, debug)", optarg);
+			break;
+		case 'p':
+			if (o->cfg.n_pools == MGR_MAX_POOLS)
+				return berr_set(err, -EINVAL, "too many --default-address-pool");
+			if (ipam_default_pool_parse(optarg, &o->cfg.pools[o->cfg.n_pools++], err) < 0)
+				return berr_prefix(err, "invalid --default-address-pool");
+			break;
+		case 'h': usage(stdout); exit(0);
+		default: return berr_set(err, -EINVAL, "invalid arguments (see berthd --help)");
+		}
+	}
+	if (optind < argc)
+		return berr_set(err, -EINVAL, "unexpected argument \"%s\"", argv[optind]);
+	return 0;
+}
+
+static int signals_setup(struct berr *err)
+{
+	sigset_t set;
+	int fd;
+
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGCHLD);
+	/* Blocked before any thread exists, so every thread inherits the mask. */
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (fd < 0)
+		return berr_errno(err, -errno, "signalfd");
+	return fd;
+}
+
+/* Returns when SIGTERM or SIGINT arrives. */
+static void event_loop(struct manager *m, int sfd)
+{
+	struct pollfd fds[2] = { { .fd = sfd, .events = POLLIN },
+				 { .fd = mgr_event_fd(m), .events = POLLIN } };
+
+	for (;;) {
+		struct signalfd_siginfo si;
+		bool stop = false;
+
+		if (poll(fds, 2, -1) < 0 && errno != EINTR)
+			return;
+		while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+			if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
+				stop = true;
+		}
+		mgr_reap(m);
+		if (stop)
+			return;
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct options o = { 0 };
+	struct berr err = BERR_INIT;
+	struct manager *m = NULL;
+	struct api *api = NULL;
+	_cleanup_free_ char *sock = NULL;
+	int sfd;
+
+	if (argc > 1 && strcmp(argv[1], RT_SHIM_ARG) == 0)
+		rt_shim_main(argc, argv);
+	if (options_parse(argc, argv, &o, &err) < 0) {
+		fprintf(stderr, "berthd: %s\n", berr_str(&err));
+		return 1;
+	}
+	blog_set_level(o.level);
+	if (geteuid() != 0) {
+		fprintf(stderr, "berthd: must run as root\n");
+		return 1;
+	}
+	umask(022);
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	sock = o.socket ? xstrdup(o.socket) : xasprintf("%s/berth.sock", o.cfg.run);
+	sfd = signals_setup(&err);
+	if (sfd < 0 || mgr_open(&o.cfg, &m, &err) < 0 || api_start(m, sock, &api, &err) < 0) {
+		fprintf(stderr, "berthd: %s\n", berr_str(&err));
+		mgr_close(m);
+		return 1;
+	}
+	blog_info("berthd ready: root %s, run %s, socket %s", o.cfg.root, o.cfg.run, sock);
+	event_loop(m, sfd);
+	blog_info("berthd stopping (containers keep running)");
+	api_stop(api);
+	mgr_close(m);
+	close(sfd);
+	return 0;
+}

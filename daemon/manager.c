@@ -1,0 +1,374 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Manager core: opening the state, the in-memory model, lookups. */
+#include <fcntl.h>
+#include <stddef.h>
+#include <sys/epoll.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include "daemon/mgr_internal.h"
+#include "runtime/runtime.h"
+
+struct net_entry *mgr_net_by_id(struct manager *m, const char *id)
+{
+	for (size_t i = 0; i < m->nets.n; i++)
+		if (strcmp(m->nets.v[i]->n.id, id) == 0)
+			return m->nets.v[i];
+	return NULL;
+}
+
+struct ctr_entry *mgr_ctr_by_id(struct manager *m, const char *id)
+{
+	for (size_t i = 0; i < m->ctrs.n; i++)
+		if (strcmp(m->ctrs.v[i]->c.id, id) == 0)
+			return m->ctrs.v[i];
+	return NULL;
+}
+
+/* bnetwork and bcontainer both start with id[] then name[]: one resolver serves both. */
+struct named {
+	char id[ID_LEN + 1];
+	char name[NAME_LEN];
+};
+_Static_assert(offsetof(struct bnetwork, name) == offsetof(struct named, name), "layout");
+_Static_assert(offsetof(struct bcontainer, name) == offsetof(struct named, name), "layout");
+
+/* Docker's resolution order: full ID, exact name, unique ID prefix. */
+static void *find_ref(void **v, size_t n, const char *ref, const char *kind, struct berr *err)
+{
+	size_t len = strlen(ref), hits = 0;
+	void *hit = NULL;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct named *o = v[i];
+
+		if (strcmp(o->id, ref) == 0 || strcmp(o->name, ref) == 0)
+			return v[i];
+	}
+	for (size_t i = 0; i < n && len > 0; i++)
+		if (strncmp(((const struct named *)v[i])->id, ref, len) == 0) {
+			hit = v[i];
+			hits++;
+		}
+	if (hits == 1)
+		return hit;
+	if (hits > 1)
+		berr_set(err, -ENOENT, "%s ID prefix \"%s\" is ambiguous", kind, ref);
+	else
+		berr_set(err, -ENOENT, "no such %s: %s", kind, ref);
+	return NULL;
+}
+
+struct net_entry *mgr_net_find(struct manager *m, const char *ref, struct berr *err)
+{
+	return find_ref((void **)m->nets.v, m->nets.n, ref, "network", err);
+}
+
+struct ctr_entry *mgr_ctr_find(struct manager *m, const char *ref, struct berr *err)
+{
+	return find_ref((void **)m->ctrs.v, m->ctrs.n, ref, "container", err);
+}
+
+struct ep_entry *mgr_ep_find(struct manager *m, const char *net_id, const char *ctr_id)
+{
+	for (size_t i = 0; i < m->eps.n; i++) {
+		struct bendpoint *e = &m->eps.v[i]->e;
+
+		if (strcmp(e->network_id, net_id) == 0 && strcmp(e->container_id, ctr_id) == 0)
+			return m->eps.v[i];
+	}
+	return NULL;
+}
+
+static int ep_seq_cmp(const void *a, const void *b)
+{
+	const struct ep_entry *x = *(struct ep_entry *const *)a, *y = *(struct ep_entry *const *)b;
+
+	return x->e.seq < y->e.seq ? -1 : x->e.seq > y->e.seq;
+}
+
+size_t mgr_ctr_eps(struct manager *m, const char *ctr_id, struct ep_entry ***ret)
+{
+	struct ep_entry **v = xcalloc(m->eps.n + 1, sizeof(*v));
+	size_t n = 0;
+
+	for (size_t i = 0; i < m->eps.n; i++)
+		if (strcmp(m->eps.v[i]->e.container_id, ctr_id) == 0)
+			v[n++] = m->eps.v[i];
+	qsort(v, n, sizeof(*v), ep_seq_cmp);
+	*ret = v;
+	return n;
+}
+
+size_t mgr_net_ep_count(struct manager *m, const char *net_id)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < m->eps.n; i++)
+		n += strcmp(m->eps.v[i]->e.network_id, net_id) == 0;
+	return n;
+}
+
+/* ---- loading ---- */
+
+static int load_net(struct bnetwork *bn, void *ud)
+{
+	struct manager *m = ud;
+	struct net_entry *n = xcalloc(1, sizeof(*n));
+	struct berr err = BERR_INIT;
+
+	n->n = *bn;
+	free(bn);
+	n->drv = driver_lookup(n->n.driver);
+	for (int i = 0; i < n->n.n_subnets; i++) {
+		const struct bsubnet *s = &n->n.subnets[i];
+
+		if (ipam_pool_init(&n->pools[i], &s->subnet, s->range.addr.family ? &s->range : NULL,
+				   &err) < 0)
+			blog_warn("network %s: %s", n->n.name, berr_str(&err));
+	}
+	vec_push(m->nets, n);
+	return 0;
+}
+
+static int load_ctr(struct bcontainer *bc, void *ud)
+{
+	struct manager *m = ud;
+	struct ctr_entry *c = xcalloc(1, sizeof(*c));
+
+	c->c = *bc;
+	free(bc);
+	c->pidfd = -1;
+	vec_push(m->ctrs, c);
+	return 0;
+}
+
+static int load_ep(struct bendpoint *be, void *ud)
+{
+	struct manager *m = ud;
+	struct ep_entry *e = xcalloc(1, sizeof(*e));
+
+	e->e = *be;
+	e->persisted = true;
+	free(be);
+	vec_push(m->eps, e);
+	return 0;
+}
+
+static int load_alloc(const char *net_id, const struct ipaddr *a, const char *owner, void *ud)
+{
+	struct manager *m = ud;
+	struct net_entry *n = mgr_net_by_id(m, net_id);
+
+	if (!n)
+		return 0;
+	for (int i = 0; i < n->n.n_subnets; i++)
+		if (cidr_contains(&n->pools[i].subnet, a) && !ipam_pool_taken(&n->pools[i], a))
+			ipam_pool_reserve(&n->pools[i], a, NULL);
+	return 0;
+}
+
+static int state_load(struct manager *m, struct berr *err)
+{
+	int r;
+
+	r = store_network_list(m->store, load_net, m, err);
+	if (r >= 0)
+		r = store_container_list(m->store, load_ctr, m, err);
+	if (r >= 0)
+		r = store_endpoint_list(m->store, load_ep, m, err);
+	if (r >= 0)
+		r = store_alloc_list(m->store, load_alloc, m, err);
+	return r < 0 ? berr_prefix(err, "loading state") : 0;
+}
+
+/* ---- opening ---- */
+
+static int root_lock(struct manager *m, struct berr *err)
+{
+	_cleanup_free_ char *path = xasprintf("%s/berthd.lock", m->root);
+	char pid[32] = "";
+	ssize_t n;
+
+	m->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (m->lock_fd < 0)
+		return berr_errno(err, -errno, "opening %s", path);
+	if (flock(m->lock_fd, LOCK_EX | LOCK_NB) < 0) {
+		n = pread(m->lock_fd, pid, sizeof(pid) - 1, 0);
+		pid[n > 0 ? n : 0] = '\0';
+		pid[strcspn(pid, "\n")] = '\0';
+		return berr_set(err, -EBUSY,
+				"another berthd (pid %s) is already using root %s: stop it or "
+				"choose another --root", pid[0] ? pid : "?", m->root);
+	}
+	if (ftruncate(m->lock_fd, 0) == 0) {
+		n = snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
+		if (pwrite(m->lock_fd, pid, (size_t)n, 0) < 0)
+			blog_debug("writing pid to lock file: %m");
+	}
+	return 0;
+}
+
+static int dirs_create(struct manager *m, struct berr *err)
+{
+	const char *subs[] = { "containers", "images" };
+	const char *run_subs[] = { "netns", "containers" };
+	int r;
+
+	r = mkdir_p(m->root, 0700, err);
+	for (size_t i = 0; r >= 0 && i < ARRAY_SIZE(subs); i++) {
+		_cleanup_free_ char *p = xasprintf("%s/%s", m->root, subs[i]);
+
+		r = mkdir_p(p, 0700, err);
+	}
+	if (r >= 0)
+		r = mkdir_p(m->run, 0700, err);
+	for (size_t i = 0; r >= 0 && i < ARRAY_SIZE(run_subs); i++) {
+		_cleanup_free_ char *p = xasprintf("%s/%s", m->run, run_subs[i]);
+
+		r = mkdir_p(p, 0700, err);
+	}
+	return r;
+}
+
+static void host_id_load(struct manager *m)
+{
+	_cleanup_free_ char *id = NULL;
+	size_t len = 0;
+
+	if (read_file("/etc/machine-id", 4096, &id, &len, NULL) < 0 || len < 8) {
+		free(id);
+		id = NULL;
+		if (store_meta_get(m->store, "host_id", &id, NULL) < 0) {
+			char fresh[ID_LEN + 1];
+
+			id_generate(fresh);
+			store_meta_put(m->store, "host_id", fresh, NULL);
+			id = xstrdup(fresh);
+		}
+		len = strlen(id);
+	}
+	m->host_id_len = len < sizeof(m->host_id) ? len : sizeof(m->host_id);
+	memcpy(m->host_id, id, m->host_id_len);
+}
+
+static int kernel_open(struct manager *m, struct berr *err)
+{
+	int r;
+
+	m->host_netns_fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (m->host_netns_fd < 0)
+		return berr_errno(err, -errno, "opening the host network namespace");
+	r = nlx_open(-1, &m->host_nl, err);
+	if (r < 0)
+		return r;
+	m->drv.host_nl = m->host_nl;
+	m->drv.host_netns_fd = m->host_netns_fd;
+	m->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (m->epfd < 0)
+		return berr_errno(err, -errno, "epoll_create1");
+	return 0;
+}
+
+int mgr_open(const struct mgr_config *cfg, struct manager **ret, struct berr *err)
+{
+	struct manager *m = xcalloc(1, sizeof(*m));
+	_cleanup_free_ char *db = NULL;
+	int r;
+
+	pthread_mutex_init(&m->lock, NULL);
+	pthread_cond_init(&m->exited, NULL);
+	m->root = xstrdup(cfg->root);
+	m->run = xstrdup(cfg->run);
+	m->lock_fd = m->host_netns_fd = m->epfd = -1;
+	m->n_pools = cfg->n_pools;
+	memcpy(m->pools, cfg->pools, cfg->n_pools * sizeof(cfg->pools[0]));
+	if (m->n_pools == 0)
+		m->n_pools = ipam_builtin_pools(m->pools, MGR_MAX_POOLS);
+	r = dirs_create(m, err);
+	if (r >= 0)
+		r = root_lock(m, err);
+	if (r >= 0) {
+		db = xasprintf("%s/berth.db", m->root);
+		r = store_open(db, &m->store, err);
+	}
+	if (r >= 0)
+		r = kernel_open(m, err);
+	if (r >= 0) {
+		host_id_load(m);
+		r = state_load(m, err);
+	}
+	if (r >= 0)
+		r = mgr_reconcile(m, err);
+	if (r < 0) {
+		mgr_close(m);
+		return r;
+	}
+	*ret = m;
+	return 0;
+}
+
+static void net_entry_free(struct net_entry *n)
+{
+	for (int i = 0; i < n->n.n_subnets; i++) {
+		ipam_pool_free(&n->pools[i]);
+		cJSON_Delete(n->n.subnets[i].aux);
+	}
+	cJSON_Delete(n->n.options);
+	cJSON_Delete(n->n.labels);
+	free(n);
+}
+
+void mgr_close(struct manager *m)
+{
+	if (!m)
+		return;
+	for (size_t i = 0; i < m->nets.n; i++)
+		net_entry_free(m->nets.v[i]);
+	for (size_t i = 0; i < m->eps.n; i++)
+		mgr_ep_drop(m, m->eps.v[i]), i--;
+	for (size_t i = 0; i < m->ctrs.n; i++) {
+		struct ctr_entry *c = m->ctrs.v[i];
+
+		if (c->pidfd >= 0)
+			close(c->pidfd);
+		cJSON_Delete(c->c.cmd);
+		cJSON_Delete(c->c.env);
+		cJSON_Delete(c->c.extra);
+		free(c);
+	}
+	free(m->nets.v);
+	free(m->eps.v);
+	free(m->ctrs.v);
+	store_close(m->store);
+	nlx_close(m->host_nl);
+	if (m->host_netns_fd >= 0)
+		close(m->host_netns_fd);
+	if (m->epfd >= 0)
+		close(m->epfd);
+	if (m->lock_fd >= 0)
+		close(m->lock_fd);
+	free(m->root);
+	free(m->run);
+	free(m);
+}
+
+int mgr_info(struct manager *m, cJSON **ret, struct berr *err)
+{
+	cJSON *o = cJSON_CreateObject();
+	size_t running = 0;
+
+	pthread_mutex_lock(&m->lock);
+	for (size_t i = 0; i < m->ctrs.n; i++)
+		running += m->ctrs.v[i]->c.state == CTR_RUNNING;
+	cJSON_AddStringToObject(o, "Name", "berth");
+	cJSON_AddNumberToObject(o, "Containers", (double)m->ctrs.n);
+	cJSON_AddNumberToObject(o, "ContainersRunning", (double)running);
+	cJSON_AddNumberToObject(o, "Networks", (double)m->nets.n);
+	cJSON_AddNumberToObject(o, "Endpoints", (double)m->eps.n);
+	cJSON_AddStringToObject(o, "Root", m->root);
+	cJSON_AddStringToObject(o, "Run", m->run);
+	pthread_mutex_unlock(&m->lock);
+	*ret = o;
+	return 0;
+}

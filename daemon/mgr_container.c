@@ -1,0 +1,722 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Container operations: create, start, stop, kill, wait, remove, exits. */
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "common/names.h"
+#include "daemon/mgr_internal.h"
+#include "runtime/runtime.h"
+
+char *mgr_ctr_netns_path(struct manager *m, const struct bcontainer *c)
+{
+	return xasprintf("%s/netns/%s", m->run, c->id);
+}
+
+char *mgr_ctr_run_dir(struct manager *m, const struct bcontainer *c)
+{
+	return xasprintf("%s/containers/%s", m->run, c->id);
+}
+
+char *mgr_ctr_state_dir(struct manager *m, const struct bcontainer *c)
+{
+	return xasprintf("%s/containers/%s", m->root, c->id);
+}
+
+static bool host_mode(const struct bcontainer *c) { return strcmp(c->network_mode, "host") == 0; }
+
+/* ---- create ---- */
+
+static int hostname_validate(const char *h, struct berr *err)
+{
+	size_t len = strlen(h);
+
+	if (len == 0 || len > 63 || h[0] == '-' || h[strspn(h, "abcdefghijklmnopqrstuvwxyz"
+				 "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._")] != '\0')
+		return berr_set(err, -EINVAL, "invalid hostname \"%s\": 1-63 letters, digits, '-', '.' "
+				"or '_'", h);
+	return 0;
+}
+
+static void name_generate(char ret[NAME_LEN])
+{
+	static const char *const adj[] = { "brave", "calm", "eager", "fond", "keen", "lucid",
+					   "merry", "nimble", "quiet", "swift", "tidy", "witty" };
+	static const char *const noun[] = { "anchor", "buoy", "dock", "harbor", "hull", "jetty",
+					    "keel", "mast", "pier", "quay", "sail", "wharf" };
+	char id[ID_LEN + 1];
+
+	id_generate(id);
+	snprintf(ret, NAME_LEN, "%s_%s_%.4s", adj[id[0] % ARRAY_SIZE(adj)],
+		 noun[id[1] % ARRAY_SIZE(noun)], id + 2);
+}
+
+static int env_validate(const cJSON *env, struct berr *err)
+{
+	const cJSON *it;
+
+	cJSON_ArrayForEach(it, env)
+		if (!strchr(it->valuestring, '=') || it->valuestring[0] == '=')
+			return berr_set(err, -EINVAL, "invalid environment entry \"%s\": expected KEY=VALUE",
+					it->valuestring);
+	return 0;
+}
+
+static int image_check(struct manager *m, const char *image, struct berr *err)
+{
+	_cleanup_free_ char *dir = xasprintf("%s/images", m->root);
+	char buf[4096];
+
+	if (strcmp(image, "busybox") == 0)
+		return 0;   /* built on first use */
+	return rt_image_rootfs(dir, image, buf, sizeof(buf), err);
+}
+
+static int ctr_parse(struct manager *m, const char *name, const cJSON *req, struct bcontainer *c,
+		     struct berr *err)
+{
+	const cJSON *host = cJSON_GetObjectItemCaseSensitive(req, "HostConfig");
+	const char *image = NULL, *hostname = NULL, *mode = NULL;
+	int r;
+
+	if (!cJSON_IsObject(req))
+		return berr_set(err, -EINVAL, "request body must be a JSON object");
+	if (name && *name) {
+		r = name_validate("container", name, err);
+		if (r < 0)
+			return r;
+		strscpy(c->name, name, sizeof(c->name));
+	} else {
+		name_generate(c->name);
+	}
+	r = json_string_member(req, "Image", &image, err);
+	if (r >= 0)
+		r = json_string_member(req, "Hostname", &hostname, err);
+	if (r >= 0)
+		r = json_string_array(req, "Cmd", &c->cmd, err);
+	if (r >= 0)
+		r = json_string_array(req, "Env", &c->env, err);
+	if (r >= 0 && host && !cJSON_IsNull(host) && !cJSON_IsObject(host))
+		r = berr_set(err, -EINVAL, "field HostConfig must be an object");
+	if (r >= 0)
+		r = json_string_member(host, "NetworkMode", &mode, err);
+	if (r >= 0)
+		r = json_bool_member(host, "AutoRemove", &c->auto_remove, err);
+	if (r >= 0)
+		r = env_validate(c->env, err);
+	if (r >= 0 && hostname && *hostname)
+		r = hostname_validate(hostname, err);
+	if (r < 0)
+		return r;
+	strscpy(c->image, image && *image ? image : "busybox", sizeof(c->image));
+	strscpy(c->hostname, hostname && *hostname ? hostname : c->name, sizeof(c->hostname));
+	strscpy(c->network_mode, mode ? mode : "", sizeof(c->network_mode));
+	if (cJSON_GetArraySize(c->cmd) == 0)
+		cJSON_AddItemToArray(c->cmd, cJSON_CreateString("sh"));
+	c->extra = cJSON_CreateObject();
+	if (host && cJSON_GetObjectItemCaseSensitive(host, "PortBindings"))
+		cJSON_AddItemToObject(c->extra, "PortBindings",
+				      cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(host,
+										 "PortBindings"), 1));
+	return image_check(m, c->image, err);
+}
+
+static int name_unique(struct manager *m, const char *name, struct berr *err)
+{
+	for (size_t i = 0; i < m->ctrs.n; i++)
+		if (strcmp(m->ctrs.v[i]->c.name, name) == 0)
+			return berr_set(err, -EEXIST, "container name \"%s\" is already in use by "
+					"container %.12s", name, m->ctrs.v[i]->c.id);
+	return 0;
+}
+
+/* The networks to attach, in order: NetworkMode (when it names a network), then every key of
+ * NetworkingConfig.EndpointsConfig. */
+static int ctr_networks(struct manager *m, struct ctr_entry *c, const cJSON *req,
+			struct berr *err)
+{
+	const cJSON *nc = cJSON_GetObjectItemCaseSensitive(req, "NetworkingConfig");
+	const cJSON *epc = nc ? cJSON_GetObjectItemCaseSensitive(nc, "EndpointsConfig") : NULL;
+	const char *mode = c->c.network_mode;
+	const cJSON *it;
+	struct ep_entry *ep;
+	int r;
+
+	if (epc && !cJSON_IsNull(epc) && !cJSON_IsObject(epc))
+		return berr_set(err, -EINVAL, "NetworkingConfig.EndpointsConfig must be an object");
+	if (strcmp(mode, "host") == 0 || strcmp(mode, "none") == 0) {
+		if (cJSON_GetArraySize(epc) > 0 && !cJSON_GetObjectItemCaseSensitive(epc, mode))
+			return berr_set(err, -EINVAL, "a container on network \"%s\" cannot join other "
+					"networks", mode);
+		return 0;
+	}
+	if (*mode && strcmp(mode, "default") != 0 && !cJSON_GetObjectItemCaseSensitive(epc, mode)) {
+		struct net_entry *n = mgr_net_find(m, mode, err);
+
+		if (!n)
+			return err->code;
+		r = mgr_ep_new(m, c, n, NULL, &ep, err);
+		if (r < 0)
+			return r;
+	}
+	cJSON_ArrayForEach(it, epc) {
+		struct net_entry *n = mgr_net_find(m, it->string, err);
+
+		if (!n)
+			return err->code;
+		r = mgr_ep_new(m, c, n, it, &ep, err);
+		if (r < 0)
+			return r;
+	}
+	if (!*mode && m->eps.n == 0)
+		strscpy(c->c.network_mode, "none", sizeof(c->c.network_mode));
+	return 0;
+}
+
+static void ctr_drop_eps(struct manager *m, struct ctr_entry *c)
+{
+	for (size_t i = m->eps.n; i-- > 0;)
+		if (strcmp(m->eps.v[i]->e.container_id, c->c.id) == 0)
+			mgr_ep_drop(m, m->eps.v[i]);
+}
+
+static void ctr_entry_free(struct ctr_entry *c)
+{
+	if (!c)
+		return;
+	if (c->pidfd >= 0)
+		close(c->pidfd);
+	cJSON_Delete(c->c.cmd);
+	cJSON_Delete(c->c.env);
+	cJSON_Delete(c->c.extra);
+	free(c);
+}
+
+static int ctr_persist(struct manager *m, struct ctr_entry *c, bool with_eps, struct berr *err)
+{
+	int r = store_begin(m->store, err);
+
+	if (r >= 0)
+		r = store_container_put(m->store, &c->c, err);
+	for (size_t i = 0; r >= 0 && with_eps && i < m->eps.n; i++)
+		if (strcmp(m->eps.v[i]->e.container_id, c->c.id) == 0)
+			r = store_endpoint_put(m->store, &m->eps.v[i]->e, err);
+	if (r >= 0)
+		r = store_commit(m->store, err);
+	if (r < 0) {
+		store_rollback(m->store);
+		return r;
+	}
+	for (size_t i = 0; with_eps && i < m->eps.n; i++)
+		if (strcmp(m->eps.v[i]->e.container_id, c->c.id) == 0)
+			m->eps.v[i]->persisted = true;
+	return 0;
+}
+
+static int create_locked(struct manager *m, const char *name, const cJSON *req,
+			 struct ctr_entry *c, struct berr *err)
+{
+	int r;
+
+	id_generate(c->c.id);
+	time_now_rfc3339(c->c.created);
+	c->c.state = CTR_CREATED;
+	c->pidfd = -1;
+	r = ctr_parse(m, name, req, &c->c, err);
+	if (r >= 0)
+		r = name_unique(m, c->c.name, err);
+	if (r >= 0)
+		r = ctr_networks(m, c, req, err);
+	if (r >= 0)
+		r = ctr_persist(m, c, true, err);
+	if (r < 0)
+		ctr_drop_eps(m, c);
+	return r;
+}
+
+int mgr_container_create(struct manager *m, const char *name, const cJSON *req, cJSON **ret,
+			 struct berr *err)
+{
+	struct ctr_entry *c = xcalloc(1, sizeof(*c));
+	int r;
+
+	pthread_mutex_lock(&m->lock);
+	r = create_locked(m, name, req, c, err);
+	if (r < 0) {
+		pthread_mutex_unlock(&m->lock);
+		ctr_entry_free(c);
+		return r;
+	}
+	vec_push(m->ctrs, c);
+	*ret = cJSON_CreateObject();
+	cJSON_AddStringToObject(*ret, "Id", c->c.id);
+	cJSON_AddItemToObject(*ret, "Warnings", cJSON_CreateArray());
+	pthread_mutex_unlock(&m->lock);
+	return 0;
+}
+
+/* ---- start ---- */
+
+static char **strv_from_json(const cJSON *a)
+{
+	int n = cJSON_GetArraySize(a), i = 0;
+	char **v = xcalloc((size_t)n + 1, sizeof(*v));
+	const cJSON *it;
+
+	cJSON_ArrayForEach(it, a)
+		v[i++] = it->valuestring;
+	return v;
+}
+
+static int net_teardown(struct manager *m, struct ctr_entry *c)
+{
+	_cleanup_free_ struct ep_entry **eps = NULL;
+	_cleanup_free_ char *ns = mgr_ctr_netns_path(m, &c->c);
+	size_t n = mgr_ctr_eps(m, c->c.id, &eps);
+	struct berr e2 = BERR_INIT;
+	int r = 0;
+
+	for (size_t i = n; i-- > 0;)
+		if (eps[i]->e.state != EP_INACTIVE && mgr_ep_deactivate(m, c, eps[i], false, &e2) < 0) {
+			blog_warn("container %s: %s", c->c.name, berr_str(&e2));
+			r = e2.code;
+		}
+	if (netns_delete(ns, &e2) < 0)
+		blog_warn("container %s: %s", c->c.name, berr_str(&e2));
+	return r;
+}
+
+static int net_setup(struct manager *m, struct ctr_entry *c, struct berr *err)
+{
+	_cleanup_free_ struct ep_entry **eps = NULL;
+	_cleanup_free_ char *ns = NULL;
+	size_t n;
+	int r;
+
+	if (host_mode(&c->c))
+		return 0;
+	ns = mgr_ctr_netns_path(m, &c->c);
+	r = netns_create(ns, err);
+	if (r < 0)
+		return r;
+	n = mgr_ctr_eps(m, c->c.id, &eps);
+	for (size_t i = 0; i < n; i++) {
+		r = mgr_ep_activate(m, c, eps[i], err);
+		if (r < 0) {
+			net_teardown(m, c);
+			return r;
+		}
+	}
+	return 0;
+}
+
+static int image_rootfs(struct manager *m, const char *image, char *buf, size_t size,
+			struct berr *err)
+{
+	_cleanup_free_ char *dir = xasprintf("%s/images", m->root);
+	int r = 0;
+
+	if (strcmp(image, "busybox") == 0)
+		r = rt_image_ensure_busybox(dir, err);
+	if (r >= 0)
+		r = rt_image_rootfs(dir, image, buf, size, err);
+	return r;
+}
+
+static int proc_start(struct manager *m, struct ctr_entry *c, struct rt_proc *proc,
+		      struct berr *err)
+{
+	_cleanup_free_ char *state = mgr_ctr_state_dir(m, &c->c);
+	_cleanup_free_ char *run = mgr_ctr_run_dir(m, &c->c);
+	_cleanup_free_ char *ns = mgr_ctr_netns_path(m, &c->c);
+	_cleanup_free_ char *log = xasprintf("%s/container.log", state);
+	_cleanup_free_ char *hosts = xasprintf("%s/hosts", run);
+	_cleanup_free_ char *resolv = xasprintf("%s/resolv.conf", run);
+	_cleanup_free_ char **argv = strv_from_json(c->c.cmd);
+	_cleanup_free_ char **env = strv_from_json(c->c.env);
+	char rootfs[4096];
+	struct rt_spec spec = { 0 };
+	int r;
+
+	r = image_rootfs(m, c->c.image, rootfs, sizeof(rootfs), err);
+	if (r >= 0)
+		r = mkdir_p(state, 0700, err);
+	if (r >= 0 && !host_mode(&c->c))
+		r = mgr_ctr_files_write(m, c, err);
+	if (r < 0)
+		return r;
+	spec.id = c->c.id;
+	spec.hostname = c->c.hostname;
+	spec.argv = argv;
+	spec.env = env;
+	spec.image_rootfs = rootfs;
+	spec.state_dir = state;
+	spec.run_dir = run;
+	spec.netns_path = host_mode(&c->c) ? NULL : ns;
+	spec.log_path = log;
+	spec.hosts_path = host_mode(&c->c) ? "/etc/hosts" : hosts;
+	spec.resolv_path = host_mode(&c->c) ? "/etc/resolv.conf" : resolv;
+	r = mkdir_p(run, 0700, err);
+	if (r >= 0)
+		r = rt_start(&spec, proc, err);
+	return r;
+}
+
+int mgr_ctr_watch(struct manager *m, struct ctr_entry *c)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	pid_t pid = c->c.shim_pid > 0 ? c->c.shim_pid : c->c.pid;
+	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+
+	if (fd < 0 && c->c.shim_pid > 0)
+		fd = (int)syscall(SYS_pidfd_open, c->c.pid, 0);
+	if (fd < 0)
+		return -errno;
+	fcntl(fd, F_SETFD, FD_CLOEXEC);
+	ev.data.fd = fd;
+	if (epoll_ctl(m->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		close(fd);
+		return -errno;
+	}
+	c->pidfd = fd;
+	return 0;
+}
+
+static int start_locked(struct manager *m, struct ctr_entry *c, struct berr *err)
+{
+	struct rt_proc proc = { 0 };
+	int r;
+
+	if (c->c.state == CTR_RUNNING)
+		return berr_set(err, -EALREADY, "container %s is already running", c->c.name);
+	r = net_setup(m, c, err);
+	if (r < 0)
+		return r;
+	r = proc_start(m, c, &proc, err);
+	if (r < 0) {
+		net_teardown(m, c);
+		return berr_prefix(err, "starting container %s", c->c.name);
+	}
+	c->c.state = CTR_RUNNING;
+	c->c.pid = proc.pid;
+	c->c.shim_pid = proc.shim_pid;
+	c->c.pid_start = proc.pid_start;
+	c->c.exit_code = 0;
+	c->c.finished_at[0] = '\0';
+	time_now_rfc3339(c->c.started_at);
+	r = ctr_persist(m, c, false, err);
+	if (r < 0)
+		blog_error("container %s started but not recorded: %s", c->c.name, berr_str(err));
+	if (mgr_ctr_watch(m, c) < 0)
+		blog_warn("container %s: cannot watch its exit: %m", c->c.name);
+	return 0;
+}
+
+int mgr_container_start(struct manager *m, const char *ref, struct berr *err)
+{
+	struct ctr_entry *c;
+	int r;
+
+	pthread_mutex_lock(&m->lock);
+	c = mgr_ctr_find(m, ref, err);
+	r = c ? start_locked(m, c, err) : err->code;
+	pthread_mutex_unlock(&m->lock);
+	return r;
+}
+
+/* ---- exits ---- */
+
+void mgr_ctr_exited(struct manager *m, struct ctr_entry *c, int code)
+{
+	_cleanup_free_ char *run = mgr_ctr_run_dir(m, &c->c);
+	struct berr e2 = BERR_INIT;
+
+	if (c->pidfd >= 0) {
+		epoll_ctl(m->epfd, EPOLL_CTL_DEL, c->pidfd, NULL);
+		close(c->pidfd);
+		c->pidfd = -1;
+	}
+	net_teardown(m, c);
+	if (rt_cleanup(run, &e2) < 0)
+		blog_warn("container %s: %s", c->c.name, berr_str(&e2));
+	c->c.state = CTR_EXITED;
+	c->c.exit_code = code;
+	c->c.pid = c->c.shim_pid = 0;
+	c->c.pid_start = 0;
+	time_now_rfc3339(c->c.finished_at);
+	if (ctr_persist(m, c, false, &e2) < 0)
+		blog_error("container %s: recording its exit: %s", c->c.name, berr_str(&e2));
+	blog_info("container %s exited with code %d", c->c.name, code);
+	pthread_cond_broadcast(&m->exited);
+	if (c->c.auto_remove && mgr_ctr_delete(m, c, &e2) < 0)
+		blog_warn("auto-removing container: %s", berr_str(&e2));
+}
+
+static int exit_code_of(struct manager *m, struct ctr_entry *c)
+{
+	_cleanup_free_ char *run = mgr_ctr_run_dir(m, &c->c);
+	int code = 255;
+
+	if (rt_exit_code(run, &code, NULL) < 0)
+		code = 255;
+	return code;
+}
+
+int mgr_event_fd(struct manager *m) { return m->epfd; }
+
+int mgr_reap(struct manager *m)
+{
+	struct epoll_event evs[32];
+	int n;
+
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
+	pthread_mutex_lock(&m->lock);
+	n = epoll_wait(m->epfd, evs, ARRAY_SIZE(evs), 0);
+	for (int i = 0; i < n; i++)
+		for (size_t k = 0; k < m->ctrs.n; k++)
+			if (m->ctrs.v[k]->pidfd == evs[i].data.fd) {
+				struct ctr_entry *c = m->ctrs.v[k];
+
+				mgr_ctr_exited(m, c, exit_code_of(m, c));
+				break;
+			}
+	pthread_mutex_unlock(&m->lock);
+	return 0;
+}
+
+/* ---- stop / kill / wait ---- */
+
+/* Wait (lock held, released while waiting) until the container `id` is not running or the
+ * deadline passes. Returns the entry (NULL if removed meanwhile). */
+static struct ctr_entry *wait_not_running(struct manager *m, const char *id, int64_t timeout_ms)
+{
+	struct timespec dl;
+	struct ctr_entry *c;
+
+	clock_gettime(CLOCK_REALTIME, &dl);
+	dl.tv_sec += timeout_ms / 1000;
+	dl.tv_nsec += (timeout_ms % 1000) * 1000000;
+	if (dl.tv_nsec >= 1000000000) {
+		dl.tv_sec++;
+		dl.tv_nsec -= 1000000000;
+	}
+	for (;;) {
+		c = mgr_ctr_by_id(m, id);
+		if (!c || c->c.state != CTR_RUNNING)
+			return c;
+		if (timeout_ms >= 0 && pthread_cond_timedwait(&m->exited, &m->lock, &dl) == ETIMEDOUT)
+			return mgr_ctr_by_id(m, id);
+		if (timeout_ms < 0)
+			pthread_cond_wait(&m->exited, &m->lock);
+	}
+}
+
+static int kill_locked(struct manager *m, struct ctr_entry *c, int sig, struct berr *err)
+{
+	if (c->c.state != CTR_RUNNING)
+		return berr_set(err, -ESRCH, "container %s is not running", c->c.name);
+	return rt_kill(c->c.pid, c->c.pid_start, sig, err);
+}
+
+static int stop_locked(struct manager *m, struct ctr_entry *c, int timeout_s, struct berr *err)
+{
+	char id[ID_LEN + 1];
+	int r;
+
+	if (c->c.state != CTR_RUNNING)
+		return berr_set(err, -EALREADY, "container %s is not running", c->c.name);
+	strscpy(id, c->c.id, sizeof(id));
+	r = kill_locked(m, c, SIGTERM, err);
+	if (r < 0)
+		return r;
+	c = wait_not_running(m, id, timeout_s < 0 ? 10000 : (int64_t)timeout_s * 1000);
+	if (c && c->c.state == CTR_RUNNING) {
+		r = kill_locked(m, c, SIGKILL, err);
+		if (r < 0)
+			return r;
+		c = wait_not_running(m, id, 30000);
+		if (c && c->c.state == CTR_RUNNING)
+			return berr_set(err, -ETIMEDOUT, "container %s did not die after SIGKILL",
+					c->c.name);
+	}
+	return 0;
+}
+
+int mgr_container_stop(struct manager *m, const char *ref, int timeout_s, struct berr *err)
+{
+	struct ctr_entry *c;
+	int r;
+
+	pthread_mutex_lock(&m->lock);
+	c = mgr_ctr_find(m, ref, err);
+	r = c ? stop_locked(m, c, timeout_s, err) : err->code;
+	pthread_mutex_unlock(&m->lock);
+	return r;
+}
+
+int mgr_container_kill(struct manager *m, const char *ref, int sig, struct berr *err)
+{
+	struct ctr_entry *c;
+	int r;
+
+	if (sig <= 0 || sig >= NSIG)
+		return berr_set(err, -EINVAL, "invalid signal %d", sig);
+	pthread_mutex_lock(&m->lock);
+	c = mgr_ctr_find(m, ref, err);
+	r = c ? kill_locked(m, c, sig, err) : err->code;
+	pthread_mutex_unlock(&m->lock);
+	return r;
+}
+
+int mgr_container_wait(struct manager *m, const char *ref, int *ret_code, struct berr *err)
+{
+	struct ctr_entry *c;
+	char id[ID_LEN + 1];
+
+	pthread_mutex_lock(&m->lock);
+	c = mgr_ctr_find(m, ref, err);
+	if (!c) {
+		pthread_mutex_unlock(&m->lock);
+		return err->code;
+	}
+	strscpy(id, c->c.id, sizeof(id));
+	*ret_code = c->c.exit_code;
+	c = wait_not_running(m, id, -1);
+	if (c)
+		*ret_code = c->c.exit_code;
+	else if (m->last_exit_id[0] && strcmp(m->last_exit_id, id) == 0)
+		*ret_code = m->last_exit_code;
+	pthread_mutex_unlock(&m->lock);
+	return 0;
+}
+
+/* ---- remove ---- */
+
+int mgr_ctr_delete(struct manager *m, struct ctr_entry *c, struct berr *err)
+{
+	_cleanup_free_ char *state = mgr_ctr_state_dir(m, &c->c);
+	_cleanup_free_ char *run = mgr_ctr_run_dir(m, &c->c);
+	struct berr e2 = BERR_INIT;
+	int r = store_begin(m->store, err);
+
+	for (size_t i = 0; r >= 0 && i < m->eps.n; i++)
+		if (strcmp(m->eps.v[i]->e.container_id, c->c.id) == 0)
+			r = store_endpoint_delete(m->store, m->eps.v[i]->e.id, err);
+	if (r >= 0)
+		r = store_container_delete(m->store, c->c.id, err);
+	if (r >= 0)
+		r = store_commit(m->store, err);
+	if (r < 0) {
+		store_rollback(m->store);
+		return r;
+	}
+	strscpy(m->last_exit_id, c->c.id, sizeof(m->last_exit_id));
+	m->last_exit_code = c->c.exit_code;
+	ctr_drop_eps(m, c);
+	for (size_t i = 0; i < m->ctrs.n; i++)
+		if (m->ctrs.v[i] == c) {
+			vec_remove(m->ctrs, i);
+			break;
+		}
+	if (rm_rf(state, &e2) < 0 || rm_rf(run, &e2) < 0)
+		blog_warn("removing container files: %s", berr_str(&e2));
+	ctr_entry_free(c);
+	pthread_cond_broadcast(&m->exited);
+	return 0;
+}
+
+static int remove_locked(struct manager *m, struct ctr_entry *c, bool force, struct berr *err)
+{
+	char id[ID_LEN + 1];
+	int r;
+
+	if (c->c.state == CTR_RUNNING) {
+		if (!force)
+			return berr_set(err, -EBUSY, "container %s is running: stop it first or use "
+					"--force", c->c.name);
+		strscpy(id, c->c.id, sizeof(id));
+		r = kill_locked(m, c, SIGKILL, err);
+		if (r < 0)
+			return r;
+		c = wait_not_running(m, id, 30000);
+		if (!c)
+			return 0;  /* auto-removed on exit */
+		if (c->c.state == CTR_RUNNING)
+			return berr_set(err, -ETIMEDOUT, "container %s did not die after SIGKILL",
+					c->c.name);
+	}
+	return mgr_ctr_delete(m, c, err);
+}
+
+int mgr_container_remove(struct manager *m, const char *ref, bool force, struct berr *err)
+{
+	struct ctr_entry *c;
+	int r;
+
+	pthread_mutex_lock(&m->lock);
+	c = mgr_ctr_find(m, ref, err);
+	r = c ? remove_locked(m, c, force, err) : err->code;
+	pthread_mutex_unlock(&m->lock);
+	return r;
+}
+
+/* ---- list / inspect / logs ---- */
+
+int mgr_container_list(struct manager *m, bool all, cJSON **ret, struct berr *err)
+{
+	cJSON *a = cJSON_CreateArray();
+
+	pthread_mutex_lock(&m->lock);
+	for (size_t i = 0; i < m->ctrs.n; i++)
+		if (all || m->ctrs.v[i]->c.state == CTR_RUNNING)
+			cJSON_AddItemToArray(a, mgr_render_container_summary(m, m->ctrs.v[i]));
+	pthread_mutex_unlock(&m->lock);
+	*ret = a;
+	return 0;
+}
+
+int mgr_container_inspect(struct manager *m, const char *ref, cJSON **ret, struct berr *err)
+{
+	struct ctr_entry *c;
+
+	pthread_mutex_lock(&m->lock);
+	c = mgr_ctr_find(m, ref, err);
+	if (c)
+		*ret = mgr_render_container(m, c);
+	pthread_mutex_unlock(&m->lock);
+	return c ? 0 : err->code;
+}
+
+int mgr_container_log_path(struct manager *m, const char *ref, char **ret_path, char ret_id[65],
+			   struct berr *err)
+{
+	struct ctr_entry *c;
+
+	pthread_mutex_lock(&m->lock);
+	c = mgr_ctr_find(m, ref, err);
+	if (c) {
+		_cleanup_free_ char *state = mgr_ctr_state_dir(m, &c->c);
+
+		*ret_path = xasprintf("%s/container.log", state);
+		strscpy(ret_id, c->c.id, ID_LEN + 1);
+	}
+	pthread_mutex_unlock(&m->lock);
+	return c ? 0 : err->code;
+}
+
+bool mgr_container_running(struct manager *m, const char *id)
+{
+	struct ctr_entry *c;
+	bool running;
+
+	pthread_mutex_lock(&m->lock);
+	c = mgr_ctr_by_id(m, id);
+	running = c && c->c.state == CTR_RUNNING;
+	pthread_mutex_unlock(&m->lock);
+	return running;
+}

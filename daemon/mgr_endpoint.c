@@ -1,0 +1,496 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Endpoints: creation, activation (addresses + kernel), deactivation, sandbox routes and the
+ * container's /etc/hosts and /etc/resolv.conf. Every activation records its intent (PENDING)
+ * in the store before touching the kernel, so a crash at any step is repaired at start-up. */
+#include <fcntl.h>
+
+#include "common/names.h"
+#include "daemon/mgr_internal.h"
+
+static int static_ip_parse(const cJSON *ipam, const char *key, int family, struct ipaddr *ret,
+			   struct berr *err)
+{
+	const char *s;
+	int r;
+
+	memset(ret, 0, sizeof(*ret));
+	r = json_string_member(ipam, key, &s, err);
+	if (r < 0 || !s || !*s)
+		return r;
+	r = ip_parse(s, ret, err);
+	if (r < 0)
+		return berr_prefix(err, "invalid %s", key);
+	if (ret->family != family)
+		return berr_set(err, -EINVAL, "%s %s is not an %s address", key, s,
+				family == AF_INET ? "IPv4" : "IPv6");
+	return 0;
+}
+
+static struct ipam_pool *pool_for(struct net_entry *n, int family, const struct ipaddr *a)
+{
+	for (int i = 0; i < n->n.n_subnets; i++) {
+		if (n->pools[i].subnet.addr.family != family)
+			continue;
+		if (!a || !a->family || cidr_contains(&n->pools[i].subnet, a))
+			return &n->pools[i];
+	}
+	return NULL;
+}
+
+static int static_ip_check(struct net_entry *n, const struct ipaddr *a, struct berr *err)
+{
+	struct ipam_pool *p;
+	char buf[IP_STRLEN];
+
+	if (!a->family)
+		return 0;
+	if (a->family == AF_INET6 && !n->n.ipv6)
+		return berr_set(err, -EINVAL, "network %s does not have IPv6 enabled", n->n.name);
+	p = pool_for(n, a->family, a);
+	if (!p)
+		return berr_set(err, -EINVAL, "address %s is outside the subnets of network %s",
+				ip_fmt(a, buf), n->n.name);
+	if (!ipam_pool_usable(p, a))
+		return berr_set(err, -EINVAL, "address %s cannot be assigned in network %s",
+				ip_fmt(a, buf), n->n.name);
+	if (ipam_pool_taken(p, a))
+		return berr_set(err, -EADDRINUSE, "address %s is already in use in network %s",
+				ip_fmt(a, buf), n->n.name);
+	return 0;
+}
+
+static int ep_config_parse(struct net_entry *n, const cJSON *cfg, struct bendpoint *e,
+			   struct berr *err)
+{
+	const cJSON *ipam, *alias;
+	int r;
+
+	r = json_string_array(cfg, "Aliases", &e->aliases, err);
+	if (r < 0)
+		return r;
+	cJSON_ArrayForEach(alias, e->aliases) {
+		r = name_validate("alias", alias->valuestring, err);
+		if (r < 0)
+			return r;
+	}
+	ipam = cJSON_GetObjectItemCaseSensitive(cfg, "IPAMConfig");
+	if (!ipam || cJSON_IsNull(ipam))
+		return 0;
+	if (!cJSON_IsObject(ipam))
+		return berr_set(err, -EINVAL, "field IPAMConfig must be an object");
+	r = static_ip_parse(ipam, "IPv4Address", AF_INET, &e->req_ip4, err);
+	if (r >= 0)
+		r = static_ip_parse(ipam, "IPv6Address", AF_INET6, &e->req_ip6, err);
+	if (r >= 0)
+		r = static_ip_check(n, &e->req_ip4, err);
+	if (r >= 0)
+		r = static_ip_check(n, &e->req_ip6, err);
+	return r;
+}
+
+/* eth<N> with the lowest N unused by the container's other endpoints. */
+static void ifname_pick(struct manager *m, const char *ctr_id, char ret[IFNAME_LEN])
+{
+	for (int i = 0;; i++) {
+		bool used = false;
+
+		snprintf(ret, IFNAME_LEN, "eth%d", i);
+		for (size_t k = 0; k < m->eps.n && !used; k++)
+			used = strcmp(m->eps.v[k]->e.container_id, ctr_id) == 0 &&
+			       strcmp(m->eps.v[k]->e.ifname, ret) == 0;
+		if (!used)
+			return;
+	}
+}
+
+static int64_t seq_next(struct manager *m, const char *ctr_id)
+{
+	int64_t seq = 0;
+
+	for (size_t k = 0; k < m->eps.n; k++)
+		if (strcmp(m->eps.v[k]->e.container_id, ctr_id) == 0 && m->eps.v[k]->e.seq > seq)
+			seq = m->eps.v[k]->e.seq;
+	return seq + 1;
+}
+
+int mgr_ep_store_put(struct manager *m, struct ep_entry *ep, struct berr *err)
+{
+	const struct bendpoint *e = &ep->e;
+	int r = store_begin(m->store, err);
+
+	if (r < 0)
+		return r;
+	r = store_endpoint_put(m->store, e, err);
+	if (r >= 0)
+		r = store_commit(m->store, err);
+	if (r < 0)
+		store_rollback(m->store);
+	else
+		ep->persisted = true;
+	return r;
+}
+
+int mgr_ep_new(struct manager *m, struct ctr_entry *c, struct net_entry *n, const cJSON *cfg,
+	       struct ep_entry **ret, struct berr *err)
+{
+	struct ep_entry *ep;
+	uint8_t mac[6];
+	int r;
+
+	if (strcmp(c->c.network_mode, "host") == 0)
+		return berr_set(err, -EINVAL, "container %s uses the host's network namespace and "
+				"cannot be connected to networks", c->c.name);
+	if (strcmp(c->c.network_mode, "none") == 0)
+		return berr_set(err, -EINVAL, "container %s is on network \"none\": it cannot be "
+				"connected to other networks", c->c.name);
+	if (mgr_ep_find(m, n->n.id, c->c.id))
+		return berr_set(err, -EISCONN, "container %s is already connected to network %s",
+				c->c.name, n->n.name);
+	if (cfg && !cJSON_IsNull(cfg) && !cJSON_IsObject(cfg))
+		return berr_set(err, -EINVAL, "EndpointConfig must be an object");
+	ep = xcalloc(1, sizeof(*ep));
+	r = ep_config_parse(n, cfg, &ep->e, err);
+	if (r < 0) {
+		cJSON_Delete(ep->e.aliases);
+		free(ep);
+		return r;
+	}
+	id_generate(ep->e.id);
+	strscpy(ep->e.network_id, n->n.id, sizeof(ep->e.network_id));
+	strscpy(ep->e.container_id, c->c.id, sizeof(ep->e.container_id));
+	ep->e.seq = seq_next(m, c->c.id);
+	ep->e.state = EP_INACTIVE;
+	ifname_pick(m, c->c.id, ep->e.ifname);
+	ifname_veth_host(n->n.id, c->c.id, ep->e.host_ifname);
+	mac_from_seed(ep->e.id, mac);
+	mac_fmt(mac, ep->e.mac);
+	vec_push(m->eps, ep);
+	*ret = ep;
+	return 0;
+}
+
+void mgr_ep_drop(struct manager *m, struct ep_entry *ep)
+{
+	for (size_t i = 0; i < m->eps.n; i++)
+		if (m->eps.v[i] == ep) {
+			vec_remove(m->eps, i);
+			break;
+		}
+	cJSON_Delete(ep->e.aliases);
+	free(ep);
+}
+
+/* ---- addresses ---- */
+
+static int addr_take(struct net_entry *n, int family, const struct ipaddr *req, struct ipaddr *ret,
+		     struct berr *err)
+{
+	struct ipam_pool *p = pool_for(n, family, req);
+
+	memset(ret, 0, sizeof(*ret));
+	if (!p || (family == AF_INET6 && !n->n.ipv6))
+		return 0;
+	if (req->family) {
+		int r = ipam_pool_reserve(p, req, err);
+
+		if (r < 0)
+			return berr_prefix(err, "network %s", n->n.name);
+		*ret = *req;
+		return 0;
+	}
+	return ipam_pool_alloc(p, ret, err);
+}
+
+void mgr_ep_release_addrs(struct manager *m, struct ep_entry *ep)
+{
+	struct net_entry *n = mgr_net_by_id(m, ep->e.network_id);
+	struct ipaddr *ips[2] = { &ep->e.ip4, &ep->e.ip6 };
+
+	for (int i = 0; i < 2; i++) {
+		struct ipam_pool *p;
+
+		if (!ips[i]->family)
+			continue;
+		p = n ? pool_for(n, ips[i]->family, ips[i]) : NULL;
+		if (p)
+			ipam_pool_release(p, ips[i]);
+		memset(ips[i], 0, sizeof(*ips[i]));
+	}
+}
+
+static int addrs_alloc(struct manager *m, struct net_entry *n, struct ep_entry *ep,
+		       struct berr *err)
+{
+	int r = addr_take(n, AF_INET, &ep->e.req_ip4, &ep->e.ip4, err);
+
+	if (r >= 0)
+		r = addr_take(n, AF_INET6, &ep->e.req_ip6, &ep->e.ip6, err);
+	if (r < 0)
+		mgr_ep_release_addrs(m, ep);
+	return r;
+}
+
+/* One transaction: the endpoint row in `state` plus its allocations (put or delete). */
+static int ep_persist(struct manager *m, struct ep_entry *ep, bool with_allocs, bool drop_row,
+		      struct berr *err)
+{
+	const struct ipaddr *ips[2] = { &ep->e.ip4, &ep->e.ip6 };
+	int r = store_begin(m->store, err);
+
+	for (int i = 0; r >= 0 && i < 2; i++) {
+		if (!ips[i]->family)
+			continue;
+		r = store_alloc_delete(m->store, ep->e.network_id, ips[i], err);
+		if (r >= 0 && with_allocs)
+			r = store_alloc_put(m->store, ep->e.network_id, ips[i], ep->e.id, err);
+	}
+	if (r >= 0)
+		r = drop_row ? store_endpoint_delete(m->store, ep->e.id, err)
+			     : store_endpoint_put(m->store, &ep->e, err);
+	if (r >= 0)
+		r = store_commit(m->store, err);
+	if (r < 0)
+		store_rollback(m->store);
+	return r;
+}
+
+/* ---- sandbox ---- */
+
+static int sandbox_open(struct manager *m, struct ctr_entry *c, struct sandbox *sb, char **path,
+			struct berr *err)
+{
+	*path = mgr_ctr_netns_path(m, &c->c);
+	sb->container_id = c->c.id;
+	sb->netns_path = *path;
+	sb->netns_fd = open(*path, O_RDONLY | O_CLOEXEC);
+	if (sb->netns_fd < 0)
+		return berr_errno(err, -errno, "opening network namespace %s", *path);
+	return 0;
+}
+
+/* Undo a failed or interrupted activation: kernel, store, pools. */
+static void activation_undo(struct manager *m, struct net_entry *n, struct ep_entry *ep,
+			    const struct sandbox *sb, bool existed)
+{
+	struct berr e2 = BERR_INIT;
+
+	if (n->drv->leave && n->drv->leave(&m->drv, &n->n, &ep->e, sb, &e2) < 0)
+		blog_warn("rolling back endpoint %.12s: %s", ep->e.id, berr_str(&e2));
+	ep->e.state = EP_INACTIVE;
+	mgr_ep_release_addrs(m, ep);
+	if (ep_persist(m, ep, false, !existed, &e2) < 0)
+		blog_warn("rolling back endpoint %.12s in the store: %s", ep->e.id, berr_str(&e2));
+	ep->persisted = existed;
+}
+
+int mgr_ep_activate(struct manager *m, struct ctr_entry *c, struct ep_entry *ep, struct berr *err)
+{
+	struct net_entry *n = mgr_net_by_id(m, ep->e.network_id);
+	_cleanup_free_ char *path = NULL;
+	struct sandbox sb = { .netns_fd = -1 };
+	bool existed = ep->persisted;
+	int r;
+
+	if (!n)
+		return berr_set(err, -ENOENT, "network %.12s of container %s no longer exists",
+				ep->e.network_id, c->c.name);
+	if (!n->drv || !n->drv->join)
+		return berr_set(err, -EOPNOTSUPP, "driver %s cannot attach containers", n->n.driver);
+	r = sandbox_open(m, c, &sb, &path, err);
+	if (r < 0)
+		return r;
+	r = addrs_alloc(m, n, ep, err);
+	if (r < 0)
+		goto out;
+	ep->e.state = EP_PENDING;
+	r = ep_persist(m, ep, true, false, err);
+	if (r < 0) {
+		ep->e.state = EP_INACTIVE;
+		mgr_ep_release_addrs(m, ep);
+		goto out;
+	}
+	ep->persisted = true;
+	crash_point("connect:after-store");
+	r = n->drv->join(&m->drv, &n->n, &ep->e, &sb, false, err);
+	crash_point("connect:after-join");
+	if (r >= 0) {
+		ep->e.state = EP_ACTIVE;
+		r = ep_persist(m, ep, true, false, err);
+	}
+	crash_point("connect:after-commit");
+	if (r >= 0)
+		r = mgr_sandbox_routes(m, c, err);
+	if (r < 0) {
+		berr_prefix(err, "connecting container %s to network %s", c->c.name, n->n.name);
+		activation_undo(m, n, ep, &sb, existed);
+	}
+out:
+	close(sb.netns_fd);
+	return r;
+}
+
+int mgr_ep_deactivate(struct manager *m, struct ctr_entry *c, struct ep_entry *ep, bool final,
+		      struct berr *err)
+{
+	struct net_entry *n = mgr_net_by_id(m, ep->e.network_id);
+	int r = 0;
+
+	if (ep->e.state != EP_INACTIVE) {
+		ep->e.state = EP_PENDING;     /* intent: a crash from here on finishes the removal */
+		r = ep_persist(m, ep, true, false, err);
+		if (r < 0)
+			return r;
+		crash_point("disconnect:after-intent");
+		if (n && n->drv && n->drv->leave)
+			r = n->drv->leave(&m->drv, &n->n, &ep->e, NULL, err);
+		if (r < 0)
+			return berr_prefix(err, "disconnecting container %s", c->c.name);
+		crash_point("disconnect:after-leave");
+	}
+	ep->e.state = EP_INACTIVE;
+	r = ep_persist(m, ep, false, final, err);
+	if (r < 0)
+		return r;
+	mgr_ep_release_addrs(m, ep);
+	/* release cleared the addresses; the row written above already has none of them */
+	if (final)
+		mgr_ep_drop(m, ep);
+	return 0;
+}
+
+static struct ep_entry *route_carrier(struct manager *m, struct ctr_entry *c, int family,
+				      const struct ipaddr **ret_gw)
+{
+	_cleanup_free_ struct ep_entry **eps = NULL;
+	size_t n = mgr_ctr_eps(m, c->c.id, &eps);
+
+	for (size_t i = 0; i < n; i++) {
+		struct net_entry *net = mgr_net_by_id(m, eps[i]->e.network_id);
+		const struct ipaddr *ip = family == AF_INET ? &eps[i]->e.ip4 : &eps[i]->e.ip6;
+
+		if (eps[i]->e.state != EP_ACTIVE || !net || net->n.internal || !ip->family)
+			continue;
+		for (int k = 0; k < net->n.n_subnets; k++)
+			if (cidr_contains(&net->n.subnets[k].subnet, ip) &&
+			    net->n.subnets[k].gateway.family) {
+				*ret_gw = &net->n.subnets[k].gateway;
+				return eps[i];
+			}
+	}
+	return NULL;
+}
+
+static int routes_apply(struct manager *m, struct ctr_entry *c, struct berr *err)
+{
+	static const int families[2] = { AF_INET, AF_INET6 };
+	struct nlx *nl = NULL;
+	int r = nlx_open(-1, &nl, err);
+
+	for (int i = 0; r >= 0 && i < 2; i++) {
+		const struct ipaddr *gw = NULL;
+		struct ep_entry *ep = route_carrier(m, c, families[i], &gw);
+
+		r = ep ? nlx_route_default_set(nl, families[i], gw, ep->e.ifname, err)
+		       : nlx_route_default_del(nl, families[i], err);
+	}
+	nlx_close(nl);
+	return r;
+}
+
+int mgr_sandbox_routes(struct manager *m, struct ctr_entry *c, struct berr *err)
+{
+	_cleanup_free_ char *path = mgr_ctr_netns_path(m, &c->c);
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int saved = -1, r;
+
+	if (fd < 0)
+		return berr_errno(err, -errno, "opening network namespace %s", path);
+	r = netns_enter(fd, &saved, err);
+	if (r < 0)
+		return r;
+	r = routes_apply(m, c, err);
+	if (netns_leave(saved, r < 0 ? NULL : err) < 0 && r >= 0)
+		r = err->code;
+	return r;
+}
+
+/* ---- /etc/hosts and /etc/resolv.conf ---- */
+
+static int file_rewrite(const char *path, const char *data, struct berr *err)
+{
+	/* In place (not rename): the file is bind-mounted into the container. */
+	_cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	size_t len = strlen(data);
+
+	if (fd < 0)
+		return berr_errno(err, -errno, "opening %s", path);
+	if (write(fd, data, len) != (ssize_t)len)
+		return berr_errno(err, -EIO, "writing %s", path);
+	return 0;
+}
+
+static char *hosts_render(struct manager *m, struct ctr_entry *c)
+{
+	_cleanup_free_ struct ep_entry **eps = NULL;
+	size_t n = mgr_ctr_eps(m, c->c.id, &eps);
+	char *out = xasprintf("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n");
+
+	for (size_t i = 0; i < n; i++) {
+		const struct ipaddr *ips[2] = { &eps[i]->e.ip4, &eps[i]->e.ip6 };
+
+		for (int k = 0; k < 2; k++) {
+			char buf[IP_STRLEN];
+			char *next;
+
+			if (eps[i]->e.state != EP_ACTIVE || !ips[k]->family)
+				continue;
+			next = xasprintf("%s%s\t%s\n", out, ip_fmt(ips[k], buf), c->c.hostname);
+			free(out);
+			out = next;
+		}
+	}
+	return out;
+}
+
+/* The host's resolvers, minus loopback ones a container cannot reach. */
+static char *resolv_render(void)
+{
+	_cleanup_free_ char *host = NULL;
+	char *out = xstrdup(""), *save = NULL;
+
+	if (read_file("/etc/resolv.conf", 65536, &host, NULL, NULL) < 0)
+		return out;
+	for (char *line = strtok_r(host, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *next;
+
+		if (strncmp(line, "nameserver", 10) == 0) {
+			const char *ip = line + 10 + strspn(line + 10, " \t");
+
+			if (strncmp(ip, "127.", 4) == 0 || strncmp(ip, "::1", 3) == 0)
+				continue;
+		} else if (strncmp(line, "search", 6) != 0 && strncmp(line, "options", 7) != 0) {
+			continue;
+		}
+		next = xasprintf("%s%s\n", out, line);
+		free(out);
+		out = next;
+	}
+	return out;
+}
+
+int mgr_ctr_files_write(struct manager *m, struct ctr_entry *c, struct berr *err)
+{
+	_cleanup_free_ char *dir = mgr_ctr_run_dir(m, &c->c);
+	_cleanup_free_ char *hosts_path = xasprintf("%s/hosts", dir);
+	_cleanup_free_ char *resolv_path = xasprintf("%s/resolv.conf", dir);
+	_cleanup_free_ char *hosts = hosts_render(m, c);
+	_cleanup_free_ char *resolv = resolv_render();
+	int r;
+
+	r = mkdir_p(dir, 0700, err);
+	if (r >= 0)
+		r = file_rewrite(hosts_path, hosts, err);
+	if (r >= 0)
+		r = file_rewrite(resolv_path, resolv, err);
+	return r;
+}

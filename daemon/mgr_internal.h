@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Manager internals shared by the daemon/mgr_*.c files. Not a public header. */
+#pragma once
+
+#include <pthread.h>
+
+#include "common/util.h"
+#include "daemon/manager.h"
+#include "drivers/driver.h"
+#include "ipam/ipam.h"
+#include "netlink/netlink.h"
+#include "store/store.h"
+
+struct net_entry {
+	struct bnetwork n;
+	const struct driver_ops *drv;
+	struct ipam_pool pools[NET_MAX_SUBNETS];   /* parallel to n.subnets */
+};
+
+struct ep_entry {
+	struct bendpoint e;
+	bool persisted;        /* a row exists in the store */
+};
+
+struct ctr_entry {
+	struct bcontainer c;
+	int pidfd;              /* of the shim while running (-1 otherwise) */
+	bool stopping;
+};
+
+/* A growable array of owned pointers. */
+#define VEC(type)                \
+	struct {                 \
+		type **v;        \
+		size_t n, cap;   \
+	}
+
+struct manager {
+	pthread_mutex_t lock;
+	pthread_cond_t exited;      /* broadcast whenever a container stops running */
+	char *root, *run;
+	struct ipam_default_pool pools[MGR_MAX_POOLS];
+	size_t n_pools;
+	int lock_fd;
+	struct store *store;
+	int host_netns_fd;
+	struct nlx *host_nl;
+	struct drv_ctx drv;
+	int epfd;                   /* epoll over shim pidfds */
+	uint8_t host_id[32];
+	size_t host_id_len;
+	VEC(struct net_entry) nets;
+	VEC(struct ep_entry) eps;
+	VEC(struct ctr_entry) ctrs;
+	char last_exit_id[ID_LEN + 1];   /* exit code of the last removed container, for wait */
+	int last_exit_code;
+};
+
+#define vec_push(vec, item)                                                          \
+	do {                                                                         \
+		if ((vec).n == (vec).cap) {                                          \
+			(vec).cap = (vec).cap ? (vec).cap * 2 : 16;                  \
+			(vec).v = xrealloc((vec).v, (vec).cap * sizeof(*(vec).v));   \
+		}                                                                    \
+		(vec).v[(vec).n++] = (item);                                         \
+	} while (0)
+
+/* Remove element i (order kept). */
+#define vec_remove(vec, i)                                                                 \
+	do {                                                                               \
+		memmove(&(vec).v[(i)], &(vec).v[(i) + 1], ((vec).n - (i) - 1) * sizeof(*(vec).v)); \
+		(vec).n--;                                                                 \
+	} while (0)
+
+/* ---- lookups (lock held) ---- */
+struct net_entry *mgr_net_find(struct manager *m, const char *ref, struct berr *err);
+struct net_entry *mgr_net_by_id(struct manager *m, const char *id);
+struct ctr_entry *mgr_ctr_find(struct manager *m, const char *ref, struct berr *err);
+struct ctr_entry *mgr_ctr_by_id(struct manager *m, const char *id);
+struct ep_entry *mgr_ep_find(struct manager *m, const char *net_id, const char *ctr_id);
+/* Endpoints of a container sorted by seq; *ret malloc'd. */
+size_t mgr_ctr_eps(struct manager *m, const char *ctr_id, struct ep_entry ***ret);
+size_t mgr_net_ep_count(struct manager *m, const char *net_id);
+
+/* ---- endpoints (mgr_endpoint.c) ---- */
+int mgr_ep_activate(struct manager *m, struct ctr_entry *c, struct ep_entry *ep,
+		    struct berr *err);
+/* Tear down kernel state and free addresses; final: delete the endpoint, else mark inactive. */
+int mgr_ep_deactivate(struct manager *m, struct ctr_entry *c, struct ep_entry *ep, bool final,
+		      struct berr *err);
+void mgr_ep_release_addrs(struct manager *m, struct ep_entry *ep);
+int mgr_ep_new(struct manager *m, struct ctr_entry *c, struct net_entry *n, const cJSON *cfg,
+	       struct ep_entry **ret, struct berr *err);
+void mgr_ep_drop(struct manager *m, struct ep_entry *ep);  /* from memory only */
+/* New endpoints are in memory only until persisted (or activated). */
+int mgr_ep_store_put(struct manager *m, struct ep_entry *ep, struct berr *err);
+int mgr_sandbox_routes(struct manager *m, struct ctr_entry *c, struct berr *err);
+int mgr_ctr_files_write(struct manager *m, struct ctr_entry *c, struct berr *err);
+
+/* ---- containers (mgr_container.c) ---- */
+char *mgr_ctr_netns_path(struct manager *m, const struct bcontainer *c);
+char *mgr_ctr_run_dir(struct manager *m, const struct bcontainer *c);
+char *mgr_ctr_state_dir(struct manager *m, const struct bcontainer *c);
+/* A container's process is gone: tear its networking down, record the exit, auto-remove. */
+void mgr_ctr_exited(struct manager *m, struct ctr_entry *c, int code);
+int mgr_ctr_watch(struct manager *m, struct ctr_entry *c);
+int mgr_ctr_delete(struct manager *m, struct ctr_entry *c, struct berr *err);
+
+/* ---- reconciliation at start (mgr_reconcile.c) ---- */
+int mgr_reconcile(struct manager *m, struct berr *err);
+
+/* ---- JSON rendering (mgr_render.c) ---- */
+cJSON *mgr_render_network(struct manager *m, struct net_entry *n);
+cJSON *mgr_render_container(struct manager *m, struct ctr_entry *c);
+cJSON *mgr_render_container_summary(struct manager *m, struct ctr_entry *c);
+
+/* ---- request parsing helpers (mgr_network.c) ---- */
+int json_string_member(const cJSON *obj, const char *key, const char **ret, struct berr *err);
+int json_bool_member(const cJSON *obj, const char *key, bool *ret, struct berr *err);
+int json_string_map(const cJSON *obj, const char *key, cJSON **ret, struct berr *err);
+int json_string_array(const cJSON *obj, const char *key, cJSON **ret, struct berr *err);

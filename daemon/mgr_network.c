@@ -1,0 +1,615 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Network operations: create, list, inspect, remove, prune, connect, disconnect. */
+#include "common/names.h"
+#include "daemon/mgr_internal.h"
+
+/* ---- request parsing helpers ---- */
+
+int json_string_member(const cJSON *obj, const char *key, const char **ret, struct berr *err)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	*ret = NULL;
+	if (!v || cJSON_IsNull(v))
+		return 0;
+	if (!cJSON_IsString(v))
+		return berr_set(err, -EINVAL, "field %s must be a string", key);
+	*ret = v->valuestring;
+	return 0;
+}
+
+int json_bool_member(const cJSON *obj, const char *key, bool *ret, struct berr *err)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	*ret = false;
+	if (!v || cJSON_IsNull(v))
+		return 0;
+	if (!cJSON_IsBool(v))
+		return berr_set(err, -EINVAL, "field %s must be a boolean", key);
+	*ret = cJSON_IsTrue(v);
+	return 0;
+}
+
+/* A copy of an object whose values are all strings (an empty object when absent). */
+int json_string_map(const cJSON *obj, const char *key, cJSON **ret, struct berr *err)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key), *it;
+
+	*ret = NULL;
+	if (v && !cJSON_IsNull(v)) {
+		if (!cJSON_IsObject(v))
+			return berr_set(err, -EINVAL, "field %s must be an object of strings", key);
+		cJSON_ArrayForEach(it, v)
+			if (!cJSON_IsString(it))
+				return berr_set(err, -EINVAL, "%s[\"%s\"] must be a string", key,
+						it->string);
+	}
+	*ret = v && !cJSON_IsNull(v) ? cJSON_Duplicate(v, 1) : cJSON_CreateObject();
+	return 0;
+}
+
+int json_string_array(const cJSON *obj, const char *key, cJSON **ret, struct berr *err)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key), *it;
+
+	*ret = NULL;
+	if (v && !cJSON_IsNull(v)) {
+		if (!cJSON_IsArray(v))
+			return berr_set(err, -EINVAL, "field %s must be an array of strings", key);
+		cJSON_ArrayForEach(it, v)
+			if (!cJSON_IsString(it))
+				return berr_set(err, -EINVAL, "field %s must hold only strings", key);
+	}
+	*ret = v && !cJSON_IsNull(v) ? cJSON_Duplicate(v, 1) : cJSON_CreateArray();
+	return 0;
+}
+
+/* ---- network create ---- */
+
+static int subnet_parse(const cJSON *cfg, struct bsubnet *s, struct berr *err)
+{
+	const char *subnet, *gw, *range;
+	int r;
+
+	if (!cJSON_IsObject(cfg))
+		return berr_set(err, -EINVAL, "IPAM.Config entries must be objects");
+	r = json_string_member(cfg, "Subnet", &subnet, err);
+	if (r >= 0)
+		r = json_string_member(cfg, "Gateway", &gw, err);
+	if (r >= 0)
+		r = json_string_member(cfg, "IPRange", &range, err);
+	if (r < 0)
+		return r;
+	if (!subnet || !*subnet)
+		return berr_set(err, -EINVAL, "IPAM.Config entry without a Subnet");
+	r = cidr_parse_subnet(subnet, &s->subnet, err);
+	if (r < 0)
+		return r;
+	if (range && *range) {
+		r = cidr_parse_subnet(range, &s->range, err);
+		if (r < 0)
+			return berr_prefix(err, "invalid ip-range");
+		if (!cidr_contains_cidr(&s->subnet, &s->range))
+			return berr_set(err, -EINVAL, "ip-range %s is not inside subnet %s", range,
+					subnet);
+	}
+	if (gw && *gw) {
+		r = ip_parse(gw, &s->gateway, err);
+		if (r < 0)
+			return berr_prefix(err, "invalid gateway");
+		if (!cidr_contains(&s->subnet, &s->gateway))
+			return berr_set(err, -EINVAL, "gateway %s is not inside subnet %s", gw, subnet);
+	}
+	return json_string_map(cfg, "AuxiliaryAddresses", &s->aux, err);
+}
+
+static int subnets_parse(const cJSON *req, struct bnetwork *n, struct berr *err)
+{
+	const cJSON *ipam = cJSON_GetObjectItemCaseSensitive(req, "IPAM"), *cfgs, *cfg;
+	const char *drv;
+	int r;
+
+	if (!ipam || cJSON_IsNull(ipam))
+		return 0;
+	if (!cJSON_IsObject(ipam))
+		return berr_set(err, -EINVAL, "field IPAM must be an object");
+	r = json_string_member(ipam, "Driver", &drv, err);
+	if (r < 0)
+		return r;
+	if (drv && *drv && strcmp(drv, "default") != 0)
+		return berr_set(err, -EOPNOTSUPP, "IPAM driver \"%s\" is not supported (only \"default\")",
+				drv);
+	cfgs = cJSON_GetObjectItemCaseSensitive(ipam, "Config");
+	if (!cfgs || cJSON_IsNull(cfgs))
+		return 0;
+	if (!cJSON_IsArray(cfgs))
+		return berr_set(err, -EINVAL, "field IPAM.Config must be an array");
+	cJSON_ArrayForEach(cfg, cfgs) {
+		if (n->n_subnets == NET_MAX_SUBNETS)
+			return berr_set(err, -EINVAL, "at most %d subnets per network", NET_MAX_SUBNETS);
+		r = subnet_parse(cfg, &n->subnets[n->n_subnets++], err);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int net_parse(const cJSON *req, struct bnetwork *n, struct berr *err)
+{
+	const char *name, *driver;
+	int r;
+
+	if (!cJSON_IsObject(req))
+		return berr_set(err, -EINVAL, "request body must be a JSON object");
+	r = json_string_member(req, "Name", &name, err);
+	if (r >= 0)
+		r = json_string_member(req, "Driver", &driver, err);
+	if (r >= 0)
+		r = json_bool_member(req, "Internal", &n->internal, err);
+	if (r >= 0)
+		r = json_bool_member(req, "EnableIPv6", &n->ipv6, err);
+	if (r >= 0)
+		r = json_bool_member(req, "Attachable", &n->attachable, err);
+	if (r >= 0)
+		r = json_string_map(req, "Options", &n->options, err);
+	if (r >= 0)
+		r = json_string_map(req, "Labels", &n->labels, err);
+	if (r < 0)
+		return r;
+	if (!name || !*name)
+		return berr_set(err, -EINVAL, "network name is required");
+	r = name_validate("network", name, err);
+	if (r < 0)
+		return r;
+	strscpy(n->name, name, sizeof(n->name));
+	strscpy(n->driver, driver && *driver ? driver : "bridge", sizeof(n->driver));
+	return subnets_parse(req, n, err);
+}
+
+/* Overlaps between the request's own subnets, with other networks, and family rules. */
+static int subnets_check(struct manager *m, const struct bnetwork *n, struct berr *err)
+{
+	char a[CIDR_STRLEN], b[CIDR_STRLEN];
+
+	for (int i = 0; i < n->n_subnets; i++) {
+		const struct cidr *s = &n->subnets[i].subnet;
+
+		if (s->addr.family == AF_INET6 && !n->ipv6)
+			return berr_set(err, -EINVAL,
+					"IPv6 subnet %s given but IPv6 is not enabled (add --ipv6)",
+					cidr_fmt(s, a));
+		for (int j = 0; j < i; j++)
+			if (cidr_overlaps(s, &n->subnets[j].subnet))
+				return berr_set(err, -EINVAL, "subnets %s and %s overlap",
+						cidr_fmt(s, a), cidr_fmt(&n->subnets[j].subnet, b));
+		for (size_t k = 0; k < m->nets.n; k++) {
+			const struct bnetwork *o = &m->nets.v[k]->n;
+
+			for (int j = 0; j < o->n_subnets; j++)
+				if (cidr_overlaps(s, &o->subnets[j].subnet))
+					return berr_set(err, -EEXIST,
+							"subnet %s overlaps with network \"%s\" (%s)",
+							cidr_fmt(s, a), o->name,
+							cidr_fmt(&o->subnets[j].subnet, b));
+		}
+	}
+	return 0;
+}
+
+static bool has_family(const struct bnetwork *n, int family)
+{
+	for (int i = 0; i < n->n_subnets; i++)
+		if (n->subnets[i].subnet.addr.family == family)
+			return true;
+	return false;
+}
+
+/* Every subnet in use: other networks' and the host's routes. */
+static size_t avoid_list(struct manager *m, int family, struct cidr **ret)
+{
+	struct cidr *routes = NULL, *v;
+	size_t n_routes = 0, n = 0;
+
+	if (nlx_route_list(m->host_nl, family, &routes, &n_routes, NULL) < 0)
+		n_routes = 0;
+	v = xcalloc(n_routes + m->nets.n * NET_MAX_SUBNETS + 1, sizeof(*v));
+	for (size_t i = 0; i < n_routes; i++)
+		v[n++] = routes[i];
+	for (size_t i = 0; i < m->nets.n; i++)
+		for (int j = 0; j < m->nets.v[i]->n.n_subnets; j++)
+			v[n++] = m->nets.v[i]->n.subnets[j].subnet;
+	free(routes);
+	*ret = v;
+	return n;
+}
+
+static int subnets_default(struct manager *m, struct bnetwork *n, struct berr *err)
+{
+	_cleanup_free_ struct cidr *avoid = NULL;
+	size_t n_avoid;
+	int r;
+
+	if (!has_family(n, AF_INET)) {
+		n_avoid = avoid_list(m, AF_INET, &avoid);
+		r = ipam_pick_subnet(m->pools, m->n_pools, AF_INET, avoid, n_avoid,
+				     &n->subnets[n->n_subnets].subnet, err);
+		if (r < 0)
+			return berr_prefix(err, "choosing an IPv4 subnet from the default pools");
+		n->n_subnets++;
+		free(steal_ptr(avoid));
+	}
+	if (n->ipv6 && !has_family(n, AF_INET6)) {
+		if (n->n_subnets == NET_MAX_SUBNETS)
+			return berr_set(err, -EINVAL, "at most %d subnets per network", NET_MAX_SUBNETS);
+		n_avoid = avoid_list(m, AF_INET6, &avoid);
+		r = ipam_pick_ula64(m->host_id, m->host_id_len, avoid, n_avoid,
+				    &n->subnets[n->n_subnets].subnet, err);
+		if (r < 0)
+			return berr_prefix(err, "choosing an IPv6 subnet");
+		n->n_subnets++;
+	}
+	return 0;
+}
+
+/* Pools with gateway and auxiliary addresses reserved. */
+static int pools_init(struct net_entry *e, struct berr *err)
+{
+	for (int i = 0; i < e->n.n_subnets; i++) {
+		struct bsubnet *s = &e->n.subnets[i];
+		const cJSON *aux;
+		int r;
+
+		r = ipam_pool_init(&e->pools[i], &s->subnet, s->range.addr.family ? &s->range : NULL,
+				   err);
+		if (r < 0)
+			return r;
+		if (!s->gateway.family)
+			ipam_default_gateway(&s->subnet, &s->gateway);
+		r = ipam_pool_reserve(&e->pools[i], &s->gateway, err);
+		if (r < 0)
+			return berr_prefix(err, "invalid gateway");
+		cJSON_ArrayForEach(aux, s->aux) {
+			struct ipaddr a;
+
+			r = ip_parse(aux->valuestring, &a, err);
+			if (r >= 0 && !cidr_contains(&s->subnet, &a))
+				r = berr_set(err, -EINVAL, "auxiliary address %s is not inside the subnet",
+					     aux->valuestring);
+			if (r >= 0)
+				r = ipam_pool_reserve(&e->pools[i], &a, err);
+			if (r < 0)
+				return berr_prefix(err, "auxiliary address %s", aux->string);
+		}
+	}
+	return 0;
+}
+
+static int net_allocs_put(struct manager *m, struct net_entry *e, struct berr *err)
+{
+	for (int i = 0; i < e->n.n_subnets; i++) {
+		const struct bsubnet *s = &e->n.subnets[i];
+		const cJSON *aux;
+		int r;
+
+		r = store_alloc_put(m->store, e->n.id, &s->gateway, "gateway", err);
+		cJSON_ArrayForEach(aux, s->aux) {
+			_cleanup_free_ char *owner = xasprintf("aux:%s", aux->string);
+			struct ipaddr a;
+
+			if (r >= 0 && ip_parse(aux->valuestring, &a, NULL) >= 0)
+				r = store_alloc_put(m->store, e->n.id, &a, owner, err);
+		}
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static void net_entry_destroy(struct net_entry *e)
+{
+	for (int i = 0; i < e->n.n_subnets; i++) {
+		ipam_pool_free(&e->pools[i]);
+		cJSON_Delete(e->n.subnets[i].aux);
+	}
+	cJSON_Delete(e->n.options);
+	cJSON_Delete(e->n.labels);
+	free(e);
+}
+
+static int ifname_unique(struct manager *m, const struct bnetwork *n, struct berr *err)
+{
+	for (size_t i = 0; i < m->nets.n; i++)
+		if (strcmp(m->nets.v[i]->n.ifname, n->ifname) == 0)
+			return berr_set(err, -EEXIST, "interface %s is already used by network \"%s\"",
+					n->ifname, m->nets.v[i]->n.name);
+	return 0;
+}
+
+static int net_prepare(struct manager *m, const cJSON *req, struct net_entry *e, struct berr *err)
+{
+	struct bnetwork *n = &e->n;
+	int r;
+
+	r = net_parse(req, n, err);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < m->nets.n; i++)
+		if (strcmp(m->nets.v[i]->n.name, n->name) == 0)
+			return berr_set(err, -EEXIST, "network with name %s already exists", n->name);
+	e->drv = driver_lookup(n->driver);
+	if (!e->drv)
+		return berr_set(err, -EINVAL, "unknown network driver \"%s\" (available: bridge)",
+				n->driver);
+	r = subnets_check(m, n, err);
+	if (r >= 0)
+		r = subnets_default(m, n, err);
+	if (r < 0)
+		return r;
+	id_generate(n->id);
+	time_now_rfc3339(n->created);
+	r = pools_init(e, err);
+	if (r >= 0 && e->drv->validate)
+		r = e->drv->validate(&m->drv, n, err);
+	if (r >= 0)
+		r = ifname_unique(m, n, err);
+	return r;
+}
+
+static int net_commit(struct manager *m, struct net_entry *e, struct berr *err)
+{
+	int r = store_begin(m->store, err);
+
+	if (r < 0)
+		return r;
+	r = store_network_put(m->store, &e->n, err);
+	if (r >= 0)
+		r = net_allocs_put(m, e, err);
+	if (r >= 0)
+		r = store_commit(m->store, err);
+	if (r < 0)
+		store_rollback(m->store);
+	return r;
+}
+
+static int net_store_delete(struct manager *m, const char *id, struct berr *err)
+{
+	int r = store_begin(m->store, err);
+
+	if (r < 0)
+		return r;
+	r = store_alloc_delete_network(m->store, id, err);
+	if (r >= 0)
+		r = store_network_delete(m->store, id, err);
+	if (r >= 0)
+		r = store_commit(m->store, err);
+	if (r < 0)
+		store_rollback(m->store);
+	return r;
+}
+
+int mgr_network_create(struct manager *m, const cJSON *req, cJSON **ret, struct berr *err)
+{
+	struct net_entry *e = xcalloc(1, sizeof(*e));
+	struct berr ignore = BERR_INIT;
+	int r;
+
+	pthread_mutex_lock(&m->lock);
+	r = net_prepare(m, req, e, err);
+	/* Intent first: a crash after the commit is finished by restore() at start-up. */
+	if (r >= 0)
+		r = net_commit(m, e, err);
+	crash_point("network-create:after-store");
+	if (r >= 0 && e->drv->network_create) {
+		r = e->drv->network_create(&m->drv, &e->n, err);
+		if (r < 0) {
+			berr_prefix(err, "creating network %s", e->n.name);
+			if (e->drv->network_delete)
+				e->drv->network_delete(&m->drv, &e->n, &ignore);
+			net_store_delete(m, e->n.id, &ignore);
+		}
+	}
+	if (r < 0) {
+		net_entry_destroy(e);
+		pthread_mutex_unlock(&m->lock);
+		return r;
+	}
+	vec_push(m->nets, e);
+	*ret = cJSON_CreateObject();
+	cJSON_AddStringToObject(*ret, "Id", e->n.id);
+	cJSON_AddStringToObject(*ret, "Warning", "");
+	pthread_mutex_unlock(&m->lock);
+	return 0;
+}
+
+/* ---- list / inspect ---- */
+
+int mgr_network_list(struct manager *m, const char *name_filter, cJSON **ret, struct berr *err)
+{
+	cJSON *a = cJSON_CreateArray();
+
+	pthread_mutex_lock(&m->lock);
+	for (size_t i = 0; i < m->nets.n; i++)
+		if (!name_filter || strstr(m->nets.v[i]->n.name, name_filter))
+			cJSON_AddItemToArray(a, mgr_render_network(m, m->nets.v[i]));
+	pthread_mutex_unlock(&m->lock);
+	*ret = a;
+	return 0;
+}
+
+int mgr_network_inspect(struct manager *m, const char *ref, cJSON **ret, struct berr *err)
+{
+	struct net_entry *n;
+
+	pthread_mutex_lock(&m->lock);
+	n = mgr_net_find(m, ref, err);
+	if (n)
+		*ret = mgr_render_network(m, n);
+	pthread_mutex_unlock(&m->lock);
+	return n ? 0 : err->code;
+}
+
+/* ---- remove / prune ---- */
+
+static int net_remove_locked(struct manager *m, struct net_entry *n, struct berr *err)
+{
+	struct berr ignore = BERR_INIT;
+	size_t eps = mgr_net_ep_count(m, n->n.id);
+	int r;
+
+	if (eps > 0)
+		return berr_set(err, -EBUSY,
+				"network %s has %zu connected container%s: disconnect or remove them first",
+				n->n.name, eps, eps == 1 ? "" : "s");
+	/* Store first: a crash afterwards leaves an orphan bridge that start-up removes. */
+	r = net_store_delete(m, n->n.id, err);
+	if (r < 0)
+		return r;
+	crash_point("network-rm:after-store");
+	if (n->drv && n->drv->network_delete && n->drv->network_delete(&m->drv, &n->n, &ignore) < 0)
+		blog_warn("removing network %s: %s", n->n.name, berr_str(&ignore));
+	for (size_t i = 0; i < m->nets.n; i++)
+		if (m->nets.v[i] == n) {
+			vec_remove(m->nets, i);
+			break;
+		}
+	net_entry_destroy(n);
+	return 0;
+}
+
+int mgr_network_remove(struct manager *m, const char *ref, struct berr *err)
+{
+	struct net_entry *n;
+	int r;
+
+	pthread_mutex_lock(&m->lock);
+	n = mgr_net_find(m, ref, err);
+	r = n ? net_remove_locked(m, n, err) : err->code;
+	pthread_mutex_unlock(&m->lock);
+	return r;
+}
+
+int mgr_network_prune(struct manager *m, cJSON **ret, struct berr *err)
+{
+	cJSON *deleted = cJSON_CreateArray();
+
+	pthread_mutex_lock(&m->lock);
+	for (size_t i = 0; i < m->nets.n;) {
+		struct net_entry *n = m->nets.v[i];
+		_cleanup_free_ char *name = xstrdup(n->n.name);
+		struct berr e2 = BERR_INIT;
+
+		if (mgr_net_ep_count(m, n->n.id) == 0 && net_remove_locked(m, n, &e2) == 0) {
+			cJSON_AddItemToArray(deleted, cJSON_CreateString(name));
+			continue;
+		}
+		i++;
+	}
+	pthread_mutex_unlock(&m->lock);
+	*ret = cJSON_CreateObject();
+	cJSON_AddItemToObject(*ret, "NetworksDeleted", deleted);
+	return 0;
+}
+
+/* ---- connect / disconnect ---- */
+
+static int container_member(const cJSON *req, const char **ret, struct berr *err)
+{
+	int r;
+
+	if (!cJSON_IsObject(req))
+		return berr_set(err, -EINVAL, "request body must be a JSON object");
+	r = json_string_member(req, "Container", ret, err);
+	if (r >= 0 && (!*ret || !**ret))
+		r = berr_set(err, -EINVAL, "field Container is required");
+	return r;
+}
+
+static int connect_locked(struct manager *m, const char *ref, const cJSON *req, struct berr *err)
+{
+	const cJSON *cfg = cJSON_GetObjectItemCaseSensitive(req, "EndpointConfig");
+	struct ctr_entry *c;
+	struct net_entry *n;
+	struct ep_entry *ep;
+	const char *cref;
+	int r;
+
+	r = container_member(req, &cref, err);
+	if (r < 0)
+		return r;
+	n = mgr_net_find(m, ref, err);
+	if (!n)
+		return err->code;
+	c = mgr_ctr_find(m, cref, err);
+	if (!c)
+		return err->code;
+	r = mgr_ep_new(m, c, n, cfg, &ep, err);
+	if (r < 0)
+		return r;
+	if (c->c.state != CTR_RUNNING) {
+		r = mgr_ep_store_put(m, ep, err);
+		if (r < 0)
+			mgr_ep_drop(m, ep);
+		return r;
+	}
+	r = mgr_ep_activate(m, c, ep, err);
+	if (r < 0) {
+		mgr_ep_drop(m, ep);      /* the store row was removed by the rollback */
+		return r;
+	}
+	if (mgr_ctr_files_write(m, c, err) < 0)
+		blog_warn("container %s: %s", c->c.name, berr_str(err));
+	return 0;
+}
+
+int mgr_network_connect(struct manager *m, const char *ref, const cJSON *req, struct berr *err)
+{
+	int r;
+
+	pthread_mutex_lock(&m->lock);
+	r = connect_locked(m, ref, req, err);
+	pthread_mutex_unlock(&m->lock);
+	return r;
+}
+
+static int disconnect_locked(struct manager *m, const char *ref, const cJSON *req,
+			     struct berr *err)
+{
+	struct ctr_entry *c;
+	struct net_entry *n;
+	struct ep_entry *ep;
+	const char *cref;
+	int r;
+
+	r = container_member(req, &cref, err);
+	if (r < 0)
+		return r;
+	n = mgr_net_find(m, ref, err);
+	if (!n)
+		return err->code;
+	c = mgr_ctr_find(m, cref, err);
+	if (!c)
+		return err->code;
+	ep = mgr_ep_find(m, n->n.id, c->c.id);
+	if (!ep)
+		return berr_set(err, -ENOTCONN, "container %s is not connected to network %s",
+				c->c.name, n->n.name);
+	r = mgr_ep_deactivate(m, c, ep, true, err);
+	if (r >= 0 && c->c.state == CTR_RUNNING) {
+		struct berr e2 = BERR_INIT;
+
+		if (mgr_sandbox_routes(m, c, &e2) < 0 || mgr_ctr_files_write(m, c, &e2) < 0)
+			blog_warn("container %s after disconnect: %s", c->c.name, berr_str(&e2));
+	}
+	return r;
+}
+
+int mgr_network_disconnect(struct manager *m, const char *ref, const cJSON *req, struct berr *err)
+{
+	int r;
+
+	pthread_mutex_lock(&m->lock);
+	r = disconnect_locked(m, ref, req, err);
+	pthread_mutex_unlock(&m->lock);
+	return r;
+}

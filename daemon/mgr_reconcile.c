@@ -1,0 +1,213 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Start-up reconciliation: make store, kernel and processes agree after a restart or a crash.
+ *   - networks: their kernel objects are (re)created, idempotently;
+ *   - running containers still alive are adopted; dead ones are torn down and marked exited;
+ *   - endpoints caught PENDING (a connect or disconnect interrupted) are rolled back;
+ *   - interfaces and namespaces berth created that nothing owns any more are removed;
+ *   - IPAM allocations match the live endpoints exactly. */
+#include <dirent.h>
+#include <fcntl.h>
+
+#include "daemon/mgr_internal.h"
+#include "runtime/runtime.h"
+
+static void networks_restore(struct manager *m)
+{
+	for (size_t i = 0; i < m->nets.n; i++) {
+		struct net_entry *n = m->nets.v[i];
+		struct berr e2 = BERR_INIT;
+
+		if (!n->drv)
+			blog_warn("network %s: unknown driver %s", n->n.name, n->n.driver);
+		else if (n->drv->restore && n->drv->restore(&m->drv, &n->n, &e2) < 0)
+			blog_warn("restoring network %s: %s", n->n.name, berr_str(&e2));
+	}
+}
+
+static void ep_repair(struct manager *m, struct ctr_entry *c, struct ep_entry *ep)
+{
+	struct net_entry *n = mgr_net_by_id(m, ep->e.network_id);
+	_cleanup_free_ char *path = mgr_ctr_netns_path(m, &c->c);
+	struct sandbox sb = { .container_id = c->c.id, .netns_path = path };
+	struct berr e2 = BERR_INIT;
+
+	if (ep->e.state == EP_PENDING) {
+		blog_info("rolling back interrupted endpoint %.12s of %s", ep->e.id, c->c.name);
+		if (mgr_ep_deactivate(m, c, ep, true, &e2) < 0)
+			blog_warn("rolling back endpoint: %s", berr_str(&e2));
+		return;
+	}
+	if (ep->e.state != EP_ACTIVE || !n || !n->drv || !n->drv->join)
+		return;
+	if (nlx_link_index(m->host_nl, ep->e.host_ifname, NULL) > 0)
+		return;
+	blog_info("re-creating missing interface %s of %s", ep->e.host_ifname, c->c.name);
+	sb.netns_fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (sb.netns_fd < 0 || n->drv->join(&m->drv, &n->n, &ep->e, &sb, false, &e2) < 0)
+		blog_warn("repairing endpoint %.12s: %s", ep->e.id, berr_str(&e2));
+	if (sb.netns_fd >= 0)
+		close(sb.netns_fd);
+}
+
+static void ctr_adopt(struct manager *m, struct ctr_entry *c)
+{
+	_cleanup_free_ struct ep_entry **eps = NULL;
+	size_t n = mgr_ctr_eps(m, c->c.id, &eps);
+	struct berr e2 = BERR_INIT;
+
+	for (size_t i = 0; i < n; i++)
+		ep_repair(m, c, eps[i]);
+	if (mgr_sandbox_routes(m, c, &e2) < 0)
+		blog_warn("container %s: routes: %s", c->c.name, berr_str(&e2));
+	if (mgr_ctr_watch(m, c) < 0)
+		blog_warn("container %s: cannot watch its exit", c->c.name);
+	blog_info("adopted running container %s (pid %d)", c->c.name, (int)c->c.pid);
+}
+
+static void ctr_not_running(struct manager *m, struct ctr_entry *c)
+{
+	_cleanup_free_ struct ep_entry **eps = NULL;
+	_cleanup_free_ char *ns = mgr_ctr_netns_path(m, &c->c);
+	size_t n = mgr_ctr_eps(m, c->c.id, &eps);
+	struct berr e2 = BERR_INIT;
+
+	for (size_t i = 0; i < n; i++)
+		if (eps[i]->e.state != EP_INACTIVE && mgr_ep_deactivate(m, c, eps[i], false, &e2) < 0)
+			blog_warn("container %s: %s", c->c.name, berr_str(&e2));
+	netns_delete(ns, NULL);
+}
+
+static void containers_reconcile(struct manager *m)
+{
+	for (size_t i = 0; i < m->ctrs.n; i++) {
+		struct ctr_entry *c = m->ctrs.v[i];
+		_cleanup_free_ char *run = mgr_ctr_run_dir(m, &c->c);
+		int code = 255;
+
+		if (c->c.state != CTR_RUNNING) {
+			ctr_not_running(m, c);
+			continue;
+		}
+		if (rt_proc_alive(c->c.pid, c->c.pid_start) == 1) {
+			ctr_adopt(m, c);
+			continue;
+		}
+		rt_exit_code(run, &code, NULL);
+		blog_info("container %s died while berthd was away (exit %d)", c->c.name, code);
+		mgr_ctr_exited(m, c, code);
+		if (i < m->ctrs.n && m->ctrs.v[i] != c)
+			i--;   /* auto-removed */
+	}
+}
+
+static bool ifname_owned(struct manager *m, const char *name)
+{
+	for (size_t i = 0; i < m->eps.n; i++)
+		if (m->eps.v[i]->e.state == EP_ACTIVE && strcmp(m->eps.v[i]->e.host_ifname, name) == 0)
+			return true;
+	for (size_t i = 0; i < m->nets.n; i++)
+		if (strcmp(m->nets.v[i]->n.ifname, name) == 0)
+			return true;
+	return false;
+}
+
+static void orphan_links_remove(struct manager *m, const char *prefix)
+{
+	char (*names)[IFNAME_LEN] = NULL;
+	size_t n = 0;
+
+	if (nlx_link_list_prefix(m->host_nl, prefix, &names, &n, NULL) < 0)
+		return;
+	for (size_t i = 0; i < n; i++)
+		if (!ifname_owned(m, names[i])) {
+			blog_info("removing orphan interface %s", names[i]);
+			nlx_link_delete(m->host_nl, names[i], NULL);
+		}
+	free(names);
+}
+
+static void orphan_netns_remove(struct manager *m)
+{
+	_cleanup_free_ char *dir = xasprintf("%s/netns", m->run);
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		struct ctr_entry *c = mgr_ctr_by_id(m, de->d_name);
+
+		if (de->d_name[0] == '.' || (c && c->c.state == CTR_RUNNING))
+			continue;
+		{
+			_cleanup_free_ char *path = xasprintf("%s/%s", dir, de->d_name);
+
+			blog_info("removing orphan network namespace %s", path);
+			netns_delete(path, NULL);
+		}
+	}
+	closedir(d);
+}
+
+struct stale {
+	struct manager *m;
+	VEC(struct { char net[ID_LEN + 1]; struct ipaddr a; }) v;
+};
+
+static bool alloc_live(struct manager *m, const char *net_id, const struct ipaddr *a,
+		       const char *owner)
+{
+	for (size_t i = 0; i < m->eps.n; i++) {
+		struct bendpoint *e = &m->eps.v[i]->e;
+
+		if (strcmp(e->id, owner) == 0)
+			return e->state != EP_INACTIVE && strcmp(e->network_id, net_id) == 0 &&
+			       (ip_equal(&e->ip4, a) || ip_equal(&e->ip6, a));
+	}
+	return strcmp(owner, "gateway") == 0 || strncmp(owner, "aux:", 4) == 0;
+}
+
+static int stale_collect(const char *net_id, const struct ipaddr *a, const char *owner, void *ud)
+{
+	struct stale *s = ud;
+
+	if (!alloc_live(s->m, net_id, a, owner)) {
+		__typeof__(*s->v.v) item = xcalloc(1, sizeof(*item));
+
+		strscpy(item->net, net_id, sizeof(item->net));
+		item->a = *a;
+		vec_push(s->v, item);
+	}
+	return 0;
+}
+
+static void allocations_reconcile(struct manager *m)
+{
+	struct stale s = { .m = m };
+
+	if (store_alloc_list(m->store, stale_collect, &s, NULL) < 0)
+		return;
+	for (size_t i = 0; i < s.v.n; i++) {
+		struct net_entry *n = mgr_net_by_id(m, s.v.v[i]->net);
+		char buf[IP_STRLEN];
+
+		blog_info("freeing leaked address %s", ip_fmt(&s.v.v[i]->a, buf));
+		store_alloc_delete(m->store, s.v.v[i]->net, &s.v.v[i]->a, NULL);
+		for (int k = 0; n && k < n->n.n_subnets; k++)
+			if (cidr_contains(&n->pools[k].subnet, &s.v.v[i]->a))
+				ipam_pool_release(&n->pools[k], &s.v.v[i]->a);
+		free(s.v.v[i]);
+	}
+	free(s.v.v);
+}
+
+int mgr_reconcile(struct manager *m, struct berr *err)
+{
+	networks_restore(m);
+	containers_reconcile(m);
+	orphan_links_remove(m, "bv");
+	orphan_links_remove(m, "berth");
+	orphan_netns_remove(m);
+	allocations_reconcile(m);
+	return 0;
+}

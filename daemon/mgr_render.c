@@ -1,0 +1,251 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* JSON views of networks and containers, shaped like the Docker Engine API. */
+#include <time.h>
+
+#include "daemon/mgr_internal.h"
+
+static void add_ip(cJSON *o, const char *key, const struct ipaddr *a)
+{
+	char buf[IP_STRLEN];
+
+	cJSON_AddStringToObject(o, key, a->family ? ip_fmt(a, buf) : "");
+}
+
+static int prefix_of(const struct bnetwork *n, const struct ipaddr *a)
+{
+	for (int i = 0; i < n->n_subnets; i++)
+		if (cidr_contains(&n->subnets[i].subnet, a))
+			return n->subnets[i].subnet.prefix;
+	return 0;
+}
+
+static void add_cidr(cJSON *o, const char *key, const struct bnetwork *n, const struct ipaddr *a)
+{
+	struct cidr c = { .addr = *a, .prefix = prefix_of(n, a) };
+	char buf[CIDR_STRLEN];
+
+	cJSON_AddStringToObject(o, key, a->family ? cidr_fmt(&c, buf) : "");
+}
+
+static cJSON *render_ipam(const struct bnetwork *n)
+{
+	cJSON *ipam = cJSON_CreateObject(), *cfgs = cJSON_CreateArray();
+	char buf[CIDR_STRLEN];
+
+	cJSON_AddStringToObject(ipam, "Driver", "default");
+	cJSON_AddItemToObject(ipam, "Options", cJSON_CreateObject());
+	for (int i = 0; i < n->n_subnets; i++) {
+		const struct bsubnet *s = &n->subnets[i];
+		cJSON *c = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(c, "Subnet", cidr_fmt(&s->subnet, buf));
+		if (s->gateway.family)
+			add_ip(c, "Gateway", &s->gateway);
+		if (s->range.addr.family)
+			cJSON_AddStringToObject(c, "IPRange", cidr_fmt(&s->range, buf));
+		if (cJSON_GetArraySize(s->aux) > 0)
+			cJSON_AddItemToObject(c, "AuxiliaryAddresses", cJSON_Duplicate(s->aux, 1));
+		cJSON_AddItemToArray(cfgs, c);
+	}
+	cJSON_AddItemToObject(ipam, "Config", cfgs);
+	return ipam;
+}
+
+static cJSON *render_net_containers(struct manager *m, struct net_entry *n)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	for (size_t i = 0; i < m->eps.n; i++) {
+		struct bendpoint *e = &m->eps.v[i]->e;
+		struct ctr_entry *c;
+		cJSON *x;
+
+		if (strcmp(e->network_id, n->n.id) != 0 || e->state != EP_ACTIVE)
+			continue;
+		c = mgr_ctr_by_id(m, e->container_id);
+		x = cJSON_CreateObject();
+		cJSON_AddStringToObject(x, "Name", c ? c->c.name : "");
+		cJSON_AddStringToObject(x, "EndpointID", e->id);
+		cJSON_AddStringToObject(x, "MacAddress", e->mac);
+		add_cidr(x, "IPv4Address", &n->n, &e->ip4);
+		add_cidr(x, "IPv6Address", &n->n, &e->ip6);
+		cJSON_AddItemToObject(o, e->container_id, x);
+	}
+	return o;
+}
+
+cJSON *mgr_render_network(struct manager *m, struct net_entry *n)
+{
+	cJSON *o = cJSON_CreateObject(), *b = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(o, "Name", n->n.name);
+	cJSON_AddStringToObject(o, "Id", n->n.id);
+	cJSON_AddStringToObject(o, "Created", n->n.created);
+	cJSON_AddStringToObject(o, "Scope", "local");
+	cJSON_AddStringToObject(o, "Driver", n->n.driver);
+	cJSON_AddBoolToObject(o, "EnableIPv6", n->n.ipv6);
+	cJSON_AddItemToObject(o, "IPAM", render_ipam(&n->n));
+	cJSON_AddBoolToObject(o, "Internal", n->n.internal);
+	cJSON_AddBoolToObject(o, "Attachable", n->n.attachable);
+	cJSON_AddItemToObject(o, "Containers", render_net_containers(m, n));
+	cJSON_AddItemToObject(o, "Options", cJSON_Duplicate(n->n.options, 1));
+	cJSON_AddItemToObject(o, "Labels", cJSON_Duplicate(n->n.labels, 1));
+	cJSON_AddStringToObject(b, "Bridge", n->n.ifname);
+	if (n->n.mtu)
+		cJSON_AddNumberToObject(b, "MTU", n->n.mtu);
+	cJSON_AddItemToObject(o, "Berth", b);
+	return o;
+}
+
+static const char *state_name(enum ctr_state s)
+{
+	return s == CTR_RUNNING ? "running" : s == CTR_EXITED ? "exited" : "created";
+}
+
+static const struct ipaddr *gateway_for(const struct bnetwork *n, const struct ipaddr *a)
+{
+	for (int i = 0; i < n->n_subnets; i++)
+		if (a->family && cidr_contains(&n->subnets[i].subnet, a))
+			return &n->subnets[i].gateway;
+	return NULL;
+}
+
+static cJSON *render_endpoint(struct net_entry *n, const struct bendpoint *e)
+{
+	cJSON *o = cJSON_CreateObject(), *ipam = cJSON_CreateObject(), *b = cJSON_CreateObject();
+	const struct ipaddr *gw4 = n ? gateway_for(&n->n, &e->ip4) : NULL;
+	const struct ipaddr *gw6 = n ? gateway_for(&n->n, &e->ip6) : NULL;
+	static const struct ipaddr none;
+
+	add_ip(ipam, "IPv4Address", &e->req_ip4);
+	add_ip(ipam, "IPv6Address", &e->req_ip6);
+	cJSON_AddItemToObject(o, "IPAMConfig", ipam);
+	cJSON_AddItemToObject(o, "Aliases", cJSON_Duplicate(e->aliases, 1));
+	cJSON_AddStringToObject(o, "NetworkID", e->network_id);
+	cJSON_AddStringToObject(o, "EndpointID", e->state == EP_ACTIVE ? e->id : "");
+	add_ip(o, "Gateway", gw4 ? gw4 : &none);
+	add_ip(o, "IPAddress", &e->ip4);
+	cJSON_AddNumberToObject(o, "IPPrefixLen", n && e->ip4.family ? prefix_of(&n->n, &e->ip4) : 0);
+	add_ip(o, "IPv6Gateway", gw6 ? gw6 : &none);
+	add_ip(o, "GlobalIPv6Address", &e->ip6);
+	cJSON_AddNumberToObject(o, "GlobalIPv6PrefixLen",
+				n && e->ip6.family ? prefix_of(&n->n, &e->ip6) : 0);
+	cJSON_AddStringToObject(o, "MacAddress", e->state == EP_ACTIVE ? e->mac : "");
+	cJSON_AddStringToObject(b, "Interface", e->ifname);
+	cJSON_AddStringToObject(b, "HostInterface", e->host_ifname);
+	cJSON_AddStringToObject(b, "State", e->state == EP_ACTIVE ? "active" :
+					    e->state == EP_PENDING ? "pending" : "inactive");
+	cJSON_AddItemToObject(o, "Berth", b);
+	return o;
+}
+
+static cJSON *render_networks(struct manager *m, struct ctr_entry *c)
+{
+	_cleanup_free_ struct ep_entry **eps = NULL;
+	size_t n = mgr_ctr_eps(m, c->c.id, &eps);
+	cJSON *o = cJSON_CreateObject();
+
+	for (size_t i = 0; i < n; i++) {
+		struct net_entry *net = mgr_net_by_id(m, eps[i]->e.network_id);
+
+		cJSON_AddItemToObject(o, net ? net->n.name : eps[i]->e.network_id,
+				      render_endpoint(net, &eps[i]->e));
+	}
+	if (n == 0 && c->c.network_mode[0])
+		cJSON_AddItemToObject(o, c->c.network_mode, cJSON_CreateObject());
+	return o;
+}
+
+static cJSON *render_state(const struct bcontainer *c)
+{
+	cJSON *s = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(s, "Status", state_name(c->state));
+	cJSON_AddBoolToObject(s, "Running", c->state == CTR_RUNNING);
+	cJSON_AddNumberToObject(s, "Pid", c->state == CTR_RUNNING ? c->pid : 0);
+	cJSON_AddNumberToObject(s, "ExitCode", c->exit_code);
+	cJSON_AddStringToObject(s, "StartedAt", c->started_at[0] ? c->started_at :
+						 "0001-01-01T00:00:00Z");
+	cJSON_AddStringToObject(s, "FinishedAt", c->finished_at[0] ? c->finished_at :
+						  "0001-01-01T00:00:00Z");
+	return s;
+}
+
+cJSON *mgr_render_container(struct manager *m, struct ctr_entry *c)
+{
+	cJSON *o = cJSON_CreateObject(), *cfg = cJSON_CreateObject(), *hc = cJSON_CreateObject();
+	cJSON *ns = cJSON_CreateObject(), *args = cJSON_Duplicate(c->c.cmd, 1);
+	_cleanup_free_ char *sandbox = mgr_ctr_netns_path(m, &c->c);
+	_cleanup_free_ char *name = xasprintf("/%s", c->c.name);
+	cJSON *first = cJSON_DetachItemFromArray(args, 0);
+
+	cJSON_AddStringToObject(o, "Id", c->c.id);
+	cJSON_AddStringToObject(o, "Name", name);
+	cJSON_AddStringToObject(o, "Created", c->c.created);
+	cJSON_AddStringToObject(o, "Image", c->c.image);
+	cJSON_AddStringToObject(o, "Path", first && cJSON_IsString(first) ? first->valuestring : "");
+	cJSON_Delete(first);
+	cJSON_AddItemToObject(o, "Args", args);
+	cJSON_AddItemToObject(o, "State", render_state(&c->c));
+	cJSON_AddStringToObject(cfg, "Hostname", c->c.hostname);
+	cJSON_AddStringToObject(cfg, "Image", c->c.image);
+	cJSON_AddItemToObject(cfg, "Cmd", cJSON_Duplicate(c->c.cmd, 1));
+	cJSON_AddItemToObject(cfg, "Env", cJSON_Duplicate(c->c.env, 1));
+	cJSON_AddItemToObject(o, "Config", cfg);
+	cJSON_AddStringToObject(hc, "NetworkMode", c->c.network_mode);
+	cJSON_AddBoolToObject(hc, "AutoRemove", c->c.auto_remove);
+	cJSON_AddItemToObject(o, "HostConfig", hc);
+	cJSON_AddStringToObject(ns, "SandboxKey", c->c.state == CTR_RUNNING &&
+					    strcmp(c->c.network_mode, "host") != 0 ? sandbox : "");
+	cJSON_AddItemToObject(ns, "Networks", render_networks(m, c));
+	cJSON_AddItemToObject(o, "NetworkSettings", ns);
+	return o;
+}
+
+static int64_t rfc3339_unix(const char *s)
+{
+	struct tm tm = { 0 };
+
+	if (!strptime(s, "%Y-%m-%dT%H:%M:%S", &tm))
+		return 0;
+	return (int64_t)timegm(&tm);
+}
+
+static char *status_text(const struct bcontainer *c)
+{
+	int64_t now = (int64_t)time(NULL);
+
+	if (c->state == CTR_RUNNING)
+		return xasprintf("Up %lld seconds", (long long)(now - rfc3339_unix(c->started_at)));
+	if (c->state == CTR_EXITED)
+		return xasprintf("Exited (%d) %lld seconds ago", c->exit_code,
+				 (long long)(now - rfc3339_unix(c->finished_at)));
+	return xstrdup("Created");
+}
+
+cJSON *mgr_render_container_summary(struct manager *m, struct ctr_entry *c)
+{
+	cJSON *o = cJSON_CreateObject(), *names = cJSON_CreateArray(), *ns = cJSON_CreateObject();
+	_cleanup_free_ char *name = xasprintf("/%s", c->c.name);
+	_cleanup_free_ char *status = status_text(&c->c);
+	_cleanup_free_ char *cmd = xstrdup("");
+	const cJSON *it;
+
+	cJSON_ArrayForEach(it, c->c.cmd) {
+		char *next = xasprintf("%s%s%s", cmd, *cmd ? " " : "", it->valuestring);
+
+		free(cmd);
+		cmd = next;
+	}
+	cJSON_AddStringToObject(o, "Id", c->c.id);
+	cJSON_AddItemToArray(names, cJSON_CreateString(name));
+	cJSON_AddItemToObject(o, "Names", names);
+	cJSON_AddStringToObject(o, "Image", c->c.image);
+	cJSON_AddStringToObject(o, "Command", cmd);
+	cJSON_AddNumberToObject(o, "Created", (double)rfc3339_unix(c->c.created));
+	cJSON_AddStringToObject(o, "State", state_name(c->c.state));
+	cJSON_AddStringToObject(o, "Status", status);
+	cJSON_AddItemToObject(ns, "Networks", render_networks(m, c));
+	cJSON_AddItemToObject(o, "NetworkSettings", ns);
+	return o;
+}

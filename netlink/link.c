@@ -1,0 +1,376 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Links: lookup by name, bridges, veth pairs (peer created directly in its namespace), delete,
+ * up/down, MTU, listing by prefix. */
+#include "internal.h"
+
+#include <errno.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+#include <linux/if_link.h>
+#include <linux/rtnetlink.h>
+
+#include <netlink/route/link.h>
+#include <netlink/route/link/veth.h>
+
+#include "common/util.h"
+
+#define KIND_LEN 32
+
+struct link_info {
+	int ifindex;
+	unsigned flags;
+	char kind[KIND_LEN];
+};
+
+static void link_info_parse_kind(struct nlattr *linkinfo, char kind[KIND_LEN])
+{
+	struct nlattr *tb[IFLA_INFO_MAX + 1];
+
+	if (nla_parse_nested(tb, IFLA_INFO_MAX, linkinfo, NULL) < 0 || !tb[IFLA_INFO_KIND])
+		return;
+	nla_strlcpy(kind, tb[IFLA_INFO_KIND], KIND_LEN);
+}
+
+static int link_info_cb(struct nl_msg *msg, void *arg)
+{
+	struct link_info *info = arg;
+	struct nlmsghdr *hdr = nlmsg_hdr(msg);
+	struct nlattr *tb[IFLA_MAX + 1];
+	struct ifinfomsg *ifi;
+
+	if (hdr->nlmsg_type != RTM_NEWLINK || !nlmsg_valid_hdr(hdr, sizeof(*ifi)))
+		return NL_SKIP;
+	ifi = nlmsg_data(hdr);
+	info->ifindex = ifi->ifi_index;
+	info->flags = ifi->ifi_flags;
+	if (nlmsg_parse(hdr, sizeof(*ifi), tb, IFLA_MAX, NULL) == 0 && tb[IFLA_LINKINFO])
+		link_info_parse_kind(tb[IFLA_LINKINFO], info->kind);
+	return NL_OK;
+}
+
+/* An RTM_{NEW,GET}LINK message addressing a link by name. */
+static struct nl_msg *link_msg_new(int type, int flags, const struct ifinfomsg *ifi,
+				   const char *name)
+{
+	struct nl_msg *msg = nlmsg_alloc_simple(type, flags);
+
+	if (!msg)
+		return NULL;
+	if (nlmsg_append(msg, (void *)ifi, sizeof(*ifi), NLMSG_ALIGNTO) < 0 ||
+	    nla_put_string(msg, IFLA_IFNAME, name) < 0) {
+		nlmsg_free(msg);
+		return NULL;
+	}
+	return msg;
+}
+
+int nlx_link_query(struct nlx *nl, const char *name, char ret_kind[32], unsigned *ret_flags,
+		   struct berr *err)
+{
+	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC };
+	struct link_info info = { 0 };
+	struct nl_msg *msg;
+	int r;
+
+	msg = link_msg_new(RTM_GETLINK, 0, &ifi, name);
+	if (!msg || nla_put_u32(msg, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS) < 0) {
+		nlmsg_free(msg);
+		return berr_set(err, -ENOMEM, "looking up link %s: out of memory", name);
+	}
+	r = nlx_talk(nl, msg, link_info_cb, &info);
+	if (r == -ENODEV)
+		return 0;
+	if (r < 0)
+		return nlx_fail(nl, r, err, "looking up link %s", name);
+	if (ret_kind)
+		strscpy(ret_kind, info.kind, KIND_LEN);
+	if (ret_flags)
+		*ret_flags = info.flags;
+	return info.ifindex > 0 ? info.ifindex : 0;
+}
+
+int nlx_link_index(struct nlx *nl, const char *name, struct berr *err)
+{
+	return nlx_link_query(nl, name, NULL, NULL, err);
+}
+
+static int link_change(struct nlx *nl, const char *name, unsigned flags, unsigned change, int mtu,
+		       struct berr *err)
+{
+	struct ifinfomsg ifi = {
+		.ifi_family = AF_UNSPEC,
+		.ifi_flags = flags,
+		.ifi_change = change,
+	};
+	struct nl_msg *msg = link_msg_new(RTM_NEWLINK, 0, &ifi, name);
+
+	if (!msg || (mtu > 0 && nla_put_u32(msg, IFLA_MTU, mtu) < 0)) {
+		nlmsg_free(msg);
+		return berr_set(err, -ENOMEM, "changing link %s: out of memory", name);
+	}
+	return nlx_talk(nl, msg, NULL, NULL);
+}
+
+int nlx_link_set_up(struct nlx *nl, const char *name, bool up, struct berr *err)
+{
+	int r = link_change(nl, name, up ? IFF_UP : 0, IFF_UP, 0, err);
+
+	if (r < 0)
+		return nlx_fail(nl, r, err, "setting link %s %s", name, up ? "up" : "down");
+	return 0;
+}
+
+int nlx_link_set_mtu(struct nlx *nl, const char *name, int mtu, struct berr *err)
+{
+	int r;
+
+	if (mtu <= 0)
+		return berr_set(err, -EINVAL, "setting the MTU of %s: invalid MTU %d", name, mtu);
+	r = link_change(nl, name, 0, 0, mtu, err);
+	if (r < 0)
+		return nlx_fail(nl, r, err, "setting the MTU of %s to %d", name, mtu);
+	return 0;
+}
+
+int nlx_link_delete(struct nlx *nl, const char *name, struct berr *err)
+{
+	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC };
+	struct nl_msg *msg = link_msg_new(RTM_DELLINK, 0, &ifi, name);
+	int r;
+
+	if (!msg)
+		return berr_set(err, -ENOMEM, "deleting link %s: out of memory", name);
+	r = nlx_talk(nl, msg, NULL, NULL);
+	if (r == -ENODEV)
+		return 0;
+	if (r < 0)
+		return nlx_fail(nl, r, err, "deleting link %s", name);
+	return 0;
+}
+
+/* Create failed with EEXIST: fine when `name` is already a link of `kind` (a bridge is also set
+ * up). When no link has that name, another name of the request collided (the peer's): report
+ * the kernel's original error. */
+static int link_reuse(struct nlx *nl, const char *name, const char *kind, const char *what,
+		      struct berr *err)
+{
+	char have[KIND_LEN] = "", kmsg[NLX_KMSG_MAX];
+	unsigned flags = 0;
+	int r;
+
+	memcpy(kmsg, nl->kmsg, sizeof(kmsg));
+	r = nlx_link_query(nl, name, have, &flags, err);
+	if (r < 0)
+		return berr_prefix(err, "%s", what);
+	if (r == 0) {
+		memcpy(nl->kmsg, kmsg, sizeof(kmsg));
+		return nlx_fail(nl, -EEXIST, err, "%s", what);
+	}
+	if (strcmp(have, kind) != 0)
+		return berr_set(err, -EEXIST, "%s: a link of that name already exists and it is "
+				"%s%s, not a %s", what, have[0] ? "a " : "",
+				have[0] ? have : "a device without a kind", kind);
+	if (!strcmp(kind, "bridge") && !(flags & IFF_UP))
+		return nlx_link_set_up(nl, name, true, err);
+	return 0;
+}
+
+/* A random locally administered unicast MAC: a bridge with an address of its own keeps it when
+ * ports come and go, so containers' neighbour caches never see the gateway's MAC change. */
+static struct nl_addr *mac_random(void)
+{
+	uint8_t mac[6];
+
+	if (getrandom(mac, sizeof(mac), 0) != sizeof(mac))
+		return NULL;
+	mac[0] = (mac[0] & 0xfe) | 0x02;
+	return nl_addr_build(AF_LLC, mac, sizeof(mac));
+}
+
+static int bridge_msg(const char *name, int mtu, struct nl_msg **ret)
+{
+	struct rtnl_link *link = rtnl_link_alloc();
+	struct nl_addr *mac = mac_random();
+	int r = -NLE_NOMEM;
+
+	if (!link)
+		goto out;
+	r = rtnl_link_set_type(link, "bridge");
+	if (r < 0)
+		goto out;
+	rtnl_link_set_name(link, name);
+	if (mtu > 0)
+		rtnl_link_set_mtu(link, mtu);
+	if (mac)
+		rtnl_link_set_addr(link, mac);
+	rtnl_link_set_flags(link, IFF_UP);
+	r = rtnl_link_build_add_request(link, NLM_F_CREATE | NLM_F_EXCL, ret);
+out:
+	nl_addr_put(mac);
+	rtnl_link_put(link);
+	return r;
+}
+
+int nlx_bridge_create(struct nlx *nl, const char *name, int mtu, struct berr *err)
+{
+	char what[64 + IFNAME_LEN];
+	struct nl_msg *msg = NULL;
+	int r;
+
+	r = bridge_msg(name, mtu, &msg);
+	if (r < 0)
+		return berr_set(err, nlx_nle_errno(r), "creating bridge %s: %s", name,
+				nl_geterror(r));
+	r = nlx_talk(nl, msg, NULL, NULL);
+	if (r == -EEXIST) {
+		snprintf(what, sizeof(what), "creating bridge %s", name);
+		return link_reuse(nl, name, "bridge", what, err);
+	}
+	if (r < 0)
+		return nlx_fail(nl, r, err, "creating bridge %s", name);
+	return 0;
+}
+
+struct veth_req {
+	const char *name;
+	int master;                  /* ifindex, 0 = none */
+	int peer_netns_fd;           /* < 0: same namespace */
+	const char *peer_name;
+	const uint8_t *peer_mac;     /* NULL: kernel's */
+	int mtu;
+};
+
+static void veth_peer_fill(struct rtnl_link *peer, const struct veth_req *req)
+{
+	struct nl_addr *mac;
+
+	rtnl_link_set_name(peer, req->peer_name);
+	if (req->mtu > 0)
+		rtnl_link_set_mtu(peer, req->mtu);
+	if (req->peer_netns_fd >= 0)
+		rtnl_link_set_ns_fd(peer, req->peer_netns_fd);
+	if (req->peer_mac) {
+		mac = nl_addr_build(AF_LLC, req->peer_mac, 6);
+		if (mac)
+			rtnl_link_set_addr(peer, mac);
+		nl_addr_put(mac);
+	}
+}
+
+/* One RTM_NEWLINK: host end named, enslaved and up; peer named, addressed, in its namespace. */
+static int veth_msg(const struct veth_req *req, struct nl_msg **ret)
+{
+	struct rtnl_link *link = rtnl_link_veth_alloc();
+	struct rtnl_link *peer;
+	int r;
+
+	if (!link)
+		return -NLE_NOMEM;
+	rtnl_link_set_name(link, req->name);
+	if (req->mtu > 0)
+		rtnl_link_set_mtu(link, req->mtu);
+	if (req->master > 0)
+		rtnl_link_set_master(link, req->master);
+	rtnl_link_set_flags(link, IFF_UP);
+	peer = rtnl_link_veth_get_peer(link);
+	veth_peer_fill(peer, req);
+	rtnl_link_put(peer);
+	r = rtnl_link_build_add_request(link, NLM_F_CREATE | NLM_F_EXCL, ret);
+	rtnl_link_put(link);
+	return r;
+}
+
+int nlx_veth_create(struct nlx *nl, const char *name, const char *master, int peer_netns_fd,
+		    const char *peer_name, const uint8_t peer_mac[6], int mtu, struct berr *err)
+{
+	struct veth_req req = {
+		.name = name, .peer_netns_fd = peer_netns_fd, .peer_name = peer_name,
+		.peer_mac = peer_mac, .mtu = mtu,
+	};
+	char what[64 + 2 * IFNAME_LEN];
+	struct nl_msg *msg = NULL;
+	int r;
+
+	if (master) {
+		req.master = nlx_link_query(nl, master, NULL, NULL, err);
+		if (req.master < 0)
+			return berr_prefix(err, "creating veth %s -> %s", name, peer_name);
+		if (req.master == 0)
+			return berr_set(err, -ENODEV, "creating veth %s -> %s: bridge %s does not "
+					"exist", name, peer_name, master);
+	}
+	r = veth_msg(&req, &msg);
+	if (r < 0)
+		return berr_set(err, nlx_nle_errno(r), "creating veth %s -> %s: %s", name,
+				peer_name, nl_geterror(r));
+	r = nlx_talk(nl, msg, NULL, NULL);
+	if (r == -EEXIST) {
+		snprintf(what, sizeof(what), "creating veth %s -> %s", name, peer_name);
+		return link_reuse(nl, name, "veth", what, err);
+	}
+	if (r < 0)
+		return nlx_fail(nl, r, err, "creating veth %s -> %s", name, peer_name);
+	return 0;
+}
+
+struct link_list {
+	const char *prefix;
+	char (*names)[IFNAME_LEN];
+	size_t n, cap;
+};
+
+static int link_list_cb(struct nl_msg *msg, void *arg)
+{
+	struct link_list *l = arg;
+	struct nlmsghdr *hdr = nlmsg_hdr(msg);
+	struct nlattr *tb[IFLA_MAX + 1];
+	const char *name;
+
+	if (hdr->nlmsg_type != RTM_NEWLINK ||
+	    nlmsg_parse(hdr, sizeof(struct ifinfomsg), tb, IFLA_MAX, NULL) < 0 || !tb[IFLA_IFNAME])
+		return NL_SKIP;
+	name = nla_data(tb[IFLA_IFNAME]);
+	if (strnlen(name, nla_len(tb[IFLA_IFNAME])) >= IFNAME_LEN ||
+	    strncmp(name, l->prefix, strlen(l->prefix)) != 0)
+		return NL_OK;
+	if (l->n == l->cap) {
+		l->cap = l->cap ? 2 * l->cap : 16;
+		l->names = xrealloc(l->names, l->cap * sizeof(*l->names));
+	}
+	strscpy(l->names[l->n++], name, IFNAME_LEN);
+	return NL_OK;
+}
+
+static int link_dump(struct nlx *nl, struct link_list *l)
+{
+	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC };
+	struct nl_msg *msg = nlmsg_alloc_simple(RTM_GETLINK, NLM_F_DUMP);
+
+	if (!msg || nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO) < 0 ||
+	    nla_put_u32(msg, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS) < 0) {
+		nlmsg_free(msg);
+		return -ENOMEM;
+	}
+	return nlx_talk(nl, msg, link_list_cb, l);
+}
+
+int nlx_link_list_prefix(struct nlx *nl, const char *prefix, char (**ret)[IFNAME_LEN],
+			 size_t *ret_n, struct berr *err)
+{
+	struct link_list l = { .prefix = prefix ? prefix : "" };
+	int r, tries = 0;
+
+	do {
+		l.n = 0;
+		r = link_dump(nl, &l);
+	} while (r == -EINTR && ++tries < 5);
+	if (r < 0) {
+		free(l.names);
+		return nlx_fail(nl, r, err, "listing links");
+	}
+	*ret = l.names;
+	*ret_n = l.n;
+	return 0;
+}

@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* What a container may do: Docker's default capability set (no NET_ADMIN, no SYS_ADMIN) in the
+ * bounding, permitted, effective and inheritable sets, no_new_privs, and a default-allow seccomp
+ * profile that refuses the syscalls a container has no business making. */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <sched.h>
+#include <seccomp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "common/util.h"
+#include "runtime/internal.h"
+
+static const int security_caps[] = {
+	CAP_CHOWN,  CAP_DAC_OVERRIDE, CAP_FSETID,	    CAP_FOWNER,	    CAP_MKNOD,
+	CAP_NET_RAW, CAP_SETGID,	CAP_SETUID,	    CAP_SETFCAP,    CAP_SETPCAP,
+	CAP_NET_BIND_SERVICE, CAP_SYS_CHROOT, CAP_KILL, CAP_AUDIT_WRITE,
+};
+
+/* Refused with EPERM. */
+static const char *const security_denied[] = {
+	"kexec_load",	  "kexec_file_load", "init_module",	  "finit_module",
+	"delete_module",  "mount",	     "umount2",		  "pivot_root",
+	"reboot",	  "swapon",	     "swapoff",		  "keyctl",
+	"add_key",	  "request_key",     "bpf",		  "ptrace",
+	"acct",		  "settimeofday",    "clock_settime",	  "clock_adjtime",
+	"adjtimex",	  "open_by_handle_at", "perf_event_open", "userfaultfd",
+	"unshare",	  "setns",	     "fsopen",		  "fsconfig",
+	"fsmount",	  "fspick",	     "open_tree",	  "move_mount",
+	"mount_setattr",  "lookup_dcookie",  "quotactl",	  "uselib",
+	"iopl",		  "ioperm",	     "syslog",		  "vhangup",
+};
+
+static uint64_t security_cap_mask(void)
+{
+	uint64_t mask = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(security_caps); i++)
+		mask |= 1ULL << security_caps[i];
+	return mask;
+}
+
+static int security_cap_last(void)
+{
+	char buf[16] = { 0 };
+	_cleanup_close_ int fd = open("/proc/sys/kernel/cap_last_cap", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0 || rt_read_all(fd, buf, sizeof(buf)) <= 0)
+		return 63;
+	return atoi(buf);
+}
+
+static int security_caps_drop(uint64_t keep, struct berr *err)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+	struct __user_cap_data_struct data[2];
+	int last = security_cap_last();
+
+	for (int cap = 0; cap <= last && cap < 64; cap++) {
+		if (keep & (1ULL << cap))
+			continue;
+		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
+			return berr_errno(err, -errno, "dropping capability %d from the bounding set", cap);
+	}
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+		return berr_errno(err, -errno, "clearing the ambient capabilities");
+	for (int i = 0; i < 2; i++) {
+		data[i].effective = (uint32_t)(keep >> (32 * i));
+		data[i].permitted = data[i].effective;
+		data[i].inheritable = data[i].effective;
+	}
+	if (syscall(SYS_capset, &hdr, data) < 0)
+		return berr_errno(err, -errno, "setting the container's capabilities");
+	return 0;
+}
+
+static int security_rule_errno(scmp_filter_ctx ctx, const char *name, int code)
+{
+	int nr = seccomp_syscall_resolve_name(name);
+
+	if (nr == __NR_SCMP_ERROR)
+		return 0; /* not on this architecture */
+	return seccomp_rule_add(ctx, SCMP_ACT_ERRNO(code), nr, 0);
+}
+
+static int security_rules_add(scmp_filter_ctx ctx)
+{
+	int r = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(security_denied) && r >= 0; i++)
+		r = security_rule_errno(ctx, security_denied[i], EPERM);
+	/* clone3 passes its flags in memory seccomp cannot read: make libc fall back to clone */
+	if (r >= 0)
+		r = security_rule_errno(ctx, "clone3", ENOSYS);
+	if (r >= 0)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(clone), 1,
+				     SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_NEWUSER, CLONE_NEWUSER));
+	return r;
+}
+
+static int security_seccomp_load(struct berr *err)
+{
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+	int r;
+
+	if (!ctx)
+		return berr_set(err, -ENOMEM, "creating the seccomp filter");
+	r = security_rules_add(ctx);
+	if (r < 0) {
+		seccomp_release(ctx);
+		return berr_errno(err, r, "building the seccomp filter");
+	}
+	r = seccomp_load(ctx);
+	seccomp_release(ctx);
+	if (r < 0)
+		return berr_errno(err, r, "loading the seccomp filter");
+	return 0;
+}
+
+int rt_security_apply(struct berr *err)
+{
+	int r;
+
+	r = security_caps_drop(security_cap_mask(), err);
+	if (r < 0)
+		return r;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return berr_errno(err, -errno, "setting no_new_privs");
+	return security_seccomp_load(err);
+}

@@ -1,0 +1,474 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* rt_start() and the shim.
+ *
+ * rt_start() re-executes the calling program as "/proc/self/exe __berth-shim <fd> <id>" and
+ * sends it the spec as JSON over a socketpair. The shim creates the container init in new pid,
+ * mount, uts and ipc namespaces (inside the spec's network namespace), answers "ok <pid> <start>"
+ * once the user's command has been exec'd, or "err <code> <message>", then waits for the
+ * container and writes its exit code to <run_dir>/exit. */
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/util.h"
+#include "runtime/internal.h"
+
+#define SPEC_JSON_MAX (1024 * 1024)
+
+/* ---- the spec on the wire ---- */
+
+struct shim_spec {
+	struct rt_spec spec;
+	cJSON *json;  /* owns every string of spec */
+	char **argv;
+	char **env;
+};
+
+static void json_add_str(cJSON *o, const char *key, const char *val)
+{
+	if (val)
+		cJSON_AddStringToObject(o, key, val);
+}
+
+static void json_add_strv(cJSON *o, const char *key, char *const *v)
+{
+	cJSON *a;
+
+	if (!v)
+		return;
+	a = cJSON_AddArrayToObject(o, key);
+	for (; *v; v++)
+		cJSON_AddItemToArray(a, cJSON_CreateString(*v));
+}
+
+static char *spec_to_json(const struct rt_spec *s)
+{
+	cJSON *o = cJSON_CreateObject();
+	char *out;
+
+	json_add_str(o, "id", s->id);
+	json_add_str(o, "hostname", s->hostname);
+	json_add_strv(o, "argv", s->argv);
+	json_add_strv(o, "env", s->env);
+	json_add_str(o, "image_rootfs", s->image_rootfs);
+	json_add_str(o, "state_dir", s->state_dir);
+	json_add_str(o, "run_dir", s->run_dir);
+	json_add_str(o, "netns_path", s->netns_path);
+	json_add_str(o, "log_path", s->log_path);
+	json_add_str(o, "hosts_path", s->hosts_path);
+	json_add_str(o, "resolv_path", s->resolv_path);
+	cJSON_AddNumberToObject(o, "memory_max", (double)s->memory_max);
+	cJSON_AddNumberToObject(o, "pids_max", (double)s->pids_max);
+	out = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	return out;
+}
+
+static const char *json_str(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static int64_t json_int(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return cJSON_IsNumber(v) ? (int64_t)v->valuedouble : 0;
+}
+
+static char **json_strv(const cJSON *o, const char *key)
+{
+	const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, key), *it;
+	size_t n = 0;
+	char **v;
+
+	if (!cJSON_IsArray(a))
+		return NULL;
+	v = xcalloc((size_t)cJSON_GetArraySize(a) + 1, sizeof(char *));
+	cJSON_ArrayForEach(it, a) {
+		if (cJSON_IsString(it))
+			v[n++] = it->valuestring;
+	}
+	return v;
+}
+
+static int spec_validate(const struct rt_spec *s, struct berr *err)
+{
+	if (!s->id || !s->id[0])
+		return berr_set(err, -EINVAL, "container spec has no id");
+	if (!s->argv || !s->argv[0] || !s->argv[0][0])
+		return berr_set(err, -EINVAL, "container %s: no command given", s->id);
+	if (!s->image_rootfs || !s->state_dir || !s->run_dir || !s->log_path)
+		return berr_set(err, -EINVAL,
+				"container %s: image rootfs, state dir, run dir and log path are required",
+				s->id);
+	if (strpbrk(s->image_rootfs, ",:") || strpbrk(s->state_dir, ",:"))
+		return berr_set(err, -EINVAL, "container %s: overlay paths may not contain ',' or ':'",
+				s->id);
+	return 0;
+}
+
+static int shim_spec_parse(const char *text, struct shim_spec *ret, struct berr *err)
+{
+	struct rt_spec *s = &ret->spec;
+
+	ret->json = cJSON_Parse(text);
+	if (!cJSON_IsObject(ret->json))
+		return berr_set(err, -EINVAL, "the shim received an unreadable container spec");
+	ret->argv = json_strv(ret->json, "argv");
+	ret->env = json_strv(ret->json, "env");
+	s->id = json_str(ret->json, "id");
+	s->hostname = json_str(ret->json, "hostname");
+	s->argv = ret->argv;
+	s->env = ret->env;
+	s->image_rootfs = json_str(ret->json, "image_rootfs");
+	s->state_dir = json_str(ret->json, "state_dir");
+	s->run_dir = json_str(ret->json, "run_dir");
+	s->netns_path = json_str(ret->json, "netns_path");
+	s->log_path = json_str(ret->json, "log_path");
+	s->hosts_path = json_str(ret->json, "hosts_path");
+	s->resolv_path = json_str(ret->json, "resolv_path");
+	s->memory_max = json_int(ret->json, "memory_max");
+	s->pids_max = json_int(ret->json, "pids_max");
+	return spec_validate(s, err);
+}
+
+/* ---- the shim ---- */
+
+static int shim_enter_netns(const char *path, struct berr *err)
+{
+	_cleanup_close_ int fd = -1;
+
+	if (!path)
+		return 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return berr_errno(err, -errno, "opening network namespace %s", path);
+	if (setns(fd, CLONE_NEWNET) < 0)
+		return berr_errno(err, -errno, "joining network namespace %s", path);
+	return 0;
+}
+
+/* Empty when init exec'd the user's command (the CLOEXEC pipe closed), else its error. */
+static int shim_wait_exec(int err_fd, struct berr *err)
+{
+	char buf[RT_REPORT_MAX];
+	ssize_t n = rt_read_all(err_fd, buf, sizeof(buf));
+
+	if (n < 0)
+		return berr_errno(err, (int)n, "reading the container's start status");
+	if (n == 0)
+		return 0;
+	return rt_report_parse(buf, err);
+}
+
+static int shim_fork_init(const struct rt_spec *spec, int sock, int errp[2], int gop[2],
+			  pid_t *ret_pid, struct berr *err)
+{
+	pid_t pid;
+
+	if (pipe2(errp, O_CLOEXEC) < 0)
+		return berr_errno(err, -errno, "creating a pipe");
+	if (pipe2(gop, O_CLOEXEC) < 0)
+		return berr_errno(err, -errno, "creating a pipe");
+	pid = fork();
+	if (pid < 0)
+		return berr_errno(err, -errno, "forking the container init");
+	if (pid == 0) {
+		close(sock);
+		close(errp[0]);
+		close(gop[1]);
+		rt_init_main(spec, errp[1], gop[0]);
+	}
+	close(errp[1]);
+	close(gop[0]);
+	*ret_pid = pid;
+	return 0;
+}
+
+static int shim_create_init(const struct rt_spec *spec, int sock, pid_t *ret_pid,
+			    struct berr *err)
+{
+	int errp[2] = { -1, -1 }, gop[2] = { -1, -1 };
+	pid_t pid = -1;
+	int r, status;
+
+	r = shim_enter_netns(spec->netns_path, err);
+	if (r >= 0 && unshare(CLONE_NEWPID) < 0)
+		r = berr_errno(err, -errno, "creating the pid namespace");
+	if (r >= 0)
+		r = shim_fork_init(spec, sock, errp, gop, &pid, err);
+	if (r >= 0)
+		r = rt_cgroup_setup(spec, pid, err);
+	if (r >= 0 && write(gop[1], "g", 1) != 1)
+		r = berr_errno(err, -errno, "starting the container init");
+	closep(&gop[1]);
+	if (r >= 0)
+		r = shim_wait_exec(errp[0], err);
+	closep(&errp[0]);
+	if (r < 0 && pid > 0) {
+		kill(pid, SIGKILL);
+		rt_waitpid(pid, &status);
+		rt_cgroup_remove(spec->id);
+	}
+	*ret_pid = pid;
+	return r;
+}
+
+static void shim_record_exit(const char *run_dir, int code)
+{
+	_cleanup_free_ char *path = xasprintf("%s/exit", run_dir);
+	char buf[16];
+	int len = snprintf(buf, sizeof(buf), "%d\n", code);
+
+	write_file_atomic(path, buf, (size_t)len, 0644, NULL);
+}
+
+static void shim_write_pid(const char *run_dir)
+{
+	_cleanup_free_ char *path = xasprintf("%s/shim.pid", run_dir);
+	char buf[16];
+	int len = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
+
+	write_file_atomic(path, buf, (size_t)len, 0644, NULL);
+}
+
+static void __attribute__((noreturn)) shim_run(const struct rt_spec *spec, int sock)
+{
+	struct berr err = BERR_INIT;
+	uint64_t start = 0;
+	pid_t pid;
+	int status;
+
+	shim_write_pid(spec->run_dir);
+	if (shim_create_init(spec, sock, &pid, &err) < 0) {
+		_cleanup_free_ char *pidfile = xasprintf("%s/shim.pid", spec->run_dir);
+
+		unlink(pidfile);
+		dprintf(sock, "err ");
+		rt_report_error(sock, &err);
+		_exit(1);
+	}
+	/* init is our child and unreaped: its /proc entry exists even if it already exited */
+	rt_proc_start_time(pid, &start);
+	dprintf(sock, "ok %d %" PRIu64 "\n", (int)pid, start);
+	close(sock);
+	if (rt_waitpid(pid, &status) < 0)
+		_exit(1);
+	shim_record_exit(spec->run_dir, rt_wait_code(status));
+	rt_cgroup_remove(spec->id);
+	_exit(0);
+}
+
+static int shim_read_spec(int sock, char **ret)
+{
+	size_t len = 0, cap = 4096;
+	_cleanup_free_ char *buf = xmalloc(cap);
+
+	for (;;) {
+		ssize_t n;
+
+		if (len + 1 == cap) {
+			if (cap >= SPEC_JSON_MAX)
+				return -EFBIG;
+			cap *= 2;
+			buf = xrealloc(buf, cap);
+		}
+		n = read(sock, buf + len, cap - 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
+	*ret = steal_ptr(buf);
+	return 0;
+}
+
+int rt_shim_main(int argc, char **argv)
+{
+	struct shim_spec s;
+	struct berr err = BERR_INIT;
+	_cleanup_free_ char *text = NULL;
+	int sock, r;
+
+	memset(&s, 0, sizeof(s));
+	if (argc < 3)
+		_exit(2);
+	sock = atoi(argv[2]);
+	if (sock < 3 || fcntl(sock, F_SETFD, FD_CLOEXEC) < 0)
+		_exit(2);
+	close_range(3, (unsigned)sock - 1, 0);
+	close_range((unsigned)sock + 1, ~0U, 0);
+	setsid();
+	umask(022);
+	if (chdir("/") < 0)
+		_exit(2);
+	r = shim_read_spec(sock, &text);
+	if (r < 0)
+		berr_errno(&err, r, "reading the container spec");
+	else
+		r = shim_spec_parse(text, &s, &err);
+	if (r < 0) {
+		dprintf(sock, "err ");
+		rt_report_error(sock, &err);
+		_exit(1);
+	}
+	shim_run(&s.spec, sock);
+}
+
+/* ---- rt_start ---- */
+
+static int fd_above_stdio(int fd)
+{
+	int nfd;
+
+	if (fd < 0 || fd > 2)
+		return fd;
+	nfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	close(fd);
+	return nfd;
+}
+
+/* Between fork and exec: async-signal-safe calls only (the caller may be multi-threaded). */
+static void __attribute__((noreturn)) shim_child_exec(int sock, int devnull, char *const argv[])
+{
+	rt_signals_reset();
+	if (dup2(devnull, 0) < 0 || dup2(devnull, 1) < 0 || dup2(devnull, 2) < 0)
+		_exit(127);
+	if (fcntl(sock, F_SETFD, 0) < 0)
+		_exit(127);
+	execv("/proc/self/exe", argv);
+	_exit(127);
+}
+
+static int shim_spawn(const char *id, int *ret_sock, pid_t *ret_pid, struct berr *err)
+{
+	_cleanup_close_ int devnull = -1, mine = -1, theirs = -1;
+	char fdarg[16];
+	char *argv[5];
+	int sv[2];
+	pid_t pid;
+
+	devnull = fd_above_stdio(open("/dev/null", O_RDWR | O_CLOEXEC));
+	if (devnull < 0)
+		return berr_errno(err, -errno, "opening /dev/null");
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		return berr_errno(err, -errno, "creating a socket pair for the shim");
+	mine = sv[0];
+	theirs = fd_above_stdio(sv[1]);
+	if (theirs < 0)
+		return berr_errno(err, -errno, "creating a socket pair for the shim");
+	snprintf(fdarg, sizeof(fdarg), "%d", theirs);
+	argv[0] = (char *)"berth-shim";
+	argv[1] = (char *)RT_SHIM_ARG;
+	argv[2] = fdarg;
+	argv[3] = (char *)id;
+	argv[4] = NULL;
+	pid = fork();
+	if (pid < 0)
+		return berr_errno(err, -errno, "forking the shim");
+	if (pid == 0)
+		shim_child_exec(theirs, devnull, argv);
+	*ret_sock = steal_fd(mine);
+	*ret_pid = pid;
+	return 0;
+}
+
+static int start_prepare_dirs(const struct rt_spec *spec, struct berr *err)
+{
+	_cleanup_free_ char *upper = xasprintf("%s/upper", spec->state_dir);
+	_cleanup_free_ char *work = xasprintf("%s/work", spec->state_dir);
+	_cleanup_free_ char *rootfs = xasprintf("%s/rootfs", spec->run_dir);
+	_cleanup_free_ char *exitf = xasprintf("%s/exit", spec->run_dir);
+	int r;
+
+	r = mkdir_p(upper, 0755, err);
+	if (r >= 0)
+		r = mkdir_p(work, 0700, err);
+	if (r >= 0)
+		r = mkdir_p(rootfs, 0755, err);
+	if (r < 0)
+		return r;
+	if (unlink(exitf) < 0 && errno != ENOENT)
+		return berr_errno(err, -errno, "removing %s", exitf);
+	return 0;
+}
+
+static int send_all(int fd, const char *data, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = send(fd, data, len, MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		data += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int start_parse_status(const char *id, const char *status, struct rt_proc *ret,
+			      struct berr *err)
+{
+	int pid;
+	uint64_t start;
+
+	if (strncmp(status, "err ", 4) == 0)
+		return rt_report_parse(status + 4, err);
+	if (sscanf(status, "ok %d %" SCNu64, &pid, &start) != 2 || pid <= 0)
+		return berr_set(err, -EIO, "the shim of container %s exited without reporting a status",
+				id);
+	ret->pid = pid;
+	ret->pid_start = start;
+	return 0;
+}
+
+int rt_start(const struct rt_spec *spec, struct rt_proc *ret, struct berr *err)
+{
+	_cleanup_free_ char *json = NULL;
+	_cleanup_close_ int sock = -1;
+	char status[RT_REPORT_MAX + 8];
+	pid_t shim = -1;
+	int r, wstatus;
+
+	r = spec_validate(spec, err);
+	if (r >= 0)
+		r = start_prepare_dirs(spec, err);
+	if (r < 0)
+		return r;
+	json = spec_to_json(spec);
+	if (!json)
+		return berr_set(err, -ENOMEM, "container %s: encoding the spec", spec->id);
+	r = shim_spawn(spec->id, &sock, &shim, err);
+	if (r < 0)
+		return r;
+	send_all(sock, json, strlen(json)); /* a dead shim shows up as a missing status below */
+	shutdown(sock, SHUT_WR);
+	if (rt_read_all(sock, status, sizeof(status)) < 0)
+		status[0] = '\0';
+	r = start_parse_status(spec->id, status, ret, err);
+	if (r < 0) {
+		rt_waitpid(shim, &wstatus);
+		return r;
+	}
+	ret->shim_pid = shim;
+	return 0;
+}
