@@ -34,6 +34,7 @@
 #define API_CONN_MEMORY ((size_t)128 * 1024)
 #define API_LOG_BLOCK (16 * 1024)
 #define API_LOG_POLL_MS 200
+#define API_WAIT_POLL_MS 100
 #define API_STOP_TIMEOUT_MAX 86400L
 
 struct api {
@@ -66,6 +67,7 @@ struct api_call {
 	cJSON *reply;
 	struct MHD_Response *resp;
 	struct berr err;
+	bool client_gone; /* the client hung up: close without answering */
 };
 
 typedef int (*api_handler_fn)(struct api_call *c);
@@ -167,6 +169,11 @@ static enum MHD_Result api_finish(struct api_call *c, int r)
 {
 	enum MHD_Result ret;
 
+	if (c->client_gone) { /* nobody to answer */
+		cJSON_Delete(c->reply);
+		c->req->status = 499;
+		return MHD_NO;
+	}
 	if (r < 0) {
 		cJSON_Delete(c->reply);
 		if (c->resp)
@@ -243,6 +250,33 @@ static int api_body_object(struct api_call *c, bool required, cJSON **ret)
 	}
 	*ret = j;
 	return 0;
+}
+
+/* The connection's socket (to notice a client that hung up), -1 if MHD does not say. */
+static int api_client_fd(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci;
+
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	return ci ? ci->connect_fd : -1;
+}
+
+/* Sleeps up to ms: 1 when fd (may be -1) is readable, 0 on timeout, -EPIPE when the client hung
+ * up, -ECANCELED when the API is stopping. */
+static int api_poll(struct api *a, int client, int fd, int ms)
+{
+	struct pollfd p[2] = {
+		{ .fd = client, .events = POLLRDHUP },
+		{ .fd = fd, .events = POLLIN },
+	};
+
+	if (atomic_load(&a->stopping))
+		return -ECANCELED;
+	if (poll(p, 2, ms) < 0)
+		return errno == EINTR ? 0 : -errno;
+	if (p[0].revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL))
+		return -EPIPE;
+	return (p[1].revents & POLLIN) ? 1 : 0;
 }
 
 /* ---------------------------------------------------------------- system */
@@ -416,11 +450,30 @@ static int api_container_kill(struct api_call *c)
 	return mgr_container_kill(c->api->m, c->params.v[0], sig, &c->err);
 }
 
+/* Polls rather than blocking in mgr_container_wait() so that a client hang-up or api_stop()
+ * ends the request; once the container is not running, the manager's wait returns at once. */
 static int api_container_wait(struct api_call *c)
 {
-	int r, code = 0;
+	_cleanup_json_ cJSON *info = NULL;
+	int r, code = 0, client = api_client_fd(c->conn);
+	const cJSON *id;
 
-	r = mgr_container_wait(c->api->m, c->params.v[0], &code, &c->err);
+	r = mgr_container_inspect(c->api->m, c->params.v[0], &info, &c->err);
+	if (r < 0)
+		return r;
+	id = cJSON_GetObjectItemCaseSensitive(info, "Id");
+	if (!cJSON_IsString(id))
+		return berr_set(&c->err, -EIO, "container %s has no Id", c->params.v[0]);
+	while (mgr_container_running(c->api->m, id->valuestring)) {
+		r = api_poll(c->api, client, -1, API_WAIT_POLL_MS);
+		if (r == -ECANCELED)
+			return berr_set(&c->err, r, "berthd is shutting down");
+		if (r < 0) {
+			c->client_gone = true;
+			return r;
+		}
+	}
+	r = mgr_container_wait(c->api->m, id->valuestring, &code, &c->err);
 	if (r < 0)
 		return r;
 	c->reply = cJSON_CreateObject();
@@ -478,23 +531,17 @@ static void api_logs_free(void *cls)
 	free(l);
 }
 
-/* Waits up to API_LOG_POLL_MS for the file to grow; -EPIPE when the client hung up. */
+/* Waits up to API_LOG_POLL_MS for the file to grow; < 0 when the request must end. */
 static int api_logs_wait(struct api_logs *l)
 {
-	struct pollfd p[2] = {
-		{ .fd = l->ino, .events = POLLIN },
-		{ .fd = l->client, .events = POLLRDHUP },
-	};
 	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	int r;
 
-	if (poll(p, 2, API_LOG_POLL_MS) < 0)
-		return errno == EINTR ? 0 : -errno;
-	if (p[1].revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL))
-		return -EPIPE;
-	if (p[0].revents & POLLIN)
+	r = api_poll(l->api, l->client, l->ino, API_LOG_POLL_MS);
+	if (r > 0)
 		while (read(l->ino, buf, sizeof(buf)) > 0)
 			;
-	return 0;
+	return r < 0 ? r : 0;
 }
 
 static ssize_t api_logs_read(void *cls, uint64_t pos, char *buf, size_t max)
@@ -515,19 +562,17 @@ static ssize_t api_logs_read(void *cls, uint64_t pos, char *buf, size_t max)
 			return MHD_CONTENT_READER_END_WITH_ERROR;
 		if (!running)
 			return MHD_CONTENT_READER_END_OF_STREAM;
-		if (atomic_load(&l->api->stopping) || api_logs_wait(l) < 0)
+		if (api_logs_wait(l) < 0)
 			return MHD_CONTENT_READER_END_WITH_ERROR;
 	}
 }
 
 static int api_logs_stream(struct api_call *c, int fd, const char *path, const char *id)
 {
-	const union MHD_ConnectionInfo *ci;
 	struct api_logs *l = xcalloc(1, sizeof(*l));
 
 	l->api = c->api;
 	l->fd = fd;
-	l->client = -1;
 	memcpy(l->id, id, sizeof(l->id));
 	l->ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (l->ino >= 0 && inotify_add_watch(l->ino, path, IN_MODIFY) < 0) {
@@ -535,9 +580,7 @@ static int api_logs_stream(struct api_call *c, int fd, const char *path, const c
 		close(l->ino);
 		l->ino = -1;
 	}
-	ci = MHD_get_connection_info(c->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-	if (ci)
-		l->client = ci->connect_fd;
+	l->client = api_client_fd(c->conn);
 	c->resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, API_LOG_BLOCK, api_logs_read,
 						    l, api_logs_free);
 	if (!c->resp) {

@@ -467,6 +467,7 @@ int rt_start(const struct rt_spec *spec, struct rt_proc *ret, struct berr *err)
 	r = start_parse_status(spec->id, status, ret, err);
 	if (r < 0) {
 		rt_waitpid(shim, &wstatus);
+		rt_cleanup(spec->run_dir, NULL); /* nothing left behind */
 		return r;
 	}
 	ret->shim_pid = shim;

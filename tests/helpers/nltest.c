@@ -123,7 +123,7 @@ static int cmd_addr_del(struct nlx *nl, char **argv, int argc, struct berr *err)
 
 static int family_parse(const char *s)
 {
-	return strcmp(s, "6") == 0 ? AF_INET6 : AF_INET;
+	return strchr(s, '6') ? AF_INET6 : AF_INET;   /* "6", "inet6", "ipv6" */
 }
 
 static int cmd_route_default(struct nlx *nl, char **argv, int argc, struct berr *err)

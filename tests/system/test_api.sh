@@ -240,10 +240,23 @@ wait "$SERVER" 2>/dev/null
 [ -S "$SOCK" ] && ok "killed server leaves a stale socket" || ko "no stale socket left"
 start_server && ok "restart replaces the stale socket" || ko "restart failed: $(cat "$TMP/server.err")"
 t "new server answers" 200 OK GET /_ping
+req POST '/containers/create?name=w2' -d '{}'
+req POST /containers/w2/start
+# a client that gives up on wait: the server must stay healthy
+curl -s --max-time 0.3 --unix-socket "$SOCK" -X POST http://berth/containers/w2/wait >/dev/null
+t "server fine after abandoned wait" 200 OK GET /_ping
+# a wait still pending at shutdown must not block api_stop
+curl -s --max-time 20 --unix-socket "$SOCK" -X POST http://berth/containers/w2/wait >"$TMP/wait2.out" &
+PIDS+=("$!")
+t "running w2" 200 '"Running":true' GET /containers/w2/json
 kill -TERM "$SERVER"
-wait "$SERVER"
-rc=$?
-[ "$rc" = 0 ] && ok "SIGTERM exits 0" || ko "SIGTERM exit $rc"
+if wait_for bash -c "! kill -0 $SERVER 2>/dev/null"; then
+	wait "$SERVER"
+	rc=$?
+	[ "$rc" = 0 ] && ok "SIGTERM exits 0 despite a pending wait" || ko "SIGTERM exit $rc"
+else
+	ko "server did not exit on SIGTERM with a pending wait"
+fi
 [ ! -e "$SOCK" ] && ok "api_stop removes the socket" || ko "socket left after stop"
 echo data >"$SOCK"
 if "$APITEST" "$SOCK" "$TMP" >/dev/null 2>"$TMP/file.err"; then

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Installs the Debian packages berth needs to build, run and test (only the missing ones).
+set -eu
+pkgs=(build-essential pkg-config
+      libnl-3-dev libnl-route-3-dev libmnl-dev libnftnl-dev libseccomp-dev libcjson-dev
+      libsqlite3-dev libmicrohttpd-dev libcurl4-openssl-dev libcmocka-dev
+      busybox-static iproute2 nftables util-linux procps psmisc curl jq sqlite3 ca-certificates)
+[ "${BERTH_BENCH_DEPS:-0}" = 1 ] && pkgs+=(netavark containernetworking-plugins iperf3 socat)
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	echo "installing: ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Install what is missing, build, and run every test (unit + system). Must run as root.
+set -eu
+cd "$(dirname "$0")/.."
+[ "$(id -u)" = 0 ] || { echo "run as root (the system tests create namespaces, bridges, veths)"; exit 1; }
+scripts/install-deps.sh
+make -j"$(nproc)" all helpers unit-bins
+make unit
+make system

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Runs every tests/system/test_*.sh (or the ones named), two at a time, and adds up their
+# "N passed, M failed" lines. Each test isolates itself in its own namespaces.
+set -u
+cd "$(dirname "$0")"
+tests=("$@")
+[ ${#tests[@]} -gt 0 ] || tests=(test_*.sh)
+out=$(mktemp -d)
+jobs_max=${BT_JOBS:-2}
+for t in "${tests[@]}"; do
+	while [ "$(jobs -rp | wc -l)" -ge "$jobs_max" ]; do wait -n; done
+	( start=$SECONDS; timeout 600 bash "$t" >"$out/$t.log" 2>&1; echo $? >"$out/$t.rc"; echo $((SECONDS - start)) >"$out/$t.time" ) &
+done
+wait
+pass=0; fail=0; skip=0; bad=()
+for t in "${tests[@]}"; do
+	echo "=== $t ($(cat "$out/$t.time")s)"
+	cat "$out/$t.log"
+	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$out/$t.log" | tail -1)
+	p=$(echo "$line" | awk '{print $1}'); f=$(echo "$line" | awk '{print $3}')
+	pass=$((pass + ${p:-0})); fail=$((fail + ${f:-0}))
+	rc=$(cat "$out/$t.rc")
+	if [ "$rc" = 77 ]; then skip=$((skip + 1)); echo "SKIPPED: $t"; continue; fi
+	if [ "$rc" != 0 ]; then bad+=("$t"); [ -z "$line" ] && fail=$((fail + 1)); fi
+done
+rm -rf "$out"
+echo
+[ ${#bad[@]} -gt 0 ] && echo "failing scripts: ${bad[*]}"
+echo "system: $pass passed, $fail failed, $skip skipped"
+[ "$fail" -eq 0 ] && [ ${#bad[@]} -eq 0 ]

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# The core flow of issue 2: networks, containers on them reaching each other over IPv4 and IPv6,
+# live connect/disconnect, lifecycle commands, inspect/ps/logs.
+. "$(dirname "$0")/lib.sh"
+bt_setup
+
+say "# networks"
+check "create my-net from the default pools" berth network create my-net
+check "create dual-stack network" berth network create --ipv6 --subnet 10.30.0.0/24 --subnet fd00:30::/64 dual
+check "ls lists both" bash -c "berth network ls | grep -q my-net && berth network ls | grep -q dual"
+br=$(berth network inspect dual | jq -r '.[0].Berth.Bridge')
+check "bridge exists with both gateways" bash -c "inhost ip addr show dev $br | grep -q 10.30.0.1/24 && inhost ip addr show dev $br | grep -q fd00:30::1/64"
+check "bridge name is at most 15 characters" test ${#br} -le 15
+check "IPv4 forwarding on in the host" bash -c "[ \$(inhost cat /proc/sys/net/ipv4/ip_forward) = 1 ]"
+check "IPv6 forwarding on in the host" bash -c "[ \$(inhost cat /proc/sys/net/ipv6/conf/all/forwarding) = 1 ]"
+
+say "# containers"
+check "run web" berth run -d --name web --network my-net busybox httpd -f -p 80
+check "run db" berth run -d --name db --network my-net busybox sleep 1d
+web4=$(ctr_ip web my-net)
+check "web has an IPv4 address" test -n "$web4" -a "$web4" != null
+check "db pings web over IPv4" in_ctr db ping -c1 -W2 "$web4"
+check "db fetches web's page" bash -c "berth exec db wget -qO- http://$web4/ >/dev/null 2>&1 || berth exec db wget -S -qO- http://$web4/ 2>&1 | grep -q 'HTTP/1.[01] [0-9]'"
+check "hostname is the container name" bash -c "[ \$(berth exec web hostname) = web ]"
+check "name resolution through NSS works in the image" in_ctr db ping -c1 -W2 localhost
+check "container sees eth0 with a locally administered MAC" bash -c "berth exec db cat /sys/class/net/eth0/address | grep -q '^02:'"
+check "arp_notify is on in the container" bash -c "[ \$(berth exec db cat /proc/sys/net/ipv4/conf/eth0/arp_notify) = 1 ]"
+check "default route via the gateway" bash -c "berth exec db ip route | grep -q 'default via'"
+check_fail "a container cannot reconfigure its network (no NET_ADMIN)" in_ctr db ip addr add 10.99.0.1/24 dev eth0
+
+say "# dual stack and live connect"
+berth exec db ping -c 200 -i 0.05 "$web4" > "$BT_DIR/ping.out" 2>&1 &
+pingpid=$!
+check "connect dual to running web" berth network connect dual web
+check "web got eth1 with IPv4 and IPv6" bash -c "berth exec web ip addr show eth1 | grep -q 10.30.0. && berth exec web ip addr show eth1 | grep -q fd00:30::"
+check "accept_ra is off on eth1" bash -c "[ \$(berth exec web cat /proc/sys/net/ipv6/conf/eth1/accept_ra) = 0 ]"
+check "run c6 on dual" berth run -d --name c6 --network dual busybox sleep 1d
+web6=$(ctr_ip6 web dual)
+check "c6 pings web over IPv6" in_ctr c6 ping -c1 -W2 "$web6"
+check "c6 pings web over IPv4 on dual" in_ctr c6 ping -c1 -W2 "$(ctr_ip web dual)"
+check "c6 has an IPv6 default route" bash -c "berth exec c6 ip -6 route | grep -q 'default via fd00:30::1'"
+check_err "connecting twice is refused" "already connected" berth network connect dual web
+check "the ping started before connect is still running" kill -0 $pingpid
+
+say "# disconnect"
+check "disconnect my-net from web" berth network disconnect my-net web
+check "eth0 is gone from web" bash -c "! berth exec web ip link show eth0 >/dev/null 2>&1"
+check "the default route moved to dual's gateway" bash -c "berth exec web ip route | grep -q 'default via 10.30.0.1 dev eth1'"
+check "my-net no longer lists web" bash -c "! berth network inspect my-net | jq -e '.[0].Containers[] | select(.Name==\"web\")'"
+check_err "disconnecting again is refused" "not connected" berth network disconnect my-net web
+check "web4 is free again: a static --ip takes it" berth run -d --name reuse --network my-net --ip "$web4" busybox sleep 1d
+kill $pingpid 2>/dev/null; wait $pingpid 2>/dev/null
+
+say "# lifecycle"
+check "ps lists running containers" bash -c "berth ps | grep -q web"
+check "logs show output" bash -c "berth run -d --name echo --network my-net busybox sh -c 'echo hello-from-echo' >/dev/null && wait_for 10 bash -c 'berth logs echo | grep -q hello-from-echo'"
+check "exited container shows in ps -a" bash -c "wait_for 10 bash -c \"berth ps -a | grep echo | grep -q Exited\""
+check "exit code is recorded" bash -c "berth run -d --name seven busybox sh -c 'exit 7' >/dev/null; wait_for 10 bash -c '[ \$(berth inspect seven | jq .[0].State.ExitCode) = 7 ]'"
+check "stop web" berth stop -t 1 web
+check "web is exited" bash -c "[ \$(berth inspect web | jq -r .[0].State.Status) = exited ]"
+check "web's host veth is gone" bash -c "! inhost ip -br link | grep -q \"\$(berth inspect web | jq -r '.[0].NetworkSettings.Networks.dual.Berth.HostInterface')\""
+check "start web again" berth start web
+check "web is running again on dual" bash -c "berth exec c6 ping -c1 -W2 \$(berth inspect web | jq -r .[0].NetworkSettings.Networks.dual.IPAddress)"
+check "kill web" berth kill web
+check "web is exited after kill" wait_for 10 bash -c "[ \$(berth inspect web | jq -r .[0].State.Status) = exited ]"
+check_err "rm of a running container needs force" "running" berth rm db
+check "rm -f db" berth rm -f db
+check_err "db is gone" "no such" berth inspect db
+check "inspect by ID prefix" bash -c "berth inspect \$(berth ps -aq | head -1 | cut -c1-5) >/dev/null"
+
+say "# network removal"
+check_err "rm of a network in use is refused" "connected" berth network rm dual
+check "rm -f everything on dual" bash -c "berth rm -f web c6"
+check "network rm dual" berth network rm dual
+check "the bridge is gone" bash -c "! inhost ip link show $br >/dev/null 2>&1"
+check "prune removes unused networks" bash -c "berth rm -f reuse echo seven >/dev/null; berth network prune -f | grep -q my-net"
+check "no berth interfaces left" bash -c "! inhost ip -br link | grep -Eq '^(bv|berth)'"
+bt_summary
