@@ -473,9 +473,11 @@ int mgr_reap(struct manager *m)
 	struct epoll_event evs[32];
 	int n;
 
+	/* Under the lock: every fork+wait done by a request thread (image build, container start)
+	 * also runs under it, so reaping "any child" here never steals their children. */
+	pthread_mutex_lock(&m->lock);
 	while (waitpid(-1, NULL, WNOHANG) > 0)
 		;
-	pthread_mutex_lock(&m->lock);
 	n = epoll_wait(m->epfd, evs, ARRAY_SIZE(evs), 0);
 	for (int i = 0; i < n; i++)
 		for (size_t k = 0; k < m->ctrs.n; k++)

@@ -4,6 +4,9 @@
 # "N passed, M failed" lines. Each test isolates itself in its own namespaces.
 set -u
 cd "$(dirname "$0")"
+top=$(cd ../.. && pwd)
+export NLTEST=${NLTEST:-$top/build/tests/helpers/nltest} RTTEST=${RTTEST:-$top/build/tests/helpers/rttest}
+export APITEST=${APITEST:-$top/build/tests/helpers/apitest}
 tests=("$@")
 [ ${#tests[@]} -gt 0 ] || tests=(test_*.sh)
 out=$(mktemp -d)
