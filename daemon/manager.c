@@ -283,8 +283,13 @@ int mgr_open(const struct mgr_config *cfg, struct manager **ret, struct berr *er
 	m->lock_fd = m->host_netns_fd = m->epfd = -1;
 	m->n_pools = cfg->n_pools;
 	memcpy(m->pools, cfg->pools, cfg->n_pools * sizeof(cfg->pools[0]));
-	if (m->n_pools == 0)
-		m->n_pools = ipam_builtin_pools(m->pools, MGR_MAX_POOLS);
+	/* Without an IPv4 pool among the configured ones, Docker's IPv4 defaults still apply. */
+	bool have_v4 = false;
+
+	for (size_t i = 0; i < m->n_pools; i++)
+		have_v4 |= m->pools[i].base.addr.family == AF_INET;
+	if (!have_v4)
+		m->n_pools += ipam_builtin_pools(m->pools + m->n_pools, MGR_MAX_POOLS - m->n_pools);
 	r = dirs_create(m, err);
 	if (r >= 0)
 		r = root_lock(m, err);

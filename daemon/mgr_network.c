@@ -224,6 +224,14 @@ static size_t avoid_list(struct manager *m, int family, struct cidr **ret)
 	return n;
 }
 
+static bool pools_have_family(struct manager *m, int family)
+{
+	for (size_t i = 0; i < m->n_pools; i++)
+		if (m->pools[i].base.addr.family == family)
+			return true;
+	return false;
+}
+
 static int subnets_default(struct manager *m, struct bnetwork *n, struct berr *err)
 {
 	_cleanup_free_ struct cidr *avoid = NULL;
@@ -243,8 +251,13 @@ static int subnets_default(struct manager *m, struct bnetwork *n, struct berr *e
 		if (n->n_subnets == NET_MAX_SUBNETS)
 			return berr_set(err, -EINVAL, "at most %d subnets per network", NET_MAX_SUBNETS);
 		n_avoid = avoid_list(m, AF_INET6, &avoid);
-		r = ipam_pick_ula64(m->host_id, m->host_id_len, avoid, n_avoid,
-				    &n->subnets[n->n_subnets].subnet, err);
+		/* IPv6 pools given with --default-address-pool win over the host's ULA /48. */
+		if (pools_have_family(m, AF_INET6))
+			r = ipam_pick_subnet(m->pools, m->n_pools, AF_INET6, avoid, n_avoid,
+					     &n->subnets[n->n_subnets].subnet, err);
+		else
+			r = ipam_pick_ula64(m->host_id, m->host_id_len, avoid, n_avoid,
+					    &n->subnets[n->n_subnets].subnet, err);
 		if (r < 0)
 			return berr_prefix(err, "choosing an IPv6 subnet");
 		n->n_subnets++;

@@ -56,8 +56,9 @@ berth() { "$BERTH" "$@"; }
 
 bt_start_berthd() {
 	rm -f "$BT_DIR/berth.sock"
-	inhost "$BERTHD" --root "$BT_DIR/root" --run "$BT_DIR/run" --socket "$BT_DIR/berth.sock" \
-		--log-level debug "$@" >>"$BT_DIR/berthd.log" 2>&1 &
+	# nsenter execs berthd, so $! is berthd's own pid.
+	nsenter --net=/run/netns/$BT_NS "$BERTHD" --root "$BT_DIR/root" --run "$BT_DIR/run" \
+		--socket "$BT_DIR/berth.sock" --log-level debug "$@" >>"$BT_DIR/berthd.log" 2>&1 &
 	BT_BERTHD_PID=$!
 	if ! wait_for 20 curl -sf --unix-socket "$BT_DIR/berth.sock" http://x/_ping; then
 		say "berthd did not come up:"; tail -20 "$BT_DIR/berthd.log"; return 1
@@ -135,3 +136,156 @@ in_ctr() { berth exec "$@"; }
 # Checks often run `bash -c "..."`: make the helpers and paths visible there too.
 export BERTH BERTHD BT_NS BT_DIR BT_ID
 export -f berth inhost wait_for ctr_ip ctr_ip6 ctr_pid in_ctr say
+
+# ---- daemon lifecycle and consistency helpers (restart, crash, parallel, bad-input tests) ----
+
+# bt_start_berthd runs berthd in a background subshell: BT_BERTHD_PID is that subshell (whose
+# exit status is berthd's), and signalling it does not reach berthd. The daemon itself:
+bt_berthd_pid() { pgrep -P "$BT_BERTHD_PID" -x berthd; }
+
+# True once berthd (and so its subshell) has exited (gone or a zombie waiting to be reaped).
+bt_berthd_gone() {
+	local st
+	st=$(sed 's/.*) //' "/proc/$BT_BERTHD_PID/stat" 2>/dev/null | cut -d' ' -f1) || return 0
+	[ -z "$st" ] || [ "$st" = Z ]
+}
+
+# bt_wait_berthd_exit TIMEOUT: wait (bounded) for berthd to exit on its own, reap it and keep its
+# exit status in BT_BERTHD_RC.
+bt_wait_berthd_exit() {
+	[ -n "$BT_BERTHD_PID" ] || return 0
+	wait_for "$1" bt_berthd_gone || return 1
+	wait "$BT_BERTHD_PID"
+	BT_BERTHD_RC=$?
+	BT_BERTHD_PID=
+}
+
+# bt_signal_berthd SIG: signal the daemon itself, wait for it to exit; BT_BERTHD_RC holds its
+# exit status (128 + signal when killed).
+bt_signal_berthd() {
+	local pid
+	[ -n "$BT_BERTHD_PID" ] || return 0
+	pid=$(bt_berthd_pid) || return 1
+	kill "-$1" "$pid" && bt_wait_berthd_exit 30
+}
+bt_term_berthd() { bt_signal_berthd TERM; }
+bt_kill_berthd() { bt_signal_berthd KILL; }
+
+# State as clients see it, normalised for comparison (no clocks, stable order).
+bt_api_state() {
+	berth network ls --format json | jq -S 'sort_by(.Name)' || return 1
+	berth ps -a --format json | jq -S 'map(del(.Status)) | sort_by(.Names[0])' || return 1
+	for c in $(berth ps -aq --no-trunc | sort); do berth inspect "$c" | jq -S . || return 1; done
+	for n in $(berth network ls --format json | jq -r '.[].Name' | sort); do
+		berth network inspect "$n" | jq -S . || return 1
+	done
+}
+
+# Every table of the store, in a stable order.
+bt_db_dump() {
+	local t
+	for t in meta networks containers endpoints allocations; do
+		echo "## $t"
+		sqlite3 "$BT_DIR/root/berth.db" "select * from $t order by 1, 2" || return 1
+	done
+}
+
+# bt_snapshot FILE: API state, store and the host namespace's interfaces and addresses.
+bt_snapshot() {
+	{
+		bt_api_state && bt_db_dump && echo "## links" && inhost ip -br link &&
+			echo "## addrs" && inhost ip -br addr
+	} >"$1" 2>&1
+}
+
+bt_ps_json() { berth ps -a --format json; }
+
+# Host veths (bv*) are exactly the host ends of the active endpoints.
+bt_veths_consistent() {
+	local want got
+	want=$(bt_ps_json | jq -r '.[].NetworkSettings.Networks[] | select(.Berth.State == "active")
+		| .Berth.HostInterface' | sort) || return 1
+	got=$(inhost ip -br link | awk '{sub(/@.*/, "", $1); print $1}' | grep '^bv' | sort)
+	[ "$want" = "$got" ] && return 0
+	say "host veths differ from active endpoints (< endpoints, > kernel):"
+	diff <(echo "$want") <(echo "$got")
+	return 1
+}
+
+# Every running container's interfaces (but lo) are exactly its endpoints, all active; stopped
+# containers have no active endpoint and no address.
+bt_ifaces_consistent() {
+	local js id want got bad=0
+	js=$(bt_ps_json) || return 1
+	for id in $(echo "$js" | jq -r '.[] | select(.State == "running") | .Id'); do
+		want=$(echo "$js" | jq -r --arg id "$id" '.[] | select(.Id == $id)
+			| .NetworkSettings.Networks[] | .Berth.Interface // empty' | sort)
+		got=$(nsenter --net="$BT_DIR/run/netns/$id" ip -br link |
+			awk '{sub(/@.*/, "", $1); print $1}' | grep -v '^lo$' | sort)
+		if [ "$want" != "$got" ]; then
+			say "container ${id:0:12}: interfaces [$got] but endpoints [$want]"; bad=1
+		fi
+	done
+	if echo "$js" | jq -e '.[] | select(.State == "running") | .NetworkSettings.Networks[]
+		| select(.Berth != null and .Berth.State != "active")' >/dev/null; then
+		say "a running container has a non-active endpoint:"
+		echo "$js" | jq -c '.[] | select(.State == "running") | {Names, n: .NetworkSettings.Networks}'
+		bad=1
+	fi
+	if echo "$js" | jq -e '.[] | select(.State != "running") | .NetworkSettings.Networks[]
+		| select(.Berth != null and (.Berth.State != "inactive" or .IPAddress != ""
+		  or .GlobalIPv6Address != ""))' >/dev/null; then
+		say "a stopped container holds an active endpoint or addresses"; bad=1
+	fi
+	return $bad
+}
+
+# The allocations table holds exactly the gateways, auxiliary addresses and the addresses of
+# active endpoints, each once.
+bt_ipam_consistent() {
+	local want got dups
+	want=$( {
+		berth network ls --format json | jq -r '.[] | .Id as $n | .IPAM.Config[] |
+			(select(.Gateway) | "\($n)|\(.Gateway)|gateway"),
+			((.AuxiliaryAddresses // {}) | to_entries[] | "\($n)|\(.value)|aux:\(.key)")'
+		bt_ps_json | jq -r '.[].NetworkSettings.Networks[] | select(.Berth.State == "active") |
+			(select(.IPAddress != "") | "\(.NetworkID)|\(.IPAddress)|\(.EndpointID)"),
+			(select(.GlobalIPv6Address != "") | "\(.NetworkID)|\(.GlobalIPv6Address)|\(.EndpointID)")'
+	} | sort) || return 1
+	got=$(sqlite3 "$BT_DIR/root/berth.db" \
+		"select network_id || '|' || address || '|' || owner from allocations" | sort) || return 1
+	dups=$(echo "$want" | cut -d'|' -f1,2 | sort | uniq -d)
+	if [ -n "$dups" ]; then say "addresses held twice: $dups"; return 1; fi
+	[ "$want" = "$got" ] && return 0
+	say "allocations differ (< expected, > table):"
+	diff <(echo "$want") <(echo "$got")
+	return 1
+}
+
+# Namespace files under <run>/netns are exactly those of the running (non-host) containers.
+bt_netns_consistent() {
+	local want got
+	want=$(bt_ps_json | jq -r '.[] | select(.State == "running") | .Id' | sort) || return 1
+	got=$(ls "$BT_DIR/run/netns" 2>/dev/null | sort)
+	[ "$want" = "$got" ] && return 0
+	say "netns files differ from running containers (< running, > files):"
+	diff <(echo "$want") <(echo "$got")
+	return 1
+}
+
+# bt_check_consistent LABEL: no leaked or duplicated interface, address or namespace.
+bt_check_consistent() {
+	check "$1: host veths = active endpoints" bt_veths_consistent
+	check "$1: container interfaces = their endpoints" bt_ifaces_consistent
+	check "$1: allocations = gateways + endpoint addresses" bt_ipam_consistent
+	check "$1: netns files = running containers" bt_netns_consistent
+}
+
+# HTTP status of a raw API request: bt_http METHOD PATH [BODY]; the reply body goes to
+# $BT_DIR/http.out.
+bt_http() {
+	local args=(-s -o "$BT_DIR/http.out" -w '%{http_code}' -X "$1" --unix-socket "$BT_DIR/berth.sock")
+	[ $# -ge 3 ] && args+=(-H 'Content-Type: application/json' --data-binary "$3")
+	curl "${args[@]}" "http://x$2"
+}
+export -f bt_ps_json
