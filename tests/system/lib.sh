@@ -139,9 +139,14 @@ export -f berth inhost wait_for ctr_ip ctr_ip6 ctr_pid in_ctr say
 
 # ---- daemon lifecycle and consistency helpers (restart, crash, parallel, bad-input tests) ----
 
-# bt_start_berthd runs berthd in a background subshell: BT_BERTHD_PID is that subshell (whose
-# exit status is berthd's), and signalling it does not reach berthd. The daemon itself:
-bt_berthd_pid() { pgrep -P "$BT_BERTHD_PID" -x berthd; }
+# The daemon's own pid: BT_BERTHD_PID, or its child should bash have forked a subshell for it.
+bt_berthd_pid() {
+	if [ "$(cat "/proc/$BT_BERTHD_PID/comm" 2>/dev/null)" = berthd ]; then
+		echo "$BT_BERTHD_PID"
+	else
+		pgrep -P "$BT_BERTHD_PID" -x berthd
+	fi
+}
 
 # True once berthd (and so its subshell) has exited (gone or a zombie waiting to be reaped).
 bt_berthd_gone() {
