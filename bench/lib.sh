@@ -4,7 +4,7 @@
 set -u
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
-BB_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BB_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd) # the repository
 BB_ID=bb-$$
 BB_DIR=/tmp/$BB_ID
 

@@ -28,9 +28,19 @@ check "container sees eth0 with a locally administered MAC" bash -c "berth exec 
 check "arp_notify is on in the container" bash -c "[ \$(berth exec db cat /proc/sys/net/ipv4/conf/eth0/arp_notify) = 1 ]"
 check "default route via the gateway" bash -c "berth exec db ip route | grep -q 'default via'"
 check_fail "a container cannot reconfigure its network (no NET_ADMIN)" in_ctr db ip addr add 10.99.0.1/24 dev eth0
+check "exec has Docker's capability set, no_new_privs and seccomp" bash -c "berth exec db cat /proc/self/status > $BT_DIR/st && grep -q 'CapEff:.*a80425fb' $BT_DIR/st && grep -q 'NoNewPrivs:.*1' $BT_DIR/st && grep -q 'Seccomp:.*2' $BT_DIR/st"
+check "the container's init has the same restrictions" bash -c "berth exec db cat /proc/1/status | grep -q 'CapEff:.*a80425fb'"
+check "pid namespace: the command is pid 1" bash -c "berth exec db ps | awk '\$1==1' | grep -q 'sleep'"
+check "netns is bind-mounted under <run>/netns/<id>" bash -c "test -e $BT_DIR/run/netns/\$(berth inspect db | jq -r .[0].Id)"
+check "-e sets the environment" bash -c "berth run -d --name envc -e FOO=bar busybox sleep 1d >/dev/null && berth exec envc sh -c 'echo \$FOO' | grep -qx bar"
+check "--hostname sets the hostname" bash -c "berth run -d --name hn --hostname custom-host busybox sleep 1d >/dev/null && [ \$(berth exec hn hostname) = custom-host ]"
+check "foreground run prints the output and returns the exit code" bash -c "out=\$(berth run --rm --network my-net busybox sh -c 'echo fg-out; exit 3'); [ \$? = 3 ] && [ \"\$out\" = fg-out ]"
+check "foreground --rm removed the container" bash -c "! berth ps -a --format json | jq -e '.[] | select(.Command | contains(\"fg-out\"))'"
+check "-d --rm removes the container when it exits" bash -c "berth run -d --rm --name gone busybox true >/dev/null; wait_for 10 bash -c '! berth inspect gone'"
+berth rm -f envc hn >/dev/null
 
 say "# dual stack and live connect"
-berth exec db ping -c 200 -i 0.05 "$web4" > "$BT_DIR/ping.out" 2>&1 &
+berth exec db ping -c 60 -i 0.05 "$web4" > "$BT_DIR/ping.out" 2>&1 &
 pingpid=$!
 check "connect dual to running web" berth network connect dual web
 check "web got eth1 with IPv4 and IPv6" bash -c "berth exec web ip addr show eth1 | grep -q 10.30.0. && berth exec web ip addr show eth1 | grep -q fd00:30::"
@@ -42,6 +52,8 @@ check "c6 pings web over IPv4 on dual" in_ctr c6 ping -c1 -W2 "$(ctr_ip web dual
 check "c6 has an IPv6 default route" bash -c "berth exec c6 ip -6 route | grep -q 'default via fd00:30::1'"
 check_err "connecting twice is refused" "already connected" berth network connect dual web
 check "the ping started before connect is still running" kill -0 $pingpid
+wait $pingpid
+check "and it lost no packet across the connect" grep -q " 0% packet loss" "$BT_DIR/ping.out"
 
 say "# disconnect"
 check "disconnect my-net from web" berth network disconnect my-net web
@@ -50,7 +62,6 @@ check "the default route moved to dual's gateway" bash -c "berth exec web ip rou
 check "my-net no longer lists web" bash -c "! berth network inspect my-net | jq -e '.[0].Containers[] | select(.Name==\"web\")'"
 check_err "disconnecting again is refused" "not connected" berth network disconnect my-net web
 check "web4 is free again: a static --ip takes it" berth run -d --name reuse --network my-net --ip "$web4" busybox sleep 1d
-kill $pingpid 2>/dev/null; wait $pingpid 2>/dev/null
 
 say "# lifecycle"
 check "ps lists running containers" bash -c "berth ps | grep -q web"
