@@ -305,6 +305,10 @@ int mgr_open(const struct mgr_config *cfg, struct manager **ret, struct berr *er
 	}
 	if (r >= 0)
 		r = mgr_reconcile(m, err);
+	if (r >= 0)
+		r = mgr_fw_init(m, err);
+	if (r >= 0)
+		r = mgr_dns_init(m, err);
 	if (r < 0) {
 		mgr_close(m);
 		return r;
@@ -328,6 +332,8 @@ void mgr_close(struct manager *m)
 {
 	if (!m)
 		return;
+	mgr_dns_close(m);
+	mgr_fw_close(m);
 	for (size_t i = 0; i < m->nets.n; i++)
 		net_entry_free(m->nets.v[i]);
 	for (size_t i = 0; i < m->eps.n; i++)

@@ -76,6 +76,24 @@ static int image_check(struct manager *m, const char *image, struct berr *err)
 	return rt_image_rootfs(dir, image, buf, sizeof(buf), err);
 }
 
+/* Settings later subsystems read (ports, DNS), kept verbatim in `extra` for them to validate. */
+static void extra_copy(struct bcontainer *c, const cJSON *host, const cJSON *req)
+{
+	static const char *const host_keys[] = { "PortBindings", "Dns", "DnsSearch", "DnsOptions",
+						 "PublishAllPorts" };
+	const cJSON *v;
+
+	c->extra = cJSON_CreateObject();
+	for (size_t i = 0; host && i < ARRAY_SIZE(host_keys); i++) {
+		v = cJSON_GetObjectItemCaseSensitive(host, host_keys[i]);
+		if (v && !cJSON_IsNull(v))
+			cJSON_AddItemToObject(c->extra, host_keys[i], cJSON_Duplicate(v, 1));
+	}
+	v = cJSON_GetObjectItemCaseSensitive(req, "ExposedPorts");
+	if (v && !cJSON_IsNull(v))
+		cJSON_AddItemToObject(c->extra, "ExposedPorts", cJSON_Duplicate(v, 1));
+}
+
 static int ctr_parse(struct manager *m, const char *name, const cJSON *req, struct bcontainer *c,
 		     struct berr *err)
 {
@@ -117,11 +135,7 @@ static int ctr_parse(struct manager *m, const char *name, const cJSON *req, stru
 	strscpy(c->network_mode, mode ? mode : "", sizeof(c->network_mode));
 	if (cJSON_GetArraySize(c->cmd) == 0)
 		cJSON_AddItemToArray(c->cmd, cJSON_CreateString("sh"));
-	c->extra = cJSON_CreateObject();
-	if (host && cJSON_GetObjectItemCaseSensitive(host, "PortBindings"))
-		cJSON_AddItemToObject(c->extra, "PortBindings",
-				      cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(host,
-										 "PortBindings"), 1));
+	extra_copy(c, host, req);
 	return image_check(m, c->image, err);
 }
 
@@ -396,8 +410,20 @@ static int start_locked(struct manager *m, struct ctr_entry *c, struct berr *err
 	r = net_setup(m, c, err);
 	if (r < 0)
 		return r;
+	r = mgr_dns_container_started(m, c, err);
+	if (r >= 0) {
+		r = mgr_fw_ports_add(m, c, err);
+		if (r < 0)
+			mgr_dns_container_stopped(m, c);
+	}
+	if (r < 0) {
+		net_teardown(m, c);
+		return berr_prefix(err, "starting container %s", c->c.name);
+	}
 	r = proc_start(m, c, &proc, err);
 	if (r < 0) {
+		mgr_fw_ports_remove(m, c);
+		mgr_dns_container_stopped(m, c);
 		net_teardown(m, c);
 		return berr_prefix(err, "starting container %s", c->c.name);
 	}
@@ -440,6 +466,8 @@ void mgr_ctr_exited(struct manager *m, struct ctr_entry *c, int code)
 		close(c->pidfd);
 		c->pidfd = -1;
 	}
+	mgr_fw_ports_remove(m, c);
+	mgr_dns_container_stopped(m, c);
 	net_teardown(m, c);
 	if (rt_cleanup(run, &e2) < 0)
 		blog_warn("container %s: %s", c->c.name, berr_str(&e2));

@@ -319,7 +319,19 @@ int mgr_ep_activate(struct manager *m, struct ctr_entry *c, struct ep_entry *ep,
 	}
 	crash_point("connect:after-commit");
 	if (r >= 0)
+		r = mgr_fw_endpoint_added(m, c, ep, err);
+	if (r >= 0) {
+		r = mgr_dns_endpoint_added(m, c, ep, err);
+		if (r < 0)
+			mgr_fw_endpoint_removed(m, c, ep);
+	}
+	if (r >= 0) {
 		r = mgr_sandbox_routes(m, c, err);
+		if (r < 0) {
+			mgr_dns_endpoint_removed(m, c, ep);
+			mgr_fw_endpoint_removed(m, c, ep);
+		}
+	}
 	if (r < 0) {
 		berr_prefix(err, "connecting container %s to network %s", c->c.name, n->n.name);
 		activation_undo(m, n, ep, &sb, existed);
@@ -335,6 +347,10 @@ int mgr_ep_deactivate(struct manager *m, struct ctr_entry *c, struct ep_entry *e
 	struct net_entry *n = mgr_net_by_id(m, ep->e.network_id);
 	int r = 0;
 
+	if (ep->e.state == EP_ACTIVE) {
+		mgr_dns_endpoint_removed(m, c, ep);
+		mgr_fw_endpoint_removed(m, c, ep);
+	}
 	if (ep->e.state != EP_INACTIVE) {
 		ep->e.state = EP_PENDING;     /* intent: a crash from here on finishes the removal */
 		r = ep_persist(m, ep, true, false, err);
@@ -452,39 +468,13 @@ static char *hosts_render(struct manager *m, struct ctr_entry *c)
 	return out;
 }
 
-/* The host's resolvers, minus loopback ones a container cannot reach. */
-static char *resolv_render(void)
-{
-	_cleanup_free_ char *host = NULL;
-	char *out = xstrdup(""), *save = NULL;
-
-	if (read_file("/etc/resolv.conf", 65536, &host, NULL, NULL) < 0)
-		return out;
-	for (char *line = strtok_r(host, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char *next;
-
-		if (strncmp(line, "nameserver", 10) == 0) {
-			const char *ip = line + 10 + strspn(line + 10, " \t");
-
-			if (strncmp(ip, "127.", 4) == 0 || strncmp(ip, "::1", 3) == 0)
-				continue;
-		} else if (strncmp(line, "search", 6) != 0 && strncmp(line, "options", 7) != 0) {
-			continue;
-		}
-		next = xasprintf("%s%s\n", out, line);
-		free(out);
-		out = next;
-	}
-	return out;
-}
-
 int mgr_ctr_files_write(struct manager *m, struct ctr_entry *c, struct berr *err)
 {
 	_cleanup_free_ char *dir = mgr_ctr_run_dir(m, &c->c);
 	_cleanup_free_ char *hosts_path = xasprintf("%s/hosts", dir);
 	_cleanup_free_ char *resolv_path = xasprintf("%s/resolv.conf", dir);
 	_cleanup_free_ char *hosts = hosts_render(m, c);
-	_cleanup_free_ char *resolv = resolv_render();
+	_cleanup_free_ char *resolv = mgr_dns_resolv_conf(m, c);
 	int r;
 
 	r = mkdir_p(dir, 0700, err);

@@ -52,6 +52,8 @@ struct manager {
 	VEC(struct net_entry) nets;
 	VEC(struct ep_entry) eps;
 	VEC(struct ctr_entry) ctrs;
+	struct fw_state *fw;        /* owned by daemon/mgr_fw.c */
+	struct dns_state *dns;      /* owned by daemon/mgr_dns.c */
 	char last_exit_id[ID_LEN + 1];   /* exit code of the last removed container, for wait */
 	int last_exit_code;
 };
@@ -108,6 +110,32 @@ int mgr_ctr_delete(struct manager *m, struct ctr_entry *c, struct berr *err);
 
 /* ---- reconciliation at start (mgr_reconcile.c) ---- */
 int mgr_reconcile(struct manager *m, struct berr *err);
+
+/* ---- subsystem hooks ----
+ * The manager calls these at fixed points, lock held. The firewall (daemon/mgr_fw.c, over nft/)
+ * and the embedded DNS (daemon/mgr_dns.c, over dns/) implement them. A hook returning <0 makes
+ * the operation fail and be rolled back; the *_removed/_stopped hooks cannot fail (they log). */
+int mgr_fw_init(struct manager *m, struct berr *err);         /* after reconcile: full rebuild */
+void mgr_fw_close(struct manager *m);                         /* daemon stop: rules stay */
+int mgr_fw_network_added(struct manager *m, struct net_entry *n, struct berr *err);
+void mgr_fw_network_removed(struct manager *m, struct net_entry *n);
+int mgr_fw_endpoint_added(struct manager *m, struct ctr_entry *c, struct ep_entry *ep,
+			  struct berr *err);
+void mgr_fw_endpoint_removed(struct manager *m, struct ctr_entry *c, struct ep_entry *ep);
+/* Published ports: before the process starts / after it exited. */
+int mgr_fw_ports_add(struct manager *m, struct ctr_entry *c, struct berr *err);
+void mgr_fw_ports_remove(struct manager *m, struct ctr_entry *c);
+
+int mgr_dns_init(struct manager *m, struct berr *err);        /* after reconcile */
+void mgr_dns_close(struct manager *m);
+/* The container's netns exists (before its process starts): open listeners. */
+int mgr_dns_container_started(struct manager *m, struct ctr_entry *c, struct berr *err);
+void mgr_dns_container_stopped(struct manager *m, struct ctr_entry *c);
+int mgr_dns_endpoint_added(struct manager *m, struct ctr_entry *c, struct ep_entry *ep,
+			   struct berr *err);
+void mgr_dns_endpoint_removed(struct manager *m, struct ctr_entry *c, struct ep_entry *ep);
+/* The content of the container's /etc/resolv.conf (malloc'd). */
+char *mgr_dns_resolv_conf(struct manager *m, struct ctr_entry *c);
 
 /* ---- JSON rendering (mgr_render.c) ---- */
 cJSON *mgr_render_network(struct manager *m, struct net_entry *n);

@@ -415,6 +415,11 @@ int mgr_network_create(struct manager *m, const cJSON *req, cJSON **ret, struct 
 	crash_point("network-create:after-store");
 	if (r >= 0 && e->drv->network_create) {
 		r = e->drv->network_create(&m->drv, &e->n, err);
+		if (r >= 0) {
+			r = mgr_fw_network_added(m, e, err);
+			if (r < 0)
+				berr_prefix(err, "firewall");
+		}
 		if (r < 0) {
 			berr_prefix(err, "creating network %s", e->n.name);
 			if (e->drv->network_delete)
@@ -479,6 +484,7 @@ static int net_remove_locked(struct manager *m, struct net_entry *n, struct berr
 	if (r < 0)
 		return r;
 	crash_point("network-rm:after-store");
+	mgr_fw_network_removed(m, n);
 	if (n->drv && n->drv->network_delete && n->drv->network_delete(&m->drv, &n->n, &ignore) < 0)
 		blog_warn("removing network %s: %s", n->n.name, berr_str(&ignore));
 	for (size_t i = 0; i < m->nets.n; i++)

@@ -4,9 +4,11 @@
  * Repeats COUNT times: create a veth pair NAME <-> PEER with the peer created directly in
  * the namespace NETNS_PATH (one RTM_NEWLINK), then delete NAME (one RTM_DELLINK). Each
  * request asks for an ACK and is timed from send to ACK. Prints "create_us delete_us" per
- * line. Run it inside the namespace that plays the host (nsenter --net=...).
+ * line. With MASTER, the host end is created as a port of that bridge (IFLA_MASTER in the same
+ * request), which is what a bridge network's endpoint is. Run it inside the namespace that plays
+ * the host (nsenter --net=...).
  *
- *   vethfloor COUNT NETNS_PATH [NAME PEER]
+ *   vethfloor COUNT NETNS_PATH [MASTER]
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -14,6 +16,7 @@
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,13 +67,16 @@ static struct nlmsghdr *link_msg(char *buf, int type, int flags, const char *nam
 	return nlh;
 }
 
-static int veth_create(struct mnl_socket *nl, const char *name, const char *peer, int nsfd)
+static int veth_create(struct mnl_socket *nl, const char *name, const char *peer, int nsfd,
+		       unsigned int master)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh = link_msg(buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, name);
 	struct nlattr *linkinfo, *data, *peerinfo;
 	struct ifinfomsg *pifi;
 
+	if (master)
+		mnl_attr_put_u32(nlh, IFLA_MASTER, master);
 	linkinfo = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
 	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "veth");
 	data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
@@ -93,14 +99,15 @@ static int link_delete(struct mnl_socket *nl, const char *name)
 	return nl_talk(nl, link_msg(buf, RTM_DELLINK, 0, name));
 }
 
-static int run(struct mnl_socket *nl, int count, int nsfd, const char *name, const char *peer)
+static int run(struct mnl_socket *nl, int count, int nsfd, unsigned int master)
 {
+	const char *name = "bbkf0", *peer = "eth0";
 	long long t0, t1, t2;
 	int i, r;
 
 	for (i = 0; i < count; i++) {
 		t0 = now_us();
-		r = veth_create(nl, name, peer, nsfd);
+		r = veth_create(nl, name, peer, nsfd, master);
 		t1 = now_us();
 		if (r < 0) {
 			fprintf(stderr, "vethfloor: creating veth %s: %s\n", name, strerror(-r));
@@ -120,11 +127,19 @@ static int run(struct mnl_socket *nl, int count, int nsfd, const char *name, con
 int main(int argc, char **argv)
 {
 	struct mnl_socket *nl;
+	unsigned int master = 0;
 	int nsfd, r;
 
-	if (argc != 3 && argc != 5) {
-		fprintf(stderr, "usage: vethfloor COUNT NETNS_PATH [NAME PEER]\n");
+	if (argc != 3 && argc != 4) {
+		fprintf(stderr, "usage: vethfloor COUNT NETNS_PATH [MASTER]\n");
 		return 2;
+	}
+	if (argc == 4) {
+		master = if_nametoindex(argv[3]);
+		if (!master) {
+			fprintf(stderr, "vethfloor: no bridge %s: %s\n", argv[3], strerror(errno));
+			return 1;
+		}
 	}
 	nsfd = open(argv[2], O_RDONLY | O_CLOEXEC);
 	if (nsfd < 0) {
@@ -136,7 +151,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "vethfloor: cannot open a netlink socket: %s\n", strerror(errno));
 		return 1;
 	}
-	r = run(nl, atoi(argv[1]), nsfd, argc == 5 ? argv[3] : "bbkf0", argc == 5 ? argv[4] : "eth0");
+	r = run(nl, atoi(argv[1]), nsfd, master);
 	mnl_socket_close(nl);
 	close(nsfd);
 	return r;

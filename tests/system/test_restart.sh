@@ -49,7 +49,9 @@ check "run d on n4 with a static address (dies while berthd is away)" \
 	berth run -d --name d --network n4 --ip 10.50.0.50 busybox \
 	sh -c 'trap "exit 7" TERM; while :; do sleep 0.1; done'
 check "create s (never started) on dual" berth create --name s --network dual busybox sleep 1d
-check "run x, then stop it" bash -c "berth run -d --name x --network n4 busybox sleep 1d >/dev/null && berth stop -t 1 x >/dev/null"
+check "run x" berth run -d --name x --network n4 busybox sleep 1d
+x_ip=$(ctr_ip x n4)
+check "stop x: its address is freed" berth stop -t 1 x
 a6=$(ctr_ip6 a dual)
 check "a has an IPv6 address on dual" test -n "$a6" -a "$a6" != null
 bt_check_consistent "before restarts"
@@ -94,6 +96,13 @@ bt_check_consistent "after SIGTERM restart"
 world_state "$d_id" "$d_veth" >"$BT_DIR/state1" 2>&1
 check "ls/inspect, host interfaces and container addresses identical (but for d)" \
 	diff "$BT_DIR/state0" "$BT_DIR/state1"
+check "x's old address is free after the restart: y takes it" \
+	berth run -d --name y --network n4 --ip "$x_ip" busybox sleep 1d
+check "disconnect the stopped x from n4" berth network disconnect n4 x
+check_err "... does not free y's address: a static --ip on it is refused" "in use" \
+	berth run -d --name z --network n4 --ip "$x_ip" busybox sleep 1d
+check "remove y" berth rm -f y
+check "reconnect x to n4 (stopped)" berth network connect n4 x
 check "a new container takes d's address with --ip" \
 	berth run -d --name d2 --network n4 --ip 10.50.0.50 busybox sleep 1d
 check "d2 answers on d's old address" in_ctr a ping -c1 -W2 10.50.0.50
