@@ -348,6 +348,9 @@ void mgr_close(struct manager *m)
 		cJSON_Delete(c->c.extra);
 		free(c);
 	}
+	for (size_t i = 0; i < m->watches.n; i++)
+		free(m->watches.v[i]);
+	free(m->watches.v);
 	free(m->nets.v);
 	free(m->eps.v);
 	free(m->ctrs.v);

@@ -496,6 +496,42 @@ static int exit_code_of(struct manager *m, struct ctr_entry *c)
 
 int mgr_event_fd(struct manager *m) { return m->epfd; }
 
+int mgr_watch_add(struct manager *m, int fd, mgr_watch_cb cb, void *ud)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
+	struct mgr_watch *w;
+
+	if (epoll_ctl(m->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
+		return -errno;
+	w = xcalloc(1, sizeof(*w));
+	w->fd = fd;
+	w->cb = cb;
+	w->ud = ud;
+	vec_push(m->watches, w);
+	return 0;
+}
+
+void mgr_watch_del(struct manager *m, int fd)
+{
+	for (size_t i = 0; i < m->watches.n; i++)
+		if (m->watches.v[i]->fd == fd) {
+			epoll_ctl(m->epfd, EPOLL_CTL_DEL, fd, NULL);
+			free(m->watches.v[i]);
+			vec_remove(m->watches, i);
+			return;
+		}
+}
+
+static bool watch_dispatch(struct manager *m, int fd)
+{
+	for (size_t i = 0; i < m->watches.n; i++)
+		if (m->watches.v[i]->fd == fd) {
+			m->watches.v[i]->cb(m, fd, m->watches.v[i]->ud);
+			return true;
+		}
+	return false;
+}
+
 int mgr_reap(struct manager *m)
 {
 	struct epoll_event evs[32];
@@ -507,7 +543,9 @@ int mgr_reap(struct manager *m)
 	while (waitpid(-1, NULL, WNOHANG) > 0)
 		;
 	n = epoll_wait(m->epfd, evs, ARRAY_SIZE(evs), 0);
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < n; i++) {
+		if (watch_dispatch(m, evs[i].data.fd))
+			continue;
 		for (size_t k = 0; k < m->ctrs.n; k++)
 			if (m->ctrs.v[k]->pidfd == evs[i].data.fd) {
 				struct ctr_entry *c = m->ctrs.v[k];
@@ -515,6 +553,7 @@ int mgr_reap(struct manager *m)
 				mgr_ctr_exited(m, c, exit_code_of(m, c));
 				break;
 			}
+	}
 	pthread_mutex_unlock(&m->lock);
 	return 0;
 }

@@ -230,12 +230,19 @@ static int addrs_alloc(struct manager *m, struct net_entry *n, struct ep_entry *
 	return r;
 }
 
-/* One transaction: the endpoint row in `state` plus its allocations (put or delete). */
+/* One transaction: the endpoint row in `state` plus its allocations (put or delete). Without
+ * allocations the row is written without addresses too: they are being released. */
 static int ep_persist(struct manager *m, struct ep_entry *ep, bool with_allocs, bool drop_row,
 		      struct berr *err)
 {
 	const struct ipaddr *ips[2] = { &ep->e.ip4, &ep->e.ip6 };
+	struct bendpoint row = ep->e;
 	int r = store_begin(m->store, err);
+
+	if (!with_allocs) {
+		memset(&row.ip4, 0, sizeof(row.ip4));
+		memset(&row.ip6, 0, sizeof(row.ip6));
+	}
 
 	for (int i = 0; r >= 0 && i < 2; i++) {
 		if (!ips[i]->family)
@@ -246,7 +253,7 @@ static int ep_persist(struct manager *m, struct ep_entry *ep, bool with_allocs, 
 	}
 	if (r >= 0)
 		r = drop_row ? store_endpoint_delete(m->store, ep->e.id, err)
-			     : store_endpoint_put(m->store, &ep->e, err);
+			     : store_endpoint_put(m->store, &row, err);
 	if (r >= 0)
 		r = store_commit(m->store, err);
 	if (r < 0)
@@ -277,9 +284,10 @@ static void activation_undo(struct manager *m, struct net_entry *n, struct ep_en
 	if (n->drv->leave && n->drv->leave(&m->drv, &n->n, &ep->e, sb, &e2) < 0)
 		blog_warn("rolling back endpoint %.12s: %s", ep->e.id, berr_str(&e2));
 	ep->e.state = EP_INACTIVE;
-	mgr_ep_release_addrs(m, ep);
+	/* the store first, while the addresses are known: their allocation rows go too */
 	if (ep_persist(m, ep, false, !existed, &e2) < 0)
 		blog_warn("rolling back endpoint %.12s in the store: %s", ep->e.id, berr_str(&e2));
+	mgr_ep_release_addrs(m, ep);
 	ep->persisted = existed;
 }
 
@@ -368,7 +376,7 @@ int mgr_ep_deactivate(struct manager *m, struct ctr_entry *c, struct ep_entry *e
 	if (r < 0)
 		return r;
 	mgr_ep_release_addrs(m, ep);
-	/* release cleared the addresses; the row written above already has none of them */
+	/* the row written above already has no addresses (ep_persist without allocations) */
 	if (final)
 		mgr_ep_drop(m, ep);
 	return 0;

@@ -35,6 +35,15 @@ struct ctr_entry {
 		size_t n, cap;   \
 	}
 
+/* A file descriptor the event loop watches for a subsystem; the callback runs with the lock held. */
+struct manager;
+typedef void (*mgr_watch_cb)(struct manager *m, int fd, void *ud);
+struct mgr_watch {
+	int fd;
+	mgr_watch_cb cb;
+	void *ud;
+};
+
 struct manager {
 	pthread_mutex_t lock;
 	pthread_cond_t exited;      /* broadcast whenever a container stops running */
@@ -52,6 +61,7 @@ struct manager {
 	VEC(struct net_entry) nets;
 	VEC(struct ep_entry) eps;
 	VEC(struct ctr_entry) ctrs;
+	VEC(struct mgr_watch) watches;
 	struct fw_state *fw;        /* owned by daemon/mgr_fw.c */
 	struct dns_state *dns;      /* owned by daemon/mgr_dns.c */
 	char last_exit_id[ID_LEN + 1];   /* exit code of the last removed container, for wait */
@@ -110,6 +120,10 @@ int mgr_ctr_delete(struct manager *m, struct ctr_entry *c, struct berr *err);
 
 /* ---- reconciliation at start (mgr_reconcile.c) ---- */
 int mgr_reconcile(struct manager *m, struct berr *err);
+
+/* Watch fd (readable) from the daemon's event loop; cb runs there with the lock held. */
+int mgr_watch_add(struct manager *m, int fd, mgr_watch_cb cb, void *ud);
+void mgr_watch_del(struct manager *m, int fd);
 
 /* ---- subsystem hooks ----
  * The manager calls these at fixed points, lock held. The firewall (daemon/mgr_fw.c, over nft/)

@@ -90,10 +90,16 @@ ensure_tools() {
 run_floor() {
 	bb_say "== kernel floor: veth pair with its peer created in a namespace, then deleted ($OPS each)"
 	bb_netns kf-h && bb_netns kf-c || bb_die "cannot create namespaces"
-	bb_in kf-h "$BB_DIR/vethfloor" $((OPS + WARMUP)) "/run/netns/$BB_ID-kf-c" > "$BB_DIR/floor.raw" ||
+	bb_in kf-h ip link add bbkfbr type bridge && bb_in kf-h ip link set bbkfbr up || bb_die "cannot create a bridge"
+	# floor: the plain pair (the target's reference); floorbr: host end created as a bridge port
+	bb_in kf-h "$BB_DIR/vethfloor" $((OPS + WARMUP)) "/run/netns/$BB_ID-kf-c" > "$BB_DIR/floor.raw" &&
+		bb_in kf-h "$BB_DIR/vethfloor" $((OPS + WARMUP)) "/run/netns/$BB_ID-kf-c" bbkfbr > "$BB_DIR/floorbr.raw" ||
 		bb_die "vethfloor failed"
-	tail -n +$((WARMUP + 1)) "$BB_DIR/floor.raw" | awk '{print $1}' > "$RESULTS/floor.attach"
-	tail -n +$((WARMUP + 1)) "$BB_DIR/floor.raw" | awk '{print $2}' > "$RESULTS/floor.detach"
+	local f
+	for f in floor floorbr; do
+		tail -n +$((WARMUP + 1)) "$BB_DIR/$f.raw" | awk '{print $1}' > "$RESULTS/$f.attach"
+		tail -n +$((WARMUP + 1)) "$BB_DIR/$f.raw" | awk '{print $2}' > "$RESULTS/$f.detach"
+	done
 	ip netns del "$BB_ID-kf-h"; ip netns del "$BB_ID-kf-c"
 }
 
@@ -139,7 +145,7 @@ berth_cycle() { # tag
 }
 
 run_berth() {
-	local t0 shim_kib=0 shims=0 pid
+	local t0 shim_kib=0 shims=0 pid pss
 	bb_say "== berth: berthd $BERTHD in namespace $BB_ID-bh"
 	start_berthd
 	net_create bench 10.77.0.0/16
@@ -154,9 +160,10 @@ run_berth() {
 	BERTH_SPAWN_S=$((SECONDS - t0))
 	BERTH_RSS=$(bb_rss_kib "$BERTHD_PID")
 	for pid in $(ps -o pid= --ppid "$BERTHD_PID"); do
-		shim_kib=$((shim_kib + $(bb_rss_kib "$pid" 2>/dev/null || echo 0))); shims=$((shims + 1))
+		pss=$(awk '/^Pss:/ {print $2}' "/proc/$pid/smaps_rollup" 2>/dev/null)
+		shim_kib=$((shim_kib + ${pss:-0})); shims=$((shims + 1))
 	done
-	BERTH_SHIMS="$shims children of berthd, $((shim_kib / 1024)) MiB RSS in all"
+	BERTH_SHIMS="$shims children of berthd, $((shim_kib / 1024)) MiB PSS in all"
 	bb_say "  measuring with $NC containers on the network ($OPS cycles)"
 	berth_cycle "n$NC"
 	BERTH_RSS_AFTER=$(bb_rss_kib "$BERTHD_PID")
@@ -189,13 +196,13 @@ row() { # label file ref-file
 		r=$(bb_p50 "$3")
 		ratio=$(bb_calc "$p50 / $r")
 	fi
-	printf '| %-44s | %8s | %8s | %4s | %8s |\n' "$1" "$p50" "$p99" "$n" "${ratio:+${ratio}x}"
+	printf '| %-46s | %8s | %8s | %4s | %9s |\n' "$1" "$p50" "$p99" "$n" "${ratio:+${ratio}x}"
 }
 
 table() {
 	local op n
-	printf '| %-44s | %8s | %8s | %4s | %8s |\n' "operation" "p50 ms" "p99 ms" "n" "p50/berth"
-	printf '|%s|%s|%s|%s|%s|\n' "----------------------------------------------" "----------" "----------" "------" "----------"
+	printf '| %-46s | %8s | %8s | %4s | %9s |\n' "operation" "p50 ms" "p99 ms" "n" "p50/berth"
+	printf '|%s|%s|%s|%s|%s|\n' "------------------------------------------------" "----------" "----------" "------" "-----------"
 	for op in attach detach; do
 		for n in n1 "n$NC"; do
 			local on=${n#n} b="$RESULTS/berth.$n.$op"
@@ -205,6 +212,7 @@ table() {
 			row "CNI bridge+host-local $([ $op = attach ] && echo ADD || echo DEL), $on on network" "$RESULTS/cni.$n.$op" "$b"
 		done
 		row "kernel: veth $([ $op = attach ] && echo "create, peer in netns" || echo delete)" "$RESULTS/floor.$op" "$RESULTS/berth.n1.$op"
+		row "  (the same, host end a bridge port)" "$RESULTS/floorbr.$op" "$RESULTS/berth.n1.$op"
 	done
 }
 
