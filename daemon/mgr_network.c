@@ -361,9 +361,10 @@ static int net_prepare(struct manager *m, const cJSON *req, struct net_entry *e,
 		return r;
 	id_generate(n->id);
 	time_now_rfc3339(n->created);
-	r = pools_init(e, err);
-	if (r >= 0 && e->drv->validate)
-		r = e->drv->validate(&m->drv, n, err);
+	/* The driver may add defaults (interface name, MTU, reserved aux addresses) first. */
+	r = e->drv->validate ? e->drv->validate(&m->drv, n, err) : 0;
+	if (r >= 0)
+		r = pools_init(e, err);
 	if (r >= 0)
 		r = ifname_unique(m, n, err);
 	return r;

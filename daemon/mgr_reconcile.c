@@ -39,10 +39,14 @@ static void ep_repair(struct manager *m, struct ctr_entry *c, struct ep_entry *e
 	}
 	if (ep->e.state != EP_ACTIVE || !n || !n->drv || !n->drv->join)
 		return;
-	if (nlx_link_index(m->host_nl, ep->e.host_ifname, NULL) > 0)
-		return;
-	blog_info("re-creating missing interface %s of %s", ep->e.host_ifname, c->c.name);
 	sb.netns_fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (!n->drv->endpoint_check || n->drv->endpoint_check(&m->drv, &n->n, &ep->e,
+							      sb.netns_fd >= 0 ? &sb : NULL, &e2) != 0) {
+		if (sb.netns_fd >= 0)
+			close(sb.netns_fd);
+		return;
+	}
+	blog_info("re-creating missing interface %s of %s", ep->e.ifname, c->c.name);
 	if (sb.netns_fd < 0 || n->drv->join(&m->drv, &n->n, &ep->e, &sb, false, &e2) < 0)
 		blog_warn("repairing endpoint %.12s: %s", ep->e.id, berr_str(&e2));
 	if (sb.netns_fd >= 0)

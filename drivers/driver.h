@@ -37,6 +37,10 @@ struct driver_ops {
 	/* Remove the endpoint's interface (sb may be NULL when the sandbox is gone). */
 	int (*leave)(struct drv_ctx *ctx, const struct bnetwork *n, const struct bendpoint *ep,
 		     const struct sandbox *sb, struct berr *err);
+	/* 1 when the endpoint's interface exists, 0 when it is missing (start-up reconciliation
+	 * then joins again), -errno. sb may be NULL. */
+	int (*endpoint_check)(struct drv_ctx *ctx, const struct bnetwork *n,
+			      const struct bendpoint *ep, const struct sandbox *sb, struct berr *err);
 	/* Re-create what a network needs after a restart (e.g. a bridge someone deleted). */
 	int (*restore)(struct drv_ctx *ctx, const struct bnetwork *n, struct berr *err);
 };

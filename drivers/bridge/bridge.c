@@ -223,6 +223,14 @@ static int bridge_leave(struct drv_ctx *ctx, const struct bnetwork *n, const str
 	return nlx_link_delete(ctx->host_nl, ep->host_ifname, err);
 }
 
+static int bridge_endpoint_check(struct drv_ctx *ctx, const struct bnetwork *n,
+				 const struct bendpoint *ep, const struct sandbox *sb, struct berr *err)
+{
+	int r = nlx_link_index(ctx->host_nl, ep->host_ifname, err);
+
+	return r < 0 ? r : r > 0;
+}
+
 static int bridge_restore(struct drv_ctx *ctx, const struct bnetwork *n, struct berr *err)
 {
 	return bridge_network_create(ctx, n, err);
@@ -235,5 +243,6 @@ const struct driver_ops bridge_driver = {
 	.network_delete = bridge_network_delete,
 	.join = bridge_join,
 	.leave = bridge_leave,
+	.endpoint_check = bridge_endpoint_check,
 	.restore = bridge_restore,
 };
