@@ -13,7 +13,7 @@ LDLIBS := $(PKG_LIBS) -lpthread
 
 BUILD := build
 Q := $(if $(V),,@)
-LIB_DIRS := common netlink nft store ipam drivers drivers/bridge dns runtime
+LIB_DIRS := common netlink nft store ipam drivers $(patsubst %/,%,$(wildcard drivers/*/)) dns runtime
 LIB_SRCS := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 DAEMON_SRCS := $(wildcard daemon/*.c)

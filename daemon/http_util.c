@@ -302,6 +302,9 @@ int http_status_from_errno(int code)
 	case EBADMSG:
 	case EDOM:
 		return 400;
+	case EPERM:
+	case EACCES:
+		return 403;
 	case ENOENT:
 		return 404;
 	case EEXIST:

@@ -308,6 +308,8 @@ int mgr_open(const struct mgr_config *cfg, struct manager **ret, struct berr *er
 	if (r >= 0)
 		r = mgr_fw_init(m, err);
 	if (r >= 0)
+		r = mgr_default_networks(m, err);
+	if (r >= 0)
 		r = mgr_dns_init(m, err);
 	if (r < 0) {
 		mgr_close(m);

@@ -27,7 +27,6 @@ char *mgr_ctr_state_dir(struct manager *m, const struct bcontainer *c)
 	return xasprintf("%s/containers/%s", m->root, c->id);
 }
 
-static bool host_mode(const struct bcontainer *c) { return strcmp(c->network_mode, "host") == 0; }
 
 /* ---- create ---- */
 
@@ -148,47 +147,42 @@ static int name_unique(struct manager *m, const char *name, struct berr *err)
 	return 0;
 }
 
-/* The networks to attach, in order: NetworkMode (when it names a network), then every key of
- * NetworkingConfig.EndpointsConfig. */
+static int attach_ref(struct manager *m, struct ctr_entry *c, const char *ref, const cJSON *cfg,
+		      struct berr *err)
+{
+	struct net_entry *n = mgr_net_find(m, ref, err);
+	struct ep_entry *ep;
+
+	if (!n)
+		return err->code;
+	if (mgr_ep_find(m, n->n.id, c->c.id))
+		return 0;   /* NetworkMode and EndpointsConfig may name the same network */
+	return mgr_ep_new(m, c, n, cfg, true, &ep, err);
+}
+
+/* The networks to attach, in order: NetworkMode (a network name, "host", "none", or
+ * empty/"default" for the predefined "bridge"), then every key of
+ * NetworkingConfig.EndpointsConfig. host and none exclude every other network. */
 static int ctr_networks(struct manager *m, struct ctr_entry *c, const cJSON *req,
 			struct berr *err)
 {
 	const cJSON *nc = cJSON_GetObjectItemCaseSensitive(req, "NetworkingConfig");
 	const cJSON *epc = nc ? cJSON_GetObjectItemCaseSensitive(nc, "EndpointsConfig") : NULL;
-	const char *mode = c->c.network_mode;
+	char *mode = c->c.network_mode;
 	const cJSON *it;
-	struct ep_entry *ep;
-	int r;
+	int r = 0;
 
 	if (epc && !cJSON_IsNull(epc) && !cJSON_IsObject(epc))
 		return berr_set(err, -EINVAL, "NetworkingConfig.EndpointsConfig must be an object");
-	if (strcmp(mode, "host") == 0 || strcmp(mode, "none") == 0) {
-		if (cJSON_GetArraySize(epc) > 0 && !cJSON_GetObjectItemCaseSensitive(epc, mode))
-			return berr_set(err, -EINVAL, "a container on network \"%s\" cannot join other "
-					"networks", mode);
-		return 0;
-	}
-	if (*mode && strcmp(mode, "default") != 0 && !cJSON_GetObjectItemCaseSensitive(epc, mode)) {
-		struct net_entry *n = mgr_net_find(m, mode, err);
-
-		if (!n)
-			return err->code;
-		r = mgr_ep_new(m, c, n, NULL, &ep, err);
-		if (r < 0)
-			return r;
-	}
+	if (!*mode || strcmp(mode, "default") == 0)
+		strscpy(mode, cJSON_GetArraySize(epc) > 0 ? epc->child->string : "bridge", NAME_LEN);
+	r = attach_ref(m, c, mode, cJSON_GetObjectItemCaseSensitive(epc, mode), err);
 	cJSON_ArrayForEach(it, epc) {
-		struct net_entry *n = mgr_net_find(m, it->string, err);
-
-		if (!n)
-			return err->code;
-		r = mgr_ep_new(m, c, n, it, &ep, err);
 		if (r < 0)
-			return r;
+			break;
+		r = attach_ref(m, c, it->string, it, err);
 	}
-	if (!*mode && m->eps.n == 0)
-		strscpy(c->c.network_mode, "none", sizeof(c->c.network_mode));
-	return 0;
+	return r;
 }
 
 static void ctr_drop_eps(struct manager *m, struct ctr_entry *c)
@@ -252,6 +246,17 @@ static int create_locked(struct manager *m, const char *name, const cJSON *req,
 	return r;
 }
 
+static cJSON *create_warnings(struct manager *m, struct ctr_entry *c)
+{
+	cJSON *w = cJSON_CreateArray();
+
+	if (mgr_ctr_host_netns(m, c) &&
+	    cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(c->c.extra, "PortBindings")) > 0)
+		cJSON_AddItemToArray(w, cJSON_CreateString(
+			"Published ports are discarded when using host network mode"));
+	return w;
+}
+
 int mgr_container_create(struct manager *m, const char *name, const cJSON *req, cJSON **ret,
 			 struct berr *err)
 {
@@ -268,7 +273,7 @@ int mgr_container_create(struct manager *m, const char *name, const cJSON *req, 
 	vec_push(m->ctrs, c);
 	*ret = cJSON_CreateObject();
 	cJSON_AddStringToObject(*ret, "Id", c->c.id);
-	cJSON_AddItemToObject(*ret, "Warnings", cJSON_CreateArray());
+	cJSON_AddItemToObject(*ret, "Warnings", create_warnings(m, c));
 	pthread_mutex_unlock(&m->lock);
 	return 0;
 }
@@ -311,12 +316,12 @@ static int net_setup(struct manager *m, struct ctr_entry *c, struct berr *err)
 	size_t n;
 	int r;
 
-	if (host_mode(&c->c))
-		return 0;
-	ns = mgr_ctr_netns_path(m, &c->c);
-	r = netns_create(ns, err);
-	if (r < 0)
-		return r;
+	if (!mgr_ctr_host_netns(m, c)) {
+		ns = mgr_ctr_netns_path(m, &c->c);
+		r = netns_create(ns, err);
+		if (r < 0)
+			return r;
+	}
 	n = mgr_ctr_eps(m, c->c.id, &eps);
 	for (size_t i = 0; i < n; i++) {
 		r = mgr_ep_activate(m, c, eps[i], err);
@@ -354,12 +359,13 @@ static int proc_start(struct manager *m, struct ctr_entry *c, struct rt_proc *pr
 	_cleanup_free_ char **env = strv_from_json(c->c.env);
 	char rootfs[4096];
 	struct rt_spec spec = { 0 };
+	bool host = mgr_ctr_host_netns(m, c);
 	int r;
 
 	r = image_rootfs(m, c->c.image, rootfs, sizeof(rootfs), err);
 	if (r >= 0)
 		r = mkdir_p(state, 0700, err);
-	if (r >= 0 && !host_mode(&c->c))
+	if (r >= 0 && !host)
 		r = mgr_ctr_files_write(m, c, err);
 	if (r < 0)
 		return r;
@@ -370,10 +376,10 @@ static int proc_start(struct manager *m, struct ctr_entry *c, struct rt_proc *pr
 	spec.image_rootfs = rootfs;
 	spec.state_dir = state;
 	spec.run_dir = run;
-	spec.netns_path = host_mode(&c->c) ? NULL : ns;
+	spec.netns_path = host ? NULL : ns;
 	spec.log_path = log;
-	spec.hosts_path = host_mode(&c->c) ? "/etc/hosts" : hosts;
-	spec.resolv_path = host_mode(&c->c) ? "/etc/resolv.conf" : resolv;
+	spec.hosts_path = host ? "/etc/hosts" : hosts;
+	spec.resolv_path = host ? "/etc/resolv.conf" : resolv;
 	r = mkdir_p(run, 0700, err);
 	if (r >= 0)
 		r = rt_start(&spec, proc, err);

@@ -130,19 +130,67 @@ int mgr_ep_store_put(struct manager *m, struct ep_entry *ep, struct berr *err)
 	return r;
 }
 
+static const struct driver_ops *ctr_attached_to(struct manager *m, const struct ctr_entry *c,
+						 const struct driver_ops *drv)
+{
+	for (size_t i = 0; i < m->eps.n; i++) {
+		struct net_entry *n;
+
+		if (strcmp(m->eps.v[i]->e.container_id, c->c.id) != 0)
+			continue;
+		n = mgr_net_by_id(m, m->eps.v[i]->e.network_id);
+		if (n && n->drv == drv)
+			return drv;
+	}
+	return NULL;
+}
+
+bool mgr_ctr_host_netns(struct manager *m, const struct ctr_entry *c)
+{
+	return ctr_attached_to(m, c, &host_driver) != NULL;
+}
+
+static bool ctr_has_eps(struct manager *m, const struct ctr_entry *c)
+{
+	for (size_t i = 0; i < m->eps.n; i++)
+		if (strcmp(m->eps.v[i]->e.container_id, c->c.id) == 0)
+			return true;
+	return false;
+}
+
+/* Docker's rules for host and none: host only at creation and alone; none alone, and a
+ * container on none must be disconnected from it before joining another network. */
+static int attach_rules(struct manager *m, const struct ctr_entry *c, const struct net_entry *n,
+			bool at_create, struct berr *err)
+{
+	if (ctr_attached_to(m, c, &host_driver))
+		return berr_set(err, -EINVAL, "container %s uses the host's network namespace: it "
+				"cannot be connected to other networks", c->c.name);
+	if (n->drv == &host_driver && (!at_create || ctr_has_eps(m, c)))
+		return berr_set(err, -EINVAL, "container %s cannot be connected to the host network: "
+				"that is only possible at creation (--network host)", c->c.name);
+	if (ctr_attached_to(m, c, &none_driver))
+		return berr_set(err, -EINVAL, "container %s is connected to network none: disconnect "
+				"it from none first", c->c.name);
+	if (n->drv == &none_driver && ctr_has_eps(m, c))
+		return berr_set(err, -EINVAL, "container %s is connected to other networks and "
+				"cannot also join network none", c->c.name);
+	if (n->drv == &host_driver && c->c.state == CTR_RUNNING)
+		return berr_set(err, -EINVAL, "container %s is running in its own network namespace",
+				c->c.name);
+	return 0;
+}
+
 int mgr_ep_new(struct manager *m, struct ctr_entry *c, struct net_entry *n, const cJSON *cfg,
-	       struct ep_entry **ret, struct berr *err)
+	       bool at_create, struct ep_entry **ret, struct berr *err)
 {
 	struct ep_entry *ep;
 	uint8_t mac[6];
 	int r;
 
-	if (strcmp(c->c.network_mode, "host") == 0)
-		return berr_set(err, -EINVAL, "container %s uses the host's network namespace and "
-				"cannot be connected to networks", c->c.name);
-	if (strcmp(c->c.network_mode, "none") == 0)
-		return berr_set(err, -EINVAL, "container %s is on network \"none\": it cannot be "
-				"connected to other networks", c->c.name);
+	r = attach_rules(m, c, n, at_create, err);
+	if (r < 0)
+		return r;
 	if (mgr_ep_find(m, n->n.id, c->c.id))
 		return berr_set(err, -EISCONN, "container %s is already connected to network %s",
 				c->c.name, n->n.name);
@@ -302,8 +350,18 @@ int mgr_ep_activate(struct manager *m, struct ctr_entry *c, struct ep_entry *ep,
 	if (!n)
 		return berr_set(err, -ENOENT, "network %.12s of container %s no longer exists",
 				ep->e.network_id, c->c.name);
-	if (!n->drv || !n->drv->join)
-		return berr_set(err, -EOPNOTSUPP, "driver %s cannot attach containers", n->n.driver);
+	if (!n->drv)
+		return berr_set(err, -EOPNOTSUPP, "unknown driver %s", n->n.driver);
+	if (!n->drv->join) {
+		/* host and none: nothing in the kernel, the attachment is the whole story */
+		ep->e.state = EP_ACTIVE;
+		r = ep_persist(m, ep, false, false, err);
+		if (r < 0)
+			ep->e.state = EP_INACTIVE;
+		else
+			ep->persisted = true;
+		return r;
+	}
 	r = sandbox_open(m, c, &sb, &path, err);
 	if (r < 0)
 		return r;

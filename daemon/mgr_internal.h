@@ -62,6 +62,7 @@ struct manager {
 	VEC(struct ep_entry) eps;
 	VEC(struct ctr_entry) ctrs;
 	VEC(struct mgr_watch) watches;
+	bool creating_defaults;     /* the predefined networks are being created */
 	struct fw_state *fw;        /* owned by daemon/mgr_fw.c */
 	struct dns_state *dns;      /* owned by daemon/mgr_dns.c */
 	char last_exit_id[ID_LEN + 1];   /* exit code of the last removed container, for wait */
@@ -94,6 +95,9 @@ struct ep_entry *mgr_ep_find(struct manager *m, const char *net_id, const char *
 size_t mgr_ctr_eps(struct manager *m, const char *ctr_id, struct ep_entry ***ret);
 size_t mgr_net_ep_count(struct manager *m, const char *net_id);
 
+bool mgr_net_predefined(const struct net_entry *n);
+int mgr_default_networks(struct manager *m, struct berr *err);
+
 /* ---- endpoints (mgr_endpoint.c) ---- */
 int mgr_ep_activate(struct manager *m, struct ctr_entry *c, struct ep_entry *ep,
 		    struct berr *err);
@@ -101,8 +105,11 @@ int mgr_ep_activate(struct manager *m, struct ctr_entry *c, struct ep_entry *ep,
 int mgr_ep_deactivate(struct manager *m, struct ctr_entry *c, struct ep_entry *ep, bool final,
 		      struct berr *err);
 void mgr_ep_release_addrs(struct manager *m, struct ep_entry *ep);
+/* at_create: the container is being created (host/none may be chosen only then). */
 int mgr_ep_new(struct manager *m, struct ctr_entry *c, struct net_entry *n, const cJSON *cfg,
-	       struct ep_entry **ret, struct berr *err);
+	       bool at_create, struct ep_entry **ret, struct berr *err);
+/* The container shares the host's network namespace (attached to the "host" network). */
+bool mgr_ctr_host_netns(struct manager *m, const struct ctr_entry *c);
 void mgr_ep_drop(struct manager *m, struct ep_entry *ep);  /* from memory only */
 /* New endpoints are in memory only until persisted (or activated). */
 int mgr_ep_store_put(struct manager *m, struct ep_entry *ep, struct berr *err);

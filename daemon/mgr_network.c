@@ -3,6 +3,11 @@
 #include "common/names.h"
 #include "daemon/mgr_internal.h"
 
+static const char *driver_names(void)
+{
+	return "bridge";
+}
+
 /* ---- request parsing helpers ---- */
 
 int json_string_member(const cJSON *obj, const char *key, const char **ret, struct berr *err)
@@ -332,7 +337,7 @@ static void net_entry_destroy(struct net_entry *e)
 
 static int ifname_unique(struct manager *m, const struct bnetwork *n, struct berr *err)
 {
-	for (size_t i = 0; i < m->nets.n; i++)
+	for (size_t i = 0; n->ifname[0] && i < m->nets.n; i++)
 		if (strcmp(m->nets.v[i]->n.ifname, n->ifname) == 0)
 			return berr_set(err, -EEXIST, "interface %s is already used by network \"%s\"",
 					n->ifname, m->nets.v[i]->n.name);
@@ -352,10 +357,13 @@ static int net_prepare(struct manager *m, const cJSON *req, struct net_entry *e,
 			return berr_set(err, -EEXIST, "network with name %s already exists", n->name);
 	e->drv = driver_lookup(n->driver);
 	if (!e->drv)
-		return berr_set(err, -EINVAL, "unknown network driver \"%s\" (available: bridge)",
+		return berr_set(err, -EINVAL, "unknown network driver \"%s\" (available: %s)",
+				n->driver, driver_names());
+	if (driver_is_predefined_only(e->drv) && !m->creating_defaults)
+		return berr_set(err, -EPERM, "only one instance of \"%s\" network is allowed",
 				n->driver);
 	r = subnets_check(m, n, err);
-	if (r >= 0)
+	if (r >= 0 && !e->drv->no_ipam)
 		r = subnets_default(m, n, err);
 	if (r < 0)
 		return r;
@@ -470,12 +478,25 @@ int mgr_network_inspect(struct manager *m, const char *ref, cJSON **ret, struct 
 
 /* ---- remove / prune ---- */
 
+bool mgr_net_predefined(const struct net_entry *n)
+{
+	static const char *const names[] = { "bridge", "host", "none" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+		if (strcmp(n->n.name, names[i]) == 0)
+			return true;
+	return false;
+}
+
 static int net_remove_locked(struct manager *m, struct net_entry *n, struct berr *err)
 {
 	struct berr ignore = BERR_INIT;
 	size_t eps = mgr_net_ep_count(m, n->n.id);
 	int r;
 
+	if (mgr_net_predefined(n))
+		return berr_set(err, -EPERM, "%s is a pre-defined network and cannot be removed",
+				n->n.name);
 	if (eps > 0)
 		return berr_set(err, -EBUSY,
 				"network %s has %zu connected container%s: disconnect or remove them first",
@@ -519,7 +540,8 @@ int mgr_network_prune(struct manager *m, cJSON **ret, struct berr *err)
 		_cleanup_free_ char *name = xstrdup(n->n.name);
 		struct berr e2 = BERR_INIT;
 
-		if (mgr_net_ep_count(m, n->n.id) == 0 && net_remove_locked(m, n, &e2) == 0) {
+		if (!mgr_net_predefined(n) && mgr_net_ep_count(m, n->n.id) == 0 &&
+		    net_remove_locked(m, n, &e2) == 0) {
 			cJSON_AddItemToArray(deleted, cJSON_CreateString(name));
 			continue;
 		}
@@ -563,7 +585,7 @@ static int connect_locked(struct manager *m, const char *ref, const cJSON *req, 
 	c = mgr_ctr_find(m, cref, err);
 	if (!c)
 		return err->code;
-	r = mgr_ep_new(m, c, n, cfg, &ep, err);
+	r = mgr_ep_new(m, c, n, cfg, false, &ep, err);
 	if (r < 0)
 		return r;
 	if (c->c.state != CTR_RUNNING) {
@@ -614,6 +636,9 @@ static int disconnect_locked(struct manager *m, const char *ref, const cJSON *re
 	if (!ep)
 		return berr_set(err, -ENOTCONN, "container %s is not connected to network %s",
 				c->c.name, n->n.name);
+	if (n->drv && n->drv->shares_host_netns)
+		return berr_set(err, -EINVAL, "container %s cannot be disconnected from the host "
+				"network", c->c.name);
 	r = mgr_ep_deactivate(m, c, ep, true, err);
 	if (r >= 0 && c->c.state == CTR_RUNNING) {
 		struct berr e2 = BERR_INIT;
@@ -631,5 +656,39 @@ int mgr_network_disconnect(struct manager *m, const char *ref, const cJSON *req,
 	pthread_mutex_lock(&m->lock);
 	r = disconnect_locked(m, ref, req, err);
 	pthread_mutex_unlock(&m->lock);
+	return r;
+}
+
+/* The predefined networks, as in Docker: "bridge" (the default for `run`, on its own bridge
+ * berth0, without embedded DNS), "host" and "none". Created at start when missing. */
+int mgr_default_networks(struct manager *m, struct berr *err)
+{
+	static const char *const reqs[] = {
+		"{\"Name\":\"bridge\",\"Driver\":\"bridge\",\"Options\":{"
+		"\"com.docker.network.bridge.name\":\"berth0\","
+		"\"com.docker.network.bridge.default_bridge\":\"true\"}}",
+		"{\"Name\":\"host\",\"Driver\":\"host\"}",
+		"{\"Name\":\"none\",\"Driver\":\"none\"}",
+	};
+	static const char *const names[] = { "bridge", "host", "none" };
+	int r = 0;
+
+	m->creating_defaults = true;
+	for (size_t i = 0; r >= 0 && i < ARRAY_SIZE(reqs); i++) {
+		cJSON *req, *ret = NULL;
+		bool have = false;
+
+		for (size_t k = 0; k < m->nets.n; k++)
+			have |= strcmp(m->nets.v[k]->n.name, names[i]) == 0;
+		if (have)
+			continue;
+		req = cJSON_Parse(reqs[i]);
+		r = mgr_network_create(m, req, &ret, err);
+		cJSON_Delete(req);
+		cJSON_Delete(ret);
+		if (r < 0)
+			berr_prefix(err, "creating the predefined network %s", names[i]);
+	}
+	m->creating_defaults = false;
 	return r;
 }

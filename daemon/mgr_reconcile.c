@@ -61,7 +61,7 @@ static void ctr_adopt(struct manager *m, struct ctr_entry *c)
 
 	for (size_t i = 0; i < n; i++)
 		ep_repair(m, c, eps[i]);
-	if (mgr_sandbox_routes(m, c, &e2) < 0)
+	if (!mgr_ctr_host_netns(m, c) && mgr_sandbox_routes(m, c, &e2) < 0)
 		blog_warn("container %s: routes: %s", c->c.name, berr_str(&e2));
 	if (mgr_ctr_watch(m, c) < 0)
 		blog_warn("container %s: cannot watch its exit", c->c.name);

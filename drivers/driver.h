@@ -26,6 +26,8 @@ struct sandbox {
 
 struct driver_ops {
 	const char *name;
+	bool no_ipam;              /* networks have no subnets (host, none) */
+	bool shares_host_netns;    /* endpoints mean "use the host's namespace" (host) */
 	/* Check options before any side effect; may fill defaults (ifname, mtu) into n. */
 	int (*validate)(struct drv_ctx *ctx, struct bnetwork *n, struct berr *err);
 	int (*network_create)(struct drv_ctx *ctx, const struct bnetwork *n, struct berr *err);
@@ -47,4 +49,9 @@ struct driver_ops {
 
 const struct driver_ops *driver_lookup(const char *name);
 
+/* Drivers of the predefined networks "host" and "none": users cannot create more of them. */
+bool driver_is_predefined_only(const struct driver_ops *d);
+
 extern const struct driver_ops bridge_driver;
+extern const struct driver_ops host_driver;
+extern const struct driver_ops none_driver;

@@ -5,6 +5,8 @@
 
 static const struct driver_ops *const drivers[] = {
 	&bridge_driver,
+	&host_driver,
+	&none_driver,
 };
 
 const struct driver_ops *driver_lookup(const char *name)
@@ -13,4 +15,9 @@ const struct driver_ops *driver_lookup(const char *name)
 		if (strcmp(drivers[i]->name, name) == 0)
 			return drivers[i];
 	return NULL;
+}
+
+bool driver_is_predefined_only(const struct driver_ops *d)
+{
+	return d == &host_driver || d == &none_driver;
 }

@@ -76,3 +76,24 @@ int netns_create(const char *path, struct berr *err);
 int netns_delete(const char *path, struct berr *err);
 /* Bind-mount the net namespace of pid at path (to adopt a namespace). */
 int netns_bind_pid(pid_t pid, const char *path, struct berr *err);
+
+/* ---- macvlan and 802.1q links (netlink/macvlan.c) ---- */
+struct nlx_link_state {
+	int ifindex;
+	unsigned flags;            /* ifi_flags (IFF_UP, IFF_LOWER_UP...) */
+	int mtu;
+	char kind[32];             /* IFLA_INFO_KIND, "" for none */
+};
+/* ifindex > 0 with *ret filled, 0 when absent (*ret zeroed), -errno. */
+int nlx_link_state_get(struct nlx *nl, const char *name, struct nlx_link_state *ret,
+		       struct berr *err);
+/* A macvlan on parent_ifindex (a link of nl's namespace) in mode "bridge", "private", "vepa" or
+ * "passthru", created down and directly in netns_fd (< 0: nl's namespace), with MAC mac (NULL =
+ * random) and mtu (0 = the parent's). An existing macvlan of that name in nl's namespace:
+ * success; in another namespace: -EEXIST. */
+int nlx_macvlan_create(struct nlx *nl, int parent_ifindex, const char *name, const char *mode,
+		       int netns_fd, const uint8_t mac[6], int mtu, struct berr *err);
+/* 802.1q sub-interface `name` of `parent` with VLAN ID vid, set up. An existing VLAN link of
+ * that name: success. A kernel without 802.1q: -EOPNOTSUPP with a message saying so. */
+int nlx_vlan_create(struct nlx *nl, const char *parent, const char *name, int vid,
+		    struct berr *err);

@@ -9,11 +9,12 @@ bt_setup
 subnet_of() { berth network inspect "$1" | jq -r --arg f "$2" '.[0].IPAM.Config[] | select(.Subnet | contains($f)) | .Subnet'; }
 
 say "# Docker's default pools"
-check "first network gets 172.17.0.0/16" bash -c "berth network create n1 >/dev/null && [ \$(berth network inspect n1 | jq -r '.[0].IPAM.Config[0].Subnet') = 172.17.0.0/16 ]"
-check "gateway is the first address" bash -c "[ \$(berth network inspect n1 | jq -r '.[0].IPAM.Config[0].Gateway') = 172.17.0.1 ]"
+check "the predefined bridge network has 172.17.0.0/16" bash -c "[ \$(berth network inspect bridge | jq -r '.[0].IPAM.Config[0].Subnet') = 172.17.0.0/16 ]"
+check "its gateway is the first address, on berth0" bash -c "[ \$(berth network inspect bridge | jq -r '.[0].IPAM.Config[0].Gateway') = 172.17.0.1 ] && inhost ip addr show berth0 | grep -q 172.17.0.1/16"
+check "the first user network gets 172.18.0.0/16" bash -c "berth network create n1 >/dev/null && [ \$(berth network inspect n1 | jq -r '.[0].IPAM.Config[0].Subnet') = 172.18.0.0/16 ]"
 inhost ip link add bt-rt type bridge 2>/dev/null; inhost ip link set bt-rt up
-inhost ip addr add 172.18.5.1/24 dev bt-rt
-check "a pool the host routes is skipped (172.18/16 has a host route)" bash -c "berth network create n2 >/dev/null && [ \$(berth network inspect n2 | jq -r '.[0].IPAM.Config[0].Subnet') = 172.19.0.0/16 ]"
+inhost ip addr add 172.19.5.1/24 dev bt-rt
+check "a pool the host routes is skipped (172.19/16 has a host route)" bash -c "berth network create n2 >/dev/null && [ \$(berth network inspect n2 | jq -r '.[0].IPAM.Config[0].Subnet') = 172.20.0.0/16 ]"
 check "--ipv6 without subnet gets a ULA /64" bash -c "berth network create --ipv6 n6 >/dev/null && berth network inspect n6 | jq -r '.[0].IPAM.Config[].Subnet' | grep -Eq '^fd[0-9a-f]{2}:[0-9a-f]{1,4}:[0-9a-f]{1,4}::/64$'"
 ula1=$(subnet_of n6 :)
 p48() { printf '%s\n' "$1" | cut -d: -f1-3; }
@@ -26,6 +27,7 @@ for n in n1 n2 n6 n7 n8; do berth network rm $n >/dev/null; done
 say "# overridden pools"
 bt_stop_berthd
 bt_start_berthd --default-address-pool base=10.10.0.0/16,size=24 --default-address-pool base=fd77::/48,size=64
+check "override: the existing bridge network keeps its subnet" bash -c "[ \$(subnet_of bridge 172.) = 172.17.0.0/16 ]"
 check "override: first subnet 10.10.0.0/24" bash -c "berth network create --ipv6 p1 >/dev/null && [ \$(subnet_of p1 10.) = 10.10.0.0/24 ]"
 check "override: IPv6 pool used for --ipv6" bash -c "[ \$(subnet_of p1 :) = fd77::/64 ]"
 check "override: next subnet 10.10.1.0/24" bash -c "berth network create p2 >/dev/null && [ \$(subnet_of p2 10.) = 10.10.1.0/24 ]"
@@ -41,7 +43,7 @@ check "static --ip outside the range but inside the subnet is honoured" bash -c 
 check_err "static --ip taken is refused" "in use" berth run -d --name a3 --network rng --ip 192.168.50.10 busybox sleep 1d
 check_err "the gateway cannot be requested" "in use" berth run -d --name a4 --network rng --ip 192.168.50.254 busybox sleep 1d
 check_err "broadcast cannot be requested" "192.168.50.255" berth run -d --name a5 --network rng --ip 192.168.50.255 busybox sleep 1d
-check "a failed run leaves no container behind" bash -c "! berth ps -a | grep -Eq 'a3|a4|a5'"
+check "a failed run leaves no container behind" bash -c "! berth ps -a --format json | jq -r '.[].Names[]' | grep -Eq '^/a[345]$'"
 check "dual network with static IPv6" berth network create --ipv6 --subnet 10.44.0.0/24 --subnet fd44::/64 d44
 check "--ip6 is honoured" bash -c "berth run -d --name s6 --network d44 --ip6 fd44::44 busybox sleep 1d >/dev/null && [ \$(ctr_ip6 s6 d44) = fd44::44 ]"
 check "s6 address works" bash -c "berth run -d --name s7 --network d44 busybox sleep 1d >/dev/null && berth exec s7 ping -c1 -W2 fd44::44"
