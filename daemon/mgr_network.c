@@ -3,11 +3,6 @@
 #include "common/names.h"
 #include "daemon/mgr_internal.h"
 
-static const char *driver_names(void)
-{
-	return "bridge";
-}
-
 /* ---- request parsing helpers ---- */
 
 int json_string_member(const cJSON *obj, const char *key, const char **ret, struct berr *err)
@@ -358,7 +353,7 @@ static int net_prepare(struct manager *m, const cJSON *req, struct net_entry *e,
 	e->drv = driver_lookup(n->driver);
 	if (!e->drv)
 		return berr_set(err, -EINVAL, "unknown network driver \"%s\" (available: %s)",
-				n->driver, driver_names());
+				n->driver, driver_user_names());
 	if (driver_is_predefined_only(e->drv) && !m->creating_defaults)
 		return berr_set(err, -EPERM, "only one instance of \"%s\" network is allowed",
 				n->driver);

@@ -51,6 +51,8 @@ const struct driver_ops *driver_lookup(const char *name);
 
 /* Drivers of the predefined networks "host" and "none": users cannot create more of them. */
 bool driver_is_predefined_only(const struct driver_ops *d);
+/* "bridge, macvlan": the drivers users may create networks with. */
+const char *driver_user_names(void);
 
 extern const struct driver_ops bridge_driver;
 extern const struct driver_ops host_driver;

@@ -21,3 +21,19 @@ bool driver_is_predefined_only(const struct driver_ops *d)
 {
 	return d == &host_driver || d == &none_driver;
 }
+
+const char *driver_user_names(void)
+{
+	static char buf[256];
+
+	if (buf[0])
+		return buf;
+	for (size_t i = 0; i < sizeof(drivers) / sizeof(drivers[0]); i++) {
+		if (driver_is_predefined_only(drivers[i]))
+			continue;
+		if (buf[0])
+			strncat(buf, ", ", sizeof(buf) - strlen(buf) - 1);
+		strncat(buf, drivers[i]->name, sizeof(buf) - strlen(buf) - 1);
+	}
+	return buf;
+}
