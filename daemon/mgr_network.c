@@ -550,16 +550,25 @@ int mgr_network_prune(struct manager *m, cJSON **ret, struct berr *err)
 
 /* ---- connect / disconnect ---- */
 
-static int container_member(const cJSON *req, const char **ret, struct berr *err)
+/* The network of the path and the container of the body {"Container": "..."}. */
+static int connect_args(struct manager *m, const char *ref, const cJSON *req,
+			struct net_entry **ret_n, struct ctr_entry **ret_c, struct berr *err)
 {
+	const char *cref;
 	int r;
 
 	if (!cJSON_IsObject(req))
 		return berr_set(err, -EINVAL, "request body must be a JSON object");
-	r = json_string_member(req, "Container", ret, err);
-	if (r >= 0 && (!*ret || !**ret))
+	r = json_string_member(req, "Container", &cref, err);
+	if (r >= 0 && (!cref || !*cref))
 		r = berr_set(err, -EINVAL, "field Container is required");
-	return r;
+	if (r < 0)
+		return r;
+	*ret_n = mgr_net_find(m, ref, err);
+	if (!*ret_n)
+		return err->code;
+	*ret_c = mgr_ctr_find(m, cref, err);
+	return *ret_c ? 0 : err->code;
 }
 
 static int connect_locked(struct manager *m, const char *ref, const cJSON *req, struct berr *err)
@@ -568,18 +577,11 @@ static int connect_locked(struct manager *m, const char *ref, const cJSON *req, 
 	struct ctr_entry *c;
 	struct net_entry *n;
 	struct ep_entry *ep;
-	const char *cref;
 	int r;
 
-	r = container_member(req, &cref, err);
+	r = connect_args(m, ref, req, &n, &c, err);
 	if (r < 0)
 		return r;
-	n = mgr_net_find(m, ref, err);
-	if (!n)
-		return err->code;
-	c = mgr_ctr_find(m, cref, err);
-	if (!c)
-		return err->code;
 	r = mgr_ep_new(m, c, n, cfg, false, &ep, err);
 	if (r < 0)
 		return r;
@@ -615,18 +617,11 @@ static int disconnect_locked(struct manager *m, const char *ref, const cJSON *re
 	struct ctr_entry *c;
 	struct net_entry *n;
 	struct ep_entry *ep;
-	const char *cref;
 	int r;
 
-	r = container_member(req, &cref, err);
+	r = connect_args(m, ref, req, &n, &c, err);
 	if (r < 0)
 		return r;
-	n = mgr_net_find(m, ref, err);
-	if (!n)
-		return err->code;
-	c = mgr_ctr_find(m, cref, err);
-	if (!c)
-		return err->code;
 	ep = mgr_ep_find(m, n->n.id, c->c.id);
 	if (!ep)
 		return berr_set(err, -ENOTCONN, "container %s is not connected to network %s",
