@@ -7,8 +7,13 @@
 #include "cli/client.h"
 #include "common/util.h"
 
+int cmd_dns(int argc, char **argv);   /* cli/dns.c */
+int cmd_firewall(int argc, char **argv);   /* cli/firewall.c */
+
 static const struct cmd_group_entry commands[] = {
 	{ "network", cmd_network, "Manage networks" },
+	{ "dns", cmd_dns, "Embedded DNS: lookups and counters" },
+	{ "firewall", cmd_firewall, "Firewall: rebuild berth's nftables tables" },
 	{ "image", cmd_image, "Manage images (local, no daemon needed)" },
 	{ "run", cmd_run, "Create and start a container" },
 	{ "create", cmd_create, "Create a container" },

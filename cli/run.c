@@ -11,7 +11,7 @@
 struct run_opts {
 	bool detach, rm;
 	const char *name, *ip, *ip6, *hostname;
-	struct strlist network, alias, env, publish, dns;
+	struct strlist network, alias, env, publish, dns, dns_search, dns_option;
 };
 
 /* ---- environment ---- */
@@ -255,6 +255,8 @@ static cJSON *run_body(const struct run_opts *o, const struct args *a, struct be
 	host = cJSON_AddObjectToObject(body, "HostConfig");
 	cJSON_AddBoolToObject(host, "AutoRemove", o->rm && o->detach);
 	strlist_to_json(host, "Dns", &o->dns, 0);
+	strlist_to_json(host, "DnsSearch", &o->dns_search, 0);
+	strlist_to_json(host, "DnsOptions", &o->dns_option, 0);
 	if (ports_build(body, host, o, err) < 0 || networking_build(body, host, o, err) < 0)
 		return NULL;
 	return steal_ptr(body);
@@ -342,7 +344,10 @@ static int run_or_create(int argc, char **argv, bool start)
 		{ "hostname", 'h', FLAG_STR, &o.hostname, "NAME", "Container host name" },
 		{ "env", 'e', FLAG_LIST, &o.env, "K=V", "Set an environment variable (K alone: from berth's environment)" },
 		{ "publish", 'p', FLAG_LIST, &o.publish, "SPEC", "Publish a port: [ip:][hostPort:]containerPort[/proto]" },
-		{ "dns", 0, FLAG_LIST, &o.dns, "IP", "Upstream DNS server" },
+		{ "dns", 0, FLAG_LIST, &o.dns, "IP", "Upstream DNS server for the embedded DNS (repeatable)" },
+		{ "dns-search", 0, FLAG_LIST, &o.dns_search, "DOMAIN", "DNS search domain (repeatable; \".\" for none)" },
+		{ "dns-option", 0, FLAG_LIST, &o.dns_option, "OPT", "resolv.conf option (repeatable)" },
+		{ "dns-opt", 0, FLAG_LIST, &o.dns_option, NULL, NULL },
 		{ 0 },
 	};
 	const struct cmd_spec spec = { start ? "run" : "create", "[OPTIONS] [IMAGE] [COMMAND] [ARG...]",

@@ -372,6 +372,11 @@ static int api_network_prune(struct api_call *c)
 	return mgr_network_prune(c->api->m, &c->reply, &c->err);
 }
 
+static int api_firewall_reload(struct api_call *c)
+{
+	return mgr_firewall_reload(c->api->m, &c->err);
+}
+
 static int api_network_connect(struct api_call *c)
 {
 	_cleanup_json_ cJSON *req = NULL;
@@ -634,6 +639,28 @@ static int api_container_logs(struct api_call *c)
 	return 0;
 }
 
+/* ---------------------------------------------------------------- embedded DNS */
+
+static int api_dns_lookup(struct api_call *c)
+{
+	_cleanup_free_ char *name = NULL, *network = NULL, *type = NULL;
+	int r;
+
+	r = api_query(c, "name", &name);
+	if (r >= 0)
+		r = api_query(c, "network", &network);
+	if (r >= 0)
+		r = api_query(c, "type", &type);
+	if (r < 0)
+		return r;
+	return mgr_dns_lookup(c->api->m, name, network, type, &c->reply, &c->err);
+}
+
+static int api_dns_stats(struct api_call *c)
+{
+	return mgr_dns_stats(c->api->m, &c->reply, &c->err);
+}
+
 /* ---------------------------------------------------------------- routing */
 
 /* Literal paths come before the patterns that would also match them. */
@@ -644,6 +671,7 @@ static const struct api_route api_routes[] = {
 	{ "GET", "/info", api_info },
 	{ "POST", "/networks/create", api_network_create },
 	{ "POST", "/networks/prune", api_network_prune },
+	{ "POST", "/firewall/reload", api_firewall_reload },
 	{ "GET", "/networks", api_network_list },
 	{ "GET", "/networks/{id}", api_network_inspect },
 	{ "DELETE", "/networks/{id}", api_network_remove },
@@ -658,6 +686,8 @@ static const struct api_route api_routes[] = {
 	{ "DELETE", "/containers/{id}", api_container_remove },
 	{ "GET", "/containers/{id}/json", api_container_inspect },
 	{ "GET", "/containers/{id}/logs", api_container_logs },
+	{ "GET", "/dns/lookup", api_dns_lookup },
+	{ "GET", "/dns/stats", api_dns_stats },
 };
 
 static void api_allow_append(char *allow, size_t size, const char *method)

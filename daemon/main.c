@@ -18,6 +18,7 @@ struct options {
 	struct mgr_config cfg;
 	const char *socket;
 	enum blog_level level;
+	bool cleanup;
 };
 
 static void usage(FILE *f)
@@ -32,6 +33,7 @@ static void usage(FILE *f)
 		"  --log-level LEVEL             error, warn, info or debug (default info)\n"
 		"  --default-address-pool base=CIDR,size=N\n"
 		"                                default subnet pool (repeatable; replaces Docker's)\n"
+		"  --cleanup                     remove berth's nftables tables and exit\n"
 		"  -h, --help                    this help\n");
 }
 
@@ -43,6 +45,7 @@ static int options_parse(int argc, char **argv, struct options *o, struct berr *
 		{ "socket", required_argument, NULL, 's' },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "default-address-pool", required_argument, NULL, 'p' },
+		{ "cleanup", no_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -67,6 +70,7 @@ static int options_parse(int argc, char **argv, struct options *o, struct berr *
 			if (ipam_default_pool_parse(optarg, &o->cfg.pools[o->cfg.n_pools++], err) < 0)
 				return berr_prefix(err, "invalid --default-address-pool");
 			break;
+		case 'C': o->cleanup = true; break;
 		case 'h': usage(stdout); exit(0);
 		default: return berr_set(err, -EINVAL, "invalid arguments (see berthd --help)");
 		}
@@ -135,6 +139,13 @@ int main(int argc, char **argv)
 	if (geteuid() != 0) {
 		fprintf(stderr, "berthd: must run as root\n");
 		return 1;
+	}
+	if (o.cleanup) {
+		if (mgr_firewall_cleanup(&err) < 0) {
+			fprintf(stderr, "berthd: %s\n", berr_str(&err));
+			return 1;
+		}
+		return 0;
 	}
 	umask(022);
 	prctl(PR_SET_CHILD_SUBREAPER, 1);

@@ -58,8 +58,21 @@ int mgr_container_log_path(struct manager *m, const char *ref, char **ret_path,
 			   char ret_id[65], struct berr *err);
 bool mgr_container_running(struct manager *m, const char *id);
 
+/* The embedded DNS: a lookup as a container on network ref would see it (ref NULL or "": on
+ * every network), type "A", "AAAA" or "PTR" (NULL: A; a PTR name may be an address); may block
+ * while forwarding. Reply {Name, Query, Type, Network, Source, Rcode, Answers[{Type, Data, TTL}]}. */
+int mgr_dns_lookup(struct manager *m, const char *name, const char *network, const char *type,
+		   cJSON **ret, struct berr *err);
+/* Counters {Answered, Forwarded, Failed, Refused, Dropped, Formerr, Listeners, ...}. */
+int mgr_dns_stats(struct manager *m, cJSON **ret, struct berr *err);
+
 /* Called from the daemon's event loop. */
 /* An fd that becomes readable when a container's shim exits; then call mgr_reap(). */
 int mgr_event_fd(struct manager *m);
 /* Reap exited children (berthd is a child subreaper) and process container exits. */
 int mgr_reap(struct manager *m);
+
+/* The firewall (daemon/mgr_fw.c): rebuild berth's nftables tables from the state now
+ * (POST /firewall/reload); remove the tables (berthd --cleanup, no manager needed). */
+int mgr_firewall_reload(struct manager *m, struct berr *err);
+int mgr_firewall_cleanup(struct berr *err);

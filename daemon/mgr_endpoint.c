@@ -209,7 +209,8 @@ int mgr_ep_new(struct manager *m, struct ctr_entry *c, struct net_entry *n, cons
 	ep->e.seq = seq_next(m, c->c.id);
 	ep->e.state = EP_INACTIVE;
 	ifname_pick(m, c->c.id, ep->e.ifname);
-	ifname_veth_host(n->n.id, c->c.id, ep->e.host_ifname);
+	if (n->drv && n->drv->host_end)
+		ifname_veth_host(n->n.id, c->c.id, ep->e.host_ifname);
 	mac_from_seed(ep->e.id, mac);
 	mac_fmt(mac, ep->e.mac);
 	vec_push(m->eps, ep);
@@ -407,6 +408,21 @@ out:
 	return r;
 }
 
+/* Drivers whose interface lives only in the sandbox (macvlan) need it to remove the interface
+ * of a running container; a stopped container's namespace is already gone. */
+static int ep_leave(struct manager *m, struct ctr_entry *c, struct net_entry *n,
+		    struct ep_entry *ep, struct berr *err)
+{
+	_cleanup_free_ char *path = NULL;
+	struct sandbox sb = { .netns_fd = -1 };
+	bool have = c->c.state == CTR_RUNNING && sandbox_open(m, c, &sb, &path, NULL) >= 0;
+	int r = n->drv->leave(&m->drv, &n->n, &ep->e, have ? &sb : NULL, err);
+
+	if (have)
+		close(sb.netns_fd);
+	return r;
+}
+
 int mgr_ep_deactivate(struct manager *m, struct ctr_entry *c, struct ep_entry *ep, bool final,
 		      struct berr *err)
 {
@@ -424,7 +440,7 @@ int mgr_ep_deactivate(struct manager *m, struct ctr_entry *c, struct ep_entry *e
 			return r;
 		crash_point("disconnect:after-intent");
 		if (n && n->drv && n->drv->leave)
-			r = n->drv->leave(&m->drv, &n->n, &ep->e, NULL, err);
+			r = ep_leave(m, c, n, ep, err);
 		if (r < 0)
 			return berr_prefix(err, "disconnecting container %s", c->c.name);
 		crash_point("disconnect:after-leave");

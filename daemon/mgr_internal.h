@@ -97,6 +97,9 @@ size_t mgr_net_ep_count(struct manager *m, const char *net_id);
 
 bool mgr_net_predefined(const struct net_entry *n);
 int mgr_default_networks(struct manager *m, struct berr *err);
+int mgr_net_remove_locked(struct manager *m, struct net_entry *n, struct berr *err);
+/* A removal of this network was interrupted (its intent is recorded). */
+bool mgr_net_removing(struct manager *m, const char *id);
 
 /* ---- endpoints (mgr_endpoint.c) ---- */
 int mgr_ep_activate(struct manager *m, struct ctr_entry *c, struct ep_entry *ep,
@@ -146,6 +149,10 @@ void mgr_fw_endpoint_removed(struct manager *m, struct ctr_entry *c, struct ep_e
 /* Published ports: before the process starts / after it exited. */
 int mgr_fw_ports_add(struct manager *m, struct ctr_entry *c, struct berr *err);
 void mgr_fw_ports_remove(struct manager *m, struct ctr_entry *c);
+/* PortBindings of a container being created: syntax, host addresses, not internal-only. */
+int mgr_fw_ports_validate(struct manager *m, struct ctr_entry *c, struct berr *err);
+/* NetworkSettings.Ports in Docker's shape (an empty object unless running). */
+cJSON *mgr_fw_render_ports(struct manager *m, struct ctr_entry *c);
 
 int mgr_dns_init(struct manager *m, struct berr *err);        /* after reconcile */
 void mgr_dns_close(struct manager *m);

@@ -389,8 +389,15 @@ static int net_commit(struct manager *m, struct net_entry *e, struct berr *err)
 	return r;
 }
 
+/* Removal intent: a meta row naming the network. Start-up finishes removals it finds. */
+static char *removing_key(const char *id)
+{
+	return xasprintf("removing/%s", id);
+}
+
 static int net_store_delete(struct manager *m, const char *id, struct berr *err)
 {
+	_cleanup_free_ char *key = removing_key(id);
 	int r = store_begin(m->store, err);
 
 	if (r < 0)
@@ -399,10 +406,34 @@ static int net_store_delete(struct manager *m, const char *id, struct berr *err)
 	if (r >= 0)
 		r = store_network_delete(m->store, id, err);
 	if (r >= 0)
+		r = store_meta_delete(m->store, key, err);
+	if (r >= 0)
 		r = store_commit(m->store, err);
 	if (r < 0)
 		store_rollback(m->store);
 	return r;
+}
+
+static int net_removal_intent(struct manager *m, const char *id, struct berr *err)
+{
+	_cleanup_free_ char *key = removing_key(id);
+	int r = store_begin(m->store, err);
+
+	if (r >= 0)
+		r = store_meta_put(m->store, key, "1", err);
+	if (r >= 0)
+		r = store_commit(m->store, err);
+	if (r < 0)
+		store_rollback(m->store);
+	return r;
+}
+
+bool mgr_net_removing(struct manager *m, const char *id)
+{
+	_cleanup_free_ char *key = removing_key(id);
+	_cleanup_free_ char *v = NULL;
+
+	return store_meta_get(m->store, key, &v, NULL) >= 0;
 }
 
 int mgr_network_create(struct manager *m, const cJSON *req, cJSON **ret, struct berr *err)
@@ -483,7 +514,7 @@ bool mgr_net_predefined(const struct net_entry *n)
 	return false;
 }
 
-static int net_remove_locked(struct manager *m, struct net_entry *n, struct berr *err)
+int mgr_net_remove_locked(struct manager *m, struct net_entry *n, struct berr *err)
 {
 	struct berr ignore = BERR_INIT;
 	size_t eps = mgr_net_ep_count(m, n->n.id);
@@ -496,14 +527,17 @@ static int net_remove_locked(struct manager *m, struct net_entry *n, struct berr
 		return berr_set(err, -EBUSY,
 				"network %s has %zu connected container%s: disconnect or remove them first",
 				n->n.name, eps, eps == 1 ? "" : "s");
-	/* Store first: a crash afterwards leaves an orphan bridge that start-up removes. */
-	r = net_store_delete(m, n->n.id, err);
+	/* Intent first: a crash from here on is finished by start-up reconciliation. */
+	r = net_removal_intent(m, n->n.id, err);
 	if (r < 0)
 		return r;
 	crash_point("network-rm:after-store");
 	mgr_fw_network_removed(m, n);
 	if (n->drv && n->drv->network_delete && n->drv->network_delete(&m->drv, &n->n, &ignore) < 0)
 		blog_warn("removing network %s: %s", n->n.name, berr_str(&ignore));
+	r = net_store_delete(m, n->n.id, err);
+	if (r < 0)
+		return r;
 	for (size_t i = 0; i < m->nets.n; i++)
 		if (m->nets.v[i] == n) {
 			vec_remove(m->nets, i);
@@ -520,7 +554,7 @@ int mgr_network_remove(struct manager *m, const char *ref, struct berr *err)
 
 	pthread_mutex_lock(&m->lock);
 	n = mgr_net_find(m, ref, err);
-	r = n ? net_remove_locked(m, n, err) : err->code;
+	r = n ? mgr_net_remove_locked(m, n, err) : err->code;
 	pthread_mutex_unlock(&m->lock);
 	return r;
 }
@@ -536,7 +570,7 @@ int mgr_network_prune(struct manager *m, cJSON **ret, struct berr *err)
 		struct berr e2 = BERR_INIT;
 
 		if (!mgr_net_predefined(n) && mgr_net_ep_count(m, n->n.id) == 0 &&
-		    net_remove_locked(m, n, &e2) == 0) {
+		    mgr_net_remove_locked(m, n, &e2) == 0) {
 			cJSON_AddItemToArray(deleted, cJSON_CreateString(name));
 			continue;
 		}

@@ -17,6 +17,14 @@ static void networks_restore(struct manager *m)
 		struct net_entry *n = m->nets.v[i];
 		struct berr e2 = BERR_INIT;
 
+		if (mgr_net_removing(m, n->n.id)) {
+			blog_info("finishing the interrupted removal of network %s", n->n.name);
+			if (mgr_net_remove_locked(m, n, &e2) < 0)
+				blog_warn("removing network: %s", berr_str(&e2));
+			else
+				i--;
+			continue;
+		}
 		if (!n->drv)
 			blog_warn("network %s: unknown driver %s", n->n.name, n->n.driver);
 		else if (n->drv->restore && n->drv->restore(&m->drv, &n->n, &e2) < 0)
@@ -109,9 +117,14 @@ static bool ifname_owned(struct manager *m, const char *name)
 	for (size_t i = 0; i < m->eps.n; i++)
 		if (m->eps.v[i]->e.state == EP_ACTIVE && strcmp(m->eps.v[i]->e.host_ifname, name) == 0)
 			return true;
-	for (size_t i = 0; i < m->nets.n; i++)
-		if (strcmp(m->nets.v[i]->n.ifname, name) == 0)
+	for (size_t i = 0; i < m->nets.n; i++) {
+		char shim[IFNAME_LEN];
+
+		/* the macvlan driver's host shim is "bmv" + 10 hex of the network ID */
+		snprintf(shim, sizeof(shim), "bmv%.10s", m->nets.v[i]->n.id);
+		if (strcmp(m->nets.v[i]->n.ifname, name) == 0 || strcmp(shim, name) == 0)
 			return true;
+	}
 	return false;
 }
 
@@ -211,6 +224,7 @@ int mgr_reconcile(struct manager *m, struct berr *err)
 	containers_reconcile(m);
 	orphan_links_remove(m, "bv");
 	orphan_links_remove(m, "berth");
+	orphan_links_remove(m, "bmv");
 	orphan_netns_remove(m);
 	allocations_reconcile(m);
 	return 0;

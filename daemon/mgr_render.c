@@ -197,6 +197,7 @@ cJSON *mgr_render_container(struct manager *m, struct ctr_entry *c)
 	cJSON_AddItemToObject(o, "HostConfig", hc);
 	cJSON_AddStringToObject(ns, "SandboxKey", c->c.state == CTR_RUNNING &&
 					    strcmp(c->c.network_mode, "host") != 0 ? sandbox : "");
+	cJSON_AddItemToObject(ns, "Ports", mgr_fw_render_ports(m, c));
 	cJSON_AddItemToObject(ns, "Networks", render_networks(m, c));
 	cJSON_AddItemToObject(o, "NetworkSettings", ns);
 	return o;

@@ -153,9 +153,18 @@ int dns_server_client_add(struct dns_server *s, const char *id, int udp_fd, int 
 void dns_server_client_del(struct dns_server *s, const char *id);
 bool dns_server_client_has(struct dns_server *s, const char *id);
 /* What a client sees: names of networks nets; forwarding allowed; its own upstreams (--dns;
- * n_up 0 = the host's). */
-void dns_server_client_set(struct dns_server *s, const char *id, const char *const *nets,
-			   size_t n_nets, bool forward, const struct ipaddr *up, size_t n_up);
+ * n_up 0 = the host's); its search domains (a local name queried with one of them appended
+ * resolves as the name, as in Docker). */
+struct dns_client_view {
+	const char *const *nets;
+	size_t n_nets;
+	bool forward;
+	const struct ipaddr *up;
+	size_t n_up;
+	const char *const *search;
+	size_t n_search;
+};
+void dns_server_client_set(struct dns_server *s, const char *id, const struct dns_client_view *v);
 void dns_server_ep_set(struct dns_server *s, const char *ep_id, const char *net_id,
 		       const char *const *names, size_t n_names, const struct ipaddr *addrs,
 		       size_t n_addrs);

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "common/names.h"
 #include "common/util.h"
 #include "dns/dns.h"
 

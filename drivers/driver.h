@@ -28,6 +28,7 @@ struct driver_ops {
 	const char *name;
 	bool no_ipam;              /* networks have no subnets (host, none) */
 	bool shares_host_netns;    /* endpoints mean "use the host's namespace" (host) */
+	bool host_end;             /* endpoints have a host-side interface (bridge: the veth) */
 	/* Check options before any side effect; may fill defaults (ifname, mtu) into n. */
 	int (*validate)(struct drv_ctx *ctx, struct bnetwork *n, struct berr *err);
 	int (*network_create)(struct drv_ctx *ctx, const struct bnetwork *n, struct berr *err);

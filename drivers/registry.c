@@ -2,9 +2,11 @@
 #include <string.h>
 
 #include "drivers/driver.h"
+#include "drivers/macvlan/macvlan.h"
 
 static const struct driver_ops *const drivers[] = {
 	&bridge_driver,
+	&macvlan_driver,
 	&host_driver,
 	&none_driver,
 };

@@ -48,6 +48,7 @@ enum stmt_id {
 	ST_ALLOC_DEL,
 	ST_ALLOC_DEL_NET,
 	ST_ALLOC_LIST,
+	ST_META_DEL,
 	ST_COUNT,
 };
 
@@ -63,6 +64,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_COMMIT] = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",
 	[ST_META_GET] = "SELECT value FROM meta WHERE key = ?1",
+	[ST_META_DEL] = "DELETE FROM meta WHERE key = ?1",
 	[ST_META_PUT] = "INSERT INTO meta(key, value) VALUES (?1, ?2) "
 			"ON CONFLICT(key) DO UPDATE SET value = excluded.value",
 	[ST_NET_PUT] = "INSERT INTO networks(" NET_COLS ") VALUES "
@@ -631,6 +633,14 @@ int store_meta_put(struct store *s, const char *key, const char *value, struct b
 	if (rc != SQLITE_OK)
 		return sql_fail(s->db, rc, err, "saving metadata \"%s\"", key);
 	return 0;
+}
+
+static int delete_by_id(struct store *s, enum stmt_id id, const char *kind, const char *key,
+			struct berr *err);
+
+int store_meta_delete(struct store *s, const char *key, struct berr *err)
+{
+	return delete_by_id(s, ST_META_DEL, "metadata", key, err);
 }
 
 /* ---- deletes by id ---- */

@@ -93,6 +93,7 @@ void store_rollback(struct store *s);
 /* Key/value for small facts (host identity, counters). *ret malloc'd; -ENOENT when absent. */
 int store_meta_get(struct store *s, const char *key, char **ret, struct berr *err);
 int store_meta_put(struct store *s, const char *key, const char *value, struct berr *err);
+int store_meta_delete(struct store *s, const char *key, struct berr *err);   /* missing: ok */
 
 /* Insert or replace by id. Names are UNIQUE: a duplicate gives -EEXIST. */
 int store_network_put(struct store *s, const struct bnetwork *n, struct berr *err);

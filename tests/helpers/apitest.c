@@ -533,6 +533,18 @@ int mgr_event_fd(struct manager *m)
 	return -1;
 }
 
+/* The embedded DNS is not faked: its routes answer 501. */
+int mgr_dns_lookup(struct manager *m, const char *name, const char *network, const char *type,
+		   cJSON **ret, struct berr *err)
+{
+	return berr_set(err, -EOPNOTSUPP, "no embedded DNS in apitest");
+}
+
+int mgr_dns_stats(struct manager *m, cJSON **ret, struct berr *err)
+{
+	return berr_set(err, -EOPNOTSUPP, "no embedded DNS in apitest");
+}
+
 /* ------------------------------------------------------------------ main */
 
 int main(int argc, char **argv)

@@ -204,12 +204,22 @@ bt_snapshot() {
 }
 
 bt_ps_json() { berth ps -a --format json; }
+# Containers with their endpoints, each endpoint tagged with its network's driver (.Driver), and
+# each container with .HostMode (attached to a host-driver network: no namespace of its own).
+bt_ctrs_json() {
+	local drivers
+	drivers=$(berth network ls --format json | jq -c 'map({(.Id): .Driver}) | add // {}') || return 1
+	bt_ps_json | jq --argjson d "$drivers" 'map(.NetworkSettings.Networks |= map_values(
+			. + {Driver: ($d[.NetworkID // ""] // "")})
+		| .HostMode = ([.NetworkSettings.Networks[] | select(.Driver == "host")] | length > 0))'
+}
 
-# Host veths (bv*) are exactly the host ends of the active endpoints.
+# Host veths (bv*) are exactly the host ends of the active endpoints on bridge networks.
 bt_veths_consistent() {
 	local want got
-	want=$(bt_ps_json | jq -r '.[].NetworkSettings.Networks[] | select(.Berth.State == "active")
-		| .Berth.HostInterface' | sort) || return 1
+	want=$(bt_ctrs_json | jq -r '.[].NetworkSettings.Networks[]
+		| select(.Berth.State == "active" and .Driver == "bridge") | .Berth.HostInterface' | sort) ||
+		return 1
 	got=$(inhost ip -br link | awk '{sub(/@.*/, "", $1); print $1}' | grep '^bv' | sort)
 	[ "$want" = "$got" ] && return 0
 	say "host veths differ from active endpoints (< endpoints, > kernel):"
@@ -217,14 +227,14 @@ bt_veths_consistent() {
 	return 1
 }
 
-# Every running container's interfaces (but lo) are exactly its endpoints, all active; stopped
-# containers have no active endpoint and no address.
+# Every running container's interfaces (but lo) are exactly its endpoints (on networks that give
+# it an interface), all active; stopped containers have no active endpoint and no address.
 bt_ifaces_consistent() {
 	local js id want got bad=0
-	js=$(bt_ps_json) || return 1
-	for id in $(echo "$js" | jq -r '.[] | select(.State == "running") | .Id'); do
+	js=$(bt_ctrs_json) || return 1
+	for id in $(echo "$js" | jq -r '.[] | select(.State == "running" and (.HostMode | not)) | .Id'); do
 		want=$(echo "$js" | jq -r --arg id "$id" '.[] | select(.Id == $id)
-			| .NetworkSettings.Networks[] | .Berth.Interface // empty' | sort)
+			| .NetworkSettings.Networks[] | select(.Driver != "none") | .Berth.Interface // empty' | sort)
 		got=$(nsenter --net="$BT_DIR/run/netns/$id" ip -br link |
 			awk '{sub(/@.*/, "", $1); print $1}' | grep -v '^lo$' | sort)
 		if [ "$want" != "$got" ]; then
@@ -240,7 +250,9 @@ bt_ifaces_consistent() {
 	if echo "$js" | jq -e '.[] | select(.State != "running") | .NetworkSettings.Networks[]
 		| select(.Berth != null and (.Berth.State != "inactive" or .IPAddress != ""
 		  or .GlobalIPv6Address != ""))' >/dev/null; then
-		say "a stopped container holds an active endpoint or addresses"; bad=1
+		say "a stopped container holds an active endpoint or addresses:"
+		echo "$js" | jq -c '.[] | select(.State != "running") | {Names, n: .NetworkSettings.Networks}'
+		bad=1
 	fi
 	return $bad
 }
@@ -267,10 +279,11 @@ bt_ipam_consistent() {
 	return 1
 }
 
-# Namespace files under <run>/netns are exactly those of the running (non-host) containers.
+# Namespace files under <run>/netns are exactly those of the running containers (but host-mode).
 bt_netns_consistent() {
 	local want got
-	want=$(bt_ps_json | jq -r '.[] | select(.State == "running") | .Id' | sort) || return 1
+	want=$(bt_ctrs_json | jq -r '.[] | select(.State == "running" and (.HostMode | not)) | .Id' |
+		sort) || return 1
 	got=$(ls "$BT_DIR/run/netns" 2>/dev/null | sort)
 	[ "$want" = "$got" ] && return 0
 	say "netns files differ from running containers (< running, > files):"
@@ -293,4 +306,71 @@ bt_http() {
 	[ $# -ge 3 ] && args+=(-H 'Content-Type: application/json' --data-binary "$3")
 	curl "${args[@]}" "http://x$2"
 }
-export -f bt_ps_json
+export -f bt_ps_json bt_ctrs_json
+
+# ---- embedded DNS helpers (test_dns*.sh) ----
+DNS_PROBE=${DNS_PROBE:-$TOP/build/tests/helpers/dns_probe}
+FAKEDNS=${FAKEDNS:-$TOP/build/tests/helpers/fakedns}
+# ctr_netns CONTAINER: the path of its network namespace.
+ctr_netns() { echo "$BT_DIR/run/netns/$(berth inspect "$1" | jq -r '.[0].Id')"; }
+# probe CONTAINER ARGS...: tests/helpers/dns_probe inside the container's netns (to 127.0.0.11).
+probe() { local c=$1; shift; nsenter --net="$(ctr_netns "$c")" "$DNS_PROBE" "$@"; }
+# ptr_name IP: its reverse name (in-addr.arpa / ip6.arpa).
+ptr_name() { python3 -c 'import ipaddress, sys; print(ipaddress.ip_address(sys.argv[1]).reverse_pointer)' "$1"; }
+export DNS_PROBE FAKEDNS
+export -f ctr_netns probe ptr_name
+
+# ---- firewall tests (issue 3): a LAN segment next to the host namespace ----
+# fw_lan_setup: namespace $BT_ID-lan holds bridge lan0; the host ($BT_NS, eth0: 192.0.2.1/24,
+# 2001:db8::1/64), a remote client ($BT_ID-cl, .10 / ::10) and an attacker ($BT_ID-at, .66 /
+# ::66) are plugged into it with veths.
+FW_HOST4=192.0.2.1 FW_HOST6=2001:db8::1 FW_CL4=192.0.2.10 FW_CL6=2001:db8::10
+FW_AT4=192.0.2.66 FW_AT6=2001:db8::66
+fw_lan_plug() {   # NS IP4 IP6 PORTNAME
+	ip link add "$4" netns "$BT_ID-lan" type veth peer name eth0 netns "$1" || return 1
+	nsenter --net=/run/netns/$BT_ID-lan ip link set "$4" master lan0 up &&
+	nsenter --net=/run/netns/$1 sh -c "ip addr add $2/24 dev eth0 && ip addr add $3/64 dev eth0 nodad && ip link set eth0 up"
+}
+fw_lan_setup() {
+	bt_netns lan && bt_netns cl && bt_netns at || return 1
+	nsenter --net=/run/netns/$BT_ID-lan sh -c "ip link add lan0 type bridge && ip link set lan0 up" &&
+	fw_lan_plug "$BT_NS" $FW_HOST4 $FW_HOST6 l-h && fw_lan_plug "$BT_ID-cl" $FW_CL4 $FW_CL6 l-c &&
+	fw_lan_plug "$BT_ID-at" $FW_AT4 $FW_AT6 l-a
+}
+incl() { nsenter --net=/run/netns/$BT_ID-cl "$@"; }
+inat() { nsenter --net=/run/netns/$BT_ID-at "$@"; }
+# in_ctr_ns CONTAINER command...: run a host binary inside the container's network namespace.
+in_ctr_ns() { local id; id=$(berth inspect "$1" | jq -r '.[0].Id'); shift; nsenter --net="$BT_DIR/run/netns/$id" "$@"; }
+# fw_serve CONTAINER tcp|udp|sctp PORT: servers (IPv4 and IPv6) in the container's netns that
+# answer "CONTAINER peer=<client address>".
+fw_serve() {
+	local c=$1 p=${2^^} port=$3 f opt
+	for f in 4 6; do
+		opt=; [ $f = 6 ] && opt=,ipv6only=1
+		if [ "$p" = UDP ]; then
+			in_ctr_ns "$c" socat UDP$f-RECVFROM:$port,fork,reuseaddr$opt SYSTEM:"echo $c peer=\$SOCAT_PEERADDR" >/dev/null 2>&1 &
+		else
+			in_ctr_ns "$c" socat $p$f-LISTEN:$port,fork,reuseaddr$opt SYSTEM:"echo $c peer=\$SOCAT_PEERADDR" >/dev/null 2>&1 &
+		fi
+	done
+	wait_for 5 bash -c "in_ctr_ns $c cat /proc/net/${2}6 /proc/net/${2} 2>/dev/null | grep -qi ':$(printf %04X "$port") '"
+}
+# fw_get RUNNER... -- tcp|udp|sctp ADDR PORT: what the server answers (2 s timeout). ADDR may be
+# [v6]. Example: fw_get incl -- tcp 192.0.2.1 8080
+fw_get() {
+	local run=() p a port
+	while [ "$1" != -- ]; do run+=("$1"); shift; done
+	shift; p=${1^^}; a=$2; port=$3
+	case $a in \[*) a=${a#[}; a=${a%]}; p=${p}6; a="[$a]";; *) p=${p}4;; esac
+	echo probe | "${run[@]}" timeout 4 socat -T2 - "$p:$a:$port" 2>/dev/null
+}
+# fw_tables: normalized listing of berth's two tables (element order, handles and counters away).
+fw_tables() {
+	{ inhost nft list table inet "${BERTH_NFT_TABLE:-berth}"; inhost nft list table bridge "${BERTH_NFT_BRIDGE_TABLE:-berth}"; } 2>&1 |
+		sed -e 's/[[:space:]]\+/ /g' -e 's/^ //'
+}
+# fw_set_elems FAMILY SET: sorted elements of one set or map, one per line.
+fw_set_elems() {
+	inhost nft -j list set "$1" berth "$2" 2>/dev/null | jq -c '.nftables[] | select(.set or .map) | (.set // .map).elem // [] | .[]' | sort
+}
+export -f incl inat in_ctr_ns fw_tables fw_set_elems fw_serve fw_get

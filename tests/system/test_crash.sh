@@ -7,13 +7,13 @@
 . "$(dirname "$0")/lib.sh"
 bt_setup
 
-# crash_during POINT COMMAND...: restart berthd armed to crash at POINT, run the operation
+# crash_during POINT BERTH-ARGS...: restart berthd armed to crash at POINT, run the operation
 # (which fails: the daemon dies under it), wait for the death, restart berthd normally.
 crash_during() {
 	local point=$1; shift
 	check "$point: berthd stops" bt_term_berthd
 	BERTH_CRASH_AT=$point bt_start_berthd || { ko "$point: armed berthd starts"; return 1; }
-	check_fail "$point: the operation fails as berthd dies" timeout 30 "$@"
+	check_fail "$point: the operation fails as berthd dies" timeout 30 "$BERTH" "$@"
 	check "$point: berthd died" bt_wait_berthd_exit 20
 	check "$point: berthd died of SIGKILL (the injected crash)" test "${BT_BERTHD_RC:-x}" = 137
 	check "$point: the crash is in the log" grep -q "crash injected at $point" "$BT_DIR/berthd.log"
@@ -43,7 +43,7 @@ for fam in v4 dual; do
 		say "## $point ($fam)"
 		check "$point: create $net" berth network create "${opts[@]}" "$net"
 		check "$point: run $ctr on base" berth run -d --name "$ctr" --network base busybox sleep 1d
-		crash_during "$point" berth network connect "$net" "$ctr"
+		crash_during "$point" network connect "$net" "$ctr"
 		bt_check_consistent "$point ($fam) after restart"
 		check "$point: $ctr is still running" \
 			bash -c "[ \$(berth inspect $ctr | jq -r .[0].State.Status) = running ]"
@@ -72,7 +72,7 @@ for fam in v4 dual; do
 		check "$point: create $net" berth network create "${opts[@]}" "$net"
 		check "$point: run $ctr on base and $net" \
 			berth run -d --name "$ctr" --network base --network "$net" busybox sleep 1d
-		crash_during "$point" berth network disconnect "$net" "$ctr"
+		crash_during "$point" network disconnect "$net" "$ctr"
 		bt_check_consistent "$point ($fam) after restart"
 		if connected "$ctr" "$net"; then
 			check "$point: disconnect again succeeds" berth network disconnect "$net" "$ctr"
@@ -93,7 +93,7 @@ for variant in default custom; do
 	opts=(--subnet 10.72.$k.0/24)
 	[ $variant = custom ] && opts+=(-o com.docker.network.bridge.name=btcrash$k)
 	say "## $point ($variant bridge name)"
-	crash_during "$point" berth network create "${opts[@]}" "$net"
+	crash_during "$point" network create "${opts[@]}" "$net"
 	if berth network inspect "$net" >/dev/null 2>&1; then
 		br=$(bridge_of "$net")
 		check "$point: $net's bridge $br exists with the gateway" \
@@ -120,7 +120,7 @@ for variant in default custom; do
 	check "$point: create $net" berth network create "${opts[@]}" "$net"
 	br=$(bridge_of "$net")
 	check "$point: $net's bridge $br exists" inhost ip link show "$br"
-	crash_during "$point" berth network rm "$net"
+	crash_during "$point" network rm "$net"
 	if berth network inspect "$net" >/dev/null 2>&1; then
 		check "$point: $net can be removed after the restart" berth network rm "$net"
 	else
@@ -138,6 +138,11 @@ say "# the end"
 check "remove every container" bash -c "berth rm -f \$(berth ps -aq)"
 check "prune every network" berth network prune -f
 bt_check_consistent "after removing everything"
-check "no berth interface is left in the host" bash -c "! inhost ip -br link | grep -Eq '^(bv|berth|btcrash)'"
-check "no allocation is left" bash -c "[ -z \"\$(sqlite3 '$BT_DIR/root/berth.db' 'select * from allocations')\" ]"
+check "only the predefined networks are left" \
+	bash -c "berth network ls --format json | jq -e 'map(.Name) | sort == [\"bridge\", \"host\", \"none\"]'"
+br0=$(bridge_of bridge)
+check "no berth interface but the predefined bridge is left in the host" \
+	bash -c "! inhost ip -br link | grep -E '^(bv|berth|btcrash)' | grep -v '^$br0 '"
+check "only the predefined bridge's gateway is allocated" \
+	bash -c "[ \"\$(sqlite3 '$BT_DIR/root/berth.db' 'select address from allocations')\" = '$(gw_of bridge .)' ]"
 bt_summary

@@ -1,0 +1,1236 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The DNS server thread: one epoll over every container's listeners (UDP and TCP on
+ * 127.0.0.11:53 inside its netns), the TCP connections, two upstream sockets in the host
+ * namespace and an eventfd. Everything it touches is guarded by s->lock, which the manager's
+ * hooks take after the manager lock (never the reverse). Objects an epoll event may still point
+ * at are freed only by this thread, after the batch of events. */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/names.h"
+#include "common/util.h"
+#include "dns/dns.h"
+#include "dns/dns_internal.h"
+#include "netlink/netlink.h"
+
+#define EVENTS_MAX 64
+#define UDP_BURST 64                 /* datagrams per readiness event, for fairness */
+#define UDP_QUERY_MAX 4096
+#define RRS_MAX 32
+#define FWD_MAX 4096                 /* queries waiting for an upstream */
+#define TCP_CONNS_MAX 256
+#define TCP_CONNS_PER_CLIENT 32
+#define TCP_QUERY_MAX 4096           /* a query needs no more */
+#define TCP_OUT_MAX (256 * 1024)     /* unread answers a client may leave queued */
+#define TCP_IDLE_MS 10000            /* without a complete query */
+#define TCP_MSG_MS 3000              /* from the first byte of a query to its last */
+#define TCP_SWEEP_MS 250
+#define WORKERS_MAX 16
+#define RESOLV_CHECK_MS 100
+#define FORBID_MAX 256
+
+enum handle_kind { H_UDP, H_TCP, H_CONN, H_UPSTREAM, H_WAKE };
+
+struct handle {
+	enum handle_kind kind;
+	int fd;
+};
+
+struct client {
+	struct handle udp, tcp;
+	struct client *next;
+	char id[ID_LEN + 1];
+	char **nets;
+	size_t n_nets;
+	char **search;             /* lower case */
+	size_t n_search;
+	bool forward;
+	struct ipaddr up[DNS_MAX_UPSTREAMS];
+	size_t n_up;
+	unsigned conns;
+	unsigned refs;             /* connections + pending forwards */
+	bool dead;
+};
+
+struct conn {
+	struct handle h;
+	struct conn *next;
+	struct client *cl;
+	uint64_t id;
+	uint8_t in[2 + TCP_QUERY_MAX];
+	size_t in_len;
+	uint8_t *out;
+	size_t out_len, out_off;
+	uint64_t deadline;
+	bool busy;                 /* a worker forwards its query */
+	bool dead;
+};
+
+struct fwd {
+	struct fwd *prev, *next;
+	struct client *cl;
+	uint16_t up_id, client_id;
+	struct sockaddr_storage peer;
+	socklen_t peer_len;
+	uint8_t *q;
+	size_t qlen;
+	struct ipaddr up[DNS_MAX_UPSTREAMS];
+	size_t n_up, cur;
+	uint64_t deadline;
+};
+
+struct job {
+	struct job *next;
+	struct dns_server *s;
+	uint64_t conn_id;
+	uint8_t *q;
+	size_t qlen;
+	struct ipaddr up[DNS_MAX_UPSTREAMS];
+	size_t n_up;
+	uint8_t *a;
+	size_t alen;
+};
+
+struct dns_server {
+	pthread_mutex_t lock;
+	pthread_cond_t workers_cv;
+	pthread_t thread;
+	bool started, stopping;
+	int epfd;
+	struct handle wake, up4, up6;
+	struct dns_table *table;
+	struct client *clients, *dying;
+	struct conn *conns, *conn_grave;
+	unsigned n_conns;
+	uint64_t conn_seq;
+	struct fwd **fwds;             /* by upstream query ID */
+	struct fwd *fhead, *ftail;
+	unsigned n_fwd;
+	struct job *done;
+	unsigned workers;
+	uint64_t rng;
+	char *resolv_path;
+	struct dns_resolv host;
+	struct stat resolv_st;
+	uint64_t resolv_checked;
+	struct ipaddr forbid[FORBID_MAX];
+	size_t n_forbid;
+	struct dns_stats st;
+	uint64_t next_sweep;
+	uint8_t buf[DNS_MSG_MAX + 2], out[DNS_MSG_MAX + 2];
+};
+
+static void strv_free(char **v, size_t n);
+
+#define container_of(p, type, member) ((type *)((char *)(p) - offsetof(type, member)))
+
+static uint64_t ms_from_now(unsigned ms)
+{
+	return time_mono_ns() + (uint64_t)ms * 1000000;
+}
+
+static uint16_t rng_next(struct dns_server *s)
+{
+	/* xorshift64*, seeded from getrandom: IDs need to be unpredictable, not cryptographic */
+	s->rng ^= s->rng >> 12;
+	s->rng ^= s->rng << 25;
+	s->rng ^= s->rng >> 27;
+	return (uint16_t)((s->rng * 2685821657736338717ull) >> 48);
+}
+
+static int epoll_add(struct dns_server *s, struct handle *h, uint32_t events)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = h };
+
+	return epoll_ctl(s->epfd, EPOLL_CTL_ADD, h->fd, &ev) < 0 ? -errno : 0;
+}
+
+static void epoll_mod(struct dns_server *s, struct handle *h, uint32_t events)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = h };
+
+	epoll_ctl(s->epfd, EPOLL_CTL_MOD, h->fd, &ev);
+}
+
+static void handle_close(struct dns_server *s, struct handle *h)
+{
+	if (h->fd < 0)
+		return;
+	epoll_ctl(s->epfd, EPOLL_CTL_DEL, h->fd, NULL);
+	close(h->fd);
+	h->fd = -1;
+}
+
+/* ---- upstream selection ---- */
+
+static void resolv_refresh(struct dns_server *s)
+{
+	uint64_t now = time_mono_ns();
+	struct stat st;
+
+	if (s->resolv_checked && now - s->resolv_checked < (uint64_t)RESOLV_CHECK_MS * 1000000)
+		return;
+	s->resolv_checked = now;
+	if (stat(s->resolv_path, &st) < 0)
+		memset(&st, 0, sizeof(st));
+	if (st.st_ino == s->resolv_st.st_ino && st.st_size == s->resolv_st.st_size &&
+	    st.st_mtim.tv_sec == s->resolv_st.st_mtim.tv_sec &&
+	    st.st_mtim.tv_nsec == s->resolv_st.st_mtim.tv_nsec && st.st_dev == s->resolv_st.st_dev)
+		return;
+	s->resolv_st = st;
+	dns_resolv_load(s->resolv_path, &s->host);
+	blog_debug("dns: %s reloaded: %zu upstream(s)", s->resolv_path, s->host.n_servers);
+}
+
+static bool upstream_forbidden(struct dns_server *s, const struct ipaddr *a)
+{
+	struct ipaddr self;
+
+	ip_parse(DNS_LISTEN_ADDR, &self, NULL);
+	if (ip_equal(a, &self))
+		return true;
+	for (size_t i = 0; i < s->n_forbid; i++)
+		if (ip_equal(a, &s->forbid[i]))
+			return true;
+	return false;
+}
+
+/* The upstreams of a client (its own, else the host's), minus those that would loop. */
+static size_t upstreams_pick(struct dns_server *s, const struct ipaddr *own, size_t n_own,
+			     struct ipaddr ret[DNS_MAX_UPSTREAMS])
+{
+	const struct ipaddr *src = own;
+	size_t n = 0;
+
+	if (!n_own) {
+		resolv_refresh(s);
+		src = s->host.servers;
+		n_own = s->host.n_servers;
+	}
+	for (size_t i = 0; i < n_own && n < DNS_MAX_UPSTREAMS; i++)
+		if (!upstream_forbidden(s, &src[i]))
+			ret[n++] = src[i];
+	return n;
+}
+
+/* ---- answering ---- */
+
+/* The name itself, else the name minus one of the client's search domains. */
+static int local_lookup(struct dns_server *s, const struct client *cl, const char *name,
+			uint16_t type, struct dns_rr *rrs)
+{
+	const char *const *nets = (const char *const *)cl->nets;
+	size_t len = strlen(name);
+	int n = dns_table_lookup(s->table, name, type, nets, cl->n_nets, rrs, RRS_MAX);
+
+	for (size_t i = 0; n == -ENOENT && i < cl->n_search; i++) {
+		size_t dl = strlen(cl->search[i]);
+		char bare[DNS_NAME_MAX + 1];
+
+		if (len <= dl + 1 || name[len - dl - 1] != '.' ||
+		    strcmp(name + len - dl, cl->search[i]) != 0)
+			continue;
+		memcpy(bare, name, len - dl - 1);
+		bare[len - dl - 1] = '\0';
+		n = dns_table_lookup(s->table, bare, type, nets, cl->n_nets, rrs, RRS_MAX);
+	}
+	return n;
+}
+
+enum action { ACT_DROP, ACT_REPLY, ACT_FORWARD };
+
+/* Answers from the records, or decides to forward (or refuse). *ret_len: the reply in s->out. */
+static enum action query_answer(struct dns_server *s, const struct client *cl, const uint8_t *in,
+				size_t len, bool tcp, size_t *ret_len)
+{
+	struct dns_rr rrs[RRS_MAX];
+	struct dns_query q;
+	size_t limit;
+	int r, n;
+
+	r = dns_query_parse(in, len, &q);
+	if (r == -EINVAL) {
+		s->st.dropped++;
+		return ACT_DROP;
+	}
+	if (r < 0) {
+		s->st.formerr++;
+		r = dns_error_build(s->out, sizeof(s->out), in, len,
+				    r == -EOPNOTSUPP ? DNS_R_NOTIMP : DNS_R_FORMERR);
+		*ret_len = (size_t)r;
+		return ACT_REPLY;
+	}
+	limit = tcp ? DNS_MSG_MAX : q.edns_size;
+	n = -ENOENT;
+	if (!q.odd_name && (q.qclass == DNS_C_IN || q.qclass == DNS_C_ANY))
+		n = local_lookup(s, cl, q.name, q.qtype, rrs);
+	if (n >= 0)
+		s->st.answered++;
+	else if (!cl->forward)
+		s->st.refused++;
+	else
+		return ACT_FORWARD;
+	r = dns_reply_build(s->out, limit, in, &q, n >= 0 ? DNS_R_NOERROR : DNS_R_REFUSED, rrs,
+			    n > 0 ? (size_t)n : 0);
+	if (r < 0)
+		return ACT_DROP;
+	*ret_len = (size_t)r;
+	return ACT_REPLY;
+}
+
+/* A SERVFAIL or REFUSED for a stored query (whose ID may have been rewritten). */
+static size_t reply_error(struct dns_server *s, const uint8_t *q, size_t qlen, uint16_t id,
+			  int rcode)
+{
+	struct dns_query pq;
+	int r;
+
+	if (dns_query_parse(q, qlen, &pq) < 0)
+		return 0;
+	pq.id = id;
+	r = dns_reply_build(s->out, pq.edns_size, q, &pq, rcode, NULL, 0);
+	return r < 0 ? 0 : (size_t)r;
+}
+
+/* ---- forwarding over UDP, asynchronously ---- */
+
+static void fwd_unlink(struct dns_server *s, struct fwd *f)
+{
+	if (f->prev)
+		f->prev->next = f->next;
+	else
+		s->fhead = f->next;
+	if (f->next)
+		f->next->prev = f->prev;
+	else
+		s->ftail = f->prev;
+	f->prev = f->next = NULL;
+}
+
+static void fwd_append(struct dns_server *s, struct fwd *f)
+{
+	f->prev = s->ftail;
+	f->next = NULL;
+	if (s->ftail)
+		s->ftail->next = f;
+	else
+		s->fhead = f;
+	s->ftail = f;
+}
+
+static void fwd_free(struct dns_server *s, struct fwd *f)
+{
+	fwd_unlink(s, f);
+	s->fwds[f->up_id] = NULL;
+	s->n_fwd--;
+	f->cl->refs--;
+	free(f->q);
+	free(f);
+}
+
+static void client_send(struct dns_server *s, struct fwd *f, const uint8_t *msg, size_t len)
+{
+	if (!f->cl->dead && len)
+		sendto(f->cl->udp.fd, msg, len, MSG_DONTWAIT, (struct sockaddr *)&f->peer,
+		       f->peer_len);
+}
+
+static void fwd_fail(struct dns_server *s, struct fwd *f)
+{
+	s->st.failed++;
+	client_send(s, f, s->out, reply_error(s, f->q, f->qlen, f->client_id, DNS_R_SERVFAIL));
+	fwd_free(s, f);
+}
+
+/* Send to the current upstream, moving on past those that cannot be reached at all. */
+static void fwd_try(struct dns_server *s, struct fwd *f)
+{
+	for (; f->cur < f->n_up; f->cur++) {
+		const struct ipaddr *up = &f->up[f->cur];
+		int fd = up->family == AF_INET ? s->up4.fd : s->up6.fd;
+		struct sockaddr_storage ss;
+		socklen_t sl;
+
+		dns_sockaddr(up, 53, &ss, &sl);
+		if (fd >= 0 && sendto(fd, f->q, f->qlen, MSG_DONTWAIT, (struct sockaddr *)&ss, sl) >= 0) {
+			f->deadline = ms_from_now(DNS_TRY_MS);
+			fwd_unlink(s, f);
+			fwd_append(s, f);
+			return;
+		}
+	}
+	fwd_fail(s, f);
+}
+
+static void fwd_start(struct dns_server *s, struct client *cl, const uint8_t *q, size_t qlen,
+		      const struct sockaddr_storage *peer, socklen_t peer_len)
+{
+	struct fwd *f;
+	uint16_t id = 0;
+	int tries;
+
+	f = xcalloc(1, sizeof(*f));
+	f->n_up = upstreams_pick(s, cl->up, cl->n_up, f->up);
+	for (tries = 0; tries < 32; tries++)
+		if (!s->fwds[id = rng_next(s)])
+			break;
+	if (!f->n_up || s->n_fwd >= FWD_MAX || tries == 32) {
+		int rc = f->n_up ? DNS_R_SERVFAIL : DNS_R_REFUSED;
+		size_t n = reply_error(s, q, qlen, dns_get16(q), rc);
+
+		if (f->n_up)
+			s->st.failed++;
+		else
+			s->st.refused++;
+		if (n)
+			sendto(cl->udp.fd, s->out, n, MSG_DONTWAIT, (const struct sockaddr *)peer,
+			       peer_len);
+		free(f);
+		return;
+	}
+	f->cl = cl;
+	cl->refs++;
+	f->up_id = id;
+	f->client_id = dns_get16(q);
+	f->peer = *peer;
+	f->peer_len = peer_len;
+	f->q = xmalloc(qlen);
+	memcpy(f->q, q, qlen);
+	dns_put16(f->q, id);
+	f->qlen = qlen;
+	s->fwds[id] = f;
+	s->n_fwd++;
+	fwd_append(s, f);
+	s->st.forwarded++;
+	fwd_try(s, f);
+}
+
+static bool from_upstream(const struct fwd *f, const struct sockaddr_storage *ss)
+{
+	struct ipaddr a = { .family = ss->ss_family };
+	uint16_t port;
+
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
+
+		memcpy(a.b, &s4->sin_addr, 4);
+		port = ntohs(s4->sin_port);
+	} else {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
+
+		memcpy(a.b, &s6->sin6_addr, 16);
+		port = ntohs(s6->sin6_port);
+	}
+	for (size_t i = 0; port == 53 && i <= f->cur && i < f->n_up; i++)
+		if (ip_equal(&a, &f->up[i]))
+			return true;
+	return false;
+}
+
+/* The reply must answer our question: same ID, same question bytes. */
+static struct fwd *fwd_match(struct dns_server *s, const uint8_t *a, size_t len,
+			     const struct sockaddr_storage *ss)
+{
+	struct fwd *f;
+	struct dns_query q;
+
+	if (len < DNS_HDR_LEN || !(dns_get16(a + 2) & DNS_F_QR))
+		return NULL;
+	f = s->fwds[dns_get16(a)];
+	if (!f || !from_upstream(f, ss))
+		return NULL;
+	if (dns_query_parse(f->q, f->qlen, &q) < 0 || len < q.question_end ||
+	    memcmp(a + 4, f->q + 4, 2) != 0 ||
+	    memcmp(a + DNS_HDR_LEN, f->q + DNS_HDR_LEN, q.question_end - DNS_HDR_LEN) != 0)
+		return NULL;
+	return f;
+}
+
+static void upstream_read(struct dns_server *s, struct handle *h)
+{
+	for (int i = 0; i < UDP_BURST; i++) {
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof(ss);
+		ssize_t n = recvfrom(h->fd, s->buf, sizeof(s->buf), MSG_DONTWAIT,
+				     (struct sockaddr *)&ss, &sl);
+		struct fwd *f;
+		int rc;
+
+		if (n < 0)
+			return;
+		f = fwd_match(s, s->buf, (size_t)n, &ss);
+		if (!f)
+			continue;
+		rc = dns_get16(s->buf + 2) & 0xf;
+		if ((rc == DNS_R_SERVFAIL || rc == DNS_R_REFUSED) && f->cur + 1 < f->n_up) {
+			f->cur++;
+			fwd_try(s, f);
+			continue;
+		}
+		dns_put16(s->buf, f->client_id);
+		client_send(s, f, s->buf, (size_t)n);
+		fwd_free(s, f);
+	}
+}
+
+static void fwd_expire(struct dns_server *s, uint64_t now)
+{
+	while (s->fhead && s->fhead->deadline <= now) {
+		struct fwd *f = s->fhead;
+
+		f->cur++;
+		if (f->cur < f->n_up)
+			fwd_try(s, f);
+		else
+			fwd_fail(s, f);
+	}
+}
+
+/* ---- UDP queries ---- */
+
+static void udp_serve(struct dns_server *s, struct client *cl)
+{
+	for (int i = 0; i < UDP_BURST && !cl->dead; i++) {
+		struct sockaddr_storage peer;
+		socklen_t pl = sizeof(peer);
+		ssize_t n = recvfrom(cl->udp.fd, s->buf, UDP_QUERY_MAX + 1, MSG_DONTWAIT | MSG_TRUNC,
+				     (struct sockaddr *)&peer, &pl);
+		size_t out_len = 0;
+
+		if (n < 0)
+			return;
+		if (n > UDP_QUERY_MAX) {
+			s->st.dropped++;
+			continue;
+		}
+		switch (query_answer(s, cl, s->buf, (size_t)n, false, &out_len)) {
+		case ACT_REPLY:
+			sendto(cl->udp.fd, s->out, out_len, MSG_DONTWAIT, (struct sockaddr *)&peer, pl);
+			break;
+		case ACT_FORWARD:
+			fwd_start(s, cl, s->buf, (size_t)n, &peer, pl);
+			break;
+		case ACT_DROP:
+			break;
+		}
+	}
+}
+
+/* ---- TCP ---- */
+
+static void conn_close(struct dns_server *s, struct conn *c)
+{
+	struct conn **pp;
+
+	if (c->dead)
+		return;
+	for (pp = &s->conns; *pp && *pp != c; pp = &(*pp)->next)
+		;
+	if (*pp)
+		*pp = c->next;
+	handle_close(s, &c->h);
+	c->dead = true;
+	c->cl->conns--;
+	c->cl->refs--;
+	s->n_conns--;
+	c->next = s->conn_grave;
+	s->conn_grave = c;
+}
+
+static void conn_flush(struct dns_server *s, struct conn *c)
+{
+	while (c->out_off < c->out_len) {
+		ssize_t n = send(c->h.fd, c->out + c->out_off, c->out_len - c->out_off,
+				 MSG_DONTWAIT | MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EAGAIN) {
+			epoll_mod(s, &c->h, EPOLLIN | EPOLLOUT | EPOLLRDHUP);
+			return;
+		}
+		if (n <= 0) {
+			conn_close(s, c);
+			return;
+		}
+		c->out_off += (size_t)n;
+	}
+	c->out_off = c->out_len = 0;
+	epoll_mod(s, &c->h, EPOLLIN | EPOLLRDHUP);
+}
+
+static void conn_send(struct dns_server *s, struct conn *c, const uint8_t *msg, size_t len)
+{
+	if (c->out_len - c->out_off + len + 2 > TCP_OUT_MAX) {
+		s->st.dropped++;
+		conn_close(s, c);
+		return;
+	}
+	c->out = xrealloc(c->out, c->out_len + len + 2);
+	dns_put16(c->out + c->out_len, (uint16_t)len);
+	memcpy(c->out + c->out_len + 2, msg, len);
+	c->out_len += len + 2;
+	conn_flush(s, c);
+}
+
+static void *worker_main(void *arg);
+
+/* Forward a TCP query in a worker thread (blocking exchanges, bounded in time). */
+static void conn_forward(struct dns_server *s, struct conn *c, const uint8_t *q, size_t qlen)
+{
+	struct job *j = xcalloc(1, sizeof(*j));
+	pthread_attr_t attr;
+	pthread_t t;
+	size_t n;
+
+	j->n_up = upstreams_pick(s, c->cl->up, c->cl->n_up, j->up);
+	if (j->n_up && s->workers < WORKERS_MAX) {
+		j->s = s;
+		j->conn_id = c->id;
+		j->q = xmalloc(qlen);
+		memcpy(j->q, q, qlen);
+		j->qlen = qlen;
+		pthread_attr_init(&attr);
+		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+		if (pthread_create(&t, &attr, worker_main, j) == 0) {
+			pthread_attr_destroy(&attr);
+			s->workers++;
+			s->st.forwarded++;
+			c->busy = true;
+			return;
+		}
+		pthread_attr_destroy(&attr);
+		free(j->q);
+	}
+	if (j->n_up)
+		s->st.failed++;
+	else
+		s->st.refused++;
+	n = reply_error(s, q, qlen, dns_get16(q), j->n_up ? DNS_R_SERVFAIL : DNS_R_REFUSED);
+	free(j);
+	if (n)
+		conn_send(s, c, s->out, n);
+}
+
+/* Serves every complete message in the input buffer. */
+static void conn_process(struct dns_server *s, struct conn *c)
+{
+	while (!c->dead && !c->busy && c->in_len >= 2) {
+		size_t mlen = dns_get16(c->in), out_len = 0;
+
+		if (mlen > TCP_QUERY_MAX || mlen < DNS_HDR_LEN) {
+			s->st.dropped++;
+			conn_close(s, c);
+			return;
+		}
+		if (c->in_len < 2 + mlen)
+			return;
+		switch (query_answer(s, c->cl, c->in + 2, mlen, true, &out_len)) {
+		case ACT_REPLY:
+			conn_send(s, c, s->out, out_len);
+			break;
+		case ACT_FORWARD:
+			conn_forward(s, c, c->in + 2, mlen);
+			break;
+		case ACT_DROP:
+			conn_close(s, c);
+			return;
+		}
+		memmove(c->in, c->in + 2 + mlen, c->in_len - 2 - mlen);
+		c->in_len -= 2 + mlen;
+		c->deadline = ms_from_now(c->in_len ? TCP_MSG_MS : TCP_IDLE_MS);
+	}
+}
+
+static void conn_read(struct dns_server *s, struct conn *c, uint32_t events)
+{
+	if (events & EPOLLOUT)
+		conn_flush(s, c);
+	if (c->dead || !(events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
+		return;
+	if (c->in_len == sizeof(c->in)) {    /* cannot happen with the size check; be safe */
+		conn_close(s, c);
+		return;
+	}
+	ssize_t n = recv(c->h.fd, c->in + c->in_len, sizeof(c->in) - c->in_len, MSG_DONTWAIT);
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		conn_close(s, c);
+		return;
+	}
+	if (c->in_len == 0) {
+		uint64_t msg_deadline = ms_from_now(TCP_MSG_MS);
+
+		if (msg_deadline < c->deadline)
+			c->deadline = msg_deadline;    /* a message must arrive in time, trickled or not */
+	}
+	c->in_len += (size_t)n;
+	conn_process(s, c);
+}
+
+static void tcp_accept(struct dns_server *s, struct client *cl)
+{
+	for (int i = 0; i < UDP_BURST && !cl->dead; i++) {
+		int fd = accept4(cl->tcp.fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct conn *c;
+
+		if (fd < 0)
+			return;
+		if (s->n_conns >= TCP_CONNS_MAX || cl->conns >= TCP_CONNS_PER_CLIENT) {
+			s->st.dropped++;
+			close(fd);
+			continue;
+		}
+		c = xcalloc(1, sizeof(*c));
+		c->h.kind = H_CONN;
+		c->h.fd = fd;
+		c->cl = cl;
+		c->id = ++s->conn_seq;
+		c->deadline = ms_from_now(TCP_IDLE_MS);
+		if (epoll_add(s, &c->h, EPOLLIN | EPOLLRDHUP) < 0) {
+			close(fd);
+			free(c);
+			continue;
+		}
+		cl->conns++;
+		cl->refs++;
+		s->n_conns++;
+		c->next = s->conns;
+		s->conns = c;
+	}
+}
+
+static void conns_expire(struct dns_server *s, uint64_t now)
+{
+	for (struct conn *c = s->conns, *next; c; c = next) {
+		next = c->next;
+		if (!c->busy && c->deadline <= now)
+			conn_close(s, c);
+	}
+}
+
+static void *worker_main(void *arg)
+{
+	struct job *j = arg;
+	struct dns_server *s = j->s;
+	uint8_t *a = xmalloc(DNS_MSG_MAX);
+	int n = dns_forward_sync(j->up, j->n_up, j->q, j->qlen, true, a, DNS_MSG_MAX);
+	uint64_t one = 1;
+
+	pthread_mutex_lock(&s->lock);
+	if (n >= 0) {
+		j->a = a;
+		j->alen = (size_t)n;
+	} else {
+		free(a);
+	}
+	j->next = s->done;
+	s->done = j;
+	if (write(s->wake.fd, &one, sizeof(one)) < 0)
+		blog_debug("dns: waking the server: %m");
+	pthread_cond_broadcast(&s->workers_cv);
+	pthread_mutex_unlock(&s->lock);
+	return NULL;
+}
+
+static struct conn *conn_by_id(struct dns_server *s, uint64_t id)
+{
+	for (struct conn *c = s->conns; c; c = c->next)
+		if (c->id == id)
+			return c;
+	return NULL;
+}
+
+/* Answers of the workers go to their connections (if still open). */
+static void jobs_finish(struct dns_server *s)
+{
+	uint64_t v;
+
+	if (read(s->wake.fd, &v, sizeof(v)) < 0)
+		v = 0;
+	while (s->done) {
+		struct job *j = s->done;
+		struct conn *c = conn_by_id(s, j->conn_id);
+
+		s->done = j->next;
+		s->workers--;
+		if (!j->a)
+			s->st.failed++;
+		if (c) {
+			c->busy = false;
+			c->deadline = ms_from_now(TCP_IDLE_MS);
+			if (j->a)
+				conn_send(s, c, j->a, j->alen);
+			else
+				conn_send(s, c, s->out, reply_error(s, j->q, j->qlen, dns_get16(j->q),
+								    DNS_R_SERVFAIL));
+			if (!c->dead)
+				conn_process(s, c);
+		}
+		free(j->a);
+		free(j->q);
+		free(j);
+	}
+	pthread_cond_broadcast(&s->workers_cv);
+}
+
+/* ---- the loop ---- */
+
+static void client_free(struct client *cl)
+{
+	strv_free(cl->nets, cl->n_nets);
+	strv_free(cl->search, cl->n_search);
+	free(cl);
+}
+
+/* Free what no epoll event can point at any more. */
+static void graveyard_sweep(struct dns_server *s)
+{
+	struct client **pp = &s->dying;
+
+	while (s->conn_grave) {
+		struct conn *c = s->conn_grave;
+
+		s->conn_grave = c->next;
+		free(c->out);
+		free(c);
+	}
+	while (*pp) {
+		struct client *cl = *pp;
+
+		if (cl->refs) {
+			pp = &cl->next;
+			continue;
+		}
+		*pp = cl->next;
+		client_free(cl);
+	}
+}
+
+static void event_dispatch(struct dns_server *s, struct handle *h, uint32_t events)
+{
+	switch (h->kind) {
+	case H_UDP:
+		udp_serve(s, container_of(h, struct client, udp));
+		break;
+	case H_TCP:
+		tcp_accept(s, container_of(h, struct client, tcp));
+		break;
+	case H_CONN: {
+		struct conn *c = container_of(h, struct conn, h);
+
+		if (!c->dead)
+			conn_read(s, c, events);
+		break;
+	}
+	case H_UPSTREAM:
+		upstream_read(s, h);
+		break;
+	case H_WAKE:
+		jobs_finish(s);
+		break;
+	}
+}
+
+static int loop_timeout(struct dns_server *s, uint64_t now)
+{
+	uint64_t next = UINT64_MAX;
+
+	if (s->fhead)
+		next = s->fhead->deadline;
+	if (s->conns && s->next_sweep < next)
+		next = s->next_sweep;
+	if (next == UINT64_MAX)
+		return -1;
+	return next <= now ? 0 : (int)((next - now) / 1000000 + 1);
+}
+
+static void *server_main(void *arg)
+{
+	struct dns_server *s = arg;
+	struct epoll_event evs[EVENTS_MAX];
+	int timeout = -1;
+
+	for (;;) {
+		int n = epoll_wait(s->epfd, evs, EVENTS_MAX, timeout);
+		uint64_t now;
+
+		pthread_mutex_lock(&s->lock);
+		if (s->stopping) {
+			pthread_mutex_unlock(&s->lock);
+			return NULL;
+		}
+		for (int i = 0; i < n; i++) {
+			struct handle *h = evs[i].data.ptr;
+
+			if (h->fd >= 0)
+				event_dispatch(s, h, evs[i].events);
+		}
+		now = time_mono_ns();
+		fwd_expire(s, now);
+		if (now >= s->next_sweep) {
+			conns_expire(s, now);
+			s->next_sweep = now + (uint64_t)TCP_SWEEP_MS * 1000000;
+		}
+		graveyard_sweep(s);
+		timeout = loop_timeout(s, time_mono_ns());
+		pthread_mutex_unlock(&s->lock);
+	}
+}
+
+/* ---- life cycle ---- */
+
+static int upstream_socket(struct dns_server *s, struct handle *h, int family)
+{
+	h->kind = H_UPSTREAM;
+	h->fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (h->fd < 0)
+		return 0;     /* e.g. IPv6 disabled: those upstreams are skipped */
+	return epoll_add(s, h, EPOLLIN);
+}
+
+static int server_setup(struct dns_server *s, struct berr *err)
+{
+	int r;
+
+	s->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (s->epfd < 0)
+		return berr_errno(err, -errno, "creating the DNS server's epoll");
+	s->wake.kind = H_WAKE;
+	s->wake.fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (s->wake.fd < 0)
+		return berr_errno(err, -errno, "creating the DNS server's eventfd");
+	r = epoll_add(s, &s->wake, EPOLLIN);
+	if (r >= 0)
+		r = upstream_socket(s, &s->up4, AF_INET);
+	if (r >= 0)
+		r = upstream_socket(s, &s->up6, AF_INET6);
+	if (r < 0)
+		return berr_errno(err, r, "setting up the DNS server");
+	r = pthread_create(&s->thread, NULL, server_main, s);
+	if (r)
+		return berr_errno(err, -r, "starting the DNS server thread");
+	s->started = true;
+	return 0;
+}
+
+int dns_server_new(const char *resolv_path, struct dns_server **ret, struct berr *err)
+{
+	struct dns_server *s = xcalloc(1, sizeof(*s));
+	int r;
+
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_cond_init(&s->workers_cv, NULL);
+	s->epfd = s->wake.fd = s->up4.fd = s->up6.fd = -1;
+	s->table = dns_table_new();
+	s->fwds = xcalloc(65536, sizeof(*s->fwds));
+	s->resolv_path = xstrdup(resolv_path);
+	if (getrandom(&s->rng, sizeof(s->rng), 0) != sizeof(s->rng) || !s->rng)
+		s->rng = time_mono_ns() | 1;
+	r = server_setup(s, err);
+	if (r < 0) {
+		dns_server_free(s);
+		return r;
+	}
+	*ret = s;
+	return 0;
+}
+
+static void client_close(struct dns_server *s, struct client *cl)
+{
+	handle_close(s, &cl->udp);
+	handle_close(s, &cl->tcp);
+	cl->dead = true;
+	for (struct conn *c = s->conns, *next; c; c = next) {
+		next = c->next;
+		if (c->cl == cl)
+			conn_close(s, c);
+	}
+}
+
+void dns_server_free(struct dns_server *s)
+{
+	uint64_t one = 1;
+
+	if (!s)
+		return;
+	pthread_mutex_lock(&s->lock);
+	s->stopping = true;
+	if (s->wake.fd >= 0 && write(s->wake.fd, &one, sizeof(one)) < 0)
+		blog_debug("dns: waking the server: %m");
+	pthread_mutex_unlock(&s->lock);
+	if (s->started)
+		pthread_join(s->thread, NULL);
+	pthread_mutex_lock(&s->lock);
+	while (s->workers) {
+		uint64_t v;
+
+		pthread_cond_wait(&s->workers_cv, &s->lock);
+		if (read(s->wake.fd, &v, sizeof(v)) < 0)
+			v = 0;
+		jobs_finish(s);
+	}
+	while (s->fhead)
+		fwd_free(s, s->fhead);
+	while (s->clients) {
+		struct client *cl = s->clients;
+
+		s->clients = cl->next;
+		client_close(s, cl);
+		cl->next = s->dying;
+		s->dying = cl;
+	}
+	graveyard_sweep(s);
+	pthread_mutex_unlock(&s->lock);
+	handle_close(s, &s->up4);
+	handle_close(s, &s->up6);
+	handle_close(s, &s->wake);
+	if (s->epfd >= 0)
+		close(s->epfd);
+	dns_table_free(s->table);
+	free(s->fwds);
+	free(s->resolv_path);
+	pthread_mutex_destroy(&s->lock);
+	pthread_cond_destroy(&s->workers_cv);
+	free(s);
+}
+
+/* ---- listeners and clients ---- */
+
+static int listener_bind(int type, struct berr *err)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(53) };
+	int fd = socket(AF_INET, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), one = 1;
+
+	if (fd < 0)
+		return berr_errno(err, -errno, "creating the DNS listener socket");
+	memcpy(&sin.sin_addr, (uint8_t[]){ 127, 0, 0, 11 }, 4);
+	if (type == SOCK_STREAM)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 ||
+	    (type == SOCK_STREAM && listen(fd, 64) < 0)) {
+		int r = berr_errno(err, -errno, "binding %s:53/%s in the container's namespace",
+				   DNS_LISTEN_ADDR, type == SOCK_STREAM ? "tcp" : "udp");
+
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+int dns_listener_open(int netns_fd, int *ret_udp, int *ret_tcp, struct berr *err)
+{
+	int saved = -1, udp, tcp = -1, r;
+
+	r = netns_enter(netns_fd, &saved, err);
+	if (r < 0)
+		return r;
+	udp = listener_bind(SOCK_DGRAM, err);
+	if (udp >= 0)
+		tcp = listener_bind(SOCK_STREAM, err);
+	r = netns_leave(saved, udp >= 0 && tcp >= 0 ? err : NULL);
+	if (udp < 0 || tcp < 0 || r < 0) {
+		if (udp >= 0)
+			close(udp);
+		if (tcp >= 0)
+			close(tcp);
+		return udp < 0 ? udp : tcp < 0 ? tcp : r;
+	}
+	*ret_udp = udp;
+	*ret_tcp = tcp;
+	return 0;
+}
+
+static struct client *client_find(struct dns_server *s, const char *id)
+{
+	for (struct client *cl = s->clients; cl; cl = cl->next)
+		if (strcmp(cl->id, id) == 0)
+			return cl;
+	return NULL;
+}
+
+static void client_unlink(struct dns_server *s, struct client *cl)
+{
+	struct client **pp;
+
+	for (pp = &s->clients; *pp && *pp != cl; pp = &(*pp)->next)
+		;
+	if (*pp)
+		*pp = cl->next;
+	client_close(s, cl);
+	cl->next = s->dying;
+	s->dying = cl;
+}
+
+int dns_server_client_add(struct dns_server *s, const char *id, int udp_fd, int tcp_fd,
+			  struct berr *err)
+{
+	struct client *cl = xcalloc(1, sizeof(*cl)), *old;
+	int r;
+
+	strscpy(cl->id, id, sizeof(cl->id));
+	cl->udp = (struct handle){ H_UDP, udp_fd };
+	cl->tcp = (struct handle){ H_TCP, tcp_fd };
+	pthread_mutex_lock(&s->lock);
+	old = client_find(s, id);
+	if (old)
+		client_unlink(s, old);
+	r = epoll_add(s, &cl->udp, EPOLLIN);
+	if (r >= 0)
+		r = epoll_add(s, &cl->tcp, EPOLLIN);
+	cl->next = s->clients;
+	s->clients = cl;
+	s->st.listeners++;
+	if (r < 0) {
+		client_unlink(s, cl);
+		berr_errno(err, r, "watching the DNS listeners of container %.12s", id);
+	}
+	pthread_mutex_unlock(&s->lock);
+	return r;
+}
+
+void dns_server_client_del(struct dns_server *s, const char *id)
+{
+	struct client *cl;
+
+	pthread_mutex_lock(&s->lock);
+	cl = client_find(s, id);
+	if (cl)
+		client_unlink(s, cl);
+	pthread_mutex_unlock(&s->lock);
+}
+
+bool dns_server_client_has(struct dns_server *s, const char *id)
+{
+	bool has;
+
+	pthread_mutex_lock(&s->lock);
+	has = client_find(s, id) != NULL;
+	pthread_mutex_unlock(&s->lock);
+	return has;
+}
+
+static void strv_free(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+static char **strv_copy(const char *const *v, size_t n)
+{
+	char **out = xcalloc(n + 1, sizeof(char *));
+
+	for (size_t i = 0; i < n; i++)
+		out[i] = xstrdup(v[i]);
+	return out;
+}
+
+void dns_server_client_set(struct dns_server *s, const char *id, const struct dns_client_view *v)
+{
+	struct client *cl;
+
+	pthread_mutex_lock(&s->lock);
+	cl = client_find(s, id);
+	if (cl) {
+		strv_free(cl->nets, cl->n_nets);
+		cl->nets = strv_copy(v->nets, v->n_nets);
+		cl->n_nets = v->n_nets;
+		strv_free(cl->search, cl->n_search);
+		cl->search = strv_copy(v->search, v->n_search);
+		cl->n_search = v->n_search;
+		cl->forward = v->forward;
+		cl->n_up = v->n_up < DNS_MAX_UPSTREAMS ? v->n_up : DNS_MAX_UPSTREAMS;
+		memcpy(cl->up, v->up, cl->n_up * sizeof(*v->up));
+	}
+	pthread_mutex_unlock(&s->lock);
+}
+
+void dns_server_ep_set(struct dns_server *s, const char *ep_id, const char *net_id,
+		       const char *const *names, size_t n_names, const struct ipaddr *addrs,
+		       size_t n_addrs)
+{
+	pthread_mutex_lock(&s->lock);
+	dns_table_ep_set(s->table, ep_id, net_id, names, n_names, addrs, n_addrs);
+	pthread_mutex_unlock(&s->lock);
+}
+
+void dns_server_ep_del(struct dns_server *s, const char *ep_id)
+{
+	pthread_mutex_lock(&s->lock);
+	dns_table_ep_del(s->table, ep_id);
+	pthread_mutex_unlock(&s->lock);
+}
+
+void dns_server_forbid(struct dns_server *s, const struct ipaddr *addrs, size_t n)
+{
+	pthread_mutex_lock(&s->lock);
+	s->n_forbid = n < FORBID_MAX ? n : FORBID_MAX;
+	memcpy(s->forbid, addrs, s->n_forbid * sizeof(*addrs));
+	pthread_mutex_unlock(&s->lock);
+}
+
+void dns_server_stats(struct dns_server *s, struct dns_stats *ret)
+{
+	size_t listeners = 0;
+
+	pthread_mutex_lock(&s->lock);
+	*ret = s->st;
+	for (struct client *cl = s->clients; cl; cl = cl->next)
+		listeners++;
+	ret->listeners = listeners;
+	ret->tcp_conns = s->n_conns;
+	ret->records = dns_table_count(s->table);
+	ret->pending = s->n_fwd + s->workers;
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* ---- lookups from the host ---- */
+
+int dns_server_resolve(struct dns_server *s, const char *name, uint16_t type,
+		       const char *const *nets, size_t n_nets, bool forward,
+		       struct dns_result *ret, bool *ret_local, struct berr *err)
+{
+	_cleanup_free_ uint8_t *q = xmalloc(DNS_MSG_MAX), *a = xmalloc(DNS_MSG_MAX);
+	struct ipaddr up[DNS_MAX_UPSTREAMS];
+	struct dns_rr rrs[RRS_MAX];
+	size_t n_up = 0;
+	int n, qlen;
+
+	memset(ret, 0, sizeof(*ret));
+	pthread_mutex_lock(&s->lock);
+	n = dns_table_lookup(s->table, name, type, nets, n_nets, rrs, RRS_MAX);
+	if (n < 0 && forward)
+		n_up = upstreams_pick(s, NULL, 0, up);
+	pthread_mutex_unlock(&s->lock);
+	*ret_local = n >= 0;
+	if (n >= 0) {
+		ret->n = (size_t)n;
+		memcpy(ret->rrs, rrs, (size_t)n * sizeof(rrs[0]));
+		return 0;
+	}
+	ret->rcode = forward ? DNS_R_SERVFAIL : DNS_R_REFUSED;
+	if (!forward)
+		return 0;
+	qlen = dns_query_build(q, DNS_MSG_MAX, (uint16_t)random(), name, type, 1232);
+	if (qlen < 0)
+		return berr_set(err, qlen, "\"%s\" is not a valid DNS name", name);
+	if (!n_up)
+		return 0;
+	n = dns_forward_sync(up, n_up, q, (size_t)qlen, false, a, DNS_MSG_MAX);
+	if (n < 0)
+		return 0;
+	if (dns_reply_parse(a, (size_t)n, ret) < 0)
+		return berr_set(err, -EBADMSG, "the upstream server sent a malformed reply");
+	return 0;
+}

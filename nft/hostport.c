@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Is a host port free? Reads the socket tables of the calling thread's network namespace
+ * (/proc/thread-self/net/{tcp,tcp6,udp,udp6,sctp/eps}) and names the process holding a port. */
+#include <dirent.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include "common/util.h"
+#include "nft/nft.h"
+
+struct sock_ent {
+	struct ipaddr addr;
+	uint16_t port;
+	unsigned long inode;
+};
+
+/* "0100007F:1F90" (IPv4: one 32-bit word in host order) or 32 hex digits (four words). */
+static int addr_port_parse(const char *s, int family, struct sock_ent *ret)
+{
+	size_t words = family == AF_INET ? 1 : 4;
+	unsigned port;
+
+	memset(&ret->addr, 0, sizeof(ret->addr));
+	ret->addr.family = family;
+	for (size_t w = 0; w < words; w++) {
+		char hex[9];
+		uint32_t v;
+
+		memcpy(hex, s + 8 * w, 8);
+		hex[8] = '\0';
+		if (sscanf(hex, "%x", &v) != 1)
+			return -EINVAL;
+		memcpy(ret->addr.b + 4 * w, &v, 4);
+	}
+	if (s[8 * words] != ':' || sscanf(s + 8 * words + 1, "%x", &port) != 1)
+		return -EINVAL;
+	ret->port = (uint16_t)port;
+	return 0;
+}
+
+static bool addr_any(const struct ipaddr *a)
+{
+	static const uint8_t zero[16];
+
+	return memcmp(a->b, zero, sizeof(zero)) == 0;
+}
+
+/* The socket's address overlaps the requested one (family 0 = any address of `family`). */
+static bool overlaps(const struct sock_ent *s, int family, const struct ipaddr *ip)
+{
+	if (s->addr.family != family)   /* a [::] socket also takes IPv4 (v4-mapped) */
+		return s->addr.family == AF_INET6 && addr_any(&s->addr);
+	if (!ip || !ip->family || addr_any(&s->addr))
+		return true;
+	return memcmp(s->addr.b, ip->b, sizeof(ip->b)) == 0;
+}
+
+/* tcp/udp tables: "sl local rem st ... uid timeout inode". */
+static int table_scan(const char *file, int family, bool listen_only, int want_family,
+		      const struct ipaddr *ip, uint16_t port, unsigned long *ret_inode)
+{
+	_cleanup_free_ char *path = xasprintf("/proc/thread-self/net/%s", file);
+	_cleanup_fclose_ FILE *f = fopen(path, "re");
+	char line[512], local[64], st[8];
+	unsigned long inode;
+	struct sock_ent s;
+
+	if (!f)
+		return errno == ENOENT ? 0 : -errno;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, " %*s %63s %*s %7s %*s %*s %*s %*s %*s %lu", local, st, &inode) != 3)
+			continue;
+		if (addr_port_parse(local, family, &s) < 0 || s.port != port)
+			continue;
+		if (strcmp(st, listen_only ? "0A" : "07") != 0)
+			continue;
+		if (overlaps(&s, want_family, ip)) {
+			*ret_inode = inode;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* SCTP endpoints: "ENDPT SOCK STY SST HBKT LPORT UID INODE LADDRS". Any address. */
+static int sctp_scan(uint16_t port, unsigned long *ret_inode)
+{
+	_cleanup_fclose_ FILE *f = fopen("/proc/thread-self/net/sctp/eps", "re");
+	char line[512];
+	unsigned lport;
+	unsigned long inode;
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, " %*s %*s %*s %*s %*s %u %*s %lu", &lport, &inode) == 2 &&
+		    lport == port) {
+			*ret_inode = inode;
+			return 1;
+		}
+	return 0;
+}
+
+static bool pid_has_socket(const char *pid, const char *want)
+{
+	_cleanup_free_ char *dir = xasprintf("/proc/%s/fd", pid);
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	char link[64], path[300];
+	bool found = false;
+
+	if (!d)
+		return false;
+	while (!found && (de = readdir(d))) {
+		ssize_t n;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		n = readlink(path, link, sizeof(link) - 1);
+		if (n > 0) {
+			link[n] = '\0';
+			found = strcmp(link, want) == 0;
+		}
+	}
+	closedir(d);
+	return found;
+}
+
+static void holder_describe(unsigned long inode, char *ret, size_t size)
+{
+	char want[64], comm[64] = "?";
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+
+	snprintf(ret, size, "a socket (inode %lu)", inode);
+	snprintf(want, sizeof(want), "socket:[%lu]", inode);
+	while (d && inode && (de = readdir(d))) {
+		if (de->d_name[0] < '1' || de->d_name[0] > '9' || !pid_has_socket(de->d_name, want))
+			continue;
+		_cleanup_free_ char *p = xasprintf("/proc/%s/comm", de->d_name);
+		_cleanup_fclose_ FILE *f = fopen(p, "re");
+
+		if (f && fgets(comm, sizeof(comm), f))
+			comm[strcspn(comm, "\n")] = '\0';
+		snprintf(ret, size, "process %s (pid %s)", comm, de->d_name);
+		break;
+	}
+	if (d)
+		closedir(d);
+}
+
+int nft_hostport_holder(int family, const struct ipaddr *ip, uint8_t proto, uint16_t port,
+			char *ret_desc, size_t size)
+{
+	bool tcp = proto == IPPROTO_TCP;
+	unsigned long inode = 0;
+	int r = 0;
+
+	if (proto == IPPROTO_SCTP)
+		r = sctp_scan(port, &inode);
+	if (proto != IPPROTO_SCTP && r == 0)
+		r = table_scan(tcp ? "tcp" : "udp", AF_INET, tcp, family, ip, port, &inode);
+	if (proto != IPPROTO_SCTP && r == 0)
+		r = table_scan(tcp ? "tcp6" : "udp6", AF_INET6, tcp, family, ip, port, &inode);
+	if (r > 0)
+		holder_describe(inode, ret_desc, size);
+	return r;
+}
