@@ -59,7 +59,37 @@ unit: $(UNIT_BINS)
 
 helpers: $(HELPER_BINS)
 
-system: all helpers
+# Fuzzing (tests/fuzz): `fuzz` runs libFuzzer under ASan/UBSan for FUZZ_TIME seconds from the
+# seed corpus (new inputs go to build/fuzz/, not the tree); `fuzz-replay` replays the corpus
+# through a sanitized build of the same target, no clang needed.
+FUZZ_TIME ?= 30
+FUZZ_SRCS := dns/wire.c dns/records.c dns/resolv.c common/util.c common/error.c common/cidr.c
+FUZZ_TARGETS := dns_wire
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+
+$(BUILD)/fuzz/replay_%: tests/fuzz/fuzz_%.c $(FUZZ_SRCS)
+	@mkdir -p $(dir $@)
+	@$(if $(V),,echo "  FUZZ    $@")
+	$(Q)$(CC) -std=gnu11 -g -O1 -D_GNU_SOURCE -DBERTH_FUZZ_REPLAY -I. $(FUZZ_SAN) -o $@ $^
+
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRCS)
+	@mkdir -p $(dir $@)
+	@command -v clang >/dev/null || { echo "clang is needed for fuzzing: scripts/install-deps.sh"; exit 1; }
+	@$(if $(V),,echo "  FUZZ    $@")
+	$(Q)clang -std=gnu11 -g -O1 -D_GNU_SOURCE -I. -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -o $@ $^
+
+fuzz-replay: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/replay_%)
+	$(Q)for t in $(FUZZ_TARGETS); do $(BUILD)/fuzz/replay_$$t tests/fuzz/corpus/$$t || exit 1; done
+
+fuzz: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
+	$(Q)for t in $(FUZZ_TARGETS); do mkdir -p $(BUILD)/fuzz/corpus_$$t && \
+		$(BUILD)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_TIME) -max_len=4096 -timeout=10 \
+		-print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz/ $(BUILD)/fuzz/corpus_$$t \
+		tests/fuzz/corpus/$$t >$(BUILD)/fuzz/$$t.log 2>&1; rc=$$?; tail -6 $(BUILD)/fuzz/$$t.log; \
+		[ $$rc = 0 ] || { echo "fuzz_$$t failed: see $(BUILD)/fuzz/$$t.log"; exit 1; }; done
+
+# CI (scripts/test.sh runs `make system`) replays the fuzz corpus and fuzzes for FUZZ_TIME s.
+system: all helpers fuzz-replay fuzz
 	tests/system/run.sh
 
 # Everything: what `.ci/run` and the README's test command run.
@@ -68,6 +98,6 @@ check: all unit system
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all unit unit-bins system check clean helpers
+.PHONY: all unit unit-bins system check clean helpers fuzz fuzz-replay
 .SECONDARY:
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

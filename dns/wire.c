@@ -151,6 +151,16 @@ static int query_sections(const uint8_t *msg, size_t len, size_t off, struct dns
 	return 0;
 }
 
+/* A pointer in the question could only point into the header: refuse it (replies copy the
+ * question verbatim). The name [12, end) was read successfully before. */
+static bool question_compressed(const uint8_t *msg, size_t end)
+{
+	for (size_t pos = DNS_HDR_LEN; pos < end && msg[pos]; pos += (size_t)msg[pos] + 1)
+		if (msg[pos] & 0xc0)
+			return true;
+	return false;
+}
+
 int dns_query_parse(const uint8_t *msg, size_t len, struct dns_query *q)
 {
 	size_t off = DNS_HDR_LEN;
@@ -167,7 +177,8 @@ int dns_query_parse(const uint8_t *msg, size_t len, struct dns_query *q)
 		return -EOPNOTSUPP;
 	if (dns_get16(msg + 4) != 1)
 		return -EBADMSG;
-	if (dns_name_read(msg, len, &off, q->name, &q->odd_name) < 0 || off + 4 > len)
+	if (dns_name_read(msg, len, &off, q->name, &q->odd_name) < 0 || off + 4 > len ||
+	    question_compressed(msg, off))
 		return -EBADMSG;
 	q->qtype = dns_get16(msg + off);
 	q->qclass = dns_get16(msg + off + 2);

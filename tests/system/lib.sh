@@ -180,10 +180,11 @@ bt_kill_berthd() { bt_signal_berthd KILL; }
 bt_api_state() {
 	berth network ls --format json | jq -S 'sort_by(.Name)' || return 1
 	berth ps -a --format json | jq -S 'map(del(.Status)) | sort_by(.Names[0])' || return 1
-	for c in $(berth ps -aq --no-trunc | sort); do berth inspect "$c" | jq -S . || return 1; done
-	for n in $(berth network ls --format json | jq -r '.[].Name' | sort); do
-		berth network inspect "$n" | jq -S . || return 1
-	done
+	local ids nets
+	ids=$(berth ps -aq --no-trunc | sort) || return 1
+	if [ -n "$ids" ]; then berth inspect $ids | jq -S . || return 1; fi
+	nets=$(berth network ls --format json | jq -r '.[].Name' | sort) || return 1
+	berth network inspect $nets | jq -S .
 }
 
 # Every table of the store, in a stable order.
@@ -353,7 +354,7 @@ fw_serve() {
 			in_ctr_ns "$c" socat $p$f-LISTEN:$port,fork,reuseaddr$opt SYSTEM:"echo $c peer=\$SOCAT_PEERADDR" >/dev/null 2>&1 &
 		fi
 	done
-	wait_for 5 bash -c "in_ctr_ns $c cat /proc/net/${2}6 /proc/net/${2} 2>/dev/null | grep -qi ':$(printf %04X "$port") '"
+	wait_for 5 bash -c "in_ctr_ns $c cat /proc/net/${2}6 2>/dev/null | grep -qi ':$(printf %04X "$port") ' && in_ctr_ns $c cat /proc/net/${2} 2>/dev/null | grep -qi ':$(printf %04X "$port") '"
 }
 # fw_get RUNNER... -- tcp|udp|sctp ADDR PORT: what the server answers (2 s timeout). ADDR may be
 # [v6]. Example: fw_get incl -- tcp 192.0.2.1 8080
@@ -362,7 +363,7 @@ fw_get() {
 	while [ "$1" != -- ]; do run+=("$1"); shift; done
 	shift; p=${1^^}; a=$2; port=$3
 	case $a in \[*) a=${a#[}; a=${a%]}; p=${p}6; a="[$a]";; *) p=${p}4;; esac
-	echo probe | "${run[@]}" timeout 4 socat -T2 - "$p:$a:$port" 2>/dev/null
+	echo probe | "${run[@]}" timeout 5 socat -t3 -T3 - "$p:$a:$port" 2>/dev/null
 }
 # fw_tables: normalized listing of berth's two tables (element order, handles and counters away).
 fw_tables() {
@@ -373,4 +374,6 @@ fw_tables() {
 fw_set_elems() {
 	inhost nft -j list set "$1" berth "$2" 2>/dev/null | jq -c '.nftables[] | select(.set or .map) | (.set // .map).elem // [] | .[]' | sort
 }
-export -f incl inat in_ctr_ns fw_tables fw_set_elems fw_serve fw_get
+# fw_ip6_full ADDR: the fully expanded form (what socat reports as a peer).
+fw_ip6_full() { python3 -c 'import ipaddress, sys; print(ipaddress.ip_address(sys.argv[1]).exploded)' "$1"; }
+export -f incl inat in_ctr_ns fw_tables fw_set_elems fw_serve fw_get fw_ip6_full
