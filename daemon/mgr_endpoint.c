@@ -378,7 +378,7 @@ int mgr_ep_activate(struct manager *m, struct ctr_entry *c, struct ep_entry *ep,
 	}
 	ep->persisted = true;
 	crash_point("connect:after-store");
-	r = n->drv->join(&m->drv, &n->n, &ep->e, &sb, false, err);
+	r = n->drv->join(&m->drv, &n->n, &ep->e, &sb, err);
 	crash_point("connect:after-join");
 	if (r >= 0) {
 		ep->e.state = EP_ACTIVE;

@@ -55,7 +55,7 @@ static void ep_repair(struct manager *m, struct ctr_entry *c, struct ep_entry *e
 		return;
 	}
 	blog_info("re-creating missing interface %s of %s", ep->e.ifname, c->c.name);
-	if (sb.netns_fd < 0 || n->drv->join(&m->drv, &n->n, &ep->e, &sb, false, &e2) < 0)
+	if (sb.netns_fd < 0 || n->drv->join(&m->drv, &n->n, &ep->e, &sb, &e2) < 0)
 		blog_warn("repairing endpoint %.12s: %s", ep->e.id, berr_str(&e2));
 	if (sb.netns_fd >= 0)
 		close(sb.netns_fd);

@@ -33,10 +33,10 @@ struct driver_ops {
 	int (*validate)(struct drv_ctx *ctx, struct bnetwork *n, struct berr *err);
 	int (*network_create)(struct drv_ctx *ctx, const struct bnetwork *n, struct berr *err);
 	int (*network_delete)(struct drv_ctx *ctx, const struct bnetwork *n, struct berr *err);
-	/* Create the endpoint's interface directly inside the sandbox with its MAC, addresses and,
-	 * when default_route is set, the default routes via the network's gateways. */
+	/* Create the endpoint's interface directly inside the sandbox with its MAC and addresses,
+	 * up. Default routes are the manager's (they depend on the container's other endpoints). */
 	int (*join)(struct drv_ctx *ctx, const struct bnetwork *n, const struct bendpoint *ep,
-		    const struct sandbox *sb, bool default_route, struct berr *err);
+		    const struct sandbox *sb, struct berr *err);
 	/* Remove the endpoint's interface (sb may be NULL when the sandbox is gone). */
 	int (*leave)(struct drv_ctx *ctx, const struct bnetwork *n, const struct bendpoint *ep,
 		     const struct sandbox *sb, struct berr *err);

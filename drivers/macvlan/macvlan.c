@@ -117,98 +117,6 @@ static int mv_network_delete(struct drv_ctx *ctx, const struct bnetwork *n, stru
 
 /* ---- endpoints ---- */
 
-static const struct ipaddr *gateway_of(const struct bnetwork *n, int family)
-{
-	for (int i = 0; i < n->n_subnets; i++)
-		if (n->subnets[i].subnet.addr.family == family && n->subnets[i].gateway.family)
-			return &n->subnets[i].gateway;
-	return NULL;
-}
-
-static int prefix_of(const struct bnetwork *n, const struct ipaddr *a)
-{
-	for (int i = 0; i < n->n_subnets; i++)
-		if (cidr_contains(&n->subnets[i].subnet, a))
-			return n->subnets[i].subnet.prefix;
-	return ip_bits(a->family);
-}
-
-static int sandbox_sysctls(const char *ifname, bool v6, struct berr *err)
-{
-	_cleanup_free_ char *arp = xasprintf("net/ipv4/conf/%s/arp_notify", ifname);
-	_cleanup_free_ char *ra = xasprintf("net/ipv6/conf/%s/accept_ra", ifname);
-	int r = sysctl_write(arp, "1", err);
-
-	if (r < 0 || !v6)
-		return r;
-	return sysctl_write(ra, "0", err);
-}
-
-static int sandbox_routes(struct nlx *nl, const struct bnetwork *n, const struct bendpoint *ep,
-			  struct berr *err)
-{
-	const struct ipaddr *ips[2] = { &ep->ip4, &ep->ip6 };
-
-	for (int i = 0; i < 2; i++) {
-		const struct ipaddr *gw;
-		int r;
-
-		if (!ips[i]->family)
-			continue;
-		gw = gateway_of(n, ips[i]->family);
-		if (!gw)
-			continue;
-		r = nlx_route_default_set(nl, gw->family, gw, ep->ifname, err);
-		if (r < 0)
-			return r;
-	}
-	return 0;
-}
-
-/* Inside the sandbox (the calling thread is in it): sysctls, addresses, up, default routes. */
-static int sandbox_configure(const struct bnetwork *n, const struct bendpoint *ep,
-			     bool default_route, struct berr *err)
-{
-	const struct ipaddr *ips[2] = { &ep->ip4, &ep->ip6 };
-	_cleanup_(nlx_closep) struct nlx *nl = NULL;
-	int r;
-
-	r = nlx_open(-1, &nl, err);
-	if (r >= 0)
-		r = sandbox_sysctls(ep->ifname, ep->ip6.family != 0 || n->ipv6, err);
-	for (int i = 0; r >= 0 && i < 2; i++) {
-		struct cidr a;
-
-		if (!ips[i]->family)
-			continue;
-		a.addr = *ips[i];
-		a.prefix = prefix_of(n, ips[i]);
-		r = nlx_addr_add(nl, ep->ifname, &a, true, err);
-	}
-	if (r >= 0)
-		r = nlx_link_set_up(nl, ep->ifname, true, err);
-	if (r >= 0 && default_route && !n->internal)
-		r = sandbox_routes(nl, n, ep, err);
-	return r;
-}
-
-static int sandbox_enter_configure(const struct bnetwork *n, const struct bendpoint *ep,
-				   const struct sandbox *sb, bool default_route, struct berr *err)
-{
-	int saved = -1, r;
-
-	r = netns_enter(sb->netns_fd, &saved, err);
-	if (r < 0)
-		return r;
-	r = sandbox_configure(n, ep, default_route, err);
-	if (netns_leave(saved, r < 0 ? NULL : err) < 0 && r >= 0)
-		r = err->code;
-	if (r < 0)
-		return berr_prefix(err, "configuring %s in container %.12s", ep->ifname,
-				   ep->container_id);
-	return 0;
-}
-
 /* A leftover interface of that name in the sandbox (an interrupted earlier attempt) goes first,
  * so the link is always created fresh with this endpoint's MAC and addresses. */
 static int sandbox_stale_remove(const struct sandbox *sb, const char *ifname, struct berr *err)
@@ -247,7 +155,7 @@ static int mv_link_create(struct drv_ctx *ctx, const struct bnetwork *n, const s
 }
 
 static int mv_join(struct drv_ctx *ctx, const struct bnetwork *n, const struct bendpoint *ep,
-		   const struct sandbox *sb, bool default_route, struct berr *err)
+		   const struct sandbox *sb, struct berr *err)
 {
 	struct mv_conf c;
 	int r;
@@ -256,7 +164,7 @@ static int mv_join(struct drv_ctx *ctx, const struct bnetwork *n, const struct b
 	if (r >= 0)
 		r = mv_link_create(ctx, n, &c, ep, sb, err);
 	if (r >= 0)
-		r = sandbox_enter_configure(n, ep, sb, default_route, err);
+		r = drv_sandbox_configure(n, ep, sb, err);
 	return r;
 }
 

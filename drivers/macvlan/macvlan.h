@@ -6,7 +6,7 @@
 #include <stdbool.h>
 
 #include "common/names.h"
-#include "drivers/driver.h"
+#include "drivers/common.h"
 
 #define MV_OPT_PARENT "parent"
 #define MV_OPT_MODE "macvlan_mode"

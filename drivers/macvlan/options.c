@@ -12,40 +12,6 @@
 
 #define SHIM_TRIES 64
 
-static const char *opt_get(const struct bnetwork *n, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(n->options, key);
-
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-static int mtu_parse(const char *s, int *ret, struct berr *err)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < 68 || v > 65535)
-		return berr_set(err, -EINVAL, "invalid %s \"%s\": must be an integer from 68 to 65535",
-				MV_OPT_MTU, s);
-	*ret = (int)v;
-	return 0;
-}
-
-static int bool_parse(const char *key, const char *s, bool *ret, struct berr *err)
-{
-	if (!s || !strcmp(s, "false") || !strcmp(s, "0") || !*s) {
-		*ret = false;
-		return 0;
-	}
-	if (!strcmp(s, "true") || !strcmp(s, "1")) {
-		*ret = true;
-		return 0;
-	}
-	return berr_set(err, -EINVAL, "invalid %s \"%s\": must be true or false", key, s);
-}
-
 static int mode_parse(const char *s, const char **ret, struct berr *err)
 {
 	static const char *const modes[] = { "bridge", "private", "vepa", "passthru" };
@@ -82,11 +48,11 @@ static void vlan_split(const char *parent, char base[IFNAME_LEN], int *ret_vid)
 
 int mv_conf_load(const struct bnetwork *n, struct mv_conf *ret, struct berr *err)
 {
-	const char *mtu = opt_get(n, MV_OPT_MTU);
+	const char *mtu = drv_opt(n, MV_OPT_MTU);
 	int r;
 
 	memset(ret, 0, sizeof(*ret));
-	ret->parent = opt_get(n, MV_OPT_PARENT);
+	ret->parent = drv_opt(n, MV_OPT_PARENT);
 	if (!ret->parent || !*ret->parent)
 		return berr_set(err, -EINVAL, "the macvlan driver needs a parent interface "
 				"(-o %s=IFACE)", MV_OPT_PARENT);
@@ -94,14 +60,14 @@ int mv_conf_load(const struct bnetwork *n, struct mv_conf *ret, struct berr *err
 	if (r < 0)
 		return berr_prefix(err, "invalid %s", MV_OPT_PARENT);
 	vlan_split(ret->parent, ret->base, &ret->vid);
-	r = mode_parse(opt_get(n, MV_OPT_MODE), &ret->mode, err);
+	r = mode_parse(drv_opt(n, MV_OPT_MODE), &ret->mode, err);
 	if (r >= 0)
-		r = bool_parse(MV_OPT_SHIM, opt_get(n, MV_OPT_SHIM), &ret->shim, err);
+		r = drv_opt_bool(MV_OPT_SHIM, drv_opt(n, MV_OPT_SHIM), &ret->shim, err);
 	if (r >= 0)
-		r = bool_parse(MV_OPT_VLAN_CREATED, opt_get(n, MV_OPT_VLAN_CREATED),
+		r = drv_opt_bool(MV_OPT_VLAN_CREATED, drv_opt(n, MV_OPT_VLAN_CREATED),
 			       &ret->vlan_created, err);
 	if (r >= 0 && mtu)
-		r = mtu_parse(mtu, &ret->mtu, err);
+		r = drv_opt_mtu(MV_OPT_MTU, mtu, &ret->mtu, err);
 	return r;
 }
 
@@ -219,7 +185,7 @@ int mv_validate(struct drv_ctx *ctx, struct bnetwork *n, struct berr *err)
 	struct mv_conf c;
 	int r;
 
-	if (opt_get(n, MV_OPT_VLAN_CREATED))
+	if (drv_opt(n, MV_OPT_VLAN_CREATED))
 		return berr_set(err, -EINVAL, "option %s is reserved for berth", MV_OPT_VLAN_CREATED);
 	r = mv_conf_load(n, &c, err);
 	if (r < 0)
@@ -231,7 +197,7 @@ int mv_validate(struct drv_ctx *ctx, struct bnetwork *n, struct berr *err)
 	if (r < 0)
 		return r;
 	/* Inspect then shows the effective mode. */
-	if (!opt_get(n, MV_OPT_MODE))
+	if (!drv_opt(n, MV_OPT_MODE))
 		cJSON_AddStringToObject(n->options, MV_OPT_MODE, c.mode);
 	if (c.vlan_created)
 		cJSON_AddStringToObject(n->options, MV_OPT_VLAN_CREATED, "true");

@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "common/cidr.h"
+#include "common/util.h"
+#include "drivers/common.h"
+#include "netlink/netlink.h"
+
+const char *drv_opt(const struct bnetwork *n, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(n->options, key);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+int drv_opt_mtu(const char *key, const char *s, int *ret, struct berr *err)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < 68 || v > 65535)
+		return berr_set(err, -EINVAL, "invalid %s \"%s\": must be an integer from 68 to 65535",
+				key, s);
+	*ret = (int)v;
+	return 0;
+}
+
+int drv_opt_bool(const char *key, const char *s, bool *ret, struct berr *err)
+{
+	if (!s || !*s || !strcmp(s, "false") || !strcmp(s, "0")) {
+		*ret = false;
+		return 0;
+	}
+	if (!strcmp(s, "true") || !strcmp(s, "1")) {
+		*ret = true;
+		return 0;
+	}
+	return berr_set(err, -EINVAL, "invalid %s \"%s\": must be true or false", key, s);
+}
+
+int drv_prefix_of(const struct bnetwork *n, const struct ipaddr *a)
+{
+	for (int i = 0; i < n->n_subnets; i++)
+		if (cidr_contains(&n->subnets[i].subnet, a))
+			return n->subnets[i].subnet.prefix;
+	return ip_bits(a->family);
+}
+
+static int sandbox_sysctls(const char *ifname, bool v6, struct berr *err)
+{
+	_cleanup_free_ char *arp = xasprintf("net/ipv4/conf/%s/arp_notify", ifname);
+	_cleanup_free_ char *ra = xasprintf("net/ipv6/conf/%s/accept_ra", ifname);
+	int r = sysctl_write(arp, "1", err);
+
+	if (r < 0 || !v6)
+		return r;
+	return sysctl_write(ra, "0", err);
+}
+
+/* The calling thread is inside the sandbox. */
+static int configure_here(const struct bnetwork *n, const struct bendpoint *ep, struct berr *err)
+{
+	const struct ipaddr *ips[2] = { &ep->ip4, &ep->ip6 };
+	_cleanup_(nlx_closep) struct nlx *nl = NULL;
+	int r;
+
+	r = nlx_open(-1, &nl, err);
+	if (r >= 0)
+		r = sandbox_sysctls(ep->ifname, ep->ip6.family != 0 || n->ipv6, err);
+	for (int i = 0; r >= 0 && i < 2; i++) {
+		struct cidr a;
+
+		if (!ips[i]->family)
+			continue;
+		a.addr = *ips[i];
+		a.prefix = drv_prefix_of(n, ips[i]);
+		r = nlx_addr_add(nl, ep->ifname, &a, true, err);
+	}
+	if (r >= 0)
+		r = nlx_link_set_up(nl, ep->ifname, true, err);
+	return r;
+}
+
+int drv_sandbox_configure(const struct bnetwork *n, const struct bendpoint *ep,
+			  const struct sandbox *sb, struct berr *err)
+{
+	int saved = -1, r;
+
+	r = netns_enter(sb->netns_fd, &saved, err);
+	if (r < 0)
+		return r;
+	r = configure_here(n, ep, err);
+	if (netns_leave(saved, r < 0 ? NULL : err) < 0 && r >= 0)
+		r = err->code;
+	if (r < 0)
+		return berr_prefix(err, "configuring %s in container %.12s", ep->ifname,
+				   ep->container_id);
+	return 0;
+}

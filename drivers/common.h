@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Helpers shared by the drivers: options, and configuring an endpoint inside its sandbox. */
+#pragma once
+
+#include <stdbool.h>
+
+#include "drivers/driver.h"
+
+/* The string value of option `key`, or NULL. */
+const char *drv_opt(const struct bnetwork *n, const char *key);
+/* "68".."65535" -> *ret; the error names the option. */
+int drv_opt_mtu(const char *key, const char *s, int *ret, struct berr *err);
+/* NULL, "", "false", "0" -> false; "true", "1" -> true; anything else is an error. */
+int drv_opt_bool(const char *key, const char *s, bool *ret, struct berr *err);
+
+/* Prefix length of the subnet of n holding a (host length when none does). */
+int drv_prefix_of(const struct bnetwork *n, const struct ipaddr *a);
+
+/* Inside the sandbox, for the endpoint's interface (already there): arp_notify=1, IPv6
+ * accept_ra=0, its addresses (IPv6 without DAD), link up. Default routes are the manager's. */
+int drv_sandbox_configure(const struct bnetwork *n, const struct bendpoint *ep,
+			  const struct sandbox *sb, struct berr *err);
