@@ -52,6 +52,12 @@ $(BUILD)/tests/helpers/%: $(BUILD)/tests/helpers/%.o $(BUILD)/libberth.a
 	@$(if $(V),,echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
+# The spoofing helper is copied into containers: static, no berth library.
+$(BUILD)/tests/helpers/spoof: tests/helpers/spoof.c
+	@mkdir -p $(dir $@)
+	@$(if $(V),,echo "  CC      $@ (static)")
+	$(Q)$(CC) -static -O2 -Wall -Wextra -D_GNU_SOURCE -o $@ $<
+
 unit-bins: $(UNIT_BINS)
 
 unit: $(UNIT_BINS)

@@ -346,8 +346,10 @@ int mgr_ep_activate(struct manager *m, struct ctr_entry *c, struct ep_entry *ep,
 	_cleanup_free_ char *path = NULL;
 	struct sandbox sb = { .netns_fd = -1 };
 	bool existed = ep->persisted;
+	struct steps st;
 	int r;
 
+	steps_start(&st);
 	if (!n)
 		return berr_set(err, -ENOENT, "network %.12s of container %s no longer exists",
 				ep->e.network_id, c->c.name);
@@ -367,6 +369,7 @@ int mgr_ep_activate(struct manager *m, struct ctr_entry *c, struct ep_entry *ep,
 	if (r < 0)
 		return r;
 	r = addrs_alloc(m, n, ep, err);
+	steps_mark(&st, "ipam");
 	if (r < 0)
 		goto out;
 	ep->e.state = EP_PENDING;
@@ -377,23 +380,29 @@ int mgr_ep_activate(struct manager *m, struct ctr_entry *c, struct ep_entry *ep,
 		goto out;
 	}
 	ep->persisted = true;
+	steps_mark(&st, "store");
 	crash_point("connect:after-store");
 	r = n->drv->join(&m->drv, &n->n, &ep->e, &sb, err);
+	steps_mark(&st, "join");
 	crash_point("connect:after-join");
 	if (r >= 0) {
 		ep->e.state = EP_ACTIVE;
 		r = ep_persist(m, ep, true, false, err);
 	}
+	steps_mark(&st, "commit");
 	crash_point("connect:after-commit");
 	if (r >= 0)
 		r = mgr_fw_endpoint_added(m, c, ep, err);
+	steps_mark(&st, "fw");
 	if (r >= 0) {
 		r = mgr_dns_endpoint_added(m, c, ep, err);
 		if (r < 0)
 			mgr_fw_endpoint_removed(m, c, ep);
 	}
+	steps_mark(&st, "dns");
 	if (r >= 0) {
 		r = mgr_sandbox_routes(m, c, err);
+		steps_mark(&st, "routes");
 		if (r < 0) {
 			mgr_dns_endpoint_removed(m, c, ep);
 			mgr_fw_endpoint_removed(m, c, ep);
@@ -405,6 +414,7 @@ int mgr_ep_activate(struct manager *m, struct ctr_entry *c, struct ep_entry *ep,
 	}
 out:
 	close(sb.netns_fd);
+	blog_debug("activate %s on %s: %s", c->c.name, n->n.name, st.buf);
 	return r;
 }
 
@@ -427,26 +437,34 @@ int mgr_ep_deactivate(struct manager *m, struct ctr_entry *c, struct ep_entry *e
 		      struct berr *err)
 {
 	struct net_entry *n = mgr_net_by_id(m, ep->e.network_id);
+	struct steps st;
 	int r = 0;
 
+	steps_start(&st);
 	if (ep->e.state == EP_ACTIVE) {
 		mgr_dns_endpoint_removed(m, c, ep);
+		steps_mark(&st, "dns");
 		mgr_fw_endpoint_removed(m, c, ep);
+		steps_mark(&st, "fw");
 	}
 	if (ep->e.state != EP_INACTIVE) {
 		ep->e.state = EP_PENDING;     /* intent: a crash from here on finishes the removal */
 		r = ep_persist(m, ep, true, false, err);
 		if (r < 0)
 			return r;
+		steps_mark(&st, "store");
 		crash_point("disconnect:after-intent");
 		if (n && n->drv && n->drv->leave)
 			r = ep_leave(m, c, n, ep, err);
 		if (r < 0)
 			return berr_prefix(err, "disconnecting container %s", c->c.name);
+		steps_mark(&st, "leave");
 		crash_point("disconnect:after-leave");
 	}
 	ep->e.state = EP_INACTIVE;
 	r = ep_persist(m, ep, false, final, err);
+	steps_mark(&st, "commit");
+	blog_debug("deactivate %.12s: %s", ep->e.id, st.buf);
 	if (r < 0)
 		return r;
 	mgr_ep_release_addrs(m, ep);

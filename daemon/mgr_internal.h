@@ -85,6 +85,31 @@ struct manager {
 		(vec).n--;                                                                 \
 	} while (0)
 
+/* Step timings of one operation, logged at debug level ("store=85us join=950us ..."). */
+struct steps {
+	uint64_t last;
+	char buf[256];
+	size_t len;
+};
+
+static inline void steps_start(struct steps *s)
+{
+	s->last = time_mono_ns();
+	s->buf[0] = '\0';
+	s->len = 0;
+}
+
+static inline void steps_mark(struct steps *s, const char *what)
+{
+	uint64_t now = time_mono_ns();
+	int n = snprintf(s->buf + s->len, sizeof(s->buf) - s->len, "%s%s=%lluus",
+			 s->len ? " " : "", what, (unsigned long long)((now - s->last) / 1000));
+
+	if (n > 0 && (size_t)n < sizeof(s->buf) - s->len)
+		s->len += (size_t)n;
+	s->last = now;
+}
+
 /* ---- lookups (lock held) ---- */
 struct net_entry *mgr_net_find(struct manager *m, const char *ref, struct berr *err);
 struct net_entry *mgr_net_by_id(struct manager *m, const char *id);

@@ -52,8 +52,16 @@ static int sandbox_sysctls(const char *ifname, bool v6, struct berr *err)
 	_cleanup_free_ char *ra = xasprintf("net/ipv6/conf/%s/accept_ra", ifname);
 	int r = sysctl_write(arp, "1", err);
 
-	if (r < 0 || !v6)
+	if (r < 0)
 		return r;
+	if (!v6) {
+		/* As Docker: no IPv6 on an interface of an IPv4-only network, so bringing it up
+		 * floods no DAD, MLD or router solicitation to every port of the bridge. */
+		_cleanup_free_ char *off = xasprintf("net/ipv6/conf/%s/disable_ipv6", ifname);
+
+		r = sysctl_write(off, "1", err);
+		return r == -ENOENT ? 0 : r;
+	}
 	return sysctl_write(ra, "0", err);
 }
 

@@ -12,7 +12,9 @@
 #include <linux/rtnetlink.h>
 
 #include <netlink/route/link.h>
+#include <netlink/route/link/inet6.h>
 #include <netlink/route/link/veth.h>
+#include <linux/if_link.h>
 
 #include "common/util.h"
 
@@ -240,6 +242,7 @@ struct veth_req {
 	const char *peer_name;
 	const uint8_t *peer_mac;     /* NULL: kernel's */
 	int mtu;
+	bool up;
 };
 
 static void veth_peer_fill(struct rtnl_link *peer, const struct veth_req *req)
@@ -273,7 +276,8 @@ static int veth_msg(const struct veth_req *req, struct nl_msg **ret)
 		rtnl_link_set_mtu(link, req->mtu);
 	if (req->master > 0)
 		rtnl_link_set_master(link, req->master);
-	rtnl_link_set_flags(link, IFF_UP);
+	if (req->up)
+		rtnl_link_set_flags(link, IFF_UP);
 	peer = rtnl_link_veth_get_peer(link);
 	veth_peer_fill(peer, req);
 	rtnl_link_put(peer);
@@ -282,12 +286,26 @@ static int veth_msg(const struct veth_req *req, struct nl_msg **ret)
 	return r;
 }
 
+/* A host end that is only a bridge port gets no IPv6 (no link-local address, hence no DAD,
+ * MLD or per-port route churn on the host as endpoints come and go) before it goes up. The
+ * sysctl is of the calling thread's namespace, which must be nl's. */
+static int veth_port_only(struct nlx *nl, const char *name, struct berr *err)
+{
+	_cleanup_free_ char *key = xasprintf("net/ipv6/conf/%s/disable_ipv6", name);
+	int r = sysctl_write(key, "1", err);
+
+	if (r < 0 && r != -ENOENT)
+		return r;
+	return nlx_link_set_up(nl, name, true, err);
+}
+
 int nlx_veth_create(struct nlx *nl, const char *name, const char *master, int peer_netns_fd,
-		    const char *peer_name, const uint8_t peer_mac[6], int mtu, struct berr *err)
+		    const char *peer_name, const uint8_t peer_mac[6], int mtu, unsigned flags,
+		    struct berr *err)
 {
 	struct veth_req req = {
 		.name = name, .peer_netns_fd = peer_netns_fd, .peer_name = peer_name,
-		.peer_mac = peer_mac, .mtu = mtu,
+		.peer_mac = peer_mac, .mtu = mtu, .up = !(flags & NLX_VETH_PORT_ONLY),
 	};
 	char what[64 + 2 * IFNAME_LEN];
 	struct nl_msg *msg = NULL;
@@ -312,7 +330,7 @@ int nlx_veth_create(struct nlx *nl, const char *name, const char *master, int pe
 	}
 	if (r < 0)
 		return nlx_fail(nl, r, err, "creating veth %s -> %s", name, peer_name);
-	return 0;
+	return flags & NLX_VETH_PORT_ONLY ? veth_port_only(nl, name, err) : 0;
 }
 
 struct link_list {

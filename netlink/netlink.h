@@ -32,8 +32,10 @@ int nlx_bridge_create(struct nlx *nl, const char *name, int mtu, struct berr *er
 /* veth pair: `name` in nl's namespace, `peer_name` created directly in peer_netns_fd (no move),
  * with MAC peer_mac (NULL = kernel's), mtu (0 = default). The host end is attached to `master`
  * (NULL = none) and set up; the peer is left down. If `name` already exists as a veth, succeeds. */
+#define NLX_VETH_PORT_ONLY 1u   /* host end: IPv6 disabled before it goes up */
 int nlx_veth_create(struct nlx *nl, const char *name, const char *master, int peer_netns_fd,
-		    const char *peer_name, const uint8_t peer_mac[6], int mtu, struct berr *err);
+		    const char *peer_name, const uint8_t peer_mac[6], int mtu, unsigned flags,
+		    struct berr *err);
 int nlx_link_delete(struct nlx *nl, const char *name, struct berr *err);
 int nlx_link_set_up(struct nlx *nl, const char *name, bool up, struct berr *err);
 int nlx_link_set_mtu(struct nlx *nl, const char *name, int mtu, struct berr *err);

@@ -94,9 +94,17 @@ def cmd_spawn(api, net, first, last, prefix):
 
 
 def cmd_rmall(api):
+    """Best effort: go on past a failure, report the failures at the end."""
     _, _, reply = api.call("GET", "/containers/json?all=1")
+    failed = []
     for c in json.loads(reply):
-        api.call("DELETE", f"/containers/{c['Id']}?force=1")
+        try:
+            api.call("DELETE", f"/containers/{c['Id']}?force=1")
+        except (SystemExit, OSError, http.client.HTTPException) as e:
+            failed.append(f"{c['Id'][:12]}: {e}")
+            api.conn.close()
+    if failed:
+        raise SystemExit("apiclient: could not remove " + "; ".join(failed))
 
 
 def main(argv):

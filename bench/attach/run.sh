@@ -35,19 +35,28 @@ T_START=$SECONDS
 
 api() { "$PY" "$HERE/apiclient.py" "$SOCK" "$@"; }
 
-# Kill the processes whose network namespace is one berthd made for its containers (one /proc pass).
-kill_container_procs() {
-	local ns inode pid
+# Kill the processes of berth's containers: those in a network namespace berthd made, and
+# those whose root is an overlay over this run's image store (even once berthd is gone).
+kill_container_procs() { # [report]
+	local ns inode pid f n=0
 	local -A ours=()
 	for ns in "$BB_DIR"/run/netns/*; do
 		[ -e "$ns" ] || continue
 		inode=$(stat -L -c %i "$ns" 2>/dev/null) && ours[$inode]=1
 	done
-	[ ${#ours[@]} -gt 0 ] || return 0
-	for pid in /proc/[0-9]*; do
-		inode=$(stat -L -c %i "$pid/ns/net" 2>/dev/null) || continue
-		[ -n "${ours[$inode]:-}" ] && kill -KILL "${pid#/proc/}" 2>/dev/null
+	if [ ${#ours[@]} -gt 0 ]; then
+		for pid in /proc/[0-9]*; do
+			inode=$(stat -L -c %i "$pid/ns/net" 2>/dev/null) || continue
+			[ -n "${ours[$inode]:-}" ] && kill -KILL "${pid#/proc/}" 2>/dev/null && n=$((n + 1))
+		done
+	fi
+	for f in $(grep -l -E "^[0-9]+ [0-9]+ [0-9:]+ / / .*lowerdir=$BB_DIR/berth/" /proc/[0-9]*/mountinfo 2>/dev/null); do
+		pid=${f#/proc/}
+		kill -KILL "${pid%/mountinfo}" 2>/dev/null && n=$((n + 1))
 	done
+	if [ "${1:-}" = report ] && [ $n -gt 0 ]; then
+		bb_say "  WARNING: $n container processes outlived their removal by berth (killed now)"
+	fi
 	return 0
 }
 
@@ -63,6 +72,7 @@ cleanup() {
 	if [ -n "$BERTHD_PID" ] && [ -S "$SOCK" ]; then
 		timeout 180 "$PY" "$HERE/apiclient.py" "$SOCK" rmall > /dev/null 2>&1
 	fi
+	kill_container_procs
 	stop_berthd
 	kill_container_procs
 	for ns in "$BB_DIR"/run/netns/*; do [ -e "$ns" ] && umount -l "$ns" 2>/dev/null; done
@@ -185,6 +195,7 @@ run_berth() {
 	api rmall || bb_die "cannot remove the containers"
 	bb_say "  removed $((NC + 1)) containers in $((SECONDS - t0)) s"
 	stop_berthd
+	kill_container_procs report   # none expected: berth's removal ended them all
 	cp "$BB_DIR/berthd.log" "$RESULTS/berthd.log"
 	ip netns del "$BB_ID-bh"
 }

@@ -5,12 +5,13 @@
 # namespace whose loopback upstream (tests/helpers/fakedns on 127.0.0.1:53) serves the forwarded
 # names. dnsperf runs inside a container of each: (a) container names, (b) a forwarded name.
 #   throughput: dnsperf -c 1 -T 1 -q 100 for DUR s (QPS)
-#   latency:    dnsperf -Q LAT_QPS -v for LAT_DUR s (p50/p99 of every answer)
+#   latency:    dnsperf -Q LAT_QPS -v for LAT_DUR s, LAT_REPS times alternating the servers
+#               (p50/p99 of every answer, pooled)
 # Also berthd's RSS before and after. Usage (root): bench/dns/run.sh   env: DUR=15 LAT_DUR=5
-# LAT_QPS=2000 NCTR=10
+# LAT_QPS=2000 LAT_REPS=3 NCTR=10
 . "$(dirname "$0")/../lib.sh"
 [ "$(id -u)" = 0 ] || bb_die "run as root"
-DUR=${DUR:-15}; LAT_DUR=${LAT_DUR:-5}; LAT_QPS=${LAT_QPS:-2000}; NCTR=${NCTR:-10}
+DUR=${DUR:-15}; LAT_DUR=${LAT_DUR:-5}; LAT_QPS=${LAT_QPS:-2000}; LAT_REPS=${LAT_REPS:-3}; NCTR=${NCTR:-10}
 NV=/usr/lib/podman/netavark; AV=/usr/lib/podman/aardvark-dns
 BERTHD=$BB_TOP/build/berthd BERTH=$BB_TOP/build/berth FAKEDNS=$BB_TOP/build/tests/helpers/fakedns
 [ -x "$BERTHD" ] && [ -x "$FAKEDNS" ] || bb_die "build first: make all helpers"
@@ -50,7 +51,7 @@ mkdir -p "$BB_DIR" "$CFG"
 bb_netns h || bb_die "cannot create namespace"
 
 # the upstream: a loopback resolver of the "host"
-bb_in h "$FAKEDNS" 127.0.0.1 - normal 192.0.2.10 &
+nsenter --net=/run/netns/$H "$FAKEDNS" 127.0.0.1 - normal 192.0.2.10 &    # nsenter execs: $! is fakedns
 FAKE_PID=$!
 printf 'nameserver 127.0.0.1\n' > "$BB_DIR/resolv.conf"
 
@@ -97,26 +98,40 @@ rss() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
 RSS0=$(rss "$BERTHD_PID")
 ARSS0=$(rss "$AP")
 
-# run TAG NETNS SERVER QUERYFILE: one throughput and one latency run; prints one line.
-run() {
-	local tag=$1 ns=$2 srv=$3 qf=$4 qps avg lost lat
+# thr TAG NETNS SERVER QUERYFILE: a throughput run (QPS in $BB_DIR/TAG.qps).
+thr() {
+	local tag=$1 ns=$2 srv=$3 qf=$4
 	nsenter --net="$ns" dnsperf -s "$srv" -d "$qf" -l "$DUR" -c 1 -T 1 -q 100 > "$BB_DIR/$tag.thr" 2>&1
-	qps=$(awk '/Queries per second/ {printf "%.0f", $4}' "$BB_DIR/$tag.thr")
-	lost=$(awk '/Queries lost/ {print $3}' "$BB_DIR/$tag.thr")
+	awk '/Queries per second/ {printf "%.0f", $4}' "$BB_DIR/$tag.thr" > "$BB_DIR/$tag.qps"
+}
+# lat TAG NETNS SERVER QUERYFILE: a paced run; every answer's latency (us) appended to TAG.us.
+lat() {
+	local tag=$1 ns=$2 srv=$3 qf=$4
 	nsenter --net="$ns" dnsperf -s "$srv" -d "$qf" -l "$LAT_DUR" -Q "$LAT_QPS" -v > "$BB_DIR/$tag.lat" 2>&1
-	awk '/^> NOERROR/ {printf "%d\n", $NF * 1e6}' "$BB_DIR/$tag.lat" > "$BB_DIR/$tag.us"
-	lat=$(bb_pct "$BB_DIR/$tag.us")
-	printf '%-30s QPS %8s (lost %s) | at %s QPS: p50 %s ms p99 %s ms (n=%s)\n' "$tag" "$qps" "$lost" \
-		"$LAT_QPS" $lat
-	echo "$tag $qps $lat" >> "$BB_DIR/results"
+	awk '/^> NOERROR/ {printf "%d\n", $NF * 1e6}' "$BB_DIR/$tag.lat" >> "$BB_DIR/$tag.us"
+}
+report() {
+	local tag=$1 l
+	l=$(bb_pct "$BB_DIR/$tag.us")
+	printf '%-26s QPS %7s (lost %s) | paced at %s QPS: p50 %s ms p99 %s ms (n=%s)\n' "$tag" \
+		"$(cat "$BB_DIR/$tag.qps")" "$(awk '/Queries lost/ {print $3}' "$BB_DIR/$tag.thr")" \
+		"$LAT_QPS" $l
+	echo "$tag $(cat "$BB_DIR/$tag.qps") $l" >> "$BB_DIR/results"
 }
 
 bb_say "# embedded DNS: berthd vs aardvark-dns $("$AV" --version | awk '{print $2}'); $(bb_machine)"
-bb_say "# $NCTR containers each; dnsperf in a container; throughput -c1 -T1 -q100 ${DUR}s; latency -Q$LAT_QPS ${LAT_DUR}s"
-run berth_container_names "$BNS" 127.0.0.11 "$BB_DIR/q_names"
-run aardvark_container_names "$ANS" 10.89.0.1 "$BB_DIR/q_names"
-run berth_forwarded "$BNS" 127.0.0.11 "$BB_DIR/q_fwd"
-run aardvark_forwarded "$ANS" 10.89.0.1 "$BB_DIR/q_fwd"
+bb_say "# $NCTR containers each; dnsperf in a container; throughput -c1 -T1 -q100 ${DUR}s;"
+bb_say "# latency: -Q$LAT_QPS ${LAT_DUR}s x $LAT_REPS runs alternating berth/aardvark, samples pooled"
+set -- berth_container_names "$BNS" 127.0.0.11 "$BB_DIR/q_names" \
+	aardvark_container_names "$ANS" 10.89.0.1 "$BB_DIR/q_names" \
+	berth_forwarded "$BNS" 127.0.0.11 "$BB_DIR/q_fwd" \
+	aardvark_forwarded "$ANS" 10.89.0.1 "$BB_DIR/q_fwd"
+args=("$@")
+for ((k = 0; k < 16; k += 4)); do thr "${args[@]:k:4}"; done
+for _ in $(seq "$LAT_REPS"); do
+	for ((k = 0; k < 16; k += 4)); do lat "${args[@]:k:4}"; done
+done
+for ((k = 0; k < 16; k += 4)); do report "${args[k]}"; done
 for _ in $(seq 20); do [ "$(berth dns stats --json | jq .Pending)" = 0 ] && break; sleep 0.1; done
 RSS1=$(rss "$BERTHD_PID")
 bb_say "berthd RSS: before ${RSS0} KiB, after ${RSS1} KiB (growth $((RSS1 - RSS0)) KiB); aardvark-dns RSS: before ${ARSS0} KiB, after $(rss "$AP") KiB"

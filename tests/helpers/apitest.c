@@ -249,6 +249,12 @@ int mgr_network_remove(struct manager *m, const char *ref, struct berr *err)
 	return i < 0 ? i : 0;
 }
 
+/* POST /firewall/reload (issue 3): nothing to rebuild in the fake. */
+int mgr_firewall_reload(struct manager *m, struct berr *err)
+{
+	return 0;
+}
+
 int mgr_network_prune(struct manager *m, cJSON **ret, struct berr *err)
 {
 	cJSON *j = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(j, "NetworksDeleted");

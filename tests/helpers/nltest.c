@@ -66,7 +66,7 @@ static int cmd_veth(struct nlx *nl, char **argv, int argc, struct berr *err)
 			return r;
 	}
 	return nlx_veth_create(nl, argv[0], opt(argv[1]), fd, argv[3],
-			       opt(argv[4]) ? mac : NULL, argc > 5 ? atoi(argv[5]) : 0, err);
+			       opt(argv[4]) ? mac : NULL, argc > 5 ? atoi(argv[5]) : 0, 0, err);
 }
 
 static int cmd_del(struct nlx *nl, char **argv, int argc, struct berr *err)
@@ -237,7 +237,7 @@ static int cmd_bench_veth(struct nlx *nl, char **argv, int argc, struct berr *er
 	for (i = 0; i < n && r >= 0; i++) {
 		snprintf(name, sizeof(name), "bvb%d", i);
 		snprintf(peer, sizeof(peer), "bpb%d", i);
-		r = nlx_veth_create(nl, name, opt(argv[1]), fd, peer, NULL, 0, err);
+		r = nlx_veth_create(nl, name, opt(argv[1]), fd, peer, NULL, 0, 0, err);
 	}
 	t1 = now_ms();
 	for (i = 0; i < n && r >= 0; i++) {

@@ -363,7 +363,13 @@ fw_get() {
 	while [ "$1" != -- ]; do run+=("$1"); shift; done
 	shift; p=${1^^}; a=$2; port=$3
 	case $a in \[*) a=${a#[}; a=${a%]}; p=${p}6; a="[$a]";; *) p=${p}4;; esac
-	echo probe | "${run[@]}" timeout 5 socat -t3 -T3 - "$p:$a:$port" 2>/dev/null
+	local out i opt=
+	case $p in TCP*|SCTP*) opt=,connect-timeout=2;; esac
+	for i in 1 2; do   # a busy machine may be slow to fork the server: one retry
+		out=$(echo probe | "${run[@]}" timeout 5 socat -t3 -T3 - "$p:$a:$port$opt" 2>/dev/null)
+		[ -n "$out" ] && break
+	done
+	echo "$out"
 }
 # fw_tables: normalized listing of berth's two tables (element order, handles and counters away).
 fw_tables() {
