@@ -4,7 +4,10 @@
  * container's code). */
 #pragma once
 
+#include <cjson/cJSON.h>
+
 #include "cli/flags.h"
+
 #include "common/error.h"
 
 #define BERTH_VERSION "0.1.0"
@@ -45,6 +48,11 @@ int cmd_parse_exit(int r);
  * carry on. Returns 0 when all succeeded, 1 otherwise. */
 int cmd_each(const struct args *args, int (*fn)(const char *name, void *ud, struct berr *err),
 	     void *ud);
+
+/* Inspect: fetch(name) for each positional, print the JSON array of what was found, then one
+ * error line per failure. Returns 0 when all were found, 1 otherwise. */
+int cmd_inspect_each(const struct args *args,
+		     int (*fetch)(const char *name, void *ud, cJSON **ret, struct berr *err), void *ud);
 
 /* "/containers/<escaped name><suffix>": a path with one escaped name; free() it. */
 char *cmd_path(const char *prefix, const char *name, const char *suffix);

@@ -343,8 +343,9 @@ int cmd_ps(int argc, char **argv)
 /* ---- inspect ---- */
 
 /* GET the container, then the network, named `name`, as --type allows. */
-static int inspect_one(const char *name, const char *type, cJSON **ret, struct berr *err)
+static int inspect_one(const char *name, void *ud, cJSON **ret, struct berr *err)
 {
+	const char *type = ud;
 	_cleanup_free_ char *cpath = cmd_path("/containers/", name, "/json");
 	_cleanup_free_ char *npath = cmd_path("/networks/", name, "");
 	int r = -ENOENT;
@@ -372,32 +373,15 @@ int cmd_inspect(int argc, char **argv)
 	const struct cmd_spec spec = { "inspect", "[OPTIONS] NAME|ID [NAME|ID...]",
 				       "Low-level information on containers and networks (JSON)",
 				       flags, false };
-	_cleanup_json_ cJSON *out = cJSON_CreateArray();
-	struct berr errs[16];
 	struct args args;
-	int r, failed = 0;
+	int r;
 
 	r = flags_parse(&spec, argc, argv, &args);
 	if (r != 0 || args_require(&spec, &args, 1, -1) < 0)
 		return cmd_parse_exit(r ? r : -EINVAL);
 	if (type && strcmp(type, "container") && strcmp(type, "network"))
 		return cli_fail("invalid --type %s: use container or network", type);
-	for (int i = 0; i < args.n; i++) {
-		struct berr err = BERR_INIT;
-		cJSON *obj = NULL;
-
-		if (inspect_one(args.v[i], type, &obj, &err) < 0) {
-			if (failed < (int)ARRAY_SIZE(errs))
-				errs[failed] = err;
-			failed++;
-			continue;
-		}
-		cJSON_AddItemToArray(out, obj);
-	}
-	json_print_pretty(out, stdout);
-	for (int i = 0; i < failed && i < (int)ARRAY_SIZE(errs); i++)
-		cli_fail_err(&errs[i]);
-	return failed ? 1 : 0;
+	return cmd_inspect_each(&args, inspect_one, (void *)type);
 }
 
 /* ---- exec ---- */

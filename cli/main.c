@@ -5,6 +5,7 @@
 
 #include "cli/cli.h"
 #include "cli/client.h"
+#include "cli/table.h"
 #include "common/util.h"
 
 int cmd_dns(int argc, char **argv);   /* cli/dns.c */
@@ -61,6 +62,31 @@ int cmd_each(const struct args *args, int (*fn)(const char *name, void *ud, stru
 		fflush(stdout);
 	}
 	return failed;
+}
+
+int cmd_inspect_each(const struct args *args,
+		     int (*fetch)(const char *name, void *ud, cJSON **ret, struct berr *err), void *ud)
+{
+	_cleanup_json_ cJSON *out = cJSON_CreateArray();
+	struct berr errs[16];
+	int failed = 0;
+
+	for (int i = 0; i < args->n; i++) {
+		struct berr err = BERR_INIT;
+		cJSON *obj = NULL;
+
+		if (fetch(args->v[i], ud, &obj, &err) < 0) {
+			if (failed < (int)ARRAY_SIZE(errs))
+				errs[failed] = err;
+			failed++;
+			continue;
+		}
+		cJSON_AddItemToArray(out, obj);
+	}
+	json_print_pretty(out, stdout);
+	for (int i = 0; i < failed && i < (int)ARRAY_SIZE(errs); i++)
+		cli_fail_err(&errs[i]);
+	return failed ? 1 : 0;
 }
 
 static void group_usage(const char *group, const struct cmd_group_entry *cmds, FILE *out)

@@ -407,36 +407,25 @@ static int network_ls(int argc, char **argv)
 
 /* ---- network inspect / rm / prune ---- */
 
+static int network_fetch(const char *name, void *ud, cJSON **ret, struct berr *err)
+{
+	_cleanup_free_ char *path = cmd_path("/networks/", name, "");
+
+	return client_json("GET", path, NULL, ret, err);
+}
+
 static int network_inspect(int argc, char **argv)
 {
 	const struct cmd_spec spec = { "network inspect", "NETWORK [NETWORK...]",
 				       "Display detailed information on one or more networks", NULL,
 				       false };
-	_cleanup_json_ cJSON *out = cJSON_CreateArray();
-	struct berr errs[16];
 	struct args args;
-	int r, failed = 0;
+	int r;
 
 	r = flags_parse(&spec, argc, argv, &args);
 	if (r != 0 || args_require(&spec, &args, 1, -1) < 0)
 		return cmd_parse_exit(r ? r : -EINVAL);
-	for (int i = 0; i < args.n; i++) {
-		_cleanup_free_ char *path = cmd_path("/networks/", args.v[i], "");
-		struct berr err = BERR_INIT;
-		cJSON *net = NULL;
-
-		if (client_json("GET", path, NULL, &net, &err) < 0) {
-			if (failed < (int)ARRAY_SIZE(errs))
-				errs[failed] = err;
-			failed++;
-			continue;
-		}
-		cJSON_AddItemToArray(out, net);
-	}
-	json_print_pretty(out, stdout);
-	for (int i = 0; i < failed && i < (int)ARRAY_SIZE(errs); i++)
-		cli_fail_err(&errs[i]);
-	return failed ? 1 : 0;
+	return cmd_inspect_each(&args, network_fetch, NULL);
 }
 
 static int network_rm_one(const char *name, void *ud, struct berr *err)
