@@ -229,7 +229,8 @@ static void test_status_from_errno(void **state)
 	assert_int_equal(http_status_from_errno(-EALREADY), 304);
 	assert_int_equal(http_status_from_errno(-EIO), 500);
 	assert_int_equal(http_status_from_errno(-ENOMEM), 500);
-	assert_int_equal(http_status_from_errno(-EPERM), 500);
+	assert_int_equal(http_status_from_errno(-EPERM), 403);
+	assert_int_equal(http_status_from_errno(-EACCES), 403);
 }
 
 int main(void)
