@@ -13,6 +13,7 @@
 #define BERTH_VERSION "0.1.0"
 #define BERTH_API_VERSION "1.41"
 
+int cmd_dns(int argc, char **argv);
 int cmd_network(int argc, char **argv);      /* dispatches to the network subcommands */
 int cmd_image(int argc, char **argv);        /* dispatches to the image subcommands */
 

@@ -8,7 +8,6 @@
 #include "cli/client.h"
 #include "common/util.h"
 
-int cmd_dns(int argc, char **argv);   /* dispatched from cli/main.c */
 
 static void lookup_print(const cJSON *r)
 {

@@ -8,7 +8,6 @@
 #include "cli/table.h"
 #include "common/util.h"
 
-int cmd_dns(int argc, char **argv);   /* cli/dns.c */
 int cmd_firewall(int argc, char **argv);   /* cli/firewall.c */
 
 static const struct cmd_group_entry commands[] = {

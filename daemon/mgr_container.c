@@ -93,6 +93,30 @@ static void extra_copy(struct bcontainer *c, const cJSON *host, const cJSON *req
 		cJSON_AddItemToObject(c->extra, "ExposedPorts", cJSON_Duplicate(v, 1));
 }
 
+/* HostConfig.Dns must hold IP addresses; DnsSearch and DnsOptions strings. */
+static int dns_settings_check(const cJSON *host, struct berr *err)
+{
+	cJSON *dns = NULL, *search = NULL, *opts = NULL;
+	const cJSON *it;
+	int r;
+
+	r = json_string_array(host, "Dns", &dns, err);
+	if (r >= 0)
+		r = json_string_array(host, "DnsSearch", &search, err);
+	if (r >= 0)
+		r = json_string_array(host, "DnsOptions", &opts, err);
+	cJSON_ArrayForEach(it, dns) {
+		struct ipaddr a;
+
+		if (r >= 0 && ip_parse(it->valuestring, &a, err) < 0)
+			r = berr_prefix(err, "invalid --dns");
+	}
+	cJSON_Delete(dns);
+	cJSON_Delete(search);
+	cJSON_Delete(opts);
+	return r;
+}
+
 static int ctr_parse(struct manager *m, const char *name, const cJSON *req, struct bcontainer *c,
 		     struct berr *err)
 {
@@ -134,6 +158,9 @@ static int ctr_parse(struct manager *m, const char *name, const cJSON *req, stru
 	strscpy(c->network_mode, mode ? mode : "", sizeof(c->network_mode));
 	if (cJSON_GetArraySize(c->cmd) == 0)
 		cJSON_AddItemToArray(c->cmd, cJSON_CreateString("sh"));
+	r = dns_settings_check(host, err);
+	if (r < 0)
+		return r;
 	extra_copy(c, host, req);
 	return image_check(m, c->image, err);
 }

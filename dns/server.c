@@ -1225,8 +1225,10 @@ int dns_server_resolve(struct dns_server *s, const char *name, uint16_t type,
 	qlen = dns_query_build(q, DNS_MSG_MAX, (uint16_t)random(), name, type, 1232);
 	if (qlen < 0)
 		return berr_set(err, qlen, "\"%s\" is not a valid DNS name", name);
-	if (!n_up)
+	if (!n_up) {
+		ret->rcode = DNS_R_REFUSED;     /* no upstream, or only loops */
 		return 0;
+	}
 	n = dns_forward_sync(up, n_up, q, (size_t)qlen, false, a, DNS_MSG_MAX);
 	if (n < 0)
 		return 0;

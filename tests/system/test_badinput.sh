@@ -156,5 +156,7 @@ check "tmp has no endpoint left: it can be removed" berth network rm tmp
 check "the failed names are free: a network named bad can be created" berth network create --subnet 10.96.0.0/24 bad
 check "a container named z can be run on n1" berth run -d --name z --network n1 busybox sleep 1d
 check "z got an address that was not taken" bash -c "[ \$(ctr_ip z n1) != 10.90.0.10 ]"
+check_err "an invalid --dns is refused" "invalid --dns" berth run -d --name baddns --dns 1.2.3 busybox true
+check "and leaves no container" bash -c "! berth inspect baddns >/dev/null 2>&1"
 bt_check_consistent "at the end"
 bt_summary

@@ -64,14 +64,11 @@ check "within a bounded time (< 2.5 s)" test $(( (t1 - t0) / 1000000 )) -lt 2500
 check "the black hole was tried first" test "$(count hole)" -gt "$h0"
 setrc 'nameserver 192.0.2.55\nnameserver 192.0.2.53\n'
 f0=$(count fail)
-check "SERVFAIL from the first: the second answers" bash -c "wait_for 5 bash -c \"probe client query host7.example | grep -qx 'A 198.51.100.1'\""
-check "the failing one was asked" test "$(count fail)" -gt "$f0"
+check "SERVFAIL from the first: the second answers (and the first was asked)" bash -c "wait_for 5 bash -c \"probe client query host7.example | grep -qx 'A 198.51.100.1' && [ \\\$(cat $BT_DIR/count.fail) -gt $f0 ]\""
 setrc 'nameserver 192.0.2.55\n'
 check "SERVFAIL from every upstream: relayed as is" bash -c "wait_for 5 bash -c \"probe client query host8.example | grep -q rcode=SERVFAIL\""
 setrc 'nameserver 192.0.2.54\n'
-t0=$(date +%s%N)
-check "only a black hole: SERVFAIL, not a hang" bash -c "wait_for 5 bash -c \"probe client -w 3000 query host9.example | grep -q rcode=SERVFAIL\""
-check "failures are counted" bash -c "berth dns stats | awk '\$1==\"Failed\" && \$2>0' | grep -q ."
+check "only a black hole: SERVFAIL (ours, counted as failed), not a hang" bash -c "wait_for 8 bash -c \"probe client -w 3000 query host9.example | grep -q rcode=SERVFAIL && berth dns stats --json | jq -e '.Failed > 0'\""
 
 say "# faithful relay: size, truncation, TCP, EDNS"
 setrc 'nameserver 192.0.2.53\n'

@@ -106,6 +106,9 @@ check "its container has MTU 1400" bash -c \
 	"[ \"\$(berth run --rm --network mtu busybox cat /sys/class/net/eth0/mtu)\" = 1400 ]"
 check "rm mtu" berth network rm mtu
 
+say "# embedded DNS on macvlan"
+check "m1 resolves m2 by name (A)" bash -c "berth exec m1 nslookup m2 127.0.0.11 | grep -q \"\$(ctr_ip m2 lan)\""
+check "m1 pings m2 by name" in_ctr m1 ping -c1 -W2 m2
 say "# private mode"
 check "create priv on lan1 in private mode" berth network create -d macvlan --ipv6 \
 	--subnet 198.51.100.0/24 --subnet fd00:3::/64 -o parent=lan1 -o macvlan_mode=private priv
