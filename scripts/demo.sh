@@ -39,15 +39,22 @@ berth() { build/berth "$@"; }
 step berth network create my-net
 step berth network create --ipv6 --subnet 10.30.0.0/24 --subnet fd00:30::/64 dual
 step berth network ls
-step berth run -d --name web --network my-net busybox httpd -f -p 80
+step berth run -d --name web --network my-net -p 8080:80 busybox \
+	sh -c 'mkdir -p /www && echo "hello from web" > /www/index.html && exec httpd -f -p 80 -h /www'
+
 step berth run -d --name db --network my-net busybox sleep 1d
 step berth ps
 WEB=$(berth inspect web | jq -r '.[0].NetworkSettings.Networks["my-net"].IPAddress')
 note "db reaches web ($WEB) on my-net"
 step berth exec db ping -c1 "$WEB"
-step berth exec db wget -qO- "http://$WEB/" || true
-note "names resolve through the image's NSS (the embedded DNS comes with issue 4)"
-step berth exec db ping -c1 localhost
+note "names resolve through the embedded DNS (127.0.0.11 inside each container)"
+step berth exec db cat /etc/resolv.conf
+step berth exec db ping -c1 web
+step berth exec db wget -qO- http://web/
+note "web's port 80 is published on the host's port 8080 (nftables DNAT, no proxy process)"
+step berth port web
+for _ in $(seq 50); do nsenter --net=/run/netns/$NS curl -sf http://127.0.0.1:8080/ >/dev/null && break; sleep 0.1; done
+step nsenter --net=/run/netns/$NS curl -s http://127.0.0.1:8080/
 note "live connect: web is running and gets eth1 with IPv4 + IPv6 now"
 step berth network connect dual web
 step berth exec web ip addr show eth1
