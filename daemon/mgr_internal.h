@@ -25,6 +25,7 @@ struct ep_entry {
 struct ctr_entry {
 	struct bcontainer c;
 	int pidfd;              /* of the shim while running (-1 otherwise) */
+	bool dns_listening;     /* the embedded DNS has sockets in its namespace */
 	bool stopping;
 };
 

@@ -36,9 +36,15 @@ say "# none"
 check "run --network none" berth run -d --name n1 --network none busybox sleep 1d
 check "n1 has only lo" bash -c "[ \"\$(berth exec n1 ls /sys/class/net)\" = lo ]"
 check "n1 has its own netns" bash -c "[ \"\$(stat -L -c %i /proc/\$(ctr_pid n1)/ns/net)\" != \"\$(stat -L -c %i /run/netns/$BT_NS)\" ]"
+check "n1 keeps the host's resolver configuration (no embedded DNS on none)" bash -c "! berth exec n1 grep -q 127.0.0.11 /etc/resolv.conf"
+check_fail "n1 cannot reach the embedded DNS" in_ctr n1 nslookup -timeout=1 b1 127.0.0.11
 check_err "connect while on none is refused" "disconnect it from none first" berth network connect bridge n1
 check "disconnect n1 from none" berth network disconnect none n1
 check "then connect to bridge works live" berth network connect bridge n1
 check "n1 now has eth0 and reaches b1" bash -c "berth exec n1 ping -c1 -W2 \$(ctr_ip b1 bridge)"
+check "a user network with a container u" bash -c "berth network create unet >/dev/null && berth run -d --name u --network unet busybox sleep 1d >/dev/null"
+check "n1 joins unet live" berth network connect unet n1
+check "n1 now uses the embedded DNS" bash -c "berth exec n1 grep -q 127.0.0.11 /etc/resolv.conf"
+check "n1 resolves u by name" bash -c "berth exec n1 nslookup u 127.0.0.11 | grep -q \"\$(ctr_ip u unet)\""
 check_err "a networked container cannot join none" "cannot also join network none" berth network connect none b1
 bt_summary
