@@ -286,17 +286,79 @@ static int veth_msg(const struct veth_req *req, struct nl_msg **ret)
 	return r;
 }
 
+/* Hairpin mode on a bridge port lets the bridge send a frame back out of the port it came in
+ * on. A container reaching its own published port through a host address needs it: with
+ * br_netfilter, the DNAT'd packet is bridged ("bridged DNAT") back to the port it came from. The
+ * kernel applies neither IFLA_PROTINFO nor bridge-port slave data in the RTM_NEWLINK that
+ * creates a link (only IFLA_MASTER), so the port's mode goes in the next message, the one that
+ * sets the host end up: IFLA_LINKINFO { IFLA_INFO_SLAVE_DATA { IFLA_BRPORT_MODE } }, like
+ * `ip link set NAME up type bridge_slave hairpin on`. */
+static int port_up_msg(const char *name, bool hairpin, struct nl_msg **ret)
+{
+	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC, .ifi_flags = IFF_UP, .ifi_change = IFF_UP };
+	struct nl_msg *msg = link_msg_new(RTM_NEWLINK, 0, &ifi, name);
+	struct nlattr *info, *data;
+
+	if (!msg)
+		return -ENOMEM;
+	if (hairpin) {
+		info = nla_nest_start(msg, IFLA_LINKINFO);
+		if (!info || nla_put_string(msg, IFLA_INFO_SLAVE_KIND, "bridge") < 0)
+			goto nomem;
+		data = nla_nest_start(msg, IFLA_INFO_SLAVE_DATA);
+		if (!data || nla_put_u8(msg, IFLA_BRPORT_MODE, 1) < 0)
+			goto nomem;
+		nla_nest_end(msg, data);
+		nla_nest_end(msg, info);
+	}
+	*ret = msg;
+	return 0;
+nomem:
+	nlmsg_free(msg);
+	return -ENOMEM;
+}
+
+/* Set the host end up, in hairpin mode when it is a bridge port (one acknowledged message). */
+static int veth_host_up(struct nlx *nl, const char *name, bool hairpin, struct berr *err)
+{
+	struct nl_msg *msg = NULL;
+	int r = port_up_msg(name, hairpin, &msg);
+
+	if (r < 0)
+		return berr_set(err, r, "setting link %s up: out of memory", name);
+	r = nlx_talk(nl, msg, NULL, NULL);
+	if (r < 0)
+		return nlx_fail(nl, r, err, "setting link %s up%s", name,
+				hairpin ? " in hairpin mode" : "");
+	return 0;
+}
+
 /* A host end that is only a bridge port gets no IPv6 (no link-local address, hence no DAD,
  * MLD or per-port route churn on the host as endpoints come and go) before it goes up. The
  * sysctl is of the calling thread's namespace, which must be nl's. */
-static int veth_port_only(struct nlx *nl, const char *name, struct berr *err)
+static int veth_port_only(struct nlx *nl, const char *name, bool hairpin, struct berr *err)
 {
 	_cleanup_free_ char *key = xasprintf("net/ipv6/conf/%s/disable_ipv6", name);
 	int r = sysctl_write(key, "1", err);
 
 	if (r < 0 && r != -ENOENT)
 		return r;
-	return nlx_link_set_up(nl, name, true, err);
+	return veth_host_up(nl, name, hairpin, err);
+}
+
+/* The master's ifindex (> 0) and whether it is a bridge; -errno when missing or unreadable. */
+static int veth_master(struct nlx *nl, const char *master, const char *what, bool *ret_bridge,
+		       struct berr *err)
+{
+	char kind[KIND_LEN] = "";
+	int r = nlx_link_query(nl, master, kind, NULL, err);
+
+	if (r < 0)
+		return berr_prefix(err, "%s", what);
+	if (r == 0)
+		return berr_set(err, -ENODEV, "%s: bridge %s does not exist", what, master);
+	*ret_bridge = !strcmp(kind, "bridge");
+	return r;
 }
 
 int nlx_veth_create(struct nlx *nl, const char *name, const char *master, int peer_netns_fd,
@@ -305,32 +367,32 @@ int nlx_veth_create(struct nlx *nl, const char *name, const char *master, int pe
 {
 	struct veth_req req = {
 		.name = name, .peer_netns_fd = peer_netns_fd, .peer_name = peer_name,
-		.peer_mac = peer_mac, .mtu = mtu, .up = !(flags & NLX_VETH_PORT_ONLY),
+		.peer_mac = peer_mac, .mtu = mtu,
 	};
 	char what[64 + 2 * IFNAME_LEN];
 	struct nl_msg *msg = NULL;
+	bool hairpin = false;
 	int r;
 
+	snprintf(what, sizeof(what), "creating veth %s -> %s", name, peer_name);
 	if (master) {
-		req.master = nlx_link_query(nl, master, NULL, NULL, err);
+		req.master = veth_master(nl, master, what, &hairpin, err);
 		if (req.master < 0)
-			return berr_prefix(err, "creating veth %s -> %s", name, peer_name);
-		if (req.master == 0)
-			return berr_set(err, -ENODEV, "creating veth %s -> %s: bridge %s does not "
-					"exist", name, peer_name, master);
+			return req.master;
 	}
+	/* Without hairpin or port-only work to do, the host end goes up in the creating request. */
+	req.up = !(flags & NLX_VETH_PORT_ONLY) && !hairpin;
 	r = veth_msg(&req, &msg);
 	if (r < 0)
-		return berr_set(err, nlx_nle_errno(r), "creating veth %s -> %s: %s", name,
-				peer_name, nl_geterror(r));
+		return berr_set(err, nlx_nle_errno(r), "%s: %s", what, nl_geterror(r));
 	r = nlx_talk(nl, msg, NULL, NULL);
-	if (r == -EEXIST) {
-		snprintf(what, sizeof(what), "creating veth %s -> %s", name, peer_name);
+	if (r == -EEXIST)
 		return link_reuse(nl, name, "veth", what, err);
-	}
 	if (r < 0)
-		return nlx_fail(nl, r, err, "creating veth %s -> %s", name, peer_name);
-	return flags & NLX_VETH_PORT_ONLY ? veth_port_only(nl, name, err) : 0;
+		return nlx_fail(nl, r, err, "%s", what);
+	if (flags & NLX_VETH_PORT_ONLY)
+		return veth_port_only(nl, name, hairpin, err);
+	return hairpin ? veth_host_up(nl, name, true, err) : 0;
 }
 
 struct link_list {

@@ -31,6 +31,8 @@ static const struct nft_set_def set_defs[NFT_SET_COUNT] = {
 			    CAT2(T_IPV4, T_SERVICE), 8 },
 	[NFT_MAP_PUBW6] = { "pubany6", false, CAT2(T_PROTO, T_SERVICE), 8,
 			    CAT2(T_IPV6, T_SERVICE), 20 },
+	[NFT_SET_CTR4] = { "ctr4", false, T_IPV4, 4, 0, 0 },
+	[NFT_SET_CTR6] = { "ctr6", false, T_IPV6, 16, 0, 0 },
 	[NFT_SET_BR_PORTS] = { "ports", true, T_IFNAME, IFNAMSIZ, 0, 0 },
 	[NFT_SET_BR_MAC] = { "mac", true, CAT2(T_IFNAME, T_ETHER), IFNAMSIZ + 8, 0, 0 },
 	[NFT_SET_BR_IP4] = { "ip4", true, CAT2(T_IFNAME, T_IPV4), IFNAMSIZ + 4, 0, 0 },
@@ -90,6 +92,16 @@ void nft_elem_ifname_ip(struct nft_elem *e, const char *ifname, const struct ipa
 	put_ifname(e->key, ifname);
 	memcpy(e->key + IFNAMSIZ, ip->b, v4 ? 4 : 16);
 	snprintf(e->label, sizeof(e->label), "element %s . %s of set %s", ifname, ip_fmt(ip, a),
+		 set_defs[e->set].name);
+}
+
+void nft_elem_ctr_ip(struct nft_elem *e, const struct ipaddr *ip)
+{
+	char a[IP_STRLEN];
+
+	elem_init(e, ip->family == AF_INET ? NFT_SET_CTR4 : NFT_SET_CTR6);
+	memcpy(e->key, ip->b, e->key_len);
+	snprintf(e->label, sizeof(e->label), "element %s of set %s", ip_fmt(ip, a),
 		 set_defs[e->set].name);
 }
 

@@ -40,6 +40,8 @@ enum nft_set_id {
 	NFT_MAP_PUB6,
 	NFT_MAP_PUBW4,      /* inet_proto . inet_service : ipv4_addr . inet_service (any address) */
 	NFT_MAP_PUBW6,
+	NFT_SET_CTR4,       /* ipv4_addr: container addresses on berth bridges (hairpin masquerade) */
+	NFT_SET_CTR6,       /* ipv6_addr */
 	/* bridge table */
 	NFT_SET_BR_PORTS,   /* ifname: host ends of container veths */
 	NFT_SET_BR_MAC,     /* ifname . ether_addr */
@@ -66,6 +68,8 @@ void nft_elem_ifname_pair(struct nft_elem *e, enum nft_set_id set, const char *a
 void nft_elem_ifname_mac(struct nft_elem *e, const char *ifname, const uint8_t mac[6]);
 /* NFT_SET_BR_IP4 or _IP6 by the address family. */
 void nft_elem_ifname_ip(struct nft_elem *e, const char *ifname, const struct ipaddr *ip);
+/* NFT_SET_CTR4 or _CTR6 by the address family. */
+void nft_elem_ctr_ip(struct nft_elem *e, const struct ipaddr *ip);
 /* A published port: host (family 0 = every address of `family`) proto port -> to:to_port. */
 void nft_elem_port(struct nft_elem *e, int family, const struct ipaddr *host, uint8_t proto,
 		   uint16_t port, const struct ipaddr *to, uint16_t to_port);

@@ -10,7 +10,10 @@
  *   nat_post  (nat postrouting 100): oifname @bridges jump post_bridge
  *             iifname @masq4 oifname != @bridges masquerade (ipv4; same for ipv6 / @masq6)
  *   post_bridge: saddr 127.0.0.0/8 or ::1 -> masquerade; ct status dnat iifname @bridges ->
- *             masquerade (hairpin, other networks through a published port)
+ *             masquerade (other networks through a published port, routed hairpin);
+ *             ct status dnat ip saddr @ctr4 -> masquerade (same for ip6 / @ctr6): hairpin
+ *             when br_netfilter bridges the DNAT'd packet back to its bridge ("bridged DNAT":
+ *             postrouting then has no input interface), a container reaching its own port
  *   forward   (filter forward 0): oifname @bridges jump to_bridge; iifname @bridges jump from_bridge
  *   to_bridge: established,related accept; iifname . oifname @icc accept; oifname @internal
  *             drop; ct status dnat accept; iifname @bridges drop (isolation); @routed4/6 accept;
@@ -382,6 +385,15 @@ static void rules_post_bridge(struct nft_batch *b)
 	x_ifname_in(&rb, NFT_META_IIFNAME, NFT_SET_BRIDGES, false);
 	x_masq(&rb);
 	rule_push(&rb, "ct status dnat iifname @bridges masquerade");
+	for (int v6 = 0; v6 < 2; v6++) {
+		rb = rule_new(b, false, "post_bridge");
+		x_nfproto(&rb, v6 ? NFPROTO_IPV6 : NFPROTO_IPV4);
+		x_ct_bits(&rb, NFT_CT_STATUS, IPS_DST_NAT);
+		x_payload(&rb, NFT_PAYLOAD_NETWORK_HEADER, v6 ? 8 : 12, v6 ? 16 : 4, R(0));
+		x_lookup(&rb, v6 ? NFT_SET_CTR6 : NFT_SET_CTR4, R(0), -1, false);
+		x_masq(&rb);
+		rule_push(&rb, "ct status dnat saddr @ctr masquerade (hairpin)");
+	}
 }
 
 static void rule_verdict(struct nft_batch *b, const char *chain, uint32_t key,

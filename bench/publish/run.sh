@@ -1,19 +1,46 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# Port publishing benchmark (issue 3), not a test. Prints:
-#  (1) iperf3 TCP, 1 and 4 streams, client -> container: through a published port (DNAT),
-#      directly to the container address (routed mode), through a socat userland proxy;
-#  (2) cost of publishing one more port (one nft batch, p50/p90) with 0 and 1,000 ports already
-#      published (build/tests/helpers/fw_bench), and, when netavark 1.4 is installed, netavark's
-#      setup of a container with 2 port mappings (for scale: its cost per container).
-# Needs iperf3 and socat (scripts/install-deps.sh with BERTH_BENCH_DEPS=1). Everything runs in
-# private namespaces (tests/system/lib.sh).
+# Port publishing benchmark (issue 3), not a test. Everything runs in private namespaces
+# (tests/system/lib.sh); berth and the peers in the same run. Prints:
+#  (1) iperf3 TCP, 1 and 4 streams, client -> container: through a published port (DNAT), with
+#      1 and with 1,000 ports published, directly to the container address (routed mode), and
+#      through a socat userland proxy;
+#  (2) cost of publishing one more port with 0 and with 1,000 ports already published:
+#      berth  - nft batch: one element add + commit through nft/ (tests/helpers/fw_bench, in a
+#               namespace of its own), p50 of BATCH_REPS;
+#             - publish step: berthd's whole publishing step inside POST /containers/{id}/start
+#               (resolve, host-port checks, store record, nft batch, conntrack flush), read from
+#               its debug log line "published 1 ports ... in N us";
+#             - API: p50 of POST /containers/{id}/start of a created container with one -p and
+#               without (kept-alive connection, bench/publish/pubclient.py); the difference is
+#               what publishing adds to the call;
+#      netavark 1.4 - setup of a container with 1 port mapping and with none (the difference is
+#               its publishing cost), the 1,000 ports held by 10 resident containers x 100;
+#      CNI portmap - portmap ADD of 1 mapping for a container the bridge plugin just attached,
+#               the 1,000 ports held by 10 resident containers x 100.
+#  Then the ratios and PASS/MISS for the targets: berth at 1,000 <= 1.2 x berth at 0, and berth
+#  >= 10x faster than both peers at 1,000.
+# Env: SECS (iperf3 seconds, 5), REPS (API samples, 30), PEER_REPS (15), BATCH_REPS (500),
+# PEERS=0 skips the peers. Needs iperf3, socat, netavark, containernetworking-plugins.
 set -u
 . "$(dirname "$0")/../../tests/system/lib.sh"
-SECS=${SECS:-5}
+HERE=$(cd "$(dirname "$0")" && pwd)
+SECS=${SECS:-5} REPS=${REPS:-30} PEER_REPS=${PEER_REPS:-15} BATCH_REPS=${BATCH_REPS:-500}
+PEERS=${PEERS:-1} BULK=1000 RES=10
+T0=$SECONDS
 bt_setup
 fw_lan_setup || exit 1
+S=$BT_DIR/samples; mkdir -p "$S"
+# p50 FILE: median in microseconds (mean of the two middle samples when even)
+p50() { sort -n "$1" | awk '{a[NR]=$1} END {if (!NR) {print "nan"; exit}
+	print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
+calc() { awk "BEGIN { printf \"%.${2:-2}f\", $1 }"; }
+verdict() { awk -v a="$1" -v b="$2" 'BEGIN { print (a <= b) ? "PASS" : "MISS" }'; }
+say "# $(uname -r), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cpus, load $(cut -d' ' -f1-3 /proc/loadavg)"
+
+# ---------------- (1) throughput ----------------
 berth network create --subnet 10.81.0.0/24 -o com.docker.network.bridge.gateway_mode_ipv4=routed r >/dev/null
+berth network create --subnet 10.82.0.0/16 pb >/dev/null
 berth run -d --name srv --network r -p 5201:5201 busybox sleep 1d >/dev/null
 srv=$(ctr_ip srv r)
 incl ip route add 10.81.0.0/24 via $FW_HOST4
@@ -21,24 +48,93 @@ in_ctr_ns srv iperf3 -s -D >/dev/null
 inhost socat TCP4-LISTEN:5301,fork,reuseaddr TCP4:$srv:5201 >/dev/null 2>&1 &
 wait_for 5 bash -c "in_ctr_ns srv cat /proc/net/tcp | grep -qi ':1451 '"
 gbps() { incl iperf3 -c "$1" -p "$2" -P "$3" -t "$SECS" -J 2>/dev/null | jq -r '.end.sum_received.bits_per_second / 1e9 | . * 100 | round / 100'; }
+tput_row() { printf '%-40s %10s %10s\n' "$1" "$(gbps $2 $3 1)" "$(gbps $2 $3 4)"; }
 say "## throughput (Gbit/s, iperf3 TCP, ${SECS}s each)"
-printf '%-28s %10s %10s\n' path 1-stream 4-streams
-for row in "published (DNAT) $FW_HOST4 5201" "direct (routed) $srv 5201" "socat proxy $FW_HOST4 5301"; do
-	set -- $row
-	printf '%-28s %10s %10s\n' "$1 $2" "$(gbps $3 $4 1)" "$(gbps $3 $4 4)"
-done
+printf '%-40s %10s %10s\n' path 1-stream 4-streams
+tput_row "published (DNAT), 1 port published" $FW_HOST4 5201
+tput_row "direct (routed mode)" $srv 5201
+tput_row "socat proxy" $FW_HOST4 5301
 
-say "## publishing one more port (one nft batch)"
-for n in 0 1000; do inhost "$TOP/build/tests/helpers/fw_bench" $n 200; done
-say "## berth API: run -d with one -p, p50 over 20 (includes the container start)"
-ts=()
-for i in $(seq 1 20); do
-	t0=$(date +%s%N); berth run -d --name b$i --network r -p $((6000 + i)):80 busybox sleep 1d >/dev/null; t1=$(date +%s%N)
-	ts+=($(( (t1 - t0) / 1000 )))
+# ---------------- (2) berth: nft batch, publish step, API ----------------
+bt_netns fb || exit 1
+for n in 0 $BULK; do
+	nsenter --net=/run/netns/$BT_ID-fb "$TOP/build/tests/helpers/fw_bench" $n $BATCH_REPS > "$S/batch.$n" || exit 1
 done
-printf '%s\n' "${ts[@]}" | sort -n | awk '{a[NR]=$1} END {print "p50_us=" a[int(NR/2)+1]}'
-if [ -x /usr/lib/podman/netavark ] && [ "${PEERS:-0}" = 1 ]; then
-	say "## netavark 1.4 (peer script, 2 port mappings)"
-	CONFIGS=v4:2:0 REPS1=10 RUNS50=1 bash /work/shared/peers/netavark_latency.sh 2>&1 | tail -5
+batch_p50() { sed 's/.*p50_us=\([0-9]*\).*/\1/' "$S/batch.$1"; }
+sock=$BT_DIR/berth.sock
+api_level() { # N: publish cost samples with N ports already published
+	python3 "$HERE/pubclient.py" "$sock" startcost pb "b$1" "$REPS" 40000 "$S/api.$1" || exit 1
+	grep -o "published 1 ports of container b$1p[1-9][0-9]* in [0-9]* us (nft batch [0-9]* us" \
+		"$BT_DIR/berthd.log" > "$S/log.$1"
+	awk '{print $8}' "$S/log.$1" > "$S/step.$1"
+	awk '{print $12}' "$S/log.$1" > "$S/stepbatch.$1"
+}
+# srv's port is published: "0" below means no other port (the maps hold 1 element)
+api_level 0
+berth run -d --name bulk --network pb -p 20000-$((20000 + BULK - 1)):20000-$((20000 + BULK - 1)) busybox sleep 1d >/dev/null ||
+	{ say "bulk container with $BULK ports failed"; exit 1; }
+have=$(grep -o "[0-9]* ports published in all" "$BT_DIR/berthd.log" | tail -1 | cut -d' ' -f1)
+api_level $BULK
+say "## throughput with $have ports published"
+tput_row "published (DNAT), $have ports published" $FW_HOST4 5201
+
+# ---------------- (2) peers ----------------
+if [ "$PEERS" = 1 ]; then
+	for i in $(seq 0 $RES); do bt_netns pc$i || exit 1; done
+	bt_netns pe || exit 1
+	for lvl in 0 $BULK; do
+		res=0; [ $lvl -gt 0 ] && res=$RES
+		for k in netavark cni; do
+			rm -rf "$BT_DIR/peer"
+			nsenter --net=/run/netns/$BT_ID-pe bash "$HERE/peers.sh" $k "$BT_DIR/peer" "$BT_ID-pc" \
+				$res $((lvl / RES)) "$PEER_REPS" "$S/$k.$lvl" || { say "peer $k failed"; exit 1; }
+		done
+	done
 fi
+
+# ---------------- report ----------------
+say "## publishing one more port: p50 in microseconds (samples: API $REPS, batch $BATCH_REPS, peers $PEER_REPS)"
+printf '%-62s %12s %12s %8s\n' "operation" "0 ports" "$BULK ports" "ratio"
+row() { # label v0 v1
+	printf '%-62s %12s %12s %8s\n' "$1" "$2" "$3" "$(calc "$3 / $2")"
+}
+declare -A V
+for n in 0 $BULK; do
+	V[batch.$n]=$(batch_p50 $n)
+	V[step.$n]=$(p50 "$S/step.$n"); V[stepbatch.$n]=$(p50 "$S/stepbatch.$n")
+	V[startp.$n]=$(p50 "$S/api.$n.start_p"); V[startn.$n]=$(p50 "$S/api.$n.start_n")
+	V[apidiff.$n]=$(calc "${V[startp.$n]} - ${V[startn.$n]}" 0)
+	if [ "$PEERS" = 1 ]; then
+		V[nv1.$n]=$(p50 "$S/netavark.$n.setup1"); V[nv0.$n]=$(p50 "$S/netavark.$n.setup0")
+		V[nvdiff.$n]=$(calc "${V[nv1.$n]} - ${V[nv0.$n]}" 0)
+		V[pm.$n]=$(p50 "$S/cni.$n.portmap"); V[cbr.$n]=$(p50 "$S/cni.$n.bridge")
+	fi
+done
+row "berth: nft batch, one element add + commit (fw_bench)" ${V[batch.0]} ${V[batch.$BULK]}
+row "berth: nft batch inside berthd's publish step" ${V[stepbatch.0]} ${V[stepbatch.$BULK]}
+row "berth: berthd's publish step (in the start call)" ${V[step.0]} ${V[step.$BULK]}
+row "berth: API POST /start with one -p" ${V[startp.0]} ${V[startp.$BULK]}
+row "berth: API POST /start without -p" ${V[startn.0]} ${V[startn.$BULK]}
+row "berth: API difference (what -p adds to the call)" ${V[apidiff.0]} ${V[apidiff.$BULK]}
+if [ "$PEERS" = 1 ]; then
+	row "netavark 1.4: setup with 1 port mapping" ${V[nv1.0]} ${V[nv1.$BULK]}
+	row "netavark 1.4: setup without" ${V[nv0.0]} ${V[nv0.$BULK]}
+	row "netavark 1.4: difference (its publishing cost)" ${V[nvdiff.0]} ${V[nvdiff.$BULK]}
+	row "CNI portmap: ADD of 1 mapping" ${V[pm.0]} ${V[pm.$BULK]}
+	row "CNI bridge: ADD before it (for scale)" ${V[cbr.0]} ${V[cbr.$BULK]}
+fi
+say "## targets"
+for k in step startp batch; do
+	lim=$(calc "1.2 * ${V[$k.0]}" 0)
+	say "$(verdict ${V[$k.$BULK]} $lim) berth $k at $BULK (${V[$k.$BULK]} us) <= 1.2 x at 0 ($lim us)"
+done
+if [ "$PEERS" = 1 ]; then
+	for peer in nvdiff pm; do
+		for k in step apidiff; do
+			b=${V[$k.$BULK]}; p=${V[$peer.$BULK]}
+			say "$(verdict "$(calc "10 * $b" 0)" "$p") berth $k at $BULK ($b us) >= 10x faster than $peer ($p us): $(calc "$p / ($b > 0 ? $b : 1)" 1)x"
+		done
+	done
+fi
+say "# whole run: $((SECONDS - T0)) s"
 bt_summary >/dev/null 2>&1; exit 0

@@ -42,10 +42,12 @@ check_err() {
 	fi
 }
 # wait_for TIMEOUT_S command... : poll until the command succeeds (bounded; no fixed sleeps).
+# TIMEOUT_S may be fractional ("0.5"); the deadline is exact to the millisecond.
+bt_now_ms() { local t=${EPOCHREALTIME/./}; echo $((t / 1000)); }
 wait_for() {
-	local deadline=$((SECONDS + $1)); shift
+	local deadline=$(( $(bt_now_ms) + $(awk -v s="$1" 'BEGIN{printf "%d", s * 1000}') )); shift
 	until "$@" >/dev/null 2>&1; do
-		[ $SECONDS -ge $deadline ] && return 1
+		[ "$(bt_now_ms)" -ge $deadline ] && return 1
 		sleep 0.05
 	done
 }
@@ -135,7 +137,7 @@ in_ctr() { berth exec "$@"; }
 
 # Checks often run `bash -c "..."`: make the helpers and paths visible there too.
 export BERTH BERTHD BT_NS BT_DIR BT_ID
-export -f berth inhost wait_for ctr_ip ctr_ip6 ctr_pid in_ctr say
+export -f berth inhost wait_for bt_now_ms ctr_ip ctr_ip6 ctr_pid in_ctr say
 
 # ---- daemon lifecycle and consistency helpers (restart, crash, parallel, bad-input tests) ----
 

@@ -31,6 +31,11 @@ check "run peer on dual" berth run -d --name peer --network dual busybox sleep 1
 check "run far on other" berth run -d --name far --network other busybox sleep 1d
 check "hairpin: a container on the same network via the host address (IPv4)" bash -c "fw_get in_ctr_ns peer -- tcp $FW_HOST4 8080 | grep -q web"
 check "hairpin over IPv6" bash -c "fw_get in_ctr_ns peer -- tcp [$FW_HOST6] 8080 | grep -q web"
+check "hairpin to itself: web reaches its own published port via the host address (IPv4)" bash -c "fw_get in_ctr_ns web -- tcp $FW_HOST4 8080 | grep -q 'web peer='"
+check "hairpin to itself over IPv6" bash -c "fw_get in_ctr_ns web -- tcp [$FW_HOST6] 8080 | grep -q 'web peer='"
+check "hairpin to itself is masqueraded (the server sees the gateway, not web's own address)" bash -c "fw_get in_ctr_ns web -- tcp $FW_HOST4 8080 | grep -qx \"web peer=$(ctr_ip web dual Gateway)\""
+check "hairpin to itself over UDP" bash -c "fw_get in_ctr_ns web -- udp $FW_HOST4 5353 | grep -q 'web peer='"
+check "hairpin mode is on for the container's bridge port" bash -c "inhost bridge -d link show | grep -A3 \"\$(berth inspect web | jq -r '.[0].NetworkSettings.Networks.dual.Berth.HostInterface')\" | grep -q 'hairpin on'"
 check "a container on another network via the host address" bash -c "fw_get in_ctr_ns far -- tcp $FW_HOST4 8080 | grep -q web"
 check_fail "but not the container's address directly (isolation)" bash -c "fw_get in_ctr_ns far -- tcp $web4 80 | grep -q web"
 
