@@ -148,6 +148,43 @@ static void holder_describe(unsigned long inode, char *ret, size_t size)
 		closedir(d);
 }
 
+/* Fast path: try to bind the port ourselves (microseconds, whatever the size of the socket
+ * tables). 0 = free, 1 = taken, -errno = cannot tell (e.g. the address is not local). */
+static int bind_probe(int family, const struct ipaddr *ip, uint8_t proto, uint16_t port)
+{
+	struct sockaddr_storage ss = { 0 };
+	_cleanup_close_ int fd = -1;
+	socklen_t len;
+	int one = 1;
+
+	fd = socket(family, (proto == IPPROTO_TCP ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (proto == IPPROTO_TCP)   /* TIME_WAIT leftovers do not hold a port */
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (family == AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port);
+		if (ip && ip->family == AF_INET)
+			memcpy(&sin->sin_addr, ip->b, 4);
+		len = sizeof(*sin);
+	} else {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(port);
+		if (ip && ip->family == AF_INET6)
+			memcpy(&sin6->sin6_addr, ip->b, 16);
+		len = sizeof(*sin6);
+	}
+	if (bind(fd, (struct sockaddr *)&ss, len) == 0)
+		return 0;
+	return errno == EADDRINUSE ? 1 : -errno;
+}
+
 int nft_hostport_holder(int family, const struct ipaddr *ip, uint8_t proto, uint16_t port,
 			char *ret_desc, size_t size)
 {
@@ -155,6 +192,10 @@ int nft_hostport_holder(int family, const struct ipaddr *ip, uint8_t proto, uint
 	unsigned long inode = 0;
 	int r = 0;
 
+	int probe = proto == IPPROTO_SCTP ? -1 : bind_probe(family, ip, proto, port);
+
+	if (probe == 0)
+		return 0;
 	if (proto == IPPROTO_SCTP)
 		r = sctp_scan(port, &inode);
 	if (proto != IPPROTO_SCTP && r == 0)
@@ -163,5 +204,9 @@ int nft_hostport_holder(int family, const struct ipaddr *ip, uint8_t proto, uint
 		r = table_scan(tcp ? "tcp6" : "udp6", AF_INET6, tcp, family, ip, port, &inode);
 	if (r > 0)
 		holder_describe(inode, ret_desc, size);
+	if (r == 0 && probe == 1) {   /* bound but in no table we read (e.g. not listening) */
+		snprintf(ret_desc, size, "another socket on the host");
+		r = 1;
+	}
 	return r;
 }
