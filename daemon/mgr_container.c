@@ -10,6 +10,7 @@
 
 #include "common/names.h"
 #include "daemon/mgr_internal.h"
+#include "drivers/common.h"
 #include "runtime/runtime.h"
 
 char *mgr_ctr_netns_path(struct manager *m, const struct bcontainer *c)
@@ -338,6 +339,15 @@ static int net_teardown(struct manager *m, struct ctr_entry *c)
 	return r;
 }
 
+static int sandbox_defaults(const char *ns, struct berr *err)
+{
+	_cleanup_close_ int fd = open(ns, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return berr_errno(err, -errno, "opening network namespace %s", ns);
+	return drv_sandbox_defaults(fd, err);
+}
+
 static int net_setup(struct manager *m, struct ctr_entry *c, struct berr *err)
 {
 	_cleanup_free_ struct ep_entry **eps = NULL;
@@ -348,8 +358,12 @@ static int net_setup(struct manager *m, struct ctr_entry *c, struct berr *err)
 	if (!mgr_ctr_host_netns(m, c)) {
 		ns = mgr_ctr_netns_path(m, &c->c);
 		r = netns_create(ns, err);
-		if (r < 0)
+		if (r >= 0)
+			r = sandbox_defaults(ns, err);
+		if (r < 0) {
+			netns_delete(ns, NULL);
 			return r;
+		}
 	}
 	n = mgr_ctr_eps(m, c->c.id, &eps);
 	for (size_t i = 0; i < n; i++) {

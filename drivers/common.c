@@ -46,25 +46,6 @@ int drv_prefix_of(const struct bnetwork *n, const struct ipaddr *a)
 	return ip_bits(a->family);
 }
 
-static int sandbox_sysctls(const char *ifname, bool v6, struct berr *err)
-{
-	_cleanup_free_ char *arp = xasprintf("net/ipv4/conf/%s/arp_notify", ifname);
-	_cleanup_free_ char *ra = xasprintf("net/ipv6/conf/%s/accept_ra", ifname);
-	int r = sysctl_write(arp, "1", err);
-
-	if (r < 0)
-		return r;
-	if (!v6) {
-		/* As Docker: no IPv6 on an interface of an IPv4-only network, so bringing it up
-		 * floods no DAD, MLD or router solicitation to every port of the bridge. */
-		_cleanup_free_ char *off = xasprintf("net/ipv6/conf/%s/disable_ipv6", ifname);
-
-		r = sysctl_write(off, "1", err);
-		return r == -ENOENT ? 0 : r;
-	}
-	return sysctl_write(ra, "0", err);
-}
-
 /* The calling thread is inside the sandbox. */
 static int configure_here(const struct bnetwork *n, const struct bendpoint *ep, struct berr *err)
 {
@@ -72,9 +53,10 @@ static int configure_here(const struct bnetwork *n, const struct bendpoint *ep, 
 	_cleanup_(nlx_closep) struct nlx *nl = NULL;
 	int r;
 
+	/* accept_ra=0 comes from the namespace's default (drv_sandbox_defaults). */
 	r = nlx_open(-1, &nl, err);
 	if (r >= 0)
-		r = sandbox_sysctls(ep->ifname, ep->ip6.family != 0 || n->ipv6, err);
+		r = nlx_link_set_ipconf(nl, ep->ifname, ep->ip6.family == 0 && !n->ipv6, err);
 	for (int i = 0; r >= 0 && i < 2; i++) {
 		struct cidr a;
 
@@ -104,4 +86,23 @@ int drv_sandbox_configure(const struct bnetwork *n, const struct bendpoint *ep,
 		return berr_prefix(err, "configuring %s in container %.12s", ep->ifname,
 				   ep->container_id);
 	return 0;
+}
+
+int drv_sandbox_defaults(int netns_fd, struct berr *err)
+{
+	static const char *const keys[] = { "net/ipv6/conf/default/accept_ra",
+					    "net/ipv6/conf/all/accept_ra" };
+	int saved = -1, r;
+
+	r = netns_enter(netns_fd, &saved, err);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; r >= 0 && i < ARRAY_SIZE(keys); i++) {
+		r = sysctl_write(keys[i], "0", err);
+		if (r == -ENOENT)   /* no IPv6 in this kernel */
+			r = 0;
+	}
+	if (netns_leave(saved, r < 0 ? NULL : err) < 0 && r >= 0)
+		r = err->code;
+	return r;
 }

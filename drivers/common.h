@@ -16,7 +16,12 @@ int drv_opt_bool(const char *key, const char *s, bool *ret, struct berr *err);
 /* Prefix length of the subnet of n holding a (host length when none does). */
 int drv_prefix_of(const struct bnetwork *n, const struct ipaddr *a);
 
-/* Inside the sandbox, for the endpoint's interface (already there): arp_notify=1, IPv6
- * accept_ra=0, its addresses (IPv6 without DAD), link up. Default routes are the manager's. */
+/* A new sandbox: interfaces created in it later inherit IPv6 accept_ra=0 (containers never
+ * take router advertisements). Once per container start, not per attach. */
+int drv_sandbox_defaults(int netns_fd, struct berr *err);
+
+/* Inside the sandbox, for the endpoint's interface (already there): arp_notify=1, no IPv6
+ * on an IPv4-only network, its addresses (IPv6 without DAD), link up. Default routes are the
+ * manager's. */
 int drv_sandbox_configure(const struct bnetwork *n, const struct bendpoint *ep,
 			  const struct sandbox *sb, struct berr *err);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <linux/if_link.h>
+#include <linux/ip.h>
 #include <linux/rtnetlink.h>
 
 #include <netlink/route/link.h>
@@ -121,6 +122,45 @@ int nlx_link_set_up(struct nlx *nl, const char *name, bool up, struct berr *err)
 
 	if (r < 0)
 		return nlx_fail(nl, r, err, "setting link %s %s", name, up ? "up" : "down");
+	return 0;
+}
+
+/* IFLA_AF_SPEC: IPv4 arp_notify=1 and, when no_ipv6, IPv6 address generation off. */
+static int ipconf_put(struct nl_msg *msg, bool no_ipv6)
+{
+	struct nlattr *spec, *af, *conf;
+
+	spec = nla_nest_start(msg, IFLA_AF_SPEC);
+	af = spec ? nla_nest_start(msg, AF_INET) : NULL;
+	conf = af ? nla_nest_start(msg, IFLA_INET_CONF) : NULL;
+	if (!conf || nla_put_u32(msg, IPV4_DEVCONF_ARP_NOTIFY, 1) < 0)
+		return -ENOMEM;
+	nla_nest_end(msg, conf);
+	nla_nest_end(msg, af);
+	if (no_ipv6) {
+		af = nla_nest_start(msg, AF_INET6);
+		if (!af || nla_put_u8(msg, IFLA_INET6_ADDR_GEN_MODE, IN6_ADDR_GEN_MODE_NONE) < 0)
+			return -ENOMEM;
+		nla_nest_end(msg, af);
+	}
+	nla_nest_end(msg, spec);
+	return 0;
+}
+
+int nlx_link_set_ipconf(struct nlx *nl, const char *name, bool no_ipv6, struct berr *err)
+{
+	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC };
+	struct nl_msg *msg = link_msg_new(RTM_NEWLINK, 0, &ifi, name);
+	int r;
+
+	if (!msg || ipconf_put(msg, no_ipv6) < 0) {
+		nlmsg_free(msg);
+		return berr_set(err, -ENOMEM, "configuring link %s: out of memory", name);
+	}
+	r = nlx_talk(nl, msg, NULL, NULL);
+	if (r < 0)
+		return nlx_fail(nl, r, err, "configuring arp_notify%s on %s",
+				no_ipv6 ? " and IPv6 address generation" : "", name);
 	return 0;
 }
 

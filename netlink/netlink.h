@@ -39,6 +39,9 @@ int nlx_veth_create(struct nlx *nl, const char *name, const char *master, int pe
 int nlx_link_delete(struct nlx *nl, const char *name, struct berr *err);
 int nlx_link_set_up(struct nlx *nl, const char *name, bool up, struct berr *err);
 int nlx_link_set_mtu(struct nlx *nl, const char *name, int mtu, struct berr *err);
+/* One netlink message (no /proc/sys: its lookups slow down as namespaces multiply): IPv4
+ * arp_notify=1 and, with no_ipv6, no IPv6 address generation (no link-local, DAD or MLD). */
+int nlx_link_set_ipconf(struct nlx *nl, const char *name, bool no_ipv6, struct berr *err);
 /* Names of all links whose name starts with prefix (e.g. "bv" for berth veths, "br-").
  * *ret is a malloc'd array of n entries. */
 int nlx_link_list_prefix(struct nlx *nl, const char *prefix, char (**ret)[IFNAME_LEN],

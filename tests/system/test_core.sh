@@ -27,6 +27,8 @@ check "name resolution through NSS works in the image" in_ctr db ping -c1 -W2 lo
 check "container sees eth0 with a locally administered MAC" bash -c "berth exec db cat /sys/class/net/eth0/address | grep -q '^02:'"
 check "arp_notify is on in the container" bash -c "[ \$(berth exec db cat /proc/sys/net/ipv4/conf/eth0/arp_notify) = 1 ]"
 check "default route via the gateway" bash -c "berth exec db ip route | grep -q 'default via'"
+check "an IPv4-only interface has no IPv6 address (no DAD/MLD floods)" bash -c "[ -z \"\$(berth exec db ip -6 addr show dev eth0)\" ]"
+check "the host end of the veth has no IPv6 either" bash -c "h=\$(berth inspect db | jq -r '.[0].NetworkSettings.Networks[\"my-net\"].Berth.HostInterface'); [ -z \"\$(inhost ip -6 addr show dev \$h)\" ]"
 check_fail "a container cannot reconfigure its network (no NET_ADMIN)" in_ctr db ip addr add 10.99.0.1/24 dev eth0
 check "exec has Docker's capability set, no_new_privs and seccomp" bash -c "berth exec db cat /proc/self/status > $BT_DIR/st && grep -q 'CapEff:.*a80425fb' $BT_DIR/st && grep -q 'NoNewPrivs:.*1' $BT_DIR/st && grep -q 'Seccomp:.*2' $BT_DIR/st"
 check "the container's init has the same restrictions" bash -c "berth exec db cat /proc/1/status | grep -q 'CapEff:.*a80425fb'"
