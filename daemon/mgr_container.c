@@ -476,6 +476,7 @@ static int start_locked(struct manager *m, struct ctr_entry *c, struct berr *err
 		net_teardown(m, c);
 		return berr_prefix(err, "starting container %s", c->c.name);
 	}
+	crash_point("start:after-exec");
 	c->c.state = CTR_RUNNING;
 	c->c.pid = proc.pid;
 	c->c.shim_pid = proc.shim_pid;

@@ -76,6 +76,55 @@ static void ctr_adopt(struct manager *m, struct ctr_entry *c)
 	blog_info("adopted running container %s (pid %d)", c->c.name, (int)c->c.pid);
 }
 
+/* A crash between the process start and the store commit leaves a running container the store
+ * calls stopped. Its shim wrote <run>/containers/<id>/shim.pid: find it and its init (the
+ * shim's only child), and finish the start by recording them. */
+static bool orphan_find(struct manager *m, struct ctr_entry *c, struct rt_proc *ret)
+{
+	_cleanup_free_ char *run = mgr_ctr_run_dir(m, &c->c);
+	_cleanup_free_ char *pidfile = xasprintf("%s/shim.pid", run);
+	_cleanup_free_ char *buf = NULL, *cmd = NULL, *kids = NULL, *kpath = NULL;
+	_cleanup_free_ char *cpath = NULL;
+	size_t len = 0;
+	int shim;
+
+	if (read_file(pidfile, 64, &buf, NULL, NULL) < 0 || sscanf(buf, "%d", &shim) != 1 ||
+	    shim <= 1)
+		return false;
+	cpath = xasprintf("/proc/%d/cmdline", shim);
+	if (read_file(cpath, 4096, &cmd, &len, NULL) < 0 || !memmem(cmd, len, c->c.id, ID_LEN))
+		return false;
+	kpath = xasprintf("/proc/%d/task/%d/children", shim, shim);
+	if (read_file(kpath, 4096, &kids, NULL, NULL) < 0 || sscanf(kids, "%d", &ret->pid) != 1)
+		return false;
+	ret->shim_pid = shim;
+	return rt_proc_start_time(ret->pid, &ret->pid_start) >= 0;
+}
+
+static bool orphan_adopt(struct manager *m, struct ctr_entry *c)
+{
+	struct rt_proc p = { 0 };
+	struct berr e2 = BERR_INIT;
+
+	if (!orphan_find(m, c, &p))
+		return false;
+	blog_info("finishing the interrupted start of container %s (pid %d)", c->c.name,
+		  (int)p.pid);
+	c->c.state = CTR_RUNNING;
+	c->c.pid = p.pid;
+	c->c.shim_pid = p.shim_pid;
+	c->c.pid_start = p.pid_start;
+	c->c.exit_code = 0;
+	c->c.finished_at[0] = '\0';
+	time_now_rfc3339(c->c.started_at);
+	if (store_begin(m->store, &e2) < 0 || store_container_put(m->store, &c->c, &e2) < 0 ||
+	    store_commit(m->store, &e2) < 0) {
+		store_rollback(m->store);
+		blog_warn("recording container %s: %s", c->c.name, berr_str(&e2));
+	}
+	return true;
+}
+
 static void ctr_not_running(struct manager *m, struct ctr_entry *c)
 {
 	_cleanup_free_ struct ep_entry **eps = NULL;
@@ -96,6 +145,10 @@ static void containers_reconcile(struct manager *m)
 		_cleanup_free_ char *run = mgr_ctr_run_dir(m, &c->c);
 		int code = 255;
 
+		if (c->c.state != CTR_RUNNING && orphan_adopt(m, c)) {
+			ctr_adopt(m, c);
+			continue;
+		}
 		if (c->c.state != CTR_RUNNING) {
 			ctr_not_running(m, c);
 			continue;

@@ -29,6 +29,7 @@ pings_gateways() {
 	done
 }
 bridge_of() { berth network inspect "$1" | jq -r '.[0].Berth.Bridge'; }
+export -f pings_gateways
 
 check "create base" berth network create --subnet 10.70.0.0/24 base
 bt_check_consistent "start"
@@ -133,6 +134,19 @@ for variant in default custom; do
 		berth network create --subnet 10.73.$k.0/24 "$net-again"
 	bt_check_consistent "$point ($variant)"
 done
+
+say "# container start"
+point=start:after-exec
+check "$point: create s1 on base (dual-stack network s6 too)" bash -c "berth network create --ipv6 --subnet 10.74.0.0/24 --subnet fd00:74::/64 s6 >/dev/null && berth create --name s1 --network base --network s6 busybox sleep 1d >/dev/null"
+crash_during "$point" start s1
+check "$point: s1 is running after the restart (the start was finished)" \
+	bash -c "[ \$(berth inspect s1 | jq -r .[0].State.Status) = running ]"
+check "$point: inspect's pid is s1's live process" bash -c "kill -0 \$(ctr_pid s1)"
+check "$point: s1 reaches both gateways" bash -c "pings_gateways s1 base && pings_gateways s1 s6"
+bt_check_consistent "$point"
+check "$point: s1 stops cleanly" berth stop -t 1 s1
+check "$point: no process of s1 is left" bash -c "! pgrep -f \"__berth-shim.*\$(berth inspect s1 | jq -r .[0].Id)\""
+bt_check_consistent "$point after stop"
 
 say "# the end"
 check "remove every container" bash -c "berth rm -f \$(berth ps -aq)"
