@@ -67,11 +67,15 @@ say "# UDP after replacing the container (stale conntrack entries)"
 check "run u1 -p 7000:5300/udp" berth run -d --name u1 --network dual -p 7000:5300/udp busybox sleep 1d
 fw_serve u1 udp 5300
 # the client keeps the same source port, so without a conntrack flush the old binding would stick
-check "client (fixed source port) reaches u1" bash -c "echo x | incl timeout 4 socat -t3 -T3 - UDP4:$FW_HOST4:7000,sourceport=40000,reuseaddr | grep -q u1"
+# udp_flow NAME: the fixed-source-port flow gets NAME's answer. Two tries for a slow fork of the
+# server under load; a stale conntrack entry would fail both (it outlives seconds by far).
+udp_flow() { for _ in 1 2; do echo x | incl timeout 4 socat -t3 -T3 - UDP4:$FW_HOST4:7000,sourceport=40000,reuseaddr | grep -q "$1" && return 0; done; return 1; }
+export -f udp_flow
+check "client (fixed source port) reaches u1" udp_flow u1
 check "remove u1" berth rm -f u1
 check "run u2 on the same host port" berth run -d --name u2 --network dual -p 7000:5300/udp busybox sleep 1d
 fw_serve u2 udp 5300
-check "the same client flow now reaches u2" bash -c "echo x | incl timeout 4 socat -t3 -T3 - UDP4:$FW_HOST4:7000,sourceport=40000,reuseaddr | grep -q u2"
+check "the same client flow now reaches u2" udp_flow u2
 
 say "# SCTP"
 if inhost python3 -c 'import socket; socket.socket(socket.AF_INET, socket.SOCK_STREAM, 132)' 2>/dev/null; then
