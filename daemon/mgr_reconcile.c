@@ -171,11 +171,10 @@ static bool ifname_owned(struct manager *m, const char *name)
 		if (m->eps.v[i]->e.state == EP_ACTIVE && strcmp(m->eps.v[i]->e.host_ifname, name) == 0)
 			return true;
 	for (size_t i = 0; i < m->nets.n; i++) {
-		char shim[IFNAME_LEN];
+		const struct net_entry *n = m->nets.v[i];
 
-		/* the macvlan driver's host shim is "bmv" + 10 hex of the network ID */
-		snprintf(shim, sizeof(shim), "bmv%.10s", m->nets.v[i]->n.id);
-		if (strcmp(m->nets.v[i]->n.ifname, name) == 0 || strcmp(shim, name) == 0)
+		if (strcmp(n->n.ifname, name) == 0 ||
+		    (n->drv && n->drv->owns_host_ifname && n->drv->owns_host_ifname(&n->n, name)))
 			return true;
 	}
 	return false;
@@ -275,9 +274,10 @@ int mgr_reconcile(struct manager *m, struct berr *err)
 {
 	networks_restore(m);
 	containers_reconcile(m);
-	orphan_links_remove(m, "bv");
-	orphan_links_remove(m, "berth");
-	orphan_links_remove(m, "bmv");
+	orphan_links_remove(m, "bv");   /* host ends of endpoint veths (common/names.h) */
+	for (size_t i = 0; driver_at(i); i++)
+		if (driver_at(i)->host_ifname_prefix)
+			orphan_links_remove(m, driver_at(i)->host_ifname_prefix);
 	orphan_netns_remove(m);
 	allocations_reconcile(m);
 	return 0;

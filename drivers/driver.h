@@ -44,11 +44,17 @@ struct driver_ops {
 	 * then joins again), -errno. sb may be NULL. */
 	int (*endpoint_check)(struct drv_ctx *ctx, const struct bnetwork *n,
 			      const struct bendpoint *ep, const struct sandbox *sb, struct berr *err);
+	/* Host interfaces the driver names itself: their common prefix (start-up removes those
+	 * no network owns) and whether network n owns `name` (NULL: only n->ifname). */
+	const char *host_ifname_prefix;
+	bool (*owns_host_ifname)(const struct bnetwork *n, const char *name);
 	/* Re-create what a network needs after a restart (e.g. a bridge someone deleted). */
 	int (*restore)(struct drv_ctx *ctx, const struct bnetwork *n, struct berr *err);
 };
 
 const struct driver_ops *driver_lookup(const char *name);
+/* The registered drivers, for iteration: NULL past the end. */
+const struct driver_ops *driver_at(size_t i);
 
 /* Drivers of the predefined networks "host" and "none": users cannot create more of them. */
 bool driver_is_predefined_only(const struct driver_ops *d);

@@ -39,3 +39,8 @@ const char *driver_user_names(void)
 	}
 	return buf;
 }
+
+const struct driver_ops *driver_at(size_t i)
+{
+	return i < sizeof(drivers) / sizeof(drivers[0]) ? drivers[i] : NULL;
+}

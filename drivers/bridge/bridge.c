@@ -134,6 +134,7 @@ static int bridge_restore(struct drv_ctx *ctx, const struct bnetwork *n, struct 
 const struct driver_ops bridge_driver = {
 	.name = "bridge",
 	.host_end = true,
+	.host_ifname_prefix = "berth",   /* generated bridge names (custom names are never swept) */
 	.validate = bridge_validate,
 	.network_create = bridge_network_create,
 	.network_delete = bridge_network_delete,

@@ -200,8 +200,18 @@ static int mv_endpoint_check(struct drv_ctx *ctx, const struct bnetwork *n,
 	return r < 0 ? r : r > 0;
 }
 
+static bool mv_owns_host_ifname(const struct bnetwork *n, const char *name)
+{
+	char shim[IFNAME_LEN];
+
+	mv_shim_name(n, shim);
+	return strcmp(shim, name) == 0;
+}
+
 const struct driver_ops macvlan_driver = {
 	.name = "macvlan",
+	.host_ifname_prefix = "bmv",     /* host shims */
+	.owns_host_ifname = mv_owns_host_ifname,
 	.validate = mv_validate,
 	.network_create = mv_network_create,
 	.network_delete = mv_network_delete,
