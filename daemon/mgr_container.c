@@ -321,7 +321,7 @@ static char **strv_from_json(const cJSON *a)
 	return v;
 }
 
-static int net_teardown(struct manager *m, struct ctr_entry *c)
+int mgr_ctr_net_teardown(struct manager *m, struct ctr_entry *c)
 {
 	_cleanup_free_ struct ep_entry **eps = NULL;
 	_cleanup_free_ char *ns = mgr_ctr_netns_path(m, &c->c);
@@ -369,7 +369,7 @@ static int net_setup(struct manager *m, struct ctr_entry *c, struct berr *err)
 	for (size_t i = 0; i < n; i++) {
 		r = mgr_ep_activate(m, c, eps[i], err);
 		if (r < 0) {
-			net_teardown(m, c);
+			mgr_ctr_net_teardown(m, c);
 			return r;
 		}
 	}
@@ -449,6 +449,21 @@ int mgr_ctr_watch(struct manager *m, struct ctr_entry *c)
 	return 0;
 }
 
+void mgr_ctr_record_running(struct manager *m, struct ctr_entry *c, const struct rt_proc *proc)
+{
+	struct berr e2 = BERR_INIT;
+
+	c->c.state = CTR_RUNNING;
+	c->c.pid = proc->pid;
+	c->c.shim_pid = proc->shim_pid;
+	c->c.pid_start = proc->pid_start;
+	c->c.exit_code = 0;
+	c->c.finished_at[0] = '\0';
+	time_now_rfc3339(c->c.started_at);
+	if (ctr_persist(m, c, false, &e2) < 0)
+		blog_error("container %s runs but is not recorded: %s", c->c.name, berr_str(&e2));
+}
+
 static int start_locked(struct manager *m, struct ctr_entry *c, struct berr *err)
 {
 	struct rt_proc proc = { 0 };
@@ -466,27 +481,18 @@ static int start_locked(struct manager *m, struct ctr_entry *c, struct berr *err
 			mgr_dns_container_stopped(m, c);
 	}
 	if (r < 0) {
-		net_teardown(m, c);
+		mgr_ctr_net_teardown(m, c);
 		return berr_prefix(err, "starting container %s", c->c.name);
 	}
 	r = proc_start(m, c, &proc, err);
 	if (r < 0) {
 		mgr_fw_ports_remove(m, c);
 		mgr_dns_container_stopped(m, c);
-		net_teardown(m, c);
+		mgr_ctr_net_teardown(m, c);
 		return berr_prefix(err, "starting container %s", c->c.name);
 	}
 	crash_point("start:after-exec");
-	c->c.state = CTR_RUNNING;
-	c->c.pid = proc.pid;
-	c->c.shim_pid = proc.shim_pid;
-	c->c.pid_start = proc.pid_start;
-	c->c.exit_code = 0;
-	c->c.finished_at[0] = '\0';
-	time_now_rfc3339(c->c.started_at);
-	r = ctr_persist(m, c, false, err);
-	if (r < 0)
-		blog_error("container %s started but not recorded: %s", c->c.name, berr_str(err));
+	mgr_ctr_record_running(m, c, &proc);
 	if (mgr_ctr_watch(m, c) < 0)
 		blog_warn("container %s: cannot watch its exit: %m", c->c.name);
 	return 0;
@@ -518,7 +524,7 @@ void mgr_ctr_exited(struct manager *m, struct ctr_entry *c, int code)
 	}
 	mgr_fw_ports_remove(m, c);
 	mgr_dns_container_stopped(m, c);
-	net_teardown(m, c);
+	mgr_ctr_net_teardown(m, c);
 	if (rt_cleanup(run, &e2) < 0)
 		blog_warn("container %s: %s", c->c.name, berr_str(&e2));
 	c->c.state = CTR_EXITED;

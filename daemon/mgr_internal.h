@@ -152,6 +152,11 @@ char *mgr_ctr_state_dir(struct manager *m, const struct bcontainer *c);
 /* A container's process is gone: tear its networking down, record the exit, auto-remove. */
 void mgr_ctr_exited(struct manager *m, struct ctr_entry *c, int code);
 int mgr_ctr_watch(struct manager *m, struct ctr_entry *c);
+/* Deactivate every endpoint (kernel state, addresses) and delete the network namespace. */
+int mgr_ctr_net_teardown(struct manager *m, struct ctr_entry *c);
+struct rt_proc;
+/* The container's process runs: record it (state, pids, start time) in memory and store. */
+void mgr_ctr_record_running(struct manager *m, struct ctr_entry *c, const struct rt_proc *proc);
 int mgr_ctr_delete(struct manager *m, struct ctr_entry *c, struct berr *err);
 
 /* ---- reconciliation at start (mgr_reconcile.c) ---- */

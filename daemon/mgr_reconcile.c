@@ -104,38 +104,13 @@ static bool orphan_find(struct manager *m, struct ctr_entry *c, struct rt_proc *
 static bool orphan_adopt(struct manager *m, struct ctr_entry *c)
 {
 	struct rt_proc p = { 0 };
-	struct berr e2 = BERR_INIT;
 
 	if (!orphan_find(m, c, &p))
 		return false;
 	blog_info("finishing the interrupted start of container %s (pid %d)", c->c.name,
 		  (int)p.pid);
-	c->c.state = CTR_RUNNING;
-	c->c.pid = p.pid;
-	c->c.shim_pid = p.shim_pid;
-	c->c.pid_start = p.pid_start;
-	c->c.exit_code = 0;
-	c->c.finished_at[0] = '\0';
-	time_now_rfc3339(c->c.started_at);
-	if (store_begin(m->store, &e2) < 0 || store_container_put(m->store, &c->c, &e2) < 0 ||
-	    store_commit(m->store, &e2) < 0) {
-		store_rollback(m->store);
-		blog_warn("recording container %s: %s", c->c.name, berr_str(&e2));
-	}
+	mgr_ctr_record_running(m, c, &p);
 	return true;
-}
-
-static void ctr_not_running(struct manager *m, struct ctr_entry *c)
-{
-	_cleanup_free_ struct ep_entry **eps = NULL;
-	_cleanup_free_ char *ns = mgr_ctr_netns_path(m, &c->c);
-	size_t n = mgr_ctr_eps(m, c->c.id, &eps);
-	struct berr e2 = BERR_INIT;
-
-	for (size_t i = 0; i < n; i++)
-		if (eps[i]->e.state != EP_INACTIVE && mgr_ep_deactivate(m, c, eps[i], false, &e2) < 0)
-			blog_warn("container %s: %s", c->c.name, berr_str(&e2));
-	netns_delete(ns, NULL);
 }
 
 static void containers_reconcile(struct manager *m)
@@ -150,7 +125,7 @@ static void containers_reconcile(struct manager *m)
 			continue;
 		}
 		if (c->c.state != CTR_RUNNING) {
-			ctr_not_running(m, c);
+			mgr_ctr_net_teardown(m, c);
 			continue;
 		}
 		if (rt_proc_alive(c->c.pid, c->c.pid_start) == 1) {
