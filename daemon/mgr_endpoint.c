@@ -382,7 +382,12 @@ int mgr_ep_activate(struct manager *m, struct ctr_entry *c, struct ep_entry *ep,
 	ep->persisted = true;
 	steps_mark(&st, "store");
 	crash_point("connect:after-store");
-	r = n->drv->join(&m->drv, &n->n, &ep->e, &sb, err);
+	/* Firewall first: the interface's first frames must already be allowed. A crash from
+	 * here on is repaired by the start-up rebuild of the tables from the store. */
+	r = mgr_fw_endpoint_added(m, c, ep, err);
+	steps_mark(&st, "fw");
+	if (r >= 0)
+		r = n->drv->join(&m->drv, &n->n, &ep->e, &sb, err);
 	steps_mark(&st, "join");
 	crash_point("connect:after-join");
 	if (r >= 0) {
@@ -392,24 +397,17 @@ int mgr_ep_activate(struct manager *m, struct ctr_entry *c, struct ep_entry *ep,
 	steps_mark(&st, "commit");
 	crash_point("connect:after-commit");
 	if (r >= 0)
-		r = mgr_fw_endpoint_added(m, c, ep, err);
-	steps_mark(&st, "fw");
-	if (r >= 0) {
 		r = mgr_dns_endpoint_added(m, c, ep, err);
-		if (r < 0)
-			mgr_fw_endpoint_removed(m, c, ep);
-	}
 	steps_mark(&st, "dns");
 	if (r >= 0) {
 		r = mgr_sandbox_routes(m, c, err);
 		steps_mark(&st, "routes");
-		if (r < 0) {
+		if (r < 0)
 			mgr_dns_endpoint_removed(m, c, ep);
-			mgr_fw_endpoint_removed(m, c, ep);
-		}
 	}
 	if (r < 0) {
 		berr_prefix(err, "connecting container %s to network %s", c->c.name, n->n.name);
+		mgr_fw_endpoint_removed(m, c, ep);
 		activation_undo(m, n, ep, &sb, existed);
 	}
 out:

@@ -141,7 +141,9 @@ static size_t ep_elems(struct manager *m, const struct ep_entry *ep, struct nft_
 	uint8_t mac[6];
 	size_t k = 0;
 
-	if (!net_is_bridge(n) || ep->e.state != EP_ACTIVE || !ifn[0] ||
+	/* PENDING too: the elements go in before the interface exists (they are keyed by its
+	 * name), so the very first frames it sends (the arp_notify announcement) pass. */
+	if (!net_is_bridge(n) || ep->e.state == EP_INACTIVE || !ifn[0] ||
 	    mac_parse(ep->e.mac, mac, NULL) < 0)
 		return 0;
 	nft_elem_ifname(&e[k++], NFT_SET_BR_PORTS, ifn);
