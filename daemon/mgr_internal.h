@@ -124,8 +124,8 @@ size_t mgr_net_ep_count(struct manager *m, const char *net_id);
 bool mgr_net_predefined(const struct net_entry *n);
 int mgr_default_networks(struct manager *m, struct berr *err);
 int mgr_net_remove_locked(struct manager *m, struct net_entry *n, struct berr *err);
-/* A removal of this network was interrupted (its intent is recorded). */
-bool mgr_net_removing(struct manager *m, const char *id);
+/* 1 when a removal of this network was interrupted (its intent is recorded), 0, -errno. */
+int mgr_net_removing(struct manager *m, const char *id, struct berr *err);
 
 /* ---- endpoints (mgr_endpoint.c) ---- */
 int mgr_ep_activate(struct manager *m, struct ctr_entry *c, struct ep_entry *ep,
