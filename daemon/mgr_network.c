@@ -286,8 +286,6 @@ static int pools_init(struct net_entry *e, struct berr *err)
 				   err);
 		if (r < 0)
 			return r;
-		if (!s->gateway.family)
-			ipam_default_gateway(&s->subnet, &s->gateway);
 		r = ipam_pool_reserve(&e->pools[i], &s->gateway, err);
 		if (r < 0)
 			return berr_prefix(err, "invalid gateway");
@@ -374,12 +372,18 @@ static int net_prepare(struct manager *m, const cJSON *req, struct net_entry *e,
 		return r;
 	id_generate(n->id);
 	time_now_rfc3339(n->created);
+	for (int i = 0; i < n->n_subnets; i++)
+		if (!n->subnets[i].gateway.family)
+			ipam_default_gateway(&n->subnets[i].subnet, &n->subnets[i].gateway);
 	/* The driver may add defaults (interface name, MTU, reserved aux addresses) first. */
 	r = e->drv->validate ? e->drv->validate(&m->drv, n, err) : 0;
 	if (r >= 0)
 		r = pools_init(e, err);
 	if (r >= 0)
 		r = ifname_unique(m, n, err);
+	/* What exists already is not berth's: decided before the store records the network. */
+	if (r >= 0 && e->drv->host_probe)
+		r = e->drv->host_probe(&m->drv, n, err);
 	return r;
 }
 

@@ -17,6 +17,48 @@
 #include "daemon/mgr_internal.h"
 #include "runtime/runtime.h"
 
+static int net_store_put(struct manager *m, const struct bnetwork *n, struct berr *err)
+{
+	int r = store_begin(m->store, err);
+
+	if (r >= 0)
+		r = store_network_put(m->store, n, err);
+	if (r >= 0)
+		r = store_commit(m->store, err);
+	if (r < 0)
+		store_rollback(m->store);
+	return r;
+}
+
+/* Host objects marked foreign that are gone (the user deleted their bridge while berthd was
+ * away): restore() re-creates them, so from now on berth owns them. Recorded before. */
+static int net_reclaim(struct manager *m, struct net_entry *n, struct berr *err)
+{
+	struct bnetwork now = n->n;   /* shallow: host_probe() only sets the marks */
+	bool changed = false;
+	int r;
+
+	if (!n->drv->host_probe || !n->n.ifname_foreign)
+		return 0;
+	r = n->drv->host_probe(&m->drv, &now, err);
+	if (r < 0)
+		return r;
+	now.ifname_foreign &= n->n.ifname_foreign;
+	changed |= now.ifname_foreign != n->n.ifname_foreign;
+	for (int i = 0; i < now.n_subnets; i++) {
+		now.subnets[i].gateway_foreign &= n->n.subnets[i].gateway_foreign;
+		changed |= now.subnets[i].gateway_foreign != n->n.subnets[i].gateway_foreign;
+	}
+	if (!changed)
+		return 0;
+	blog_info("network %s: what it used of %s is gone: berth re-creates it and owns it",
+		  n->n.name, n->n.ifname);
+	r = net_store_put(m, &now, err);
+	if (r >= 0)
+		n->n = now;
+	return r;
+}
+
 static void networks_restore(struct manager *m)
 {
 	for (size_t i = 0; i < m->nets.n; i++) {
@@ -40,6 +82,8 @@ static void networks_restore(struct manager *m)
 			blog_warn("network %s: unknown driver %s", n->n.name, n->n.driver);
 			continue;
 		}
+		if (net_reclaim(m, n, &e2) < 0)
+			blog_warn("network %s: %s", n->n.name, berr_str(&e2));
 		if (n->drv->restore && n->drv->restore(&m->drv, &n->n, &e2) < 0)
 			blog_warn("restoring network %s: %s; retried at the next start", n->n.name,
 				  berr_str(&e2));
@@ -173,6 +217,17 @@ static bool ifname_owned(struct manager *m, const char *name)
 	return false;
 }
 
+/* The names berth generates for host interfaces are a prefix and at least 10 hex digits of an ID
+ * or a hash (bridges, veth host ends, macvlan shims): an interface that merely shares a prefix
+ * (a user's "berth-lan" or "bvlan") is never touched. */
+static bool ifname_generated(const char *name, const char *prefix)
+{
+	size_t p = strlen(prefix), n = strlen(name);
+
+	return n >= p + 10 && strncmp(name, prefix, p) == 0 &&
+	       strspn(name + p, "0123456789abcdef") == n - p;
+}
+
 static void orphan_links_remove(struct manager *m, const char *prefix)
 {
 	char (*names)[IFNAME_LEN] = NULL;
@@ -185,7 +240,7 @@ static void orphan_links_remove(struct manager *m, const char *prefix)
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
-		if (ifname_owned(m, names[i]))
+		if (!ifname_generated(names[i], prefix) || ifname_owned(m, names[i]))
 			continue;
 		blog_info("removing orphan interface %s", names[i]);
 		if (nlx_link_delete(m->host_nl, names[i], &e2) < 0)

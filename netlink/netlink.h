@@ -53,6 +53,9 @@ int nlx_link_list_prefix(struct nlx *nl, const char *prefix, char (**ret)[IFNAME
 int nlx_addr_add(struct nlx *nl, const char *ifname, const struct cidr *addr, bool nodad,
 		 struct berr *err);
 int nlx_addr_del(struct nlx *nl, const char *ifname, const struct cidr *addr, struct berr *err);
+/* 1 when ifname holds addr (same address and prefix length), 0 when not or when ifname does not
+ * exist, -errno. */
+int nlx_addr_has(struct nlx *nl, const char *ifname, const struct cidr *addr, struct berr *err);
 
 /* ---- routes (main table) ---- */
 /* Replace the default route of `family` with one via gw out of ifname. */
