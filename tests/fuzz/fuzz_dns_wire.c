@@ -2,8 +2,8 @@
 /* libFuzzer target for dns/: the query parser, the answer builder (from the table, as the
  * server answers), the reply parser, reverse names and resolv.conf parsing. Built with
  * -fsanitize=fuzzer it is a fuzzer (`make fuzz`); built without (BERTH_FUZZ_REPLAY) main()
- * below replays files and directories of inputs (`make fuzz-replay`, the seed corpus). */
-#include <dirent.h>
+ * (tests/fuzz/replay.h) replays files and directories of inputs (`make fuzz-replay`, the seed
+ * corpus). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,49 +79,5 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 }
 
 #ifdef BERTH_FUZZ_REPLAY
-static int replay_file(const char *path)
-{
-	_cleanup_free_ char *buf = NULL;
-	size_t len = 0;
-
-	if (read_file(path, 1 << 20, &buf, &len, NULL) < 0) {
-		fprintf(stderr, "cannot read %s\n", path);
-		return 1;
-	}
-	LLVMFuzzerTestOneInput((const uint8_t *)buf, len);
-	return 0;
-}
-
-static int replay(const char *path, int *count)
-{
-	DIR *d = opendir(path);
-	struct dirent *e;
-	int bad = 0;
-
-	if (!d) {
-		(*count)++;
-		return replay_file(path);
-	}
-	while ((e = readdir(d))) {
-		_cleanup_free_ char *sub = NULL;
-
-		if (e->d_name[0] == '.')
-			continue;
-		sub = xasprintf("%s/%s", path, e->d_name);
-		bad |= replay_file(sub);
-		(*count)++;
-	}
-	closedir(d);
-	return bad;
-}
-
-int main(int argc, char **argv)
-{
-	int bad = 0, count = 0;
-
-	for (int i = 1; i < argc; i++)
-		bad |= replay(argv[i], &count);
-	printf("fuzz-replay: %d input(s) replayed without a crash\n", count);
-	return bad;
-}
+#include "tests/fuzz/replay.h"
 #endif
