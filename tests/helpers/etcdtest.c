@@ -211,8 +211,9 @@ static void print_item(const struct etcd_watch_item *it, double start)
 	fflush(stdout);
 }
 
-/* watch PREFIX REV COUNT SECONDS: print items until COUNT put/delete/reset items arrived (0:
- * until the time is up); exit 1 if the time ran out first. */
+/* watch PREFIX REV COUNT SECONDS [HOLD_MS]: print items until COUNT put/delete/reset items
+ * arrived (0: until the time is up); exit 1 if the time ran out first. HOLD_MS: start reading
+ * only that long after the start (the queue fills up meanwhile). */
 static int cmd_watch(struct etcd_client *c, char **argv, int argc, struct berr *err)
 {
 	struct etcd_watch *w;
@@ -222,6 +223,8 @@ static int cmd_watch(struct etcd_client *c, char **argv, int argc, struct berr *
 
 	if (r < 0)
 		return r;
+	if (argc > 4)
+		usleep((useconds_t)num(argv[4]) * 1000);
 	while ((want == 0 || got < want) && wait_fd(etcd_watch_fd(w), deadline)) {
 		struct etcd_watch_item it;
 
@@ -257,6 +260,31 @@ static int cmd_alloc(struct etcd_client *c, char **argv, int argc, struct berr *
 		if (r < 0)
 			return r == -EEXIST ? berr_set(err, -ENOSPC, "pool exhausted") : r;
 		printf("%ld\n", slot - 1);
+	}
+	return 0;
+}
+
+/* fill PREFIX N: PREFIX0..PREFIX<N-1> = their number, ETCD_TXN_MAX_OPS puts per transaction. */
+static int cmd_fill(struct etcd_client *c, char **argv, int argc, struct berr *err)
+{
+	long n = (long)num(argv[1]);
+	struct etcd_op ops[ETCD_TXN_MAX_OPS];
+	char keys[ETCD_TXN_MAX_OPS][64], vals[ETCD_TXN_MAX_OPS][24];
+
+	for (long i = 0; i < n;) {
+		struct etcd_txn_reply t;
+		size_t k = 0;
+		int r;
+
+		for (; k < ETCD_TXN_MAX_OPS && i < n; k++, i++) {
+			snprintf(keys[k], sizeof(keys[k]), "%s%ld", argv[0], i);
+			snprintf(vals[k], sizeof(vals[k]), "%ld", i);
+			ops[k] = (struct etcd_op){ .kind = ETCD_OP_PUT, .key = keys[k], .value = vals[k] };
+		}
+		r = etcd_txn(c, NULL, 0, ops, k, NULL, 0, &t, err);
+		if (r < 0)
+			return r;
+		etcd_txn_reply_clear(&t);
 	}
 	return 0;
 }
@@ -305,9 +333,10 @@ static const struct cmd cmds[] = {
 	{ "lease-keepalive", 1, "ID", cmd_lease_keepalive },
 	{ "lease-revoke", 1, "ID", cmd_lease_revoke },
 	{ "keep", 3, "ID TTL SECONDS", cmd_keep },
-	{ "watch", 4, "PREFIX REVISION COUNT SECONDS", cmd_watch },
+	{ "watch", 4, "PREFIX REVISION COUNT SECONDS [HOLD_MS]", cmd_watch },
 	{ "alloc", 4, "PREFIX POOL COUNT OWNER", cmd_alloc },
 	{ "incr", 2, "KEY COUNT", cmd_incr },
+	{ "fill", 2, "PREFIX N", cmd_fill },
 };
 
 static int usage(void)
