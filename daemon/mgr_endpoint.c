@@ -37,7 +37,9 @@ static struct ipam_pool *pool_for(struct net_entry *n, int family, const struct 
 	return NULL;
 }
 
-static int static_ip_check(struct net_entry *n, const struct ipaddr *a, struct berr *err)
+/* key names the field (IPv4Address, IPv6Address) in the messages. */
+static int static_ip_check(struct net_entry *n, const char *key, const struct ipaddr *a,
+			   struct berr *err)
 {
 	struct ipam_pool *p;
 	char buf[IP_STRLEN];
@@ -45,16 +47,17 @@ static int static_ip_check(struct net_entry *n, const struct ipaddr *a, struct b
 	if (!a->family)
 		return 0;
 	if (a->family == AF_INET6 && !n->n.ipv6)
-		return berr_set(err, -EINVAL, "network %s does not have IPv6 enabled", n->n.name);
+		return berr_set(err, -EINVAL, "%s: network %s does not have IPv6 enabled", key,
+				n->n.name);
 	p = pool_for(n, a->family, a);
 	if (!p)
-		return berr_set(err, -EINVAL, "address %s is outside the subnets of network %s",
+		return berr_set(err, -EINVAL, "%s %s is outside the subnets of network %s", key,
 				ip_fmt(a, buf), n->n.name);
 	if (!ipam_pool_usable(p, a))
-		return berr_set(err, -EINVAL, "address %s cannot be assigned in network %s",
+		return berr_set(err, -EINVAL, "%s %s cannot be assigned in network %s", key,
 				ip_fmt(a, buf), n->n.name);
 	if (ipam_pool_taken(p, a))
-		return berr_set(err, -EADDRINUSE, "address %s is already in use in network %s",
+		return berr_set(err, -EADDRINUSE, "%s %s is already in use in network %s", key,
 				ip_fmt(a, buf), n->n.name);
 	return 0;
 }
@@ -82,9 +85,9 @@ static int ep_config_parse(struct net_entry *n, const cJSON *cfg, struct bendpoi
 	if (r >= 0)
 		r = static_ip_parse(ipam, "IPv6Address", AF_INET6, &e->req_ip6, err);
 	if (r >= 0)
-		r = static_ip_check(n, &e->req_ip4, err);
+		r = static_ip_check(n, "IPv4Address", &e->req_ip4, err);
 	if (r >= 0)
-		r = static_ip_check(n, &e->req_ip6, err);
+		r = static_ip_check(n, "IPv6Address", &e->req_ip6, err);
 	return r;
 }
 
