@@ -69,39 +69,54 @@ unit: $(UNIT_BINS)
 
 helpers: $(HELPER_BINS)
 
-# Fuzzing (tests/fuzz): `fuzz` runs libFuzzer under ASan/UBSan for FUZZ_TIME seconds from the
-# seed corpus (new inputs go to build/fuzz/, not the tree); `fuzz-replay` replays the corpus
-# through a sanitized build of the same target, no clang needed.
-FUZZ_TIME ?= 30
-FUZZ_SRCS := dns/wire.c dns/records.c dns/resolv.c common/util.c common/error.c common/cidr.c
-FUZZ_TARGETS := dns_wire
-# cli/: the HTTP reply parser of the CLI (its seed corpus: tests/fuzz/corpus/http_response).
-FUZZ_TARGETS += http_response
-$(BUILD)/fuzz/replay_http_response $(BUILD)/fuzz/fuzz_http_response: cli/http_reply.c
+# Fuzzing (tests/fuzz): one libFuzzer target per parser of untrusted bytes. `fuzz` runs each
+# under ASan/UBSan for FUZZ_TIME seconds from its seed corpus, FUZZ_JOBS at a time (new inputs go
+# to build/fuzz/corpus_<target>, not the tree; tests/fuzz/<target>.dict is used when present);
+# `fuzz-replay` replays every corpus through a sanitized build of the same code linked with
+# tests/fuzz/replay.c (no clang needed).
+FUZZ_TIME ?= 20
+FUZZ_JOBS ?= 2
+FUZZ_TARGETS := dns_wire api_request cidr portspec http_response
+FUZZ_COMMON := common/util.c common/error.c
+FUZZ_SRCS_dns_wire := dns/wire.c dns/records.c dns/resolv.c common/cidr.c
+FUZZ_SRCS_api_request := daemon/api_decode.c daemon/http_util.c
+FUZZ_SRCS_cidr := common/cidr.c
+FUZZ_SRCS_portspec := common/portspec.c common/cidr.c
+FUZZ_SRCS_http_response := cli/http_reply.c
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+FUZZ_FLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -I. $(shell pkg-config --cflags libcjson)
+FUZZ_LIBS := $(shell pkg-config --libs libcjson)
 
-$(BUILD)/fuzz/replay_%: tests/fuzz/fuzz_%.c $(FUZZ_SRCS)
+.SECONDEXPANSION:
+$(BUILD)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $$(FUZZ_SRCS_$$*) $(FUZZ_COMMON)
 	@mkdir -p $(dir $@)
 	@$(if $(V),,echo "  FUZZ    $@")
-	$(Q)$(CC) -std=gnu11 -g -O1 -D_GNU_SOURCE -DBERTH_FUZZ_REPLAY -I. $(FUZZ_SAN) -o $@ $^
+	$(Q)$(CC) $(FUZZ_FLAGS) -DBERTH_FUZZ_REPLAY $(FUZZ_SAN) -o $@ $^ $(FUZZ_LIBS)
 
-$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRCS)
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_SRCS_$$*) $(FUZZ_COMMON)
 	@mkdir -p $(dir $@)
 	@command -v clang >/dev/null || { echo "clang is needed for fuzzing: scripts/install-deps.sh"; exit 1; }
 	@$(if $(V),,echo "  FUZZ    $@")
-	$(Q)clang -std=gnu11 -g -O1 -D_GNU_SOURCE -I. -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -o $@ $^
+	$(Q)clang $(FUZZ_FLAGS) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ $(FUZZ_LIBS)
 
 fuzz-replay: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/replay_%)
-	$(Q)for t in $(FUZZ_TARGETS); do $(BUILD)/fuzz/replay_$$t tests/fuzz/corpus/$$t || exit 1; done
+	$(Q)for t in $(FUZZ_TARGETS); do echo "== $$t"; \
+		$(BUILD)/fuzz/replay_$$t tests/fuzz/corpus/$$t || exit 1; done
 
 fuzz: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
-	$(Q)for t in $(FUZZ_TARGETS); do mkdir -p $(BUILD)/fuzz/corpus_$$t && \
-		$(BUILD)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_TIME) -max_len=4096 -timeout=10 \
-		-print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz/ $(BUILD)/fuzz/corpus_$$t \
-		tests/fuzz/corpus/$$t >$(BUILD)/fuzz/$$t.log 2>&1; rc=$$?; tail -6 $(BUILD)/fuzz/$$t.log; \
-		[ $$rc = 0 ] || { echo "fuzz_$$t failed: see $(BUILD)/fuzz/$$t.log"; exit 1; }; done
+	$(Q)$(MAKE) --no-print-directory -j$(FUZZ_JOBS) $(FUZZ_TARGETS:%=fuzz-run-%)
 
-# CI (scripts/test.sh runs `make system`) replays the fuzz corpus and fuzzes for FUZZ_TIME s.
+fuzz-run-%: $(BUILD)/fuzz/fuzz_%
+	$(Q)mkdir -p $(BUILD)/fuzz/corpus_$*
+	$(Q)$(BUILD)/fuzz/fuzz_$* -max_total_time=$(FUZZ_TIME) -max_len=4096 -timeout=10 \
+		-print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz/$*- \
+		$(addprefix -dict=,$(wildcard tests/fuzz/$*.dict)) \
+		$(BUILD)/fuzz/corpus_$* tests/fuzz/corpus/$* >$(BUILD)/fuzz/$*.log 2>&1; rc=$$?; \
+		echo "== fuzz_$*"; tail -6 $(BUILD)/fuzz/$*.log; \
+		[ $$rc = 0 ] || { echo "fuzz_$* failed: see $(BUILD)/fuzz/$*.log"; exit 1; }
+
+# CI (scripts/test.sh runs `make system`) replays the fuzz corpora, fuzzes each target for
+# FUZZ_TIME s, then runs the system suite.
 system: all helpers fuzz-replay fuzz
 	tests/system/run.sh
 

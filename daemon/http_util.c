@@ -365,26 +365,29 @@ static bool http_utf8_valid(const char *s)
 	return http_utf8_invalid_at(s, len) == len;
 }
 
+static void http_utf8_fix(char **s)
+{
+	char *fixed;
+
+	if (http_utf8_valid(*s))
+		return;
+	fixed = http_utf8_escape(*s);
+	cJSON_free(*s);
+	*s = fixed;
+}
+
 void http_json_utf8_fix(cJSON *j)
 {
 	cJSON *it;
 
-	cJSON_ArrayForEach(it, j) {
-		if (it->string && !(it->type & cJSON_StringIsConst) && !http_utf8_valid(it->string)) {
-			char *fixed = http_utf8_escape(it->string);
-
-			cJSON_free(it->string);
-			it->string = fixed;
-		}
-		if (cJSON_IsString(it) && !(it->type & cJSON_IsReference) &&
-		    !http_utf8_valid(it->valuestring)) {
-			char *fixed = http_utf8_escape(it->valuestring);
-
-			cJSON_free(it->valuestring);
-			it->valuestring = fixed;
-		}
+	if (!j)
+		return;
+	if (j->string && !(j->type & cJSON_StringIsConst))
+		http_utf8_fix(&j->string);
+	if (cJSON_IsString(j) && !(j->type & cJSON_IsReference))
+		http_utf8_fix(&j->valuestring);
+	cJSON_ArrayForEach(it, j)
 		http_json_utf8_fix(it);
-	}
 }
 
 /* Past the string whose opening quote is at text[i]; *ret_at set on a \u0000 escape or NUL. */

@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer target for dns/: the query parser, the answer builder (from the table, as the
  * server answers), the reply parser, reverse names and resolv.conf parsing. Built with
- * -fsanitize=fuzzer it is a fuzzer (`make fuzz`); built without (BERTH_FUZZ_REPLAY) main()
- * (tests/fuzz/replay.h) replays files and directories of inputs (`make fuzz-replay`, the seed
- * corpus). */
+ * -fsanitize=fuzzer it is a fuzzer (`make fuzz`); linked with replay.c (BERTH_FUZZ_REPLAY) it
+ * replays files and directories of inputs (`make fuzz-replay`, the seed corpus). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,7 +76,3 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	free(text);
 	return 0;
 }
-
-#ifdef BERTH_FUZZ_REPLAY
-#include "tests/fuzz/replay.h"
-#endif

@@ -4,7 +4,7 @@
  * itself, down to one byte), then with streaming of 2xx bodies, with a small body bound, and
  * with tight line and header bounds. How the bytes are cut must not change the outcome
  * (status, body, error code), and what was streamed must equal what was collected. Built with -fsanitize=fuzzer it is a fuzzer (`make fuzz`);
- * built without (BERTH_FUZZ_REPLAY) main() (tests/fuzz/replay.h) replays files and directories of inputs
+ * linked with replay.c (BERTH_FUZZ_REPLAY) it replays files and directories of inputs
  * (`make fuzz-replay`, the seed corpus). */
 #include <errno.h>
 #include <stdio.h>
@@ -161,6 +161,3 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	return 0;
 }
 
-#ifdef BERTH_FUZZ_REPLAY
-#include "tests/fuzz/replay.h"
-#endif

@@ -302,6 +302,12 @@ static void test_json_utf8_fix(void **state)
 	assert_string_equal(text, "{\"A\":[\"\\\\xc3\",\"\xc3\xa9\"],\"Name\":\"n\\\\xff\",\"k\\\\xfe\":\"fine\"}");
 	free(text);
 	cJSON_Delete(j);
+	/* a string on its own (found by fuzz_api_request) */
+	j = cJSON_CreateString("x\x88");
+	http_json_utf8_fix(j);
+	assert_string_equal(j->valuestring, "x\\x88");
+	cJSON_Delete(j);
+	http_json_utf8_fix(NULL);
 }
 
 static void test_json_scan(void **state)
