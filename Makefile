@@ -7,7 +7,7 @@ PKG_LIBS := $(shell pkg-config --libs $(PKGS))
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka)
 
 CFLAGS ?= -O2 -g
-CFLAGS += -std=gnu11 -Wall -Wextra -Wmissing-prototypes -Wno-unused-parameter -Werror=implicit-function-declaration \
+CFLAGS += $(SAN_CFLAGS) -std=gnu11 -Wall -Wextra -Wmissing-prototypes -Wno-unused-parameter -Werror=implicit-function-declaration \
 	  -D_GNU_SOURCE -I. $(PKG_CFLAGS) -MMD -MP -fno-strict-aliasing
 LDLIBS := $(PKG_LIBS) -lpthread
 
@@ -115,17 +115,33 @@ fuzz-run-%: $(BUILD)/fuzz/fuzz_%
 		echo "== fuzz_$*"; tail -6 $(BUILD)/fuzz/$*.log; \
 		[ $$rc = 0 ] || { echo "fuzz_$* failed: see $(BUILD)/fuzz/$*.log"; exit 1; }
 
-# CI (scripts/test.sh runs `make system`) replays the fuzz corpora, fuzzes each target for
-# FUZZ_TIME s, then runs the system suite.
+# ASan + UBSan: berthd, berth, the test helpers and the unit tests built into build-asan/ (-O1,
+# a report halts the process); `system-asan` runs the system suite (or ASAN_TESTS) against them
+# and fails on any sanitizer report of berthd, its shims or container inits, the CLI or a helper
+# (scripts/system-asan.sh). Built with clang: gcc's UBSan runtime ignores log_path and prints to
+# stderr, which is /dev/null in a shim.
+ASAN_BUILD := build-asan
+ASAN_CFLAGS := -O1 -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+
+asan:
+	@command -v clang >/dev/null || { echo "clang is needed for make asan: scripts/install-deps.sh"; exit 1; }
+	$(Q)$(MAKE) --no-print-directory CC=clang BUILD=$(ASAN_BUILD) SAN_CFLAGS="$(ASAN_CFLAGS)" \
+		all helpers unit-bins
+
+system-asan: asan
+	scripts/system-asan.sh $(ASAN_TESTS)
+
+# CI (scripts/test.sh) runs `make system` (fuzz corpora replayed, each target fuzzed for
+# FUZZ_TIME s, the system suite), then `make system-asan` (the suite once more under ASan).
 system: all helpers fuzz-replay fuzz
 	tests/system/run.sh
 
 # Everything: what `.ci/run` and the README's test command run.
-check: all unit system
+check: all unit system system-asan
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD)
 
-.PHONY: all unit unit-bins system check clean helpers fuzz fuzz-replay
+.PHONY: all unit unit-bins system check clean helpers fuzz fuzz-replay asan system-asan
 .SECONDARY:
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
