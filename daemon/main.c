@@ -159,6 +159,7 @@ int main(int argc, char **argv)
 	blog_info("berthd ready: root %s, run %s, socket %s", o.cfg.root, o.cfg.run, sock);
 	event_loop(m, sfd);
 	blog_info("berthd stopping (containers keep running)");
+	mgr_shutdown(m);   /* pending stops and waits give up: the API's threads end promptly */
 	api_stop(api);
 	mgr_close(m);
 	close(sfd);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Manager core: opening the state, the in-memory model, lookups. */
+#include <dirent.h>
 #include <fcntl.h>
 #include <stddef.h>
 #include <sys/epoll.h>
@@ -211,7 +212,7 @@ static int root_lock(struct manager *m, struct berr *err)
 
 static int dirs_create(struct manager *m, struct berr *err)
 {
-	const char *subs[] = { "containers", "images" };
+	const char *subs[] = { "containers", "images", "trash" };
 	const char *run_subs[] = { "netns", "containers" };
 	int r;
 
@@ -252,6 +253,84 @@ static void host_id_load(struct manager *m)
 	memcpy(m->host_id, id, m->host_id_len);
 }
 
+/* ---- removing trees without the lock ---- */
+
+static void *trash_worker(void *arg)
+{
+	_cleanup_free_ char *path = arg;
+	struct berr err = BERR_INIT;
+
+	delay_point("ctr-rm");
+	if (rm_rf(path, &err) < 0)
+		blog_warn("%s", berr_str(&err));
+	return NULL;
+}
+
+/* Delete path (owned) in a detached thread; it never touches the manager, so the daemon may
+ * exit under it (the next start finishes the job). */
+static void trash_remove_async(char *path)
+{
+	pthread_attr_t attr;
+	pthread_t t;
+
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&t, &attr, trash_worker, path) != 0) {
+		blog_warn("no thread to remove %s: removing it now", path);
+		trash_worker(path);
+	}
+	pthread_attr_destroy(&attr);
+}
+
+void mgr_tree_discard(struct manager *m, const char *path)
+{
+	const char *base = strrchr(path, '/');
+	char *trash = xasprintf("%s/trash/%s", m->root, base ? base + 1 : path);
+
+	if (rename(path, trash) < 0) {
+		int e = errno;
+
+		free(trash);
+		if (e == ENOENT)
+			return;
+		blog_debug("moving %s to the trash: %s", path, strerror(e));
+		trash = xstrdup(path);     /* remove it where it is */
+	}
+	trash_remove_async(trash);
+}
+
+static bool ctr_id_like(const char *name)
+{
+	return strlen(name) == ID_LEN && name[strspn(name, "0123456789abcdef")] == '\0';
+}
+
+/* What a crash left: the trash, and the files of containers removed from the store before
+ * their files were moved there. */
+static void trees_sweep(struct manager *m)
+{
+	_cleanup_free_ char *trash = xasprintf("%s/trash", m->root);
+	_cleanup_free_ char *ctrs = xasprintf("%s/containers", m->root);
+	struct dirent *de;
+	DIR *d;
+
+	if ((d = opendir(trash))) {
+		while ((de = readdir(d)))
+			if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+				trash_remove_async(xasprintf("%s/%s", trash, de->d_name));
+		closedir(d);
+	}
+	if (!(d = opendir(ctrs)))
+		return;
+	while ((de = readdir(d)))
+		if (ctr_id_like(de->d_name) && !mgr_ctr_by_id(m, de->d_name)) {
+			_cleanup_free_ char *p = xasprintf("%s/%s", ctrs, de->d_name);
+
+			blog_info("removing the files of removed container %.12s", de->d_name);
+			mgr_tree_discard(m, p);
+		}
+	closedir(d);
+}
+
 static int kernel_open(struct manager *m, struct berr *err)
 {
 	int r;
@@ -270,6 +349,17 @@ static int kernel_open(struct manager *m, struct berr *err)
 	return 0;
 }
 
+/* Timed waits measure time on CLOCK_MONOTONIC: a change of the wall clock moves no deadline. */
+static void cond_init_monotonic(pthread_cond_t *cond)
+{
+	pthread_condattr_t attr;
+
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(cond, &attr);
+	pthread_condattr_destroy(&attr);
+}
+
 int mgr_open(const struct mgr_config *cfg, struct manager **ret, struct berr *err)
 {
 	struct manager *m = xcalloc(1, sizeof(*m));
@@ -277,7 +367,8 @@ int mgr_open(const struct mgr_config *cfg, struct manager **ret, struct berr *er
 	int r;
 
 	pthread_mutex_init(&m->lock, NULL);
-	pthread_cond_init(&m->exited, NULL);
+	pthread_mutex_init(&m->image_lock, NULL);
+	cond_init_monotonic(&m->exited);
 	m->root = xstrdup(cfg->root);
 	m->run = xstrdup(cfg->run);
 	m->lock_fd = m->host_netns_fd = m->epfd = -1;
@@ -304,6 +395,8 @@ int mgr_open(const struct mgr_config *cfg, struct manager **ret, struct berr *er
 		r = state_load(m, err);
 	}
 	if (r >= 0)
+		trees_sweep(m);    /* before reconciliation adds to the trash */
+	if (r >= 0)
 		r = mgr_reconcile(m, err);
 	if (r >= 0)
 		r = mgr_fw_init(m, err);
@@ -317,6 +410,14 @@ int mgr_open(const struct mgr_config *cfg, struct manager **ret, struct berr *er
 	}
 	*ret = m;
 	return 0;
+}
+
+void mgr_shutdown(struct manager *m)
+{
+	pthread_mutex_lock(&m->lock);
+	m->shutting_down = true;
+	pthread_cond_broadcast(&m->exited);
+	pthread_mutex_unlock(&m->lock);
 }
 
 static void net_entry_free(struct net_entry *n)

@@ -380,12 +380,48 @@ static int image_rootfs(struct manager *m, const char *image, char *buf, size_t 
 			struct berr *err)
 {
 	_cleanup_free_ char *dir = xasprintf("%s/images", m->root);
-	int r = 0;
 
-	if (strcmp(image, "busybox") == 0)
-		r = rt_image_ensure_busybox(dir, err);
-	if (r >= 0)
-		r = rt_image_rootfs(dir, image, buf, size, err);
+	return rt_image_rootfs(dir, image, buf, size, err);
+}
+
+/* Children a thread waits for without the manager lock: mgr_reap() leaves zombies alone
+ * meanwhile (it would steal their exit status) and the last one out reaps them. */
+static void children_hold(struct manager *m)
+{
+	pthread_mutex_lock(&m->lock);
+	m->unlocked_children++;
+	pthread_mutex_unlock(&m->lock);
+}
+
+static void zombies_reap(struct manager *m)
+{
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
+	m->reap_deferred = false;
+}
+
+static void children_release(struct manager *m)
+{
+	pthread_mutex_lock(&m->lock);
+	if (--m->unlocked_children == 0 && m->reap_deferred)
+		zombies_reap(m);
+	pthread_mutex_unlock(&m->lock);
+}
+
+/* The busybox image is built on first use, without the manager lock (it takes a while) and
+ * once: a concurrent start waits on image_lock, then finds it built. */
+static int image_ensure(struct manager *m, const char *image, struct berr *err)
+{
+	_cleanup_free_ char *dir = xasprintf("%s/images", m->root);
+	int r;
+
+	if (strcmp(image, "busybox") != 0)
+		return 0;
+	pthread_mutex_lock(&m->image_lock);
+	children_hold(m);
+	r = rt_image_ensure_busybox(dir, err);
+	children_release(m);
+	pthread_mutex_unlock(&m->image_lock);
 	return r;
 }
 
@@ -500,12 +536,29 @@ static int start_locked(struct manager *m, struct ctr_entry *c, struct berr *err
 
 int mgr_container_start(struct manager *m, const char *ref, struct berr *err)
 {
+	char id[ID_LEN + 1], name[NAME_LEN], image[NAME_LEN];
 	struct ctr_entry *c;
 	int r;
 
 	pthread_mutex_lock(&m->lock);
 	c = mgr_ctr_find(m, ref, err);
-	r = c ? start_locked(m, c, err) : err->code;
+	if (c) {
+		strscpy(id, c->c.id, sizeof(id));
+		strscpy(name, c->c.name, sizeof(name));
+		strscpy(image, c->c.image, sizeof(image));
+	}
+	pthread_mutex_unlock(&m->lock);
+	if (!c)
+		return err->code;
+	r = image_ensure(m, image, err);
+	if (r < 0)
+		return berr_prefix(err, "starting container %s", name);
+	pthread_mutex_lock(&m->lock);
+	c = mgr_ctr_by_id(m, id);
+	if (c)
+		r = start_locked(m, c, err);
+	else
+		r = berr_set(err, -ENOENT, "container %s was removed while starting", name);
 	pthread_mutex_unlock(&m->lock);
 	return r;
 }
@@ -593,11 +646,14 @@ int mgr_reap(struct manager *m)
 	struct epoll_event evs[32];
 	int n;
 
-	/* Under the lock: every fork+wait done by a request thread (image build, container start)
-	 * also runs under it, so reaping "any child" here never steals their children. */
+	/* Under the lock: a request thread that forks and waits (container start) holds it, so
+	 * reaping "any child" here never steals their children; those waited for without the lock
+	 * (image build) defer it. Exits are seen on the pidfds, reaped or not. */
 	pthread_mutex_lock(&m->lock);
-	while (waitpid(-1, NULL, WNOHANG) > 0)
-		;
+	if (m->unlocked_children == 0)
+		zombies_reap(m);
+	else
+		m->reap_deferred = true;
 	n = epoll_wait(m->epfd, evs, ARRAY_SIZE(evs), 0);
 	for (int i = 0; i < n; i++) {
 		if (watch_dispatch(m, evs[i].data.fd))
@@ -616,14 +672,16 @@ int mgr_reap(struct manager *m)
 
 /* ---- stop / kill / wait ---- */
 
-/* Wait (lock held, released while waiting) until the container `id` is not running or the
- * deadline passes. Returns the entry (NULL if removed meanwhile). */
-static struct ctr_entry *wait_not_running(struct manager *m, const char *id, int64_t timeout_ms)
+/* Wait (lock held, released while waiting) until the container `id` is not running; timeout_ms
+ * < 0: no deadline. 0 with *ret the entry (NULL: removed meanwhile), -ETIMEDOUT, or -ECANCELED
+ * when berthd is shutting down. */
+static int wait_not_running(struct manager *m, const char *id, int64_t timeout_ms,
+			    struct ctr_entry **ret)
 {
+	bool timed_out = false;
 	struct timespec dl;
-	struct ctr_entry *c;
 
-	clock_gettime(CLOCK_REALTIME, &dl);
+	clock_gettime(CLOCK_MONOTONIC, &dl);
 	dl.tv_sec += timeout_ms / 1000;
 	dl.tv_nsec += (timeout_ms % 1000) * 1000000;
 	if (dl.tv_nsec >= 1000000000) {
@@ -631,13 +689,17 @@ static struct ctr_entry *wait_not_running(struct manager *m, const char *id, int
 		dl.tv_nsec -= 1000000000;
 	}
 	for (;;) {
-		c = mgr_ctr_by_id(m, id);
-		if (!c || c->c.state != CTR_RUNNING)
-			return c;
-		if (timeout_ms >= 0 && pthread_cond_timedwait(&m->exited, &m->lock, &dl) == ETIMEDOUT)
-			return mgr_ctr_by_id(m, id);
+		*ret = mgr_ctr_by_id(m, id);
+		if (!*ret || (*ret)->c.state != CTR_RUNNING)
+			return 0;
+		if (m->shutting_down)
+			return -ECANCELED;
+		if (timed_out)
+			return -ETIMEDOUT;
 		if (timeout_ms < 0)
 			pthread_cond_wait(&m->exited, &m->lock);
+		else
+			timed_out = pthread_cond_timedwait(&m->exited, &m->lock, &dl) == ETIMEDOUT;
 	}
 }
 
@@ -648,28 +710,44 @@ static int kill_locked(struct manager *m, struct ctr_entry *c, int sig, struct b
 	return rt_kill(c->c.pid, c->c.pid_start, sig, err);
 }
 
+/* SIGKILL, then wait (at most 30 s: it cannot be ignored) for the exit. */
+static int kill_wait(struct manager *m, struct ctr_entry *c, const char *what, struct berr *err)
+{
+	char id[ID_LEN + 1], name[NAME_LEN];
+	int r;
+
+	strscpy(id, c->c.id, sizeof(id));
+	strscpy(name, c->c.name, sizeof(name));
+	r = kill_locked(m, c, SIGKILL, err);
+	if (r >= 0)
+		r = wait_not_running(m, id, 30000, &c);
+	if (r == -ETIMEDOUT)
+		return berr_set(err, r, "container %s did not die after SIGKILL", name);
+	if (r == -ECANCELED)
+		return berr_set(err, r, "berthd is shutting down: container %s was not %s", name, what);
+	return r;
+}
+
 static int stop_locked(struct manager *m, struct ctr_entry *c, int timeout_s, struct berr *err)
 {
-	char id[ID_LEN + 1];
+	char id[ID_LEN + 1], name[NAME_LEN];
 	int r;
 
 	if (c->c.state != CTR_RUNNING)
 		return berr_set(err, -EALREADY, "container %s is not running", c->c.name);
 	strscpy(id, c->c.id, sizeof(id));
+	strscpy(name, c->c.name, sizeof(name));
+	if (timeout_s < 0)
+		timeout_s = 10;
+	blog_info("stopping container %s (SIGTERM, SIGKILL after %d s)", name, timeout_s);
 	r = kill_locked(m, c, SIGTERM, err);
-	if (r < 0)
-		return r;
-	c = wait_not_running(m, id, timeout_s < 0 ? 10000 : (int64_t)timeout_s * 1000);
-	if (c && c->c.state == CTR_RUNNING) {
-		r = kill_locked(m, c, SIGKILL, err);
-		if (r < 0)
-			return r;
-		c = wait_not_running(m, id, 30000);
-		if (c && c->c.state == CTR_RUNNING)
-			return berr_set(err, -ETIMEDOUT, "container %s did not die after SIGKILL",
-					c->c.name);
-	}
-	return 0;
+	if (r >= 0)
+		r = wait_not_running(m, id, (int64_t)timeout_s * 1000, &c);
+	if (r == -ETIMEDOUT)
+		return kill_wait(m, c, "stopped", err);
+	if (r == -ECANCELED)
+		return berr_set(err, r, "berthd is shutting down: container %s was not stopped", name);
+	return r;
 }
 
 int mgr_container_stop(struct manager *m, const char *ref, int timeout_s, struct berr *err)
@@ -711,7 +789,10 @@ int mgr_container_wait(struct manager *m, const char *ref, int *ret_code, struct
 	}
 	strscpy(id, c->c.id, sizeof(id));
 	*ret_code = c->c.exit_code;
-	c = wait_not_running(m, id, -1);
+	if (wait_not_running(m, id, -1, &c) < 0) {
+		pthread_mutex_unlock(&m->lock);
+		return berr_set(err, -ECANCELED, "berthd is shutting down");
+	}
 	if (c)
 		*ret_code = c->c.exit_code;
 	else if (m->last_exit_id[0] && strcmp(m->last_exit_id, id) == 0)
@@ -740,6 +821,7 @@ int mgr_ctr_delete(struct manager *m, struct ctr_entry *c, struct berr *err)
 		store_rollback(m->store);
 		return r;
 	}
+	crash_point("ctr-rm:after-store");
 	strscpy(m->last_exit_id, c->c.id, sizeof(m->last_exit_id));
 	m->last_exit_code = c->c.exit_code;
 	ctr_drop_eps(m, c);
@@ -748,7 +830,8 @@ int mgr_ctr_delete(struct manager *m, struct ctr_entry *c, struct berr *err)
 			vec_remove(m->ctrs, i);
 			break;
 		}
-	if (rm_rf(state, &e2) < 0 || rm_rf(run, &e2) < 0)
+	mgr_tree_discard(m, state);   /* the writable layer may be large */
+	if (rm_rf(run, &e2) < 0)
 		blog_warn("removing container files: %s", berr_str(&e2));
 	ctr_entry_free(c);
 	pthread_cond_broadcast(&m->exited);
@@ -765,15 +848,12 @@ static int remove_locked(struct manager *m, struct ctr_entry *c, bool force, str
 			return berr_set(err, -EBUSY, "container %s is running: stop it first or use "
 					"--force", c->c.name);
 		strscpy(id, c->c.id, sizeof(id));
-		r = kill_locked(m, c, SIGKILL, err);
+		r = kill_wait(m, c, "removed", err);
 		if (r < 0)
 			return r;
-		c = wait_not_running(m, id, 30000);
+		c = mgr_ctr_by_id(m, id);
 		if (!c)
 			return 0;  /* auto-removed on exit */
-		if (c->c.state == CTR_RUNNING)
-			return berr_set(err, -ETIMEDOUT, "container %s did not die after SIGKILL",
-					c->c.name);
 	}
 	return mgr_ctr_delete(m, c, err);
 }

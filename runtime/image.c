@@ -379,6 +379,7 @@ int rt_image_ensure_busybox(const char *images_dir, struct berr *err)
 	if (r < 0)
 		return berr_prefix(err, "building the busybox image");
 	tmp_rootfs = xasprintf("%s/rootfs", tmp);
+	delay_point("image-build");
 	r = busybox_build(tmp_rootfs, err);
 	if (r >= 0)
 		r = image_commit(tmp, final, "busybox", true, err);
