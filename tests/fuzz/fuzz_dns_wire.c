@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer target for dns/: the query parser, the answer builder (from the table, as the
- * server answers), the reply parser, reverse names and resolv.conf parsing. Built with
- * -fsanitize=fuzzer it is a fuzzer (`make fuzz`); linked with replay.c (BERTH_FUZZ_REPLAY) it
- * replays files and directories of inputs (`make fuzz-replay`, the seed corpus). */
+ * server answers), the reply parser and matcher, reverse names and resolv.conf parsing. Built
+ * with -fsanitize=fuzzer it is a fuzzer (`make fuzz`); linked with replay.c (BERTH_FUZZ_REPLAY)
+ * it replays files and directories of inputs (`make fuzz-replay`, the seed corpus). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +48,8 @@ static void fuzz_answer(const uint8_t *data, size_t size, const struct dns_query
 			abort();
 		if (dns_reply_parse(out, (size_t)r, &res) < 0)   /* what we build must parse */
 			abort();
+		if (!dns_reply_matches(data, size, out, (size_t)r))   /* and answer the query */
+			abort();
 	}
 	if (dns_ptr_parse(q->name, &ip)) {
 		char back[DNS_NAME_MAX + 1];
@@ -69,6 +71,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	else if (size >= DNS_HDR_LEN)
 		dns_error_build(out, sizeof(out), data, size, DNS_R_FORMERR);
 	dns_reply_parse(data, size, &res);
+	dns_reply_matches(data, size / 2, data + size / 2, size - size / 2);
 	text = xmalloc(size + 1);
 	memcpy(text, data, size);
 	text[size] = '\0';
