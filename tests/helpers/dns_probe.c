@@ -12,7 +12,11 @@
  *   dns_probe [-s ADDR] tcp-half N       N times: half a query, then a reset
  *   dns_probe [-s ADDR] tcp-big          a length prefix over the limit: "closed" or "open"
  *   dns_probe [-s ADDR] tcp-flood N      hold N connections: prints how many the server kept
- *   dns_probe [-s ADDR] tcp-pipeline     two queries in one write: prints the answers' count */
+ *   dns_probe [-s ADDR] tcp-pipeline     two queries in one write: prints the answers' count
+ *   dns_probe [-s ADDR] flood MS         UDP queries for distinct names, ~20 per ms, for MS ms:
+ *                                        prints "sent N replies R"
+ *   dns_probe [-s ADDR] tcp-hold N MS    N connections, each asking again as soon as answered,
+ *                                        for MS ms: prints "answers A" */
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -41,6 +45,11 @@ static int sock_open(int type)
 		exit(2);
 	}
 	return fd;
+}
+
+static long ms_since(uint64_t t0)
+{
+	return (long)((time_mono_ns() - t0) / 1000000);
 }
 
 static bool readable(int fd, int ms)
@@ -267,6 +276,82 @@ static int cmd_tcp_pipeline(void)
 	return 0;
 }
 
+/* A query for NAME, with its TCP length prefix when tcp. Returns the length. */
+static size_t query_make(uint8_t *out, size_t cap, const char *name, uint16_t id, bool tcp)
+{
+	int ql = dns_query_build(out + (tcp ? 2 : 0), cap - 2, id, name, DNS_T_A, 0);
+
+	if (ql < 0)
+		exit(2);
+	if (tcp)
+		dns_put16(out, (uint16_t)ql);
+	return (size_t)ql + (tcp ? 2 : 0);
+}
+
+static int cmd_flood(int ms)
+{
+	int fd = sock_open(SOCK_DGRAM);
+	uint64_t t0 = time_mono_ns();
+	unsigned long sent = 0, replies = 0;
+	uint8_t q[512], a[DNS_MSG_MAX];
+	char name[64];
+
+	while (ms_since(t0) < ms) {
+		for (int k = 0; k < 20; k++) {
+			snprintf(name, sizeof(name), "f%lu-%d.flood.example", sent, (int)getpid());
+			if (send(fd, q, query_make(q, sizeof(q), name, (uint16_t)sent, false),
+				 MSG_DONTWAIT) >= 0)
+				sent++;
+		}
+		while (recv(fd, a, sizeof(a), MSG_DONTWAIT) > 0)
+			replies++;
+		poll(NULL, 0, 1);       /* pacing: ~20 queries per ms */
+	}
+	printf("sent %lu replies %lu\n", sent, replies);
+	return 0;
+}
+
+static int tcp_ask(int fd, unsigned long seq)
+{
+	uint8_t q[512];
+	char name[64];
+	size_t n;
+
+	snprintf(name, sizeof(name), "h%lu-%d.hold.example", seq, (int)getpid());
+	n = query_make(q, sizeof(q), name, (uint16_t)seq, true);
+	return write(fd, q, n) == (ssize_t)n ? 0 : -1;
+}
+
+static int cmd_tcp_hold(int count, int ms)
+{
+	struct pollfd *p = xcalloc((size_t)count, sizeof(*p));
+	uint64_t t0 = time_mono_ns();
+	unsigned long seq = 0, answers = 0;
+	uint8_t a[DNS_MSG_MAX];
+
+	for (int i = 0; i < count; i++) {
+		p[i] = (struct pollfd){ .fd = sock_open(SOCK_STREAM), .events = POLLIN };
+		tcp_ask(p[i].fd, seq++);
+	}
+	while (ms_since(t0) < ms) {
+		if (poll(p, (nfds_t)count, 100) <= 0)
+			continue;
+		for (int i = 0; i < count; i++) {
+			if (!p[i].revents)
+				continue;
+			if (tcp_read_msg(p[i].fd, a, sizeof(a), 100) >= DNS_HDR_LEN)
+				answers++;
+			else {       /* closed by the server: a new connection */
+				close(p[i].fd);
+				p[i].fd = sock_open(SOCK_STREAM);
+			}
+			tcp_ask(p[i].fd, seq++);
+		}
+	}
+	printf("answers %lu\n", answers);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *srv = DNS_LISTEN_ADDR;
@@ -311,6 +396,10 @@ int main(int argc, char **argv)
 		return cmd_tcp_flood(atoi(a1));
 	if (!strcmp(cmd, "tcp-pipeline"))
 		return cmd_tcp_pipeline();
+	if (!strcmp(cmd, "flood") && a1)
+		return cmd_flood(atoi(a1));
+	if (!strcmp(cmd, "tcp-hold") && a1 && a2)
+		return cmd_tcp_hold(atoi(a1), atoi(a2));
 	fprintf(stderr, "dns_probe: unknown command %s\n", cmd);
 	return 2;
 }
