@@ -34,9 +34,10 @@
 #define TCP_CONNS_MAX 256
 #define TCP_CONNS_PER_CLIENT 32
 #define TCP_QUERY_MAX 4096           /* a query needs no more */
-#define TCP_OUT_MAX (256 * 1024)     /* unread answers a client may leave queued */
+#define TCP_OUT_MAX (128 * 1024)     /* unread answers a client may leave queued (2 of 64 KiB) */
 #define TCP_IDLE_MS 10000            /* without a complete query */
 #define TCP_MSG_MS 3000              /* from the first byte of a query to its last */
+#define TCP_WRITE_MS 3000            /* answers queued with none of them taken by the client */
 #define TCP_SWEEP_MS 250
 #define WORKERS_MAX 16
 #define WORKERS_PER_CLIENT 4
@@ -74,9 +75,10 @@ struct conn {
 	uint64_t id;
 	uint8_t in[2 + TCP_QUERY_MAX];
 	size_t in_len;
-	uint8_t *out;
-	size_t out_len, out_off;
+	uint8_t *out;              /* answers not yet sent: [out_off, out_len) of out_cap bytes */
+	size_t out_cap, out_len, out_off;
 	uint64_t deadline;
+	uint64_t write_deadline;   /* with answers queued: when the client must have taken some */
 	bool busy;                 /* a worker forwards its query */
 	bool dead;
 };
@@ -545,6 +547,28 @@ static void conn_close(struct dns_server *s, struct conn *c)
 	s->conn_grave = c;
 }
 
+/* A client that leaves its answers unread: reset at once, so that the kernel does not keep
+ * them either. */
+static void conn_abort(struct dns_server *s, struct conn *c)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+
+	s->st.dropped++;
+	if (!c->dead)
+		setsockopt(c->h.fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	conn_close(s, c);
+}
+
+static void conn_out_drop(struct conn *c)
+{
+	free(c->out);
+	c->out = NULL;
+	c->out_cap = c->out_len = c->out_off = 0;
+	c->write_deadline = 0;
+}
+
+/* Sends what the kernel takes. A client that leaves its answers unread for TCP_WRITE_MS is
+ * dropped by conns_expire. */
 static void conn_flush(struct dns_server *s, struct conn *c)
 {
 	while (c->out_off < c->out_len) {
@@ -552,6 +576,8 @@ static void conn_flush(struct dns_server *s, struct conn *c)
 				 MSG_DONTWAIT | MSG_NOSIGNAL);
 
 		if (n < 0 && errno == EAGAIN) {
+			if (!c->write_deadline)
+				c->write_deadline = ms_from_now(TCP_WRITE_MS);
 			epoll_mod(s, &c->h, EPOLLIN | EPOLLOUT | EPOLLRDHUP);
 			return;
 		}
@@ -560,19 +586,38 @@ static void conn_flush(struct dns_server *s, struct conn *c)
 			return;
 		}
 		c->out_off += (size_t)n;
+		c->write_deadline = 0;
 	}
-	c->out_off = c->out_len = 0;
+	conn_out_drop(c);
 	epoll_mod(s, &c->h, EPOLLIN | EPOLLRDHUP);
+}
+
+/* Room for need more bytes at the end of the queue, which never takes more than TCP_OUT_MAX:
+ * what was sent is dropped from its head (when it is no less than what is left, or to make room),
+ * then it grows. */
+static void conn_out_reserve(struct conn *c, size_t need)
+{
+	size_t left = c->out_len - c->out_off, cap;
+
+	if (c->out_off && (c->out_off >= left || c->out_len + need > c->out_cap)) {
+		memmove(c->out, c->out + c->out_off, left);
+		c->out_len = left;
+		c->out_off = 0;
+	}
+	if (c->out_len + need <= c->out_cap)
+		return;
+	cap = c->out_cap * 2 > c->out_len + need ? c->out_cap * 2 : c->out_len + need;
+	c->out_cap = cap < TCP_OUT_MAX ? cap : TCP_OUT_MAX;
+	c->out = xrealloc(c->out, c->out_cap);
 }
 
 static void conn_send(struct dns_server *s, struct conn *c, const uint8_t *msg, size_t len)
 {
 	if (c->out_len - c->out_off + len + 2 > TCP_OUT_MAX) {
-		s->st.dropped++;
-		conn_close(s, c);
+		conn_abort(s, c);
 		return;
 	}
-	c->out = xrealloc(c->out, c->out_len + len + 2);
+	conn_out_reserve(c, len + 2);
 	dns_put16(c->out + c->out_len, (uint16_t)len);
 	memcpy(c->out + c->out_len + 2, msg, len);
 	c->out_len += len + 2;
@@ -715,7 +760,9 @@ static void conns_expire(struct dns_server *s, uint64_t now)
 {
 	for (struct conn *c = s->conns, *next; c; c = next) {
 		next = c->next;
-		if (!c->busy && c->deadline <= now)
+		if (c->write_deadline && c->write_deadline <= now)
+			conn_abort(s, c);
+		else if (!c->busy && c->deadline <= now)
 			conn_close(s, c);
 	}
 }
