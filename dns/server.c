@@ -1013,12 +1013,9 @@ void dns_server_free(struct dns_server *s)
 	if (s->started)
 		pthread_join(s->thread, NULL);
 	pthread_mutex_lock(&s->lock);
+	jobs_finish(s);        /* those that ended after the thread's last loop: no wake-up to come */
 	while (s->workers) {
-		uint64_t v;
-
 		pthread_cond_wait(&s->workers_cv, &s->lock);
-		if (read(s->wake.fd, &v, sizeof(v)) < 0)
-			v = 0;
 		jobs_finish(s);
 	}
 	while (s->fhead)
