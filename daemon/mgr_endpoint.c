@@ -524,11 +524,12 @@ static struct ep_entry *route_carrier(struct manager *m, struct ctr_entry *c, in
 	return NULL;
 }
 
-static int routes_apply(struct manager *m, struct ctr_entry *c, struct berr *err)
+/* Through a netlink socket opened inside the container's namespace. */
+static int routes_apply(struct manager *m, struct ctr_entry *c, int netns_fd, struct berr *err)
 {
 	static const int families[2] = { AF_INET, AF_INET6 };
 	struct nlx *nl = NULL;
-	int r = nlx_open(-1, &nl, err);
+	int r = nlx_open(netns_fd, &nl, err);
 
 	for (int i = 0; r >= 0 && i < 2; i++) {
 		const struct ipaddr *gw = NULL;
@@ -545,17 +546,10 @@ int mgr_sandbox_routes(struct manager *m, struct ctr_entry *c, struct berr *err)
 {
 	_cleanup_free_ char *path = mgr_ctr_netns_path(m, &c->c);
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-	int saved = -1, r;
 
 	if (fd < 0)
 		return berr_errno(err, -errno, "opening network namespace %s", path);
-	r = netns_enter(fd, &saved, err);
-	if (r < 0)
-		return r;
-	r = routes_apply(m, c, err);
-	if (netns_leave(saved, r < 0 ? NULL : err) < 0 && r >= 0)
-		r = err->code;
-	return r;
+	return routes_apply(m, c, fd, err);
 }
 
 /* ---- /etc/hosts and /etc/resolv.conf ---- */

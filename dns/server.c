@@ -1063,26 +1063,35 @@ static int listener_bind(int type, struct berr *err)
 	return fd;
 }
 
+struct listener_pair {
+	int udp, tcp;
+};
+
+/* Runs inside the container's namespace: the sockets stay bound there. */
+static int listener_pair_bind(void *arg, struct berr *err)
+{
+	struct listener_pair *p = arg;
+
+	p->udp = listener_bind(SOCK_DGRAM, err);
+	if (p->udp < 0)
+		return p->udp;
+	p->tcp = listener_bind(SOCK_STREAM, err);
+	if (p->tcp < 0) {
+		close(p->udp);
+		return p->tcp;
+	}
+	return 0;
+}
+
 int dns_listener_open(int netns_fd, int *ret_udp, int *ret_tcp, struct berr *err)
 {
-	int saved = -1, udp, tcp = -1, r;
+	struct listener_pair p = { -1, -1 };
+	int r = netns_run(netns_fd, listener_pair_bind, &p, err);
 
-	r = netns_enter(netns_fd, &saved, err);
 	if (r < 0)
 		return r;
-	udp = listener_bind(SOCK_DGRAM, err);
-	if (udp >= 0)
-		tcp = listener_bind(SOCK_STREAM, err);
-	r = netns_leave(saved, udp >= 0 && tcp >= 0 ? err : NULL);
-	if (udp < 0 || tcp < 0 || r < 0) {
-		if (udp >= 0)
-			close(udp);
-		if (tcp >= 0)
-			close(tcp);
-		return udp < 0 ? udp : tcp < 0 ? tcp : r;
-	}
-	*ret_udp = udp;
-	*ret_tcp = tcp;
+	*ret_udp = p.udp;
+	*ret_tcp = p.tcp;
 	return 0;
 }
 

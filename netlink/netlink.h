@@ -73,10 +73,12 @@ int sysctl_write(const char *key, const char *value, struct berr *err);
 int sysctl_read(const char *key, char *buf, size_t size, struct berr *err);
 
 /* ---- namespaces ---- */
-/* Move the calling THREAD into the namespace of fd; *ret_saved receives an fd of the previous
- * namespace to pass to netns_leave(). Callers keep the window short and always leave. */
-int netns_enter(int fd, int *ret_saved, struct berr *err);
-int netns_leave(int saved, struct berr *err);   /* also closes saved */
+/* Runs fn(arg, err) inside the network namespace of netns_fd and returns what it returned
+ * (-errno with a message if the namespace cannot be entered). fn runs on a thread created for
+ * the call, which enters the namespace, runs fn and exits: the calling thread never changes
+ * namespace. Sockets fn creates stay in that namespace (this is how a netlink or DNS socket is
+ * placed in a container); /proc/thread-self and /proc/sys/net seen by fn are the namespace's. */
+int netns_run(int netns_fd, int (*fn)(void *arg, struct berr *err), void *arg, struct berr *err);
 /* Create a new network namespace bind-mounted at path (the file is created; the parent
  * directory must exist). Loopback is set up inside. Existing mount at path: success. */
 int netns_create(const char *path, struct berr *err);

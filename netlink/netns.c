@@ -1,6 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Network namespaces: enter/leave on the calling thread, and namespaces kept alive by a bind
- * mount on a file, the way `ip netns add` does it. */
+/* Network namespaces: work done inside one by a thread made for it, and namespaces kept alive by
+ * a bind mount on a file, the way `ip netns add` does it.
+ *
+ * This file and the container runtime's children are the only places that change a namespace:
+ * the thread that does it is created for the job, joins the namespace, runs the job and exits.
+ * It never has to come back, so no failed return can leave a thread that serves requests (the
+ * API's, the main loop, the DNS server) inside a container. tests/system/test_static.sh checks
+ * that no other code calls setns. */
 #include "netlink.h"
 
 #include <errno.h>
@@ -21,27 +27,45 @@
 #define SELF_NETNS "/proc/thread-self/ns/net"
 #define UMOUNT_MAX 8
 
-int netns_enter(int fd, int *ret_saved, struct berr *err)
-{
-	_cleanup_close_ int saved = open(SELF_NETNS, O_RDONLY | O_CLOEXEC);
+struct netns_job {
+	int netns_fd;                          /* -1: a new namespace */
+	int (*fn)(void *arg, struct berr *err);
+	void *arg;
+	struct berr *err;                      /* the caller's: it waits in pthread_join */
+	int r;
+};
 
-	if (saved < 0)
-		return berr_errno(err, -errno, "entering a network namespace: opening %s",
-				  SELF_NETNS);
-	if (setns(fd, CLONE_NEWNET) < 0)
-		return berr_errno(err, -errno, "entering a network namespace");
-	*ret_saved = steal_fd(saved);
-	return 0;
+static void *netns_job_thread(void *p)
+{
+	struct netns_job *job = p;
+
+	if (job->netns_fd >= 0 && setns(job->netns_fd, CLONE_NEWNET) < 0)
+		job->r = berr_errno(job->err, -errno, "entering a network namespace");
+	else if (job->netns_fd < 0 && unshare(CLONE_NEWNET) < 0)
+		job->r = berr_errno(job->err, -errno, "creating a network namespace");
+	else
+		job->r = job->fn(job->arg, job->err);
+	return NULL;   /* the thread ends in that namespace: nothing to undo */
 }
 
-int netns_leave(int saved, struct berr *err)
+static int netns_job_run(struct netns_job *job)
 {
-	int r = 0;
+	pthread_t thread;
+	int r = pthread_create(&thread, NULL, netns_job_thread, job);
 
-	if (setns(saved, CLONE_NEWNET) < 0)
-		r = berr_errno(err, -errno, "returning to the original network namespace");
-	close(saved);
-	return r;
+	if (r != 0)
+		return berr_errno(job->err, -r, "starting a thread for a network namespace");
+	pthread_join(thread, NULL);
+	return job->r;
+}
+
+int netns_run(int netns_fd, int (*fn)(void *arg, struct berr *err), void *arg, struct berr *err)
+{
+	struct netns_job job = { .netns_fd = netns_fd, .fn = fn, .arg = arg, .err = err };
+
+	if (netns_fd < 0)
+		return berr_set(err, -EBADF, "entering a network namespace: no namespace given");
+	return netns_job_run(&job);
 }
 
 static bool netns_is_mounted(const char *path)
@@ -89,12 +113,6 @@ static int netns_bind(const char *src, const char *path, struct berr *err)
 	return 0;
 }
 
-struct netns_new {
-	const char *path;
-	int r;
-	struct berr err;
-};
-
 static int netns_lo_up(struct berr *err)
 {
 	_cleanup_(nlx_closep) struct nlx *nl = NULL;
@@ -106,35 +124,20 @@ static int netns_lo_up(struct berr *err)
 	return nlx_link_set_up(nl, "lo", true, err);
 }
 
-/* Runs in its own thread: unshare() then moves this thread only. */
-static void *netns_new_thread(void *arg)
+/* Runs in the new namespace: pin it at path, loopback up. */
+static int netns_new_here(void *arg, struct berr *err)
 {
-	struct netns_new *job = arg;
+	int r = netns_bind(SELF_NETNS, arg, err);
 
-	if (unshare(CLONE_NEWNET) < 0) {
-		job->r = berr_errno(&job->err, -errno, "creating a network namespace");
-		return NULL;
-	}
-	job->r = netns_bind(SELF_NETNS, job->path, &job->err);
-	if (job->r < 0)
-		return NULL;
-	job->r = netns_lo_up(&job->err);
-	return NULL;
+	return r < 0 ? r : netns_lo_up(err);
 }
 
 static int netns_new(const char *path, struct berr *err)
 {
-	struct netns_new job = { .path = path, .err = BERR_INIT };
-	pthread_t thread;
-	int r;
+	struct netns_job job = { .netns_fd = -1, .fn = netns_new_here, .arg = (void *)path,
+				 .err = err };
 
-	r = pthread_create(&thread, NULL, netns_new_thread, &job);
-	if (r != 0)
-		return berr_errno(err, -r, "creating a network namespace: starting a thread");
-	pthread_join(thread, NULL);
-	if (job.r < 0 && err)
-		*err = job.err;
-	return job.r;
+	return netns_job_run(&job);
 }
 
 int netns_create(const char *path, struct berr *err)

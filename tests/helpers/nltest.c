@@ -7,6 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <linux/capability.h>
 
 #include "common/util.h"
 #include "netlink/netlink.h"
@@ -202,20 +206,117 @@ static int cmd_ns_index(struct nlx *unused, char **argv, int argc, struct berr *
 	return cmd_index(nl, argv + 1, argc - 1, err);
 }
 
-/* ns-sysctl PATH KEY: netns_enter(), sysctl_read(), netns_leave(). */
+struct ns_sysctl {
+	struct nlx *nl;
+	char **argv;
+	int argc;
+};
+
+static int ns_sysctl_here(void *arg, struct berr *err)
+{
+	struct ns_sysctl *a = arg;
+
+	return cmd_sysctl_read(a->nl, a->argv, a->argc, err);
+}
+
+/* ns-sysctl PATH KEY: sysctl_read() inside the namespace, through netns_run(). */
 static int cmd_ns_sysctl(struct nlx *nl, char **argv, int argc, struct berr *err)
 {
 	_cleanup_close_ int fd = open_ns(argv[0], err);
-	int saved, r, r2;
+	struct ns_sysctl a = { nl, argv + 1, argc - 1 };
 
 	if (fd < 0)
 		return fd;
-	r = netns_enter(fd, &saved, err);
-	if (r < 0)
-		return r;
-	r = cmd_sysctl_read(nl, argv + 1, argc - 1, err);
-	r2 = netns_leave(saved, err);
-	return r < 0 ? r : r2;
+	return netns_run(fd, ns_sysctl_here, &a, err);
+}
+
+/* The inode of the calling thread's network namespace. */
+static unsigned long thread_netns(void)
+{
+	struct stat st;
+
+	return stat("/proc/thread-self/ns/net", &st) == 0 ? (unsigned long)st.st_ino : 0;
+}
+
+struct ns_probe {
+	pid_t tid;               /* of the thread that ran the function */
+	unsigned long netns;     /* its network namespace */
+	enum { PROBE_OK, PROBE_FAIL, PROBE_STRAND, PROBE_NESTED } how;
+	int fd;                  /* PROBE_NESTED: the namespace of the inner call */
+	int inner_r;
+	unsigned long inner_netns;
+};
+
+/* Drops CAP_SYS_ADMIN from the calling thread's effective set (capabilities are per thread): that
+ * thread can no longer change namespace, so its way back fails. */
+static int thread_drop_sys_admin(struct berr *err)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[2];
+
+	if (syscall(SYS_capget, &h, d) < 0)
+		return berr_errno(err, -errno, "capget");
+	d[0].effective &= ~(1u << CAP_SYS_ADMIN);
+	if (syscall(SYS_capset, &h, d) < 0)
+		return berr_errno(err, -errno, "capset");
+	return 0;
+}
+
+static int ns_probe_here(void *arg, struct berr *err)
+{
+	struct ns_probe *p = arg;
+
+	p->tid = gettid();
+	p->netns = thread_netns();
+	switch (p->how) {
+	case PROBE_FAIL:
+		return berr_set(err, -EIO, "deliberate failure inside the namespace");
+	case PROBE_STRAND:
+		return thread_drop_sys_admin(err);
+	case PROBE_NESTED: {
+		struct ns_probe in = { .how = PROBE_OK };
+
+		p->inner_r = netns_run(p->fd, ns_probe_here, &in, err);
+		p->inner_netns = in.netns;
+		return p->inner_r;
+	}
+	default:
+		return 0;
+	}
+}
+
+/* One netns_run() of the probe; prints what ran where and what the caller is left in:
+ * "TAG rc=R ran=INODE thread=other|caller|none caller=INODE msg=..." */
+static void ns_probe_run(const char *tag, int fd, struct ns_probe p)
+{
+	struct berr err = BERR_INIT;
+	int r = netns_run(fd, ns_probe_here, &p, &err);
+
+	printf("%s rc=%d ran=%lu thread=%s caller=%lu", tag, r, p.netns,
+	       !p.tid ? "none" : p.tid == gettid() ? "caller" : "other", thread_netns());
+	if (p.how == PROBE_NESTED)
+		printf(" inner_rc=%d inner_ran=%lu", p.inner_r, p.inner_netns);
+	printf(" msg=%s\n", r < 0 ? berr_str(&err) : "");
+}
+
+/* ns-run PATH: netns_run() of a function that succeeds, of one that fails, on a file that is not
+ * a namespace (/dev/null), of one after which its thread cannot change namespace any more (a
+ * thread that had to come back would be stranded), then of one that succeeds again, and of one
+ * that calls netns_run itself. */
+static int cmd_ns_run(struct nlx *nl, char **argv, int argc, struct berr *err)
+{
+	_cleanup_close_ int fd = open_ns(argv[0], err);
+	_cleanup_close_ int bad = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return fd;
+	printf("before caller=%lu\n", thread_netns());
+	ns_probe_run("ok", fd, (struct ns_probe){ .how = PROBE_OK });
+	ns_probe_run("fail", fd, (struct ns_probe){ .how = PROBE_FAIL });
+	ns_probe_run("bad", bad, (struct ns_probe){ .how = PROBE_OK });
+	ns_probe_run("strand", fd, (struct ns_probe){ .how = PROBE_STRAND });
+	ns_probe_run("after", fd, (struct ns_probe){ .how = PROBE_OK });
+	ns_probe_run("nested", fd, (struct ns_probe){ .how = PROBE_NESTED, .fd = fd });
+	return 0;
 }
 
 static double now_ms(void)
@@ -555,6 +656,7 @@ static const struct cmd cmds[] = {
 	{ "netns-bind", 2, "PID PATH", cmd_netns_bind },
 	{ "ns-index", 2, "NETNS_PATH NAME", cmd_ns_index },
 	{ "ns-sysctl", 2, "NETNS_PATH KEY", cmd_ns_sysctl },
+	{ "ns-run", 1, "NETNS_PATH", cmd_ns_run },
 	{ "bench-veth", 3, "COUNT MASTER|- NETNS_PATH", cmd_bench_veth },
 	{ "vxlan", 7, "NAME VNI LOCAL|- PORT UNDERLAY|- MTU MASTER|- [l2miss] [l3miss]",
 	  cmd_vxlan },
