@@ -74,10 +74,13 @@ int sysctl_read(const char *key, char *buf, size_t size, struct berr *err);
 
 /* ---- namespaces ---- */
 /* Runs fn(arg, err) inside the network namespace of netns_fd and returns what it returned
- * (-errno with a message if the namespace cannot be entered). fn runs on a thread created for
- * the call, which enters the namespace, runs fn and exits: the calling thread never changes
- * namespace. Sockets fn creates stay in that namespace (this is how a netlink or DNS socket is
- * placed in a container); /proc/thread-self and /proc/sys/net seen by fn are the namespace's. */
+ * (-errno with a message if the namespace cannot be entered). The calling thread never changes
+ * namespace: fn runs on berth's namespace worker, a thread that does nothing else (it enters,
+ * runs fn, goes back; if it cannot go back it ends and the next call gets a new worker), one call
+ * at a time; a call made from inside fn runs on a thread made for it. fn must be short and must
+ * not wait for another thread that may call netns_run. Sockets fn creates stay in that namespace
+ * (this is how a netlink or DNS socket is placed in a container); /proc/thread-self and
+ * /proc/sys/net seen by fn are the namespace's. */
 int netns_run(int netns_fd, int (*fn)(void *arg, struct berr *err), void *arg, struct berr *err);
 /* Create a new network namespace bind-mounted at path (the file is created; the parent
  * directory must exist). Loopback is set up inside. Existing mount at path: success. */

@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Network namespaces: work done inside one by a thread made for it, and namespaces kept alive by
- * a bind mount on a file, the way `ip netns add` does it.
+/* Network namespaces: work done inside one (netns_run) by a thread that serves nothing else, and
+ * namespaces kept alive by a bind mount on a file, the way `ip netns add` does it.
  *
- * This file and the container runtime's children are the only places that change a namespace:
- * the thread that does it is created for the job, joins the namespace, runs the job and exits.
- * It never has to come back, so no failed return can leave a thread that serves requests (the
- * API's, the main loop, the DNS server) inside a container. tests/system/test_static.sh checks
- * that no other code calls setns. */
+ * This file and the container runtime's children are the only places that change a namespace,
+ * and only on threads that serve nothing else: the namespace worker (it enters, runs the job,
+ * goes back; if it cannot go back it ends) or, for a call made from inside a job, a thread made
+ * for it. No failed return can leave a thread that serves requests (the API's, the main loop,
+ * the DNS server) inside a container. tests/system/test_static.sh checks that no other code
+ * calls setns. */
 #include "netlink.h"
 
 #include <errno.h>
@@ -15,6 +16,8 @@
 #include <limits.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -31,23 +34,32 @@ struct netns_job {
 	int netns_fd;                          /* -1: a new namespace */
 	int (*fn)(void *arg, struct berr *err);
 	void *arg;
-	struct berr *err;                      /* the caller's: it waits in pthread_join */
+	struct berr *err;                      /* the caller's: it waits until done */
 	int r;
+	bool done;
 };
 
-static void *netns_job_thread(void *p)
-{
-	struct netns_job *job = p;
+static __thread bool in_job;               /* this thread runs a job */
 
+/* Enters the job's namespace (a new one for netns_fd < 0) and runs it. */
+static void netns_job_do(struct netns_job *job)
+{
+	in_job = true;
 	if (job->netns_fd >= 0 && setns(job->netns_fd, CLONE_NEWNET) < 0)
 		job->r = berr_errno(job->err, -errno, "entering a network namespace");
 	else if (job->netns_fd < 0 && unshare(CLONE_NEWNET) < 0)
 		job->r = berr_errno(job->err, -errno, "creating a network namespace");
 	else
 		job->r = job->fn(job->arg, job->err);
+}
+
+static void *netns_job_thread(void *p)
+{
+	netns_job_do(p);
 	return NULL;   /* the thread ends in that namespace: nothing to undo */
 }
 
+/* A thread for this job alone (a call made from inside a job: the worker is busy with it). */
 static int netns_job_run(struct netns_job *job)
 {
 	pthread_t thread;
@@ -59,13 +71,107 @@ static int netns_job_run(struct netns_job *job)
 	return job->r;
 }
 
+/* The worker: a thread that runs jobs one at a time and does nothing else (a hand-over costs a
+ * few µs, a thread made per call tens). After each job it goes back to the namespace it was
+ * started in, so it keeps no container's namespace alive; if it cannot, it ends there and the
+ * next call starts a new worker. It blocks every signal: they are the event loop's. */
+static struct {
+	pthread_mutex_t call;                  /* held by the caller being served */
+	pthread_mutex_t lock;                  /* job, done, alive */
+	pthread_cond_t cv;
+	struct netns_job *job;
+	bool alive;
+} worker = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
+	     NULL, false };
+
+static struct netns_job *netns_worker_next(void)
+{
+	struct netns_job *job;
+
+	pthread_mutex_lock(&worker.lock);
+	while (!worker.job)
+		pthread_cond_wait(&worker.cv, &worker.lock);
+	job = worker.job;
+	pthread_mutex_unlock(&worker.lock);
+	return job;
+}
+
+static void *netns_worker_main(void *p)
+{
+	int home = (int)(intptr_t)p;
+	bool back = true;
+
+	while (back) {
+		struct netns_job *job = netns_worker_next();
+
+		netns_job_do(job);
+		back = setns(home, CLONE_NEWNET) == 0;
+		pthread_mutex_lock(&worker.lock);
+		worker.job = NULL;
+		worker.alive = back;
+		job->done = true;
+		pthread_cond_broadcast(&worker.cv);
+		pthread_mutex_unlock(&worker.lock);
+	}
+	close(home);
+	return NULL;
+}
+
+/* Lock held. The worker's home is the caller's namespace: callers never change theirs. */
+static int netns_worker_start(struct berr *err)
+{
+	int home = open(SELF_NETNS, O_RDONLY | O_CLOEXEC), r;
+	sigset_t all, old;
+	pthread_attr_t attr;
+	pthread_t thread;
+
+	if (home < 0)
+		return berr_errno(err, -errno, "starting the namespace worker: opening %s",
+				  SELF_NETNS);
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	r = pthread_create(&thread, &attr, netns_worker_main, (void *)(intptr_t)home);
+	pthread_attr_destroy(&attr);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (r != 0) {
+		close(home);
+		return berr_errno(err, -r, "starting the namespace worker");
+	}
+	worker.alive = true;
+	return 0;
+}
+
+static int netns_worker_call(struct netns_job *job)
+{
+	int r = 0;
+
+	if (in_job)
+		return netns_job_run(job);
+	pthread_mutex_lock(&worker.call);
+	pthread_mutex_lock(&worker.lock);
+	if (!worker.alive)
+		r = netns_worker_start(job->err);
+	if (r >= 0) {
+		worker.job = job;
+		pthread_cond_broadcast(&worker.cv);
+		while (!job->done)
+			pthread_cond_wait(&worker.cv, &worker.lock);
+		r = job->r;
+	}
+	pthread_mutex_unlock(&worker.lock);
+	pthread_mutex_unlock(&worker.call);
+	return r;
+}
+
 int netns_run(int netns_fd, int (*fn)(void *arg, struct berr *err), void *arg, struct berr *err)
 {
 	struct netns_job job = { .netns_fd = netns_fd, .fn = fn, .arg = arg, .err = err };
 
 	if (netns_fd < 0)
 		return berr_set(err, -EBADF, "entering a network namespace: no namespace given");
-	return netns_job_run(&job);
+	return netns_worker_call(&job);
 }
 
 static bool netns_is_mounted(const char *path)
@@ -137,7 +243,7 @@ static int netns_new(const char *path, struct berr *err)
 	struct netns_job job = { .netns_fd = -1, .fn = netns_new_here, .arg = (void *)path,
 				 .err = err };
 
-	return netns_job_run(&job);
+	return netns_worker_call(&job);
 }
 
 int netns_create(const char *path, struct berr *err)

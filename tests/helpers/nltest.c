@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* nltest: a small command line over netlink/netlink.h, driven by tests/system/test_netlink.sh.
  * Every command acts in the calling process's current network namespace. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -299,10 +300,43 @@ static void ns_probe_run(const char *tag, int fd, struct ns_probe p)
 	printf(" msg=%s\n", r < 0 ? berr_str(&err) : "");
 }
 
+/* How many threads of this process are in the namespace of fd. */
+static int threads_in_netns(int fd)
+{
+	DIR *d = opendir("/proc/self/task");
+	struct stat target, st;
+	struct dirent *e;
+	char path[300];
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while (fstat(fd, &target) == 0 && (e = readdir(d)))
+		if (e->d_name[0] != '.') {
+			snprintf(path, sizeof(path), "/proc/self/task/%s/ns/net", e->d_name);
+			n += stat(path, &st) == 0 && st.st_ino == target.st_ino &&
+			     st.st_dev == target.st_dev;
+		}
+	closedir(d);
+	return n;
+}
+
+/* The same once it reaches 0, or after 2 s (a thread that could not come back may still be
+ * ending). */
+static int threads_in_netns_wait(int fd)
+{
+	uint64_t deadline = time_mono_ns() + 2000000000ull;
+	int n;
+
+	while ((n = threads_in_netns(fd)) != 0 && time_mono_ns() < deadline)
+		usleep(1000);
+	return n;
+}
+
 /* ns-run PATH: netns_run() of a function that succeeds, of one that fails, on a file that is not
  * a namespace (/dev/null), of one after which its thread cannot change namespace any more (a
  * thread that had to come back would be stranded), then of one that succeeds again, and of one
- * that calls netns_run itself. */
+ * that calls netns_run itself; finally, how many threads are left in the namespace. */
 static int cmd_ns_run(struct nlx *nl, char **argv, int argc, struct berr *err)
 {
 	_cleanup_close_ int fd = open_ns(argv[0], err);
@@ -316,6 +350,7 @@ static int cmd_ns_run(struct nlx *nl, char **argv, int argc, struct berr *err)
 	ns_probe_run("strand", fd, (struct ns_probe){ .how = PROBE_STRAND });
 	ns_probe_run("after", fd, (struct ns_probe){ .how = PROBE_OK });
 	ns_probe_run("nested", fd, (struct ns_probe){ .how = PROBE_NESTED, .fd = fd });
+	printf("threads-left=%d\n", threads_in_netns_wait(fd));
 	return 0;
 }
 

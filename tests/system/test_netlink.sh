@@ -196,6 +196,8 @@ has "and the next call still runs in the namespace" \
 has "a function may itself call netns_run" \
 	"^nested rc=0 ran=$TI thread=other caller=$HI inner_rc=0 inner_ran=$TI msg=$" \
 	H "$NT" ns-run /run/netns/$CNS
+has "afterwards no thread is left in the namespace (none keeps it alive)" "^threads-left=0$" \
+	H "$NT" ns-run /run/netns/$CNS
 
 echo "== namespaces"
 twice "netns create" H "$NT" netns-create "$NSDIR/a"
