@@ -30,6 +30,14 @@ int cmd_logs(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_exec(int argc, char **argv);
 int cmd_port(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
+
+/* run/create --memory, --memory-swap, --pids-limit, --cpus, --cpu-shares (cli/stats.c): the
+ * values as typed, into HostConfig's Memory, MemorySwap, PidsLimit, NanoCpus, CpuShares. */
+struct run_limits {
+	const char *memory, *memory_swap, *pids, *cpus, *cpu_shares;
+};
+int run_limits_build(cJSON *host, const struct run_limits *l, struct berr *err);
 
 /* Shared by the command files. */
 struct cmd_group_entry {

@@ -21,6 +21,7 @@
 
 #include "common/util.h"
 #include "daemon/api_decode.h"
+#include "daemon/api_internal.h"
 #include "daemon/http_util.h"
 #include "daemon/manager.h"
 
@@ -35,47 +36,6 @@
 #define API_LOG_BLOCK (16 * 1024)
 #define API_LOG_POLL_MS 200
 #define API_WAIT_POLL_MS 100
-
-struct api {
-	struct manager *m;
-	struct MHD_Daemon *daemon;
-	char *socket_path;
-	atomic_bool stopping;
-};
-
-/* Per-request state, MHD's *con_cls: lives from the headers to the completion callback. */
-struct api_conn {
-	uint64_t start_ns;
-	char *method;
-	char *path;
-	char *body; /* always NUL-terminated when non-NULL */
-	size_t len;
-	size_t cap;
-	bool too_large;
-	int status;
-};
-
-/* One dispatched call: handlers fill status + reply (JSON) or resp (anything else), or return
- * -errno with err filled. */
-struct api_call {
-	struct api *api;
-	struct MHD_Connection *conn;
-	struct api_conn *req;
-	struct api_request d; /* the decoded request */
-	int status;
-	cJSON *reply;
-	struct MHD_Response *resp;
-	struct berr err;
-	bool client_gone; /* the client hung up: close without answering */
-};
-
-typedef int (*api_handler_fn)(struct api_call *c);
-
-static void api_json_freep(cJSON **p)
-{
-	cJSON_Delete(*p);
-}
-#define _cleanup_json_ _cleanup_(api_json_freep)
 
 /* ---------------------------------------------------------------- responses */
 
@@ -94,7 +54,7 @@ static enum MHD_Result api_queue(struct MHD_Connection *conn, struct api_conn *r
 	return ret;
 }
 
-static struct MHD_Response *api_response_text(const char *text, size_t len, const char *ctype)
+struct MHD_Response *api_response_text(const char *text, size_t len, const char *ctype)
 {
 	struct MHD_Response *resp;
 
@@ -190,7 +150,7 @@ static enum MHD_Result api_finish(struct api_call *c, int r)
 /* ---------------------------------------------------------------- request input */
 
 /* The connection's socket (to notice a client that hung up), -1 if MHD does not say. */
-static int api_client_fd(struct MHD_Connection *conn)
+int api_client_fd(struct MHD_Connection *conn)
 {
 	const union MHD_ConnectionInfo *ci;
 
@@ -200,7 +160,7 @@ static int api_client_fd(struct MHD_Connection *conn)
 
 /* Sleeps up to ms: 1 when fd (may be -1) is readable, 0 on timeout, -EPIPE when the client hung
  * up, -ECANCELED when the API is stopping. */
-static int api_poll(struct api *a, int client, int fd, int ms)
+int api_poll(struct api *a, int client, int fd, int ms)
 {
 	struct pollfd p[2] = {
 		{ .fd = client, .events = POLLRDHUP },
@@ -538,6 +498,7 @@ static const api_handler_fn api_handlers[API_OP_COUNT] = {
 	[API_OP_CONTAINER_REMOVE] = api_container_remove,
 	[API_OP_CONTAINER_INSPECT] = api_container_inspect,
 	[API_OP_CONTAINER_LOGS] = api_container_logs,
+	[API_OP_CONTAINER_STATS] = api_container_stats,
 	[API_OP_DNS_LOOKUP] = api_dns_lookup,
 	[API_OP_DNS_STATS] = api_dns_stats,
 };

@@ -151,6 +151,21 @@ static int api_query_container_logs(const struct api_input *in, struct api_reque
 	return api_query_bool(in, "follow", &r->follow, err);
 }
 
+static int api_query_container_stats(const struct api_input *in, struct api_request *r,
+				     struct berr *err)
+{
+	_cleanup_free_ char *v = NULL;
+	int n;
+
+	n = api_query_string(in, "stream", &v, err);
+	if (n >= 0 && http_bool_parse(v, true, &r->stream) < 0)
+		n = berr_set(err, -EINVAL, "query parameter stream must be 1, true, 0 or false, "
+			     "not \"%s\"", v);
+	if (n >= 0)
+		n = api_query_bool(in, "one-shot", &r->one_shot, err);
+	return n;
+}
+
 static int api_query_dns_lookup(const struct api_input *in, struct api_request *r,
 				struct berr *err)
 {
@@ -194,6 +209,8 @@ static const struct api_route api_routes[] = {
 	{ "GET", "/containers/{id}/json", API_OP_CONTAINER_INSPECT, API_BODY_NONE, NULL },
 	{ "GET", "/containers/{id}/logs", API_OP_CONTAINER_LOGS, API_BODY_NONE,
 	  api_query_container_logs },
+	{ "GET", "/containers/{id}/stats", API_OP_CONTAINER_STATS, API_BODY_NONE,
+	  api_query_container_stats },
 	{ "GET", "/dns/lookup", API_OP_DNS_LOOKUP, API_BODY_NONE, api_query_dns_lookup },
 	{ "GET", "/dns/stats", API_OP_DNS_STATS, API_BODY_NONE, NULL },
 };

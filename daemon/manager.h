@@ -60,6 +60,10 @@ int mgr_container_inspect(struct manager *m, const char *ref, cJSON **ret, struc
 int mgr_container_log_path(struct manager *m, const char *ref, char **ret_path,
 			   char ret_id[65], struct berr *err);
 bool mgr_container_running(struct manager *m, const char *id);
+/* Docker-shaped statistics (cgroup CPU, memory, pids; bytes per interface). Without one_shot,
+ * precpu_stats is a sample taken 200 ms earlier; blocks that long, never under the lock. */
+int mgr_container_stats(struct manager *m, const char *ref, bool one_shot, cJSON **ret,
+			struct berr *err);
 
 /* The embedded DNS: a lookup as a container on network ref would see it (ref NULL or "": on
  * every network), type "A", "AAAA" or "PTR" (NULL: A; a PTR name may be an address); may block

@@ -163,6 +163,9 @@ static int ctr_parse(struct manager *m, const char *name, const cJSON *req, stru
 	if (r < 0)
 		return r;
 	extra_copy(c, host, req);
+	r = mgr_ctr_resources_parse(host, c->extra, err);
+	if (r < 0)
+		return r;
 	return image_check(m, c->image, err);
 }
 
@@ -459,6 +462,7 @@ static int proc_start(struct manager *m, struct ctr_entry *c, struct rt_proc *pr
 	spec.log_path = log;
 	spec.hosts_path = host ? "/etc/hosts" : hosts;
 	spec.resolv_path = host ? "/etc/resolv.conf" : resolv;
+	mgr_ctr_resources_spec(&c->c, &spec);
 	r = mkdir_p(run, 0700, err);
 	if (r >= 0)
 		r = rt_start(&spec, proc, err);
@@ -495,6 +499,7 @@ void mgr_ctr_record_running(struct manager *m, struct ctr_entry *c, const struct
 	c->c.pid_start = proc->pid_start;
 	c->c.exit_code = 0;
 	c->c.finished_at[0] = '\0';
+	mgr_ctr_oom_set(&c->c, false);
 	time_now_rfc3339(c->c.started_at);
 	if (ctr_persist(m, c, false, &e2) < 0)
 		blog_error("container %s runs but is not recorded: %s", c->c.name, berr_str(&e2));
@@ -578,6 +583,7 @@ void mgr_ctr_exited(struct manager *m, struct ctr_entry *c, int code)
 	mgr_fw_ports_remove(m, c);
 	mgr_dns_container_stopped(m, c);
 	mgr_ctr_net_teardown(m, c);
+	mgr_ctr_oom_set(&c->c, rt_exit_oom(run));
 	if (rt_cleanup(run, &e2) < 0)
 		blog_warn("container %s: %s", c->c.name, berr_str(&e2));
 	c->c.state = CTR_EXITED;

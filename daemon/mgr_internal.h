@@ -209,6 +209,15 @@ void mgr_dns_endpoint_removed(struct manager *m, struct ctr_entry *c, struct ep_
 /* The content of the container's /etc/resolv.conf (malloc'd). */
 char *mgr_dns_resolv_conf(struct manager *m, struct ctr_entry *c);
 
+/* ---- resource limits (mgr_resources.c) ---- */
+/* HostConfig's limits, checked as Docker does, into extra.Resources. */
+int mgr_ctr_resources_parse(const cJSON *host, cJSON *extra, struct berr *err);
+struct rt_spec;
+void mgr_ctr_resources_spec(const struct bcontainer *c, struct rt_spec *spec);
+void mgr_render_resources(cJSON *host_config, const struct bcontainer *c);
+bool mgr_ctr_oom_killed(const struct bcontainer *c);
+void mgr_ctr_oom_set(struct bcontainer *c, bool oom);
+
 /* ---- JSON rendering (mgr_render.c) ---- */
 cJSON *mgr_render_network(struct manager *m, struct net_entry *n);
 cJSON *mgr_render_container(struct manager *m, struct ctr_entry *c);

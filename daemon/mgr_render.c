@@ -163,6 +163,7 @@ static cJSON *render_state(const struct bcontainer *c)
 	cJSON_AddStringToObject(s, "Status", state_name(c->state));
 	cJSON_AddBoolToObject(s, "Running", c->state == CTR_RUNNING);
 	cJSON_AddNumberToObject(s, "Pid", c->state == CTR_RUNNING ? c->pid : 0);
+	cJSON_AddBoolToObject(s, "OOMKilled", mgr_ctr_oom_killed(c));
 	cJSON_AddNumberToObject(s, "ExitCode", c->exit_code);
 	cJSON_AddStringToObject(s, "StartedAt", c->started_at[0] ? c->started_at :
 						 "0001-01-01T00:00:00Z");
@@ -194,6 +195,7 @@ cJSON *mgr_render_container(struct manager *m, struct ctr_entry *c)
 	cJSON_AddItemToObject(o, "Config", cfg);
 	cJSON_AddStringToObject(hc, "NetworkMode", c->c.network_mode);
 	cJSON_AddBoolToObject(hc, "AutoRemove", c->c.auto_remove);
+	mgr_render_resources(hc, &c->c);
 	cJSON_AddItemToObject(o, "HostConfig", hc);
 	cJSON_AddStringToObject(ns, "SandboxKey", c->c.state == CTR_RUNNING &&
 					    strcmp(c->c.network_mode, "host") != 0 ? sandbox : "");

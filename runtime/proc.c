@@ -109,6 +109,18 @@ int rt_exit_code(const char *run_dir, int *ret_code, struct berr *err)
 	return 0;
 }
 
+bool rt_exit_oom(const char *run_dir)
+{
+	_cleanup_free_ char *path = xasprintf("%s/exit", run_dir);
+	_cleanup_free_ char *text = NULL;
+	const char *nl;
+
+	if (read_file(path, 64, &text, NULL, NULL) < 0)
+		return false;
+	nl = strchr(text, '\n');
+	return nl && strncmp(nl + 1, "oom", 3) == 0;
+}
+
 static int cleanup_unlink(const char *run_dir, const char *name, struct berr *err)
 {
 	_cleanup_free_ char *path = xasprintf("%s/%s", run_dir, name);

@@ -28,8 +28,13 @@ struct rt_spec {
 	const char *log_path;       /* stdout+stderr appended here */
 	const char *hosts_path;     /* bind-mounted at /etc/hosts (NULL = image's) */
 	const char *resolv_path;    /* bind-mounted at /etc/resolv.conf (NULL = image's) */
-	int64_t memory_max;         /* bytes, 0 = unlimited (cgroup v2 when available) */
-	int64_t pids_max;           /* 0 = unlimited */
+	/* Resource limits (cgroup v2, else v1's memory, pids and cpu controllers); 0 = none. */
+	int64_t memory_max;         /* bytes */
+	int64_t memory_swap_max;    /* memory + swap, bytes; -1 = unlimited swap */
+	int64_t pids_max;
+	int64_t cpu_quota_us;       /* per cpu_period_us */
+	int64_t cpu_period_us;
+	int64_t cpu_shares;         /* relative weight, 2..262144 (v2: converted to cpu.weight) */
 	int start_timeout_ms;       /* bound on the shim's answer; 0 = RT_START_TIMEOUT_MS */
 };
 
@@ -60,6 +65,19 @@ int rt_proc_start_time(pid_t pid, uint64_t *ret);
 int rt_kill(pid_t pid, uint64_t pid_start, int sig, struct berr *err);
 /* Exit code recorded by the shim (128+N for signal N): 0 ok, -ENOENT not (yet) written. */
 int rt_exit_code(const char *run_dir, int *ret_code, struct berr *err);
+/* Whether the shim recorded an OOM kill in the container's cgroup before it exited. */
+bool rt_exit_oom(const char *run_dir);
+
+/* Usage of a container's cgroup (-1: unknown; a limit of 0: none). */
+struct rt_cg_stats {
+	int64_t cpu_ns;             /* CPU time used */
+	int64_t mem_usage, mem_limit, mem_inactive_file;
+	int64_t pids, pids_limit;
+	int64_t oom_kills;
+};
+void rt_cgroup_stats(const char *id, struct rt_cg_stats *ret);
+/* Docker's conversion of cpu shares (2..262144) to a cgroup v2 cpu.weight (1..10000). */
+int64_t rt_cpu_shares_to_weight(int64_t shares);
 /* Remove what a stopped container left under run_dir (the rootfs mount point, exit file...).
  * Missing: success. The writable layer in state_dir is kept (start again reuses it). */
 int rt_cleanup(const char *run_dir, struct berr *err);

@@ -71,7 +71,11 @@ static char *spec_to_json(const struct rt_spec *s)
 	json_add_str(o, "hosts_path", s->hosts_path);
 	json_add_str(o, "resolv_path", s->resolv_path);
 	cJSON_AddNumberToObject(o, "memory_max", (double)s->memory_max);
+	cJSON_AddNumberToObject(o, "memory_swap_max", (double)s->memory_swap_max);
 	cJSON_AddNumberToObject(o, "pids_max", (double)s->pids_max);
+	cJSON_AddNumberToObject(o, "cpu_quota_us", (double)s->cpu_quota_us);
+	cJSON_AddNumberToObject(o, "cpu_period_us", (double)s->cpu_period_us);
+	cJSON_AddNumberToObject(o, "cpu_shares", (double)s->cpu_shares);
 	out = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
 	return out;
@@ -144,7 +148,11 @@ static int shim_spec_parse(const char *text, struct shim_spec *ret, struct berr 
 	s->hosts_path = json_str(ret->json, "hosts_path");
 	s->resolv_path = json_str(ret->json, "resolv_path");
 	s->memory_max = json_int(ret->json, "memory_max");
+	s->memory_swap_max = json_int(ret->json, "memory_swap_max");
 	s->pids_max = json_int(ret->json, "pids_max");
+	s->cpu_quota_us = json_int(ret->json, "cpu_quota_us");
+	s->cpu_period_us = json_int(ret->json, "cpu_period_us");
+	s->cpu_shares = json_int(ret->json, "cpu_shares");
 	return spec_validate(s, err);
 }
 
@@ -230,11 +238,12 @@ static int shim_create_init(const struct rt_spec *spec, int sock, pid_t *ret_pid
 	return r;
 }
 
-static void shim_record_exit(const char *run_dir, int code)
+/* "<code>\n", then "oom\n" when the kernel OOM-killed a process of the container. */
+static void shim_record_exit(const char *run_dir, int code, bool oom)
 {
 	_cleanup_free_ char *path = xasprintf("%s/exit", run_dir);
-	char buf[16];
-	int len = snprintf(buf, sizeof(buf), "%d\n", code);
+	char buf[32];
+	int len = snprintf(buf, sizeof(buf), "%d\n%s", code, oom ? "oom\n" : "");
 
 	write_file_atomic(path, buf, (size_t)len, 0644, NULL);
 }
@@ -251,6 +260,7 @@ static void shim_write_pid(const char *run_dir)
 static void __attribute__((noreturn)) shim_run(const struct rt_spec *spec, int sock)
 {
 	struct berr err = BERR_INIT;
+	struct rt_cg_stats cg;
 	uint64_t start = 0;
 	pid_t pid;
 	int status;
@@ -271,7 +281,8 @@ static void __attribute__((noreturn)) shim_run(const struct rt_spec *spec, int s
 	close(sock);
 	if (rt_waitpid(pid, &status) < 0)
 		_exit(1);
-	shim_record_exit(spec->run_dir, rt_wait_code(status));
+	rt_cgroup_stats(spec->id, &cg);
+	shim_record_exit(spec->run_dir, rt_wait_code(status), cg.oom_kills > 0);
 	rt_cgroup_remove(spec->id);
 	_exit(0);
 }

@@ -11,6 +11,7 @@
  * 128+signal; wait blocks until the container is not running. */
 #include "daemon/api.c"
 #include "daemon/api_decode.c"
+#include "daemon/api_stats.c"
 #include "daemon/http_util.c"
 
 #include <libgen.h>
@@ -550,6 +551,13 @@ int mgr_dns_lookup(struct manager *m, const char *name, const char *network, con
 int mgr_dns_stats(struct manager *m, cJSON **ret, struct berr *err)
 {
 	return berr_set(err, -EOPNOTSUPP, "no embedded DNS in apitest");
+}
+
+/* Statistics are not faked either. */
+int mgr_container_stats(struct manager *m, const char *ref, bool one_shot, cJSON **ret,
+			struct berr *err)
+{
+	return berr_set(err, -EOPNOTSUPP, "no statistics in apitest");
 }
 
 /* ------------------------------------------------------------------ main */

@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The API's internals shared by daemon/api.c (server, routing, core handlers) and the files
+ * holding further handlers (api_stats.c ...). Not a public header. */
+#pragma once
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+#include <microhttpd.h>
+
+#include "common/util.h"
+#include "daemon/api_decode.h"
+
+struct api {
+	struct manager *m;
+	struct MHD_Daemon *daemon;
+	char *socket_path;
+	atomic_bool stopping;
+};
+
+/* Per-request state, MHD's *con_cls: lives from the headers to the completion callback. */
+struct api_conn {
+	uint64_t start_ns;
+	char *method;
+	char *path;
+	char *body; /* always NUL-terminated when non-NULL */
+	size_t len;
+	size_t cap;
+	bool too_large;
+	int status;
+};
+
+/* One dispatched call: handlers fill status + reply (JSON) or resp (anything else), or return
+ * -errno with err filled. */
+struct api_call {
+	struct api *api;
+	struct MHD_Connection *conn;
+	struct api_conn *req;
+	struct api_request d; /* the decoded request */
+	int status;
+	cJSON *reply;
+	struct MHD_Response *resp;
+	struct berr err;
+	bool client_gone; /* the client hung up: close without answering */
+};
+
+typedef int (*api_handler_fn)(struct api_call *c);
+
+static inline void api_json_freep(cJSON **p)
+{
+	cJSON_Delete(*p);
+}
+#define _cleanup_json_ _cleanup_(api_json_freep)
+
+/* A response holding a copy of text (ctype may be NULL). */
+struct MHD_Response *api_response_text(const char *text, size_t len, const char *ctype);
+/* The connection's socket (to notice a client that hung up), -1 if MHD does not say. */
+int api_client_fd(struct MHD_Connection *conn);
+/* Sleeps up to ms: 1 when fd (may be -1) is readable, 0 on timeout, -EPIPE when the client hung
+ * up, -ECANCELED when the API is stopping. */
+int api_poll(struct api *a, int client, int fd, int ms);
+
+/* Handlers in other files. */
+int api_container_stats(struct api_call *c);
