@@ -58,10 +58,12 @@ int cmd_parse_exit(int r);
 int cmd_each(const struct args *args, int (*fn)(const char *name, void *ud, struct berr *err),
 	     void *ud);
 
-/* Inspect: fetch(name) for each positional, print the JSON array of what was found, then one
- * error line per failure. Returns 0 when all were found, 1 otherwise. */
+/* Inspect: fetch(name) for each positional, print the JSON array of what was found (or, with a
+ * format template, a line per object), then one error line per failure. Returns 0 when all
+ * were found, 1 otherwise. */
 int cmd_inspect_each(const struct args *args,
-		     int (*fetch)(const char *name, void *ud, cJSON **ret, struct berr *err), void *ud);
+		     int (*fetch)(const char *name, void *ud, cJSON **ret, struct berr *err), void *ud,
+		     const char *format);
 
 /* "/containers/<escaped name><suffix>": a path with one escaped name; free() it. */
 char *cmd_path(const char *prefix, const char *name, const char *suffix);

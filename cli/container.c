@@ -7,6 +7,7 @@
 
 #include "cli/cli.h"
 #include "cli/client.h"
+#include "cli/format.h"
 #include "cli/table.h"
 #include "common/names.h"
 #include "common/util.h"
@@ -257,23 +258,53 @@ static void ps_status(const cJSON *c, char *buf, size_t size)
 		snprintf(buf, size, "%s", state);
 }
 
-static void ps_row(struct table *t, const cJSON *c, const struct ps_opts *o)
+/* "2024-01-02 03:04:05 +0000 UTC", as docker ps {{.CreatedAt}} */
+static void ps_created_at(const cJSON *c, char *buf, size_t size)
+{
+	time_t created = json_time(cJSON_GetObjectItemCaseSensitive(c, "Created"));
+	struct tm tm;
+
+	gmtime_r(&created, &tm);
+	strftime(buf, size, "%Y-%m-%d %H:%M:%S +0000 UTC", &tm);
+}
+
+static char *ps_networks(const cJSON *c)
+{
+	const cJSON *ns = cJSON_GetObjectItemCaseSensitive(c, "NetworkSettings"), *n;
+	char *out = xstrdup(""), *next;
+
+	cJSON_ArrayForEach(n, cJSON_GetObjectItemCaseSensitive(ns, "Networks")) {
+		next = xasprintf("%s%s%s", out, out[0] ? "," : "", n->string);
+		free(out);
+		out = next;
+	}
+	return out;
+}
+
+/* The fields docker ps --format knows, for one container. */
+static cJSON *ps_row(const cJSON *c, const struct ps_opts *o)
 {
 	_cleanup_free_ char *id = xstrdup(json_str(c, "Id"));
 	_cleanup_free_ char *cmd = ps_command(c, o->no_trunc);
-	_cleanup_free_ char *names = ps_names(c);
-	char created[80], status[128];
-	const char *row[6] = { id, json_str(c, "Image"), cmd, created, status, names };
+	_cleanup_free_ char *names = ps_names(c), *nets = ps_networks(c);
+	char created[80], status[128], at[64];
+	cJSON *r = cJSON_CreateObject();
 
 	if (!o->no_trunc && strlen(id) > SHORT_ID_LEN)
 		id[SHORT_ID_LEN] = '\0';
-	if (o->quiet) {
-		printf("%s\n", id);
-		return;
-	}
 	ps_created(c, created, sizeof(created));
 	ps_status(c, status, sizeof(status));
-	table_add(t, row);
+	ps_created_at(c, at, sizeof(at));
+	cJSON_AddStringToObject(r, "ID", id);
+	cJSON_AddStringToObject(r, "Image", json_str(c, "Image"));
+	cJSON_AddStringToObject(r, "Command", cmd);
+	cJSON_AddStringToObject(r, "CreatedAt", at);
+	cJSON_AddStringToObject(r, "RunningFor", created);
+	cJSON_AddStringToObject(r, "State", json_str(c, "State"));
+	cJSON_AddStringToObject(r, "Status", status);
+	cJSON_AddStringToObject(r, "Names", names);
+	cJSON_AddStringToObject(r, "Networks", nets);
+	return r;
 }
 
 static int ps_cmp(const void *a, const void *b)
@@ -287,23 +318,32 @@ static int ps_cmp(const void *a, const void *b)
 	return strcmp(json_str(x, "Id"), json_str(y, "Id"));
 }
 
+static const struct format_header ps_headers[] = {
+	{ "ID", "CONTAINER ID" }, { "RunningFor", "CREATED" }, { "CreatedAt", "CREATED AT" },
+	{ NULL, NULL },
+};
+
 static void ps_print(const cJSON *list, const struct ps_opts *o)
 {
-	static const char *const headers[] = { "CONTAINER ID", "IMAGE", "COMMAND", "CREATED",
-					       "STATUS", "NAMES" };
+	static const char *const table_default = "table {{.ID}}\\t{{.Image}}\\t{{.Command}}\\t"
+						 "{{.RunningFor}}\\t{{.Status}}\\t{{.Names}}";
 	int n = cJSON_GetArraySize(list), k = 0;
 	_cleanup_free_ const cJSON **v = xcalloc((size_t)n + 1, sizeof(*v));
-	struct table *t = table_new(ARRAY_SIZE(headers), headers);
+	_cleanup_json_ cJSON *rows = cJSON_CreateArray();
 	const cJSON *c;
 
 	cJSON_ArrayForEach(c, list)
 		v[k++] = c;
 	qsort(v, (size_t)k, sizeof(*v), ps_cmp);
 	for (int i = 0; i < k; i++)
-		ps_row(t, v[i], o);
-	if (!o->quiet)
-		table_print(t, stdout);
-	table_free(t);
+		cJSON_AddItemToArray(rows, ps_row(v[i], o));
+	if (o->quiet) {
+		cJSON_ArrayForEach(c, rows)
+			printf("%s\n", json_str(c, "ID"));
+		return;
+	}
+	format_list(format_is_custom(o->format) ? o->format : table_default, rows, ps_headers,
+		    stdout);
 }
 
 int cmd_ps(int argc, char **argv)
@@ -312,7 +352,7 @@ int cmd_ps(int argc, char **argv)
 	const struct flag flags[] = {
 		{ "all", 'a', FLAG_BOOL, &o.all, NULL, "Show all containers (default: running only)" },
 		{ "quiet", 'q', FLAG_BOOL, &o.quiet, NULL, "Only display container IDs" },
-		{ "format", 0, FLAG_STR, &o.format, "FORMAT", "Output format: table (default) or json" },
+		{ "format", 0, FLAG_STR, &o.format, "FORMAT", "table (default), json, or a template: '{{.Names}}\\t{{.Status}}'" },
 		{ "no-trunc", 0, FLAG_BOOL, &o.no_trunc, NULL, "Do not truncate the output" },
 		{ 0 },
 	};
@@ -326,8 +366,8 @@ int cmd_ps(int argc, char **argv)
 	r = flags_parse(&spec, argc, argv, &args);
 	if (r != 0 || args_require(&spec, &args, 0, 0) < 0)
 		return cmd_parse_exit(r ? r : -EINVAL);
-	if (o.format && strcmp(o.format, "json") && strcmp(o.format, "table"))
-		return cli_fail("unsupported format %s: use json or table", o.format);
+	if (format_validate(o.format, &err) < 0)
+		return cli_fail_err(&err);
 	if (client_json("GET", o.all ? "/containers/json?all=1" : "/containers/json", NULL, &list,
 			&err) < 0)
 		return cli_fail_err(&err);
@@ -365,11 +405,13 @@ static int inspect_one(const char *name, void *ud, cJSON **ret, struct berr *err
 
 int cmd_inspect(int argc, char **argv)
 {
-	const char *type = NULL;
+	const char *type = NULL, *format = NULL;
 	const struct flag flags[] = {
 		{ "type", 0, FLAG_STR, &type, "TYPE", "Only look for a container or a network" },
+		{ "format", 'f', FLAG_STR, &format, "FORMAT", "A template per object, such as '{{.State.Status}}'" },
 		{ 0 },
 	};
+	struct berr err = BERR_INIT;
 	const struct cmd_spec spec = { "inspect", "[OPTIONS] NAME|ID [NAME|ID...]",
 				       "Low-level information on containers and networks (JSON)",
 				       flags, false };
@@ -381,7 +423,9 @@ int cmd_inspect(int argc, char **argv)
 		return cmd_parse_exit(r ? r : -EINVAL);
 	if (type && strcmp(type, "container") && strcmp(type, "network"))
 		return cli_fail("invalid --type %s: use container or network", type);
-	return cmd_inspect_each(&args, inspect_one, (void *)type);
+	if (format_validate(format, &err) < 0)
+		return cli_fail_err(&err);
+	return cmd_inspect_each(&args, inspect_one, (void *)type, format);
 }
 
 /* ---- exec ---- */

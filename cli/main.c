@@ -5,6 +5,7 @@
 
 #include "cli/cli.h"
 #include "cli/client.h"
+#include "cli/format.h"
 #include "cli/table.h"
 #include "common/util.h"
 
@@ -65,7 +66,8 @@ int cmd_each(const struct args *args, int (*fn)(const char *name, void *ud, stru
 }
 
 int cmd_inspect_each(const struct args *args,
-		     int (*fetch)(const char *name, void *ud, cJSON **ret, struct berr *err), void *ud)
+		     int (*fetch)(const char *name, void *ud, cJSON **ret, struct berr *err), void *ud,
+		     const char *format)
 {
 	_cleanup_json_ cJSON *out = cJSON_CreateArray();
 	struct berr errs[16];
@@ -83,7 +85,10 @@ int cmd_inspect_each(const struct args *args,
 		}
 		cJSON_AddItemToArray(out, obj);
 	}
-	json_print_pretty(out, stdout);
+	if (format_is_custom(format) && strcmp(format, "json"))
+		format_list(format, out, NULL, stdout);
+	else
+		json_print_pretty(out, stdout);
 	for (int i = 0; i < failed && i < (int)ARRAY_SIZE(errs); i++)
 		cli_fail_err(&errs[i]);
 	return failed ? 1 : 0;

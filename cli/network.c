@@ -6,6 +6,7 @@
 
 #include "cli/cli.h"
 #include "cli/client.h"
+#include "cli/format.h"
 #include "cli/table.h"
 #include "common/names.h"
 #include "common/util.h"
@@ -251,6 +252,7 @@ static int network_create(int argc, char **argv)
 
 /* ---- network ls ---- */
 
+
 struct ls_opts {
 	bool quiet, no_trunc;
 	const char *format;
@@ -343,27 +345,58 @@ static cJSON *network_select(const cJSON *all, const struct strlist *filters)
 	return out;
 }
 
+static char *labels_text(const cJSON *labels)
+{
+	const cJSON *l;
+	char *out = xstrdup(""), *next;
+
+	cJSON_ArrayForEach(l, labels) {
+		next = xasprintf("%s%s%s=%s", out, out[0] ? "," : "", l->string,
+				 cJSON_IsString(l) ? l->valuestring : "");
+		free(out);
+		out = next;
+	}
+	return out;
+}
+
+/* The fields docker network ls --format knows, for one network. */
+static cJSON *network_row(const cJSON *n, const struct ls_opts *o)
+{
+	_cleanup_free_ char *id = xstrdup(json_str(n, "Id"));
+	_cleanup_free_ char *labels = labels_text(cJSON_GetObjectItemCaseSensitive(n, "Labels"));
+	cJSON *r = cJSON_CreateObject();
+
+	if (!o->no_trunc && strlen(id) > SHORT_ID_LEN)
+		id[SHORT_ID_LEN] = '\0';
+	cJSON_AddStringToObject(r, "ID", id);
+	cJSON_AddStringToObject(r, "Name", json_str(n, "Name"));
+	cJSON_AddStringToObject(r, "Driver", json_str(n, "Driver"));
+	cJSON_AddStringToObject(r, "Scope", json_str(n, "Scope"));
+	cJSON_AddStringToObject(r, "IPv6", cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(n, "EnableIPv6")) ? "true" : "false");
+	cJSON_AddStringToObject(r, "Internal", cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(n, "Internal")) ? "true" : "false");
+	cJSON_AddStringToObject(r, "Labels", labels);
+	cJSON_AddStringToObject(r, "CreatedAt", json_str(n, "Created"));
+	return r;
+}
+
 static void network_ls_print(const cJSON *list, const struct ls_opts *o)
 {
-	static const char *const headers[] = { "NETWORK ID", "NAME", "DRIVER", "SCOPE" };
-	struct table *t = o->quiet ? NULL : table_new(4, headers);
+	static const struct format_header headers[] = {
+		{ "ID", "NETWORK ID" }, { "IPv6", "IPV6" }, { "CreatedAt", "CREATED" }, { NULL, NULL },
+	};
+	_cleanup_json_ cJSON *rows = cJSON_CreateArray();
 	const cJSON *n;
 
-	cJSON_ArrayForEach(n, list) {
-		_cleanup_free_ char *id = xstrdup(json_str(n, "Id"));
-		const char *row[4] = { id, json_str(n, "Name"), json_str(n, "Driver"),
-				       json_str(n, "Scope") };
-
-		if (!o->no_trunc && strlen(id) > SHORT_ID_LEN)
-			id[SHORT_ID_LEN] = '\0';
-		if (o->quiet)
-			printf("%s\n", id);
-		else
-			table_add(t, row);
+	cJSON_ArrayForEach(n, list)
+		cJSON_AddItemToArray(rows, network_row(n, o));
+	if (o->quiet) {
+		cJSON_ArrayForEach(n, rows)
+			printf("%s\n", json_str(n, "ID"));
+		return;
 	}
-	if (t)
-		table_print(t, stdout);
-	table_free(t);
+	format_list(format_is_custom(o->format) ? o->format
+						: "table {{.ID}}\\t{{.Name}}\\t{{.Driver}}\\t{{.Scope}}",
+		    rows, headers, stdout);
 }
 
 static int network_ls(int argc, char **argv)
@@ -371,7 +404,7 @@ static int network_ls(int argc, char **argv)
 	struct ls_opts o = { 0 };
 	const struct flag flags[] = {
 		{ "quiet", 'q', FLAG_BOOL, &o.quiet, NULL, "Only display network IDs" },
-		{ "format", 0, FLAG_STR, &o.format, "FORMAT", "Output format: table (default) or json" },
+		{ "format", 0, FLAG_STR, &o.format, "FORMAT", "table (default), json, or a template: '{{.Name}}\\t{{.Subnets}}'" },
 		{ "no-trunc", 0, FLAG_BOOL, &o.no_trunc, NULL, "Do not truncate the output" },
 		{ "filter", 'f', FLAG_LIST, &o.filter, "KEY=VALUE", "Filter: name=X (substring), id=PREFIX, driver=D" },
 		{ 0 },
@@ -386,8 +419,8 @@ static int network_ls(int argc, char **argv)
 	r = flags_parse(&spec, argc, argv, &args);
 	if (r != 0 || args_require(&spec, &args, 0, 0) < 0)
 		return cmd_parse_exit(r ? r : -EINVAL);
-	if (o.format && strcmp(o.format, "json") && strcmp(o.format, "table"))
-		return cli_fail("unsupported format %s: use json or table", o.format);
+	if (format_validate(o.format, &err) < 0)
+		return cli_fail_err(&err);
 	if (filters_check(&o.filter))
 		return 1;
 	path = network_ls_path(&o.filter);
@@ -416,16 +449,24 @@ static int network_fetch(const char *name, void *ud, cJSON **ret, struct berr *e
 
 static int network_inspect(int argc, char **argv)
 {
-	const struct cmd_spec spec = { "network inspect", "NETWORK [NETWORK...]",
-				       "Display detailed information on one or more networks", NULL,
+	const char *format = NULL;
+	const struct flag flags[] = {
+		{ "format", 'f', FLAG_STR, &format, "FORMAT", "A template per network, such as '{{.Name}} {{.Driver}}'" },
+		{ 0 },
+	};
+	const struct cmd_spec spec = { "network inspect", "[OPTIONS] NETWORK [NETWORK...]",
+				       "Display detailed information on one or more networks", flags,
 				       false };
+	struct berr err = BERR_INIT;
 	struct args args;
 	int r;
 
 	r = flags_parse(&spec, argc, argv, &args);
 	if (r != 0 || args_require(&spec, &args, 1, -1) < 0)
 		return cmd_parse_exit(r ? r : -EINVAL);
-	return cmd_inspect_each(&args, network_fetch, NULL);
+	if (format_validate(format, &err) < 0)
+		return cli_fail_err(&err);
+	return cmd_inspect_each(&args, network_fetch, NULL, format);
 }
 
 static int network_rm_one(const char *name, void *ud, struct berr *err)

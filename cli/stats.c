@@ -7,6 +7,7 @@
 
 #include "cli/cli.h"
 #include "cli/client.h"
+#include "cli/format.h"
 #include "cli/table.h"
 #include "cli/units.h"
 #include "common/names.h"
@@ -180,6 +181,11 @@ static int stats_targets(const struct args *a, bool all, cJSON **ret, struct ber
 	return r;
 }
 
+static const struct format_header stats_headers[] = {
+	{ "ID", "CONTAINER ID" }, { "CPUPerc", "CPU %" }, { "MemUsage", "MEM USAGE / LIMIT" },
+	{ "MemPerc", "MEM %" }, { "NetIO", "NET I/O" }, { "PIDs", "PIDS" }, { NULL, NULL },
+};
+
 static void stats_print(const cJSON *rows, const struct stats_opts *o)
 {
 	static const char *const headers[] = { "CONTAINER ID", "NAME", "CPU %", "MEM USAGE / LIMIT",
@@ -195,6 +201,10 @@ static void stats_print(const cJSON *rows, const struct stats_opts *o)
 
 			printf("%s\n", s);
 		}
+		return;
+	}
+	if (format_is_custom(o->format)) {
+		format_list(o->format, rows, stats_headers, stdout);
 		return;
 	}
 	t = table_new(ARRAY_SIZE(headers), headers);
@@ -238,7 +248,7 @@ int cmd_stats(int argc, char **argv)
 	const struct flag flags[] = {
 		{ "no-stream", 0, FLAG_BOOL, &o.no_stream, NULL, "Print one round and exit" },
 		{ "all", 'a', FLAG_BOOL, &o.all, NULL, "All containers (default: running ones)" },
-		{ "format", 0, FLAG_STR, &o.format, "FORMAT", "table (default) or json (a line per container)" },
+		{ "format", 0, FLAG_STR, &o.format, "FORMAT", "table (default), json (a line per container), or a template" },
 		{ "no-trunc", 0, FLAG_BOOL, &o.no_trunc, NULL, "Do not truncate IDs" },
 		{ 0 },
 	};
@@ -252,8 +262,8 @@ int cmd_stats(int argc, char **argv)
 	r = flags_parse(&spec, argc, argv, &args);
 	if (r != 0)
 		return cmd_parse_exit(r);
-	if (o.format && strcmp(o.format, "json") && strcmp(o.format, "table"))
-		return cli_fail("unsupported format %s: use json or table", o.format);
+	if (format_validate(o.format, &err) < 0)
+		return cli_fail_err(&err);
 	for (;;) {
 		_cleanup_json_ cJSON *names = NULL;
 

@@ -119,34 +119,6 @@ void json_print_pretty(const cJSON *json, FILE *out)
 	fputc('\n', out);
 }
 
-void human_duration(time_t seconds, char *buf, size_t size)
-{
-	long s = (long)seconds, min = s / 60, h = (s + 1800) / 3600;
-
-	if (s < 1)
-		snprintf(buf, size, "Less than a second");
-	else if (s == 1)
-		snprintf(buf, size, "1 second");
-	else if (s < 60)
-		snprintf(buf, size, "%ld seconds", s);
-	else if (min == 1)
-		snprintf(buf, size, "About a minute");
-	else if (min < 60)
-		snprintf(buf, size, "%ld minutes", min);
-	else if (h == 1)
-		snprintf(buf, size, "About an hour");
-	else if (h < 48)
-		snprintf(buf, size, "%ld hours", h);
-	else if (h < 24 * 7 * 2)
-		snprintf(buf, size, "%ld days", h / 24);
-	else if (h < 24 * 30 * 2)
-		snprintf(buf, size, "%ld weeks", h / 24 / 7);
-	else if (h < 24 * 365 * 2)
-		snprintf(buf, size, "%ld months", h / 24 / 30);
-	else
-		snprintf(buf, size, "%ld years", s / 3600 / 24 / 365);
-}
-
 char *str_ellipsis(const char *s, size_t max)
 {
 	size_t chars = 0, i;

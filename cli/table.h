@@ -19,8 +19,6 @@ void table_free(struct table *t);
 /* Pretty JSON with 4-space indentation and "key": value, like docker inspect. */
 void json_print_pretty(const cJSON *json, FILE *out);
 
-/* "Less than a second", "5 seconds", "About a minute", "3 hours", "2 weeks"... */
-void human_duration(time_t seconds, char *buf, size_t size);
 
 /* Copy of s cut to max characters with a trailing "…" when it was longer (UTF-8 aware). */
 char *str_ellipsis(const char *s, size_t max);

@@ -77,6 +77,9 @@ int mkdir_p(const char *path, int mode, struct berr *err);
 /* Time: RFC 3339 UTC with nanoseconds ("2026-11-28T03:04:05.123456789Z") of now. */
 void time_now_rfc3339(char buf[40]);
 uint64_t time_mono_ns(void);
+/* Docker's human durations: "Less than a second", "5 seconds", "About a minute", "3 hours",
+ * "2 weeks"... */
+void human_duration(int64_t seconds, char *buf, size_t size);
 
 /* Crash injection for tests: if $BERTH_CRASH_AT equals `point`, the process kills itself with
  * SIGKILL right here. Used to prove that reconciliation repairs every intermediate state. */

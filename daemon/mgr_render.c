@@ -214,15 +214,33 @@ static int64_t rfc3339_unix(const char *s)
 	return (int64_t)timegm(&tm);
 }
 
+/* Whole seconds from an RFC 3339 time (with its fraction) to now. */
+static int64_t seconds_since(const char *s)
+{
+	const char *dot = strchr(s, '.');
+	int64_t frac = 0, scale = 100000000;
+	struct timespec now;
+
+	for (const char *p = dot ? dot + 1 : ""; *p >= '0' && *p <= '9' && scale; p++, scale /= 10)
+		frac += (*p - '0') * scale;
+	clock_gettime(CLOCK_REALTIME, &now);
+	return ((int64_t)now.tv_sec * 1000000000 + now.tv_nsec -
+		(rfc3339_unix(s) * 1000000000 + frac)) / 1000000000;
+}
+
+/* As Docker: "Up Less than a second", "Up 5 seconds", "Exited (0) About a minute ago". */
 static char *status_text(const struct bcontainer *c)
 {
-	int64_t now = (int64_t)time(NULL);
+	char d[64];
 
-	if (c->state == CTR_RUNNING)
-		return xasprintf("Up %lld seconds", (long long)(now - rfc3339_unix(c->started_at)));
-	if (c->state == CTR_EXITED)
-		return xasprintf("Exited (%d) %lld seconds ago", c->exit_code,
-				 (long long)(now - rfc3339_unix(c->finished_at)));
+	if (c->state == CTR_RUNNING) {
+		human_duration(seconds_since(c->started_at), d, sizeof(d));
+		return xasprintf("Up %s", d);
+	}
+	if (c->state == CTR_EXITED) {
+		human_duration(seconds_since(c->finished_at), d, sizeof(d));
+		return xasprintf("Exited (%d) %s ago", c->exit_code, d);
+	}
 	return xstrdup("Created");
 }
 
