@@ -31,6 +31,7 @@ int cmd_inspect(int argc, char **argv);
 int cmd_exec(int argc, char **argv);
 int cmd_port(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
+int cmd_events(int argc, char **argv);
 
 /* run/create --memory, --memory-swap, --pids-limit, --cpus, --cpu-shares (cli/stats.c): the
  * values as typed, into HostConfig's Memory, MemorySwap, PidsLimit, NanoCpus, CpuShares. */

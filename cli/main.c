@@ -28,6 +28,7 @@ static const struct cmd_group_entry commands[] = {
 	{ "inspect", cmd_inspect, "Low-level information on containers or networks" },
 	{ "exec", cmd_exec, "Run a command in a running container" },
 	{ "port", cmd_port, "List port mappings of a container" },
+	{ "events", cmd_events, "Stream events of networks, containers and images" },
 	{ "stats", cmd_stats, "CPU, memory, pids and network bytes of containers" },
 	{ "version", NULL, "Show the berth version information" },
 	{ "help", NULL, "Show help for a command" },

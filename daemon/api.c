@@ -499,6 +499,7 @@ static const api_handler_fn api_handlers[API_OP_COUNT] = {
 	[API_OP_CONTAINER_INSPECT] = api_container_inspect,
 	[API_OP_CONTAINER_LOGS] = api_container_logs,
 	[API_OP_CONTAINER_STATS] = api_container_stats,
+	[API_OP_EVENTS] = api_events,
 	[API_OP_DNS_LOOKUP] = api_dns_lookup,
 	[API_OP_DNS_STATS] = api_dns_stats,
 };

@@ -166,6 +166,56 @@ static int api_query_container_stats(const struct api_input *in, struct api_requ
 	return n;
 }
 
+/* Unix time "S" or "S.F" (F: up to 9 digits) -> ns. */
+static int api_time_parse(const char *s, int64_t *ret)
+{
+	int64_t sec = 0, frac = 0, scale = 100000000;
+	const char *p = s;
+
+	if (*p < '0' || *p > '9')
+		return -EINVAL;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (sec > 10000000000LL)
+			return -ERANGE;
+		sec = sec * 10 + (*p - '0');
+	}
+	if (*p == '.')
+		for (p++; *p >= '0' && *p <= '9' && scale > 0; p++, scale /= 10)
+			frac += (*p - '0') * scale;
+	if (*p)
+		return -EINVAL;
+	*ret = sec * 1000000000 + frac;
+	return 0;
+}
+
+static int api_query_time(const struct api_input *in, const char *key, int64_t *ret,
+			  struct berr *err)
+{
+	_cleanup_free_ char *v = NULL;
+	int n;
+
+	*ret = 0;
+	n = api_query_string(in, key, &v, err);
+	if (n < 0 || !v || !*v)
+		return n;
+	if (api_time_parse(v, ret) < 0)
+		return berr_set(err, -EINVAL, "query parameter %s must be a unix time in seconds "
+				"(such as 1700000000.5), not \"%s\"", key, v);
+	return 0;
+}
+
+static int api_query_events(const struct api_input *in, struct api_request *r, struct berr *err)
+{
+	int n;
+
+	n = api_query_time(in, "since", &r->since_ns, err);
+	if (n >= 0)
+		n = api_query_time(in, "until", &r->until_ns, err);
+	if (n >= 0)
+		n = api_query_string(in, "filters", &r->filters, err);
+	return n;
+}
+
 static int api_query_dns_lookup(const struct api_input *in, struct api_request *r,
 				struct berr *err)
 {
@@ -211,6 +261,7 @@ static const struct api_route api_routes[] = {
 	  api_query_container_logs },
 	{ "GET", "/containers/{id}/stats", API_OP_CONTAINER_STATS, API_BODY_NONE,
 	  api_query_container_stats },
+	{ "GET", "/events", API_OP_EVENTS, API_BODY_NONE, api_query_events },
 	{ "GET", "/dns/lookup", API_OP_DNS_LOOKUP, API_BODY_NONE, api_query_dns_lookup },
 	{ "GET", "/dns/stats", API_OP_DNS_STATS, API_BODY_NONE, NULL },
 };
@@ -381,6 +432,7 @@ void api_request_done(struct api_request *r)
 	free(r->name);
 	free(r->network);
 	free(r->type);
+	free(r->filters);
 	r->body = NULL;
-	r->name = r->network = r->type = NULL;
+	r->name = r->network = r->type = r->filters = NULL;
 }

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <cjson/cJSON.h>
 
@@ -39,6 +40,7 @@ enum api_op {
 	API_OP_CONTAINER_INSPECT,
 	API_OP_CONTAINER_LOGS,
 	API_OP_CONTAINER_STATS,
+	API_OP_EVENTS,
 	API_OP_DNS_LOOKUP,
 	API_OP_DNS_STATS,
 	API_OP_COUNT
@@ -71,6 +73,8 @@ struct api_request {
 	char filter_name[HTTP_PARAM_MAX]; /* ?filters= name filter of a network list, "" if none */
 	bool all, force, follow;     /* ?all= (list), ?force= (remove), ?follow= (logs) */
 	bool stream, one_shot;       /* ?stream= (stats; true when absent), ?one-shot= (stats) */
+	char *filters;               /* ?filters= (events), the JSON text, not yet checked */
+	int64_t since_ns, until_ns;  /* ?since= ?until= (events): unix seconds[.fraction]; 0: none */
 	long timeout;                /* ?t= (stop), seconds; 10 when absent */
 	int signal;                  /* ?signal= (kill); SIGKILL when absent */
 	/* Set when decoding fails: */

@@ -62,5 +62,16 @@ int api_client_fd(struct MHD_Connection *conn);
  * up, -ECANCELED when the API is stopping. */
 int api_poll(struct api *a, int client, int fd, int ms);
 
+/* A line of a streamed reply (daemon/api_stream.c). */
+struct api_line {
+	char *s;
+	size_t off, len;
+};
+void api_line_set(struct api_line *l, const char *text);   /* text + "\n", from the start */
+bool api_line_empty(const struct api_line *l);             /* all handed out */
+ssize_t api_line_copy(struct api_line *l, char *buf, size_t max);
+void api_line_free(struct api_line *l);
+
 /* Handlers in other files. */
 int api_container_stats(struct api_call *c);
+int api_events(struct api_call *c);

@@ -14,15 +14,14 @@ struct api_stats {
 	char ref[HTTP_PARAM_MAX];
 	int client;
 	bool first;
-	char *pending;          /* a line not yet handed to MHD in full */
-	size_t off, len;
+	struct api_line line;
 };
 
 static void api_stats_free(void *cls)
 {
 	struct api_stats *s = cls;
 
-	free(s->pending);
+	api_line_free(&s->line);
 	free(s);
 }
 
@@ -47,25 +46,18 @@ static int api_stats_next(struct api_stats *s)
 	cJSON_Delete(j);
 	if (!text)
 		return -ENOMEM;
-	free(s->pending);
-	s->pending = xasprintf("%s\n", text);
+	api_line_set(&s->line, text);
 	free(text);
-	s->off = 0;
-	s->len = strlen(s->pending);
 	return 0;
 }
 
 static ssize_t api_stats_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
 	struct api_stats *s = cls;
-	size_t n;
 
-	if (s->off == s->len && api_stats_next(s) < 0)
+	if (api_line_empty(&s->line) && api_stats_next(s) < 0)
 		return MHD_CONTENT_READER_END_OF_STREAM;
-	n = s->len - s->off < max ? s->len - s->off : max;
-	memcpy(buf, s->pending + s->off, n);
-	s->off += n;
-	return (ssize_t)n;
+	return api_line_copy(&s->line, buf, max);
 }
 
 int api_container_stats(struct api_call *c)

@@ -369,6 +369,7 @@ int mgr_open(const struct mgr_config *cfg, struct manager **ret, struct berr *er
 	pthread_mutex_init(&m->lock, NULL);
 	pthread_mutex_init(&m->image_lock, NULL);
 	cond_init_monotonic(&m->exited);
+	mgr_events_init(m);
 	m->root = xstrdup(cfg->root);
 	m->run = xstrdup(cfg->run);
 	m->lock_fd = m->host_netns_fd = m->epfd = -1;
@@ -418,6 +419,7 @@ void mgr_shutdown(struct manager *m)
 	m->shutting_down = true;
 	pthread_cond_broadcast(&m->exited);
 	pthread_mutex_unlock(&m->lock);
+	mgr_events_shutdown(m);
 }
 
 static void net_entry_free(struct net_entry *n)
@@ -465,6 +467,7 @@ void mgr_close(struct manager *m)
 		close(m->epfd);
 	if (m->lock_fd >= 0)
 		close(m->lock_fd);
+	mgr_events_close(m);
 	free(m->root);
 	free(m->run);
 	free(m);

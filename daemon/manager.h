@@ -73,6 +73,25 @@ int mgr_dns_lookup(struct manager *m, const char *name, const char *network, con
 /* Counters {Answered, Forwarded, Failed, Refused, Dropped, Formerr, Listeners, ...}. */
 int mgr_dns_stats(struct manager *m, cJSON **ret, struct berr *err);
 
+/* Events (daemon/mgr_events.c): a bounded ring; a reader keeps a cursor (a sequence number). */
+struct mgr_event {
+	uint64_t seq;
+	int64_t time_ns;            /* CLOCK_REALTIME, never decreasing along the ring */
+	char type[16];              /* "container", "network", "image" */
+	char action[32];            /* "create", "start", "die", "connect" ... */
+	char actor[256];            /* the object's ID (an image: its reference) */
+	char name[256];             /* the object's name */
+	char ctr_id[65];            /* container events, and network events about one */
+	char ctr_name[128];
+	char *json;                 /* Docker's message, one line */
+};
+/* The sequence number the next event will get (a reader starting now begins there). */
+uint64_t mgr_events_head(struct manager *m);
+/* The event at *cursor, or the oldest kept if that one is gone (then *cursor jumps); waits at
+ * most timeout_ms for one. 1 with *ret filled (free ret->json), 0 on timeout, -ECANCELED once
+ * berthd is stopping. Never takes the manager lock. */
+int mgr_events_next(struct manager *m, uint64_t *cursor, int timeout_ms, struct mgr_event *ret);
+
 /* Called from the daemon's event loop. */
 /* An fd that becomes readable when a container's shim exits; then call mgr_reap(). */
 int mgr_event_fd(struct manager *m);

@@ -304,6 +304,7 @@ int mgr_container_create(struct manager *m, const char *name, const cJSON *req, 
 		return r;
 	}
 	vec_push(m->ctrs, c);
+	mgr_event_container(m, c, "create", NULL);
 	*ret = cJSON_CreateObject();
 	cJSON_AddStringToObject(*ret, "Id", c->c.id);
 	cJSON_AddItemToObject(*ret, "Warnings", create_warnings(m, c));
@@ -536,6 +537,7 @@ static int start_locked(struct manager *m, struct ctr_entry *c, struct berr *err
 	mgr_ctr_record_running(m, c, &proc);
 	if (mgr_ctr_watch(m, c) < 0)
 		blog_warn("container %s: cannot watch its exit: %m", c->c.name);
+	mgr_event_container(m, c, "start", NULL);
 	return 0;
 }
 
@@ -570,6 +572,18 @@ int mgr_container_start(struct manager *m, const char *ref, struct berr *err)
 
 /* ---- exits ---- */
 
+static void ctr_exit_events(struct manager *m, struct ctr_entry *c, int code)
+{
+	cJSON *attrs = cJSON_CreateObject();
+	char buf[16];
+
+	if (mgr_ctr_oom_killed(&c->c))
+		mgr_event_container(m, c, "oom", NULL);
+	snprintf(buf, sizeof(buf), "%d", code);
+	cJSON_AddStringToObject(attrs, "exitCode", buf);
+	mgr_event_container(m, c, "die", attrs);
+}
+
 void mgr_ctr_exited(struct manager *m, struct ctr_entry *c, int code)
 {
 	_cleanup_free_ char *run = mgr_ctr_run_dir(m, &c->c);
@@ -594,6 +608,7 @@ void mgr_ctr_exited(struct manager *m, struct ctr_entry *c, int code)
 	if (ctr_persist(m, c, false, &e2) < 0)
 		blog_error("container %s: recording its exit: %s", c->c.name, berr_str(&e2));
 	blog_info("container %s exited with code %d", c->c.name, code);
+	ctr_exit_events(m, c, code);
 	pthread_cond_broadcast(&m->exited);
 	if (c->c.auto_remove && mgr_ctr_delete(m, c, &e2) < 0)
 		blog_warn("auto-removing container: %s", berr_str(&e2));
@@ -711,9 +726,20 @@ static int wait_not_running(struct manager *m, const char *id, int64_t timeout_m
 
 static int kill_locked(struct manager *m, struct ctr_entry *c, int sig, struct berr *err)
 {
+	cJSON *attrs;
+	char buf[16];
+	int r;
+
 	if (c->c.state != CTR_RUNNING)
 		return berr_set(err, -ESRCH, "container %s is not running", c->c.name);
-	return rt_kill(c->c.pid, c->c.pid_start, sig, err);
+	r = rt_kill(c->c.pid, c->c.pid_start, sig, err);
+	if (r < 0)
+		return r;
+	attrs = cJSON_CreateObject();
+	snprintf(buf, sizeof(buf), "%d", sig);
+	cJSON_AddStringToObject(attrs, "signal", buf);
+	mgr_event_container(m, c, "kill", attrs);
+	return 0;
 }
 
 /* SIGKILL, then wait (at most 30 s: it cannot be ignored) for the exit. */
@@ -764,6 +790,8 @@ int mgr_container_stop(struct manager *m, const char *ref, int timeout_s, struct
 	pthread_mutex_lock(&m->lock);
 	c = mgr_ctr_find(m, ref, err);
 	r = c ? stop_locked(m, c, timeout_s, err) : err->code;
+	if (r >= 0 && (c = mgr_ctr_find(m, ref, NULL)))
+		mgr_event_container(m, c, "stop", NULL);
 	pthread_mutex_unlock(&m->lock);
 	return r;
 }
@@ -828,6 +856,7 @@ int mgr_ctr_delete(struct manager *m, struct ctr_entry *c, struct berr *err)
 		return r;
 	}
 	crash_point("ctr-rm:after-store");
+	mgr_event_container(m, c, "destroy", NULL);
 	strscpy(m->last_exit_id, c->c.id, sizeof(m->last_exit_id));
 	m->last_exit_code = c->c.exit_code;
 	ctr_drop_eps(m, c);

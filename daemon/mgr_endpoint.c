@@ -379,10 +379,12 @@ int mgr_ep_activate(struct manager *m, struct ctr_entry *c, struct ep_entry *ep,
 		/* host and none: nothing in the kernel, the attachment is the whole story */
 		ep->e.state = EP_ACTIVE;
 		r = ep_persist(m, ep, false, false, err);
-		if (r < 0)
+		if (r < 0) {
 			ep->e.state = EP_INACTIVE;
-		else
-			ep->persisted = true;
+			return r;
+		}
+		ep->persisted = true;
+		mgr_event_network(m, n, "connect", c);
 		return r;
 	}
 	r = sandbox_open(m, c, &sb, &path, err);
@@ -429,6 +431,8 @@ int mgr_ep_activate(struct manager *m, struct ctr_entry *c, struct ep_entry *ep,
 		berr_prefix(err, "connecting container %s to network %s", c->c.name, n->n.name);
 		mgr_fw_endpoint_removed(m, c, ep);
 		activation_undo(m, n, ep, &sb, existed);
+	} else {
+		mgr_event_network(m, n, "connect", c);
 	}
 out:
 	close(sb.netns_fd);
@@ -496,6 +500,8 @@ int mgr_ep_deactivate(struct manager *m, struct ctr_entry *c, struct ep_entry *e
 		return r;
 	}
 	mgr_ep_release_addrs(m, ep);
+	if (was == EP_ACTIVE && n)
+		mgr_event_network(m, n, "disconnect", c);
 	/* the row written above already has no addresses (ep_persist without allocations) */
 	if (final)
 		mgr_ep_drop(m, ep);

@@ -75,6 +75,7 @@ struct manager {
 	bool creating_defaults;     /* the predefined networks are being created */
 	struct fw_state *fw;        /* owned by daemon/mgr_fw.c */
 	struct dns_state *dns;      /* owned by daemon/mgr_dns.c */
+	struct event_ring *events;  /* owned by daemon/mgr_events.c */
 	char last_exit_id[ID_LEN + 1];   /* exit code of the last removed container, for wait */
 	int last_exit_code;
 };
@@ -208,6 +209,18 @@ int mgr_dns_endpoint_added(struct manager *m, struct ctr_entry *c, struct ep_ent
 void mgr_dns_endpoint_removed(struct manager *m, struct ctr_entry *c, struct ep_entry *ep);
 /* The content of the container's /etc/resolv.conf (malloc'd). */
 char *mgr_dns_resolv_conf(struct manager *m, struct ctr_entry *c);
+
+/* ---- events (mgr_events.c): appended at the points below, lock held ---- */
+void mgr_events_init(struct manager *m);
+void mgr_events_shutdown(struct manager *m);
+void mgr_events_close(struct manager *m);
+/* attrs (may be NULL) is taken; image and name are added. */
+void mgr_event_container(struct manager *m, const struct ctr_entry *c, const char *action,
+			 cJSON *attrs);
+/* c: the container connected or disconnected (NULL for create/destroy). */
+void mgr_event_network(struct manager *m, const struct net_entry *n, const char *action,
+		       const struct ctr_entry *c);
+void mgr_event_image(struct manager *m, const char *ref, const char *id, const char *action);
 
 /* ---- resource limits (mgr_resources.c) ---- */
 /* HostConfig's limits, checked as Docker does, into extra.Resources. */

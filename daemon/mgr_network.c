@@ -523,6 +523,7 @@ int mgr_network_create(struct manager *m, const cJSON *req, cJSON **ret, struct 
 		return r;
 	}
 	vec_push(m->nets, e);
+	mgr_event_network(m, e, "create", NULL);
 	*ret = cJSON_CreateObject();
 	cJSON_AddStringToObject(*ret, "Id", e->n.id);
 	cJSON_AddStringToObject(*ret, "Warning", "");
@@ -623,6 +624,7 @@ int mgr_net_remove_locked(struct manager *m, struct net_entry *n, struct berr *e
 			vec_remove(m->nets, i);
 			break;
 		}
+	mgr_event_network(m, n, "destroy", NULL);
 	net_entry_destroy(n);
 	return 0;
 }
