@@ -11,7 +11,7 @@
 struct run_opts {
 	bool detach, rm;
 	const char *name, *ip, *ip6, *hostname;
-	struct strlist network, alias, env, publish, dns, dns_search, dns_option;
+	struct strlist network, alias, env, publish, dns, dns_search, dns_option, add_host;
 	struct run_limits limits;
 };
 
@@ -258,6 +258,7 @@ static cJSON *run_body(const struct run_opts *o, const struct args *a, struct be
 	strlist_to_json(host, "Dns", &o->dns, 0);
 	strlist_to_json(host, "DnsSearch", &o->dns_search, 0);
 	strlist_to_json(host, "DnsOptions", &o->dns_option, 0);
+	strlist_to_json(host, "ExtraHosts", &o->add_host, 0);
 	if (ports_build(body, host, o, err) < 0 || networking_build(body, host, o, err) < 0 ||
 	    run_limits_build(host, &o->limits, err) < 0)
 		return NULL;
@@ -350,6 +351,7 @@ static int run_or_create(int argc, char **argv, bool start)
 		{ "dns-search", 0, FLAG_LIST, &o.dns_search, "DOMAIN", "DNS search domain (repeatable; \".\" for none)" },
 		{ "dns-option", 0, FLAG_LIST, &o.dns_option, "OPT", "resolv.conf option (repeatable)" },
 		{ "dns-opt", 0, FLAG_LIST, &o.dns_option, NULL, NULL },
+		{ "add-host", 0, FLAG_LIST, &o.add_host, "HOST:IP", "An /etc/hosts entry (repeatable; IP may be host-gateway)" },
 		{ "memory", 'm', FLAG_STR, &o.limits.memory, "BYTES", "Memory limit (64m, 1g...)" },
 		{ "memory-swap", 0, FLAG_STR, &o.limits.memory_swap, "BYTES", "Memory + swap limit (-1: unlimited swap)" },
 		{ "pids-limit", 0, FLAG_STR, &o.limits.pids, "N", "Maximum number of processes (-1: unlimited)" },

@@ -164,6 +164,8 @@ static int ctr_parse(struct manager *m, const char *name, const cJSON *req, stru
 		return r;
 	extra_copy(c, host, req);
 	r = mgr_ctr_resources_parse(host, c->extra, err);
+	if (r >= 0)
+		r = mgr_ctr_extra_hosts_parse(host, c->extra, err);
 	if (r < 0)
 		return r;
 	return image_check(m, c->image, err);

@@ -51,12 +51,15 @@ static bool net_has_names(const struct net_entry *n)
 	return strcmp(n->n.name, "bridge") != 0;
 }
 
+/* The names of a container on a network: its name (first: the PTR target), aliases, short ID,
+ * <name>.<network> and its host name, as Docker resolves them. */
 static void ep_push(struct manager *m, struct ctr_entry *c, struct ep_entry *ep)
 {
 	struct net_entry *n = mgr_net_by_id(m, ep->e.network_id);
 	const char *names[NAMES_MAX];
 	struct ipaddr addrs[2] = { ep->e.ip4, ep->e.ip6 };
 	char short_id[SHORT_ID_LEN + 1];
+	_cleanup_free_ char *qualified = NULL;
 	const cJSON *it;
 	size_t k = 0;
 
@@ -64,10 +67,14 @@ static void ep_push(struct manager *m, struct ctr_entry *c, struct ep_entry *ep)
 		return;
 	names[k++] = c->c.name;
 	cJSON_ArrayForEach(it, ep->e.aliases)
-		if (cJSON_IsString(it) && k < NAMES_MAX - 1)
+		if (cJSON_IsString(it) && k < NAMES_MAX - 3)
 			names[k++] = it->valuestring;
 	strscpy(short_id, c->c.id, sizeof(short_id));
 	names[k++] = short_id;
+	qualified = xasprintf("%s.%s", c->c.name, n->n.name);
+	names[k++] = qualified;
+	if (c->c.hostname[0] && strcmp(c->c.hostname, c->c.name) != 0)
+		names[k++] = c->c.hostname;
 	dns_server_ep_set(m->dns->srv, ep->e.id, n->n.id, names, k, addrs, 2);
 }
 

@@ -576,8 +576,10 @@ static int file_rewrite(const char *path, const char *data, struct berr *err)
 static char *hosts_render(struct manager *m, struct ctr_entry *c)
 {
 	_cleanup_free_ struct ep_entry **eps = NULL;
+	_cleanup_free_ char *extra = mgr_hosts_extra_render(m, c);
 	size_t n = mgr_ctr_eps(m, c->c.id, &eps);
 	char *out = xasprintf("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n");
+	char *extra_lines;
 
 	for (size_t i = 0; i < n; i++) {
 		const struct ipaddr *ips[2] = { &eps[i]->e.ip4, &eps[i]->e.ip6 };
@@ -593,7 +595,9 @@ static char *hosts_render(struct manager *m, struct ctr_entry *c)
 			out = next;
 		}
 	}
-	return out;
+	extra_lines = xasprintf("%s%s", out, extra);
+	free(out);
+	return extra_lines;
 }
 
 int mgr_ctr_files_write(struct manager *m, struct ctr_entry *c, struct berr *err)

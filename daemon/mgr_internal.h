@@ -231,6 +231,12 @@ void mgr_render_resources(cJSON *host_config, const struct bcontainer *c);
 bool mgr_ctr_oom_killed(const struct bcontainer *c);
 void mgr_ctr_oom_set(struct bcontainer *c, bool oom);
 
+/* ---- --add-host (mgr_hosts.c) ---- */
+int mgr_ctr_extra_hosts_parse(const cJSON *host, cJSON *extra, struct berr *err);
+/* "ip\tname\n" lines for the container's /etc/hosts (malloc'd). */
+char *mgr_hosts_extra_render(struct manager *m, const struct ctr_entry *c);
+void mgr_render_extra_hosts(cJSON *host_config, const struct bcontainer *c);
+
 /* ---- JSON rendering (mgr_render.c) ---- */
 cJSON *mgr_render_network(struct manager *m, struct net_entry *n);
 cJSON *mgr_render_container(struct manager *m, struct ctr_entry *c);

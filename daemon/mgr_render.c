@@ -196,6 +196,7 @@ cJSON *mgr_render_container(struct manager *m, struct ctr_entry *c)
 	cJSON_AddStringToObject(hc, "NetworkMode", c->c.network_mode);
 	cJSON_AddBoolToObject(hc, "AutoRemove", c->c.auto_remove);
 	mgr_render_resources(hc, &c->c);
+	mgr_render_extra_hosts(hc, &c->c);
 	cJSON_AddItemToObject(o, "HostConfig", hc);
 	cJSON_AddStringToObject(ns, "SandboxKey", c->c.state == CTR_RUNNING &&
 					    strcmp(c->c.network_mode, "host") != 0 ? sandbox : "");
