@@ -252,6 +252,46 @@ static int network_create(int argc, char **argv)
 
 /* ---- network ls ---- */
 
+/* A count as people read it: exact up to 2^53, then "1.84e+19" (an IPv6 /64). */
+static void count_text(const cJSON *v, char *buf, size_t size)
+{
+	double d = cJSON_IsNumber(v) ? v->valuedouble : 0;
+
+	if (d < 9007199254740992.0)
+		snprintf(buf, size, "%.0f", d);
+	else
+		snprintf(buf, size, "%.3g", d);
+}
+
+/* Pool usage per subnet (Berth.Subnets): .Subnets "10.0.0.0/24,fd00::/64", .InUse "3,1",
+ * .Free "250,1.84e+19", .Usage "10.0.0.0/24: 3 in use, 250 free, fd00::/64: ...". */
+static void network_row_usage(cJSON *row, const cJSON *n)
+{
+	const cJSON *berth = cJSON_GetObjectItemCaseSensitive(n, "Berth"), *s;
+	char *subnets = xstrdup(""), *in_use = xstrdup(""), *freec = xstrdup(""), *usage = xstrdup("");
+
+	cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(berth, "Subnets")) {
+		char u[64], f[64];
+		const char *sep = subnets[0] ? "," : "";
+		char *a, *b, *c, *d;
+
+		count_text(cJSON_GetObjectItemCaseSensitive(s, "InUse"), u, sizeof(u));
+		count_text(cJSON_GetObjectItemCaseSensitive(s, "Free"), f, sizeof(f));
+		a = xasprintf("%s%s%s", subnets, sep, json_str(s, "Subnet"));
+		b = xasprintf("%s%s%s", in_use, sep, u);
+		c = xasprintf("%s%s%s", freec, sep, f);
+		d = xasprintf("%s%s%s: %s in use, %s free", usage, usage[0] ? ", " : "",
+			      json_str(s, "Subnet"), u, f);
+		free(subnets), free(in_use), free(freec), free(usage);
+		subnets = a, in_use = b, freec = c, usage = d;
+	}
+	cJSON_AddStringToObject(row, "Subnets", subnets);
+	cJSON_AddStringToObject(row, "InUse", in_use);
+	cJSON_AddStringToObject(row, "Free", freec);
+	cJSON_AddStringToObject(row, "Usage", usage);
+	free(subnets), free(in_use), free(freec), free(usage);
+}
+
 
 struct ls_opts {
 	bool quiet, no_trunc;
@@ -376,6 +416,7 @@ static cJSON *network_row(const cJSON *n, const struct ls_opts *o)
 	cJSON_AddStringToObject(r, "Internal", cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(n, "Internal")) ? "true" : "false");
 	cJSON_AddStringToObject(r, "Labels", labels);
 	cJSON_AddStringToObject(r, "CreatedAt", json_str(n, "Created"));
+	network_row_usage(r, n);
 	return r;
 }
 

@@ -237,6 +237,9 @@ int mgr_ctr_extra_hosts_parse(const cJSON *host, cJSON *extra, struct berr *err)
 char *mgr_hosts_extra_render(struct manager *m, const struct ctr_entry *c);
 void mgr_render_extra_hosts(cJSON *host_config, const struct bcontainer *c);
 
+/* ---- pool usage (mgr_pools.c): [{Subnet, IPRange, Size, InUse, Free}] ---- */
+cJSON *mgr_render_pool_usage(const struct net_entry *n);
+
 /* ---- JSON rendering (mgr_render.c) ---- */
 cJSON *mgr_render_network(struct manager *m, struct net_entry *n);
 cJSON *mgr_render_container(struct manager *m, struct ctr_entry *c);

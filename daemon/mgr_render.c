@@ -93,6 +93,7 @@ cJSON *mgr_render_network(struct manager *m, struct net_entry *n)
 	cJSON_AddStringToObject(b, "Bridge", n->n.ifname);
 	if (n->n.mtu)
 		cJSON_AddNumberToObject(b, "MTU", n->n.mtu);
+	cJSON_AddItemToObject(b, "Subnets", mgr_render_pool_usage(n));
 	cJSON_AddItemToObject(o, "Berth", b);
 	return o;
 }

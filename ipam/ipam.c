@@ -115,6 +115,38 @@ bool ipam_pool_usable(const struct ipam_pool *p, const struct ipaddr *a)
 	       !is_broadcast(&p->subnet, v);
 }
 
+/* Usable addresses of c, a part of the pool's subnet: all but the subnet's network address and
+ * (IPv4) broadcast address where they fall inside c. */
+static u128 usable_in(const struct ipam_pool *p, const struct cidr *c)
+{
+	u128 span = cidr_span(c), n = span == ~(u128)0 ? span : span + 1;
+	u128 net = ip_to_u128(&p->subnet.addr), bcast = net | cidr_span(&p->subnet);
+
+	if (cidr_contains(c, &p->subnet.addr))
+		n--;
+	if (p->subnet.addr.family == AF_INET) {
+		struct ipaddr b;
+
+		ip_from_u128(AF_INET, bcast, &b);
+		if (cidr_contains(c, &b))
+			n--;
+	}
+	return n;
+}
+
+void ipam_pool_usage(const struct ipam_pool *p, struct ipam_usage *ret)
+{
+	u128 in_range = 0;
+
+	for (size_t i = 0; i < p->n_taken; i++)
+		if (cidr_contains(&p->range, &p->taken[i]))
+			in_range++;
+	ret->size = usable_in(p, &p->subnet);
+	ret->in_use = p->n_taken;
+	ret->range_size = usable_in(p, &p->range);
+	ret->free = ret->range_size > in_range ? ret->range_size - in_range : 0;
+}
+
 bool ipam_pool_taken(const struct ipam_pool *p, const struct ipaddr *a)
 {
 	size_t idx;

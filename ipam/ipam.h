@@ -39,6 +39,14 @@ int ipam_pool_reserve(struct ipam_pool *p, const struct ipaddr *a, struct berr *
  * advances the cursor. -ENOSPC with a message naming the subnet when the range is full. */
 int ipam_pool_alloc(struct ipam_pool *p, struct ipaddr *ret, struct berr *err);
 
+/* Addresses of a pool: usable ones in the subnet, taken ones (gateway, auxiliary, static and
+ * allocated addresses), usable ones of the range the allocator hands out (= the subnet without
+ * --ip-range) and how many of those are still free. Saturates at 2^128 - 1. */
+struct ipam_usage {
+	unsigned __int128 size, in_use, range_size, free;
+};
+void ipam_pool_usage(const struct ipam_pool *p, struct ipam_usage *ret);
+
 /* Release; releasing a free address is not an error. */
 void ipam_pool_release(struct ipam_pool *p, const struct ipaddr *a);
 

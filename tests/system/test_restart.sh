@@ -10,15 +10,16 @@ bt_setup
 host_links() { inhost ip -o link | awk '{sub(/@.*/, "", $2); print $1, $2}' | grep -E ' (bv|berth)'; }
 ctr_addrs() { berth exec "$1" ip addr | awk '/^[0-9]+:/ {print $2} /inet/ {print $1, $2}'; }
 # world_state [SKIP_ID SKIP_VETH]: what clients and the kernel show, without one container.
+# (pool usage, Berth.Subnets, counts the skipped container's address too: left out)
 world_state() {
 	local skip=${1:-none} veth=${2:-none} c n
 	berth network ls --format json |
-		jq -S --arg s "$skip" 'sort_by(.Name) | map(.Containers |= with_entries(select(.key != $s)))'
+		jq -S --arg s "$skip" 'sort_by(.Name) | map(.Containers |= with_entries(select(.key != $s)) | del(.Berth.Subnets))'
 	berth ps -a --format json |
 		jq -S --arg s "$skip" 'map(select(.Id != $s) | del(.Status)) | sort_by(.Names[0])'
 	for c in $(berth ps -aq --no-trunc | grep -v "$skip" | sort); do berth inspect "$c" | jq -S .; done
 	for n in n4 dual; do
-		berth network inspect "$n" | jq -S --arg s "$skip" 'map(.Containers |= with_entries(select(.key != $s)))'
+		berth network inspect "$n" | jq -S --arg s "$skip" 'map(.Containers |= with_entries(select(.key != $s)) | del(.Berth.Subnets))'
 	done
 	echo "## host links"; host_links | grep -v "$veth"
 	echo "## container a"; ctr_addrs a

@@ -300,6 +300,56 @@ static void test_ipv6_large(void **state)
 	ipam_pool_free(&p);
 }
 
+static void expect_usage(const struct ipam_pool *p, uint64_t size, uint64_t in_use,
+			 uint64_t range_size, uint64_t free_)
+{
+	struct ipam_usage u;
+
+	ipam_pool_usage(p, &u);
+	assert_true(u.size == size);
+	assert_true(u.in_use == in_use);
+	assert_true(u.range_size == range_size);
+	assert_true(u.free == free_);
+}
+
+static void test_usage(void **state)
+{
+	struct ipam_pool p;
+	struct ipam_usage u;
+	struct ipaddr a;
+
+	pool_init(&p, "10.0.0.0/24", NULL);
+	expect_usage(&p, 254, 0, 254, 254);
+	expect_reserve(&p, "10.0.0.1", 0, NULL);
+	expect_alloc(&p, "10.0.0.2");
+	expect_usage(&p, 254, 2, 254, 252);
+	ipam_pool_free(&p);
+
+	/* a range: the gateway outside it is in use but takes nothing from it; the range holds the
+	 * broadcast address, which is never handed out */
+	pool_init(&p, "10.0.0.0/24", "10.0.0.128/25");
+	expect_reserve(&p, "10.0.0.1", 0, NULL);
+	expect_reserve(&p, "10.0.0.200", 0, NULL);
+	expect_usage(&p, 254, 2, 127, 126);
+	ipam_pool_free(&p);
+
+	/* a /30: two usable addresses, both taken: nothing free */
+	pool_init(&p, "10.0.0.0/30", NULL);
+	expect_reserve(&p, "10.0.0.1", 0, NULL);
+	expect_alloc(&p, "10.0.0.2");
+	expect_usage(&p, 2, 2, 2, 0);
+	assert_int_equal(ipam_pool_alloc(&p, &a, NULL), -ENOSPC);
+	ipam_pool_free(&p);
+
+	/* IPv6: no broadcast; a /64 holds 2^64 - 1 usable addresses */
+	pool_init(&p, "fd00::/64", NULL);
+	expect_reserve(&p, "fd00::1", 0, NULL);
+	ipam_pool_usage(&p, &u);
+	assert_true(u.size == ((unsigned __int128)1 << 64) - 1);
+	assert_true(u.free == ((unsigned __int128)1 << 64) - 2);
+	ipam_pool_free(&p);
+}
+
 static void test_default_gateway(void **state)
 {
 	struct cidr c = net("10.0.0.0/24");
@@ -475,6 +525,7 @@ int main(void)
 		cmocka_unit_test(test_ip_range),
 		cmocka_unit_test(test_ipv6_64bit_boundary),
 		cmocka_unit_test(test_ipv6_large),
+		cmocka_unit_test(test_usage),
 		cmocka_unit_test(test_default_gateway),
 		cmocka_unit_test(test_builtin_pools),
 		cmocka_unit_test(test_pick_subnet_builtin),
