@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -246,6 +247,80 @@ static int client_roundtrip(const char *method, const char *path, const char *da
 	if (r < 0)
 		return berr_prefix(err, "request to berthd at %s failed", socket_path);
 	return 0;
+}
+
+/* ---- uploads ---- */
+
+static int upload_head(int sock, const char *method, const char *path, const struct stat *st,
+		       struct berr *err)
+{
+	_cleanup_free_ char *head = NULL;
+
+	if (S_ISREG(st->st_mode))
+		head = xasprintf("%s %s HTTP/1.1\r\nHost: localhost\r\nUser-Agent: berth-cli\r\n"
+				 "Content-Type: application/x-tar\r\nContent-Length: %lld\r\n"
+				 "Connection: close\r\n\r\n", method, path, (long long)st->st_size);
+	else
+		head = xasprintf("%s %s HTTP/1.1\r\nHost: localhost\r\nUser-Agent: berth-cli\r\n"
+				 "Content-Type: application/x-tar\r\nTransfer-Encoding: chunked\r\n"
+				 "Connection: close\r\n\r\n", method, path);
+	return client_send(sock, head, strlen(head), err);
+}
+
+/* The body: the file as it is, or in chunks ("<hex>\r\n...\r\n", then "0\r\n\r\n"). */
+static int upload_body(int sock, int fd, bool chunked, struct berr *err)
+{
+	_cleanup_free_ char *buf = xmalloc(CLIENT_READ_SIZE + 32);
+	char size[24];
+	ssize_t n;
+	int r = 0;
+
+	while (r >= 0 && (n = read(fd, buf, CLIENT_READ_SIZE)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return berr_errno(err, -errno, "reading the archive");
+		if (chunked) {
+			snprintf(size, sizeof(size), "%zx\r\n", (size_t)n);
+			r = client_send(sock, size, strlen(size), err);
+			memcpy(buf + n, "\r\n", 2);
+			n += 2;
+		}
+		if (r >= 0)
+			r = client_send(sock, buf, (size_t)n, err);
+	}
+	if (r >= 0 && chunked)
+		r = client_send(sock, "0\r\n\r\n", 5, err);
+	return r;
+}
+
+int client_upload(const char *method, const char *path, int fd, FILE *sink, struct berr *err)
+{
+	struct berr send_err = BERR_INIT;
+	struct http_reply reply;
+	_cleanup_close_ int sock = -1;
+	struct stat st;
+	int r, sent;
+
+	if (fstat(fd, &st) < 0)
+		return berr_errno(err, -errno, "reading the archive");
+	sock = client_connect(err);
+	if (sock < 0)
+		return sock;
+	http_reply_init(&reply, CLIENT_BODY_MAX, sink ? sink_write : NULL, sink);
+	sent = upload_head(sock, method, path, &st, &send_err);
+	if (sent >= 0)
+		sent = upload_body(sock, fd, !S_ISREG(st.st_mode), &send_err);
+	/* berthd may refuse (413) before the body is in: its reply is read anyway */
+	r = client_exchange(sock, "", 0, &reply, err);
+	if (r < 0 && sent < 0)
+		*err = send_err, r = sent;
+	if (r == 0 && reply.status >= 400)
+		r = reply_error(reply.status, reply.body, err);
+	else if (r < 0)
+		berr_prefix(err, "request to berthd at %s failed", socket_path);
+	http_reply_release(&reply);
+	return r;
 }
 
 int client_request(const char *method, const char *path, const cJSON *body, FILE *sink,

@@ -29,6 +29,10 @@ int client_request(const char *method, const char *path, const cJSON *body, FILE
 		   struct client_reply *ret, struct berr *err);
 void client_reply_free(struct client_reply *r);
 
+/* A request whose body is the content of fd (an image archive): Content-Length for a regular
+ * file, chunked otherwise (a pipe). The reply streams to sink like client_request()'s. */
+int client_upload(const char *method, const char *path, int fd, FILE *sink, struct berr *err);
+
 /* client_request() plus JSON parsing of the reply (ret may be NULL; an empty body gives NULL). */
 int client_json(const char *method, const char *path, const cJSON *body, cJSON **ret,
 		struct berr *err);

@@ -443,11 +443,17 @@ static char **json_to_argv(const cJSON *arr)
 	return v;
 }
 
-static int exec_target(const char *name, pid_t *ret_pid, cJSON **ret_env, struct berr *err)
+struct exec_target {
+	pid_t pid;
+	cJSON *env;             /* Config.Env */
+	char *user, *workdir;   /* Config.User, Config.WorkingDir ("" when none) */
+};
+
+static int exec_target(const char *name, struct exec_target *ret, struct berr *err)
 {
 	_cleanup_free_ char *path = cmd_path("/containers/", name, "/json");
 	_cleanup_json_ cJSON *c = NULL;
-	const cJSON *state, *pid, *env;
+	const cJSON *state, *pid, *env, *cfg;
 	int r;
 
 	r = client_json("GET", path, NULL, &c, err);
@@ -458,9 +464,12 @@ static int exec_target(const char *name, pid_t *ret_pid, cJSON **ret_env, struct
 	if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(state, "Running")) ||
 	    !cJSON_IsNumber(pid) || pid->valueint <= 0)
 		return berr_set(err, -ESRCH, "container %s is not running", name);
-	env = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(c, "Config"), "Env");
-	*ret_pid = (pid_t)pid->valueint;
-	*ret_env = cJSON_IsArray(env) ? cJSON_Duplicate(env, true) : NULL;
+	cfg = cJSON_GetObjectItemCaseSensitive(c, "Config");
+	env = cJSON_GetObjectItemCaseSensitive(cfg, "Env");
+	ret->pid = (pid_t)pid->valueint;
+	ret->env = cJSON_IsArray(env) ? cJSON_Duplicate(env, true) : NULL;
+	ret->user = xstrdup(json_str(cfg, "User"));
+	ret->workdir = xstrdup(json_str(cfg, "WorkingDir"));
 	return 0;
 }
 
@@ -468,32 +477,39 @@ int cmd_exec(int argc, char **argv)
 {
 	struct strlist envs = { 0 };
 	bool interactive = false, tty = false;
+	const char *user = NULL, *workdir = NULL;
 	const struct flag flags[] = {
 		{ "env", 'e', FLAG_LIST, &envs, "K=V", "Set an environment variable" },
+		{ "user", 'u', FLAG_STR, &user, "USER[:GROUP]", "User to run as (default: the container's)" },
+		{ "workdir", 'w', FLAG_STR, &workdir, "DIR", "Working directory (default: the container's)" },
 		{ "interactive", 'i', FLAG_BOOL, &interactive, NULL, "Accepted for compatibility: stdio is always inherited" },
 		{ "tty", 't', FLAG_BOOL, &tty, NULL, "Accepted for compatibility: the terminal is inherited" },
 		{ 0 },
 	};
 	const struct cmd_spec spec = { "exec", "[OPTIONS] CONTAINER COMMAND [ARG...]",
 				       "Run a command in a running container", flags, true };
-	_cleanup_json_ cJSON *base = NULL, *env = NULL;
+	_cleanup_json_ cJSON *env = NULL;
 	_cleanup_free_ char **envp = NULL;
+	struct exec_target tg = { 0 };
 	struct berr err = BERR_INIT;
 	struct args args;
-	pid_t pid = 0;
 	int r;
 
 	r = flags_parse(&spec, argc, argv, &args);
 	if (r != 0 || args_require(&spec, &args, 2, -1) < 0)
 		return cmd_parse_exit(r ? r : -EINVAL);
-	if (exec_target(args.v[0], &pid, &base, &err) < 0)
+	if (exec_target(args.v[0], &tg, &err) < 0)
 		return cli_fail_err(&err);
-	env = env_build(base, &envs, &err);
+	env = env_build(tg.env, &envs, &err);
+	cJSON_Delete(tg.env);
 	if (!env)
 		return cli_fail_err(&err);
 	envp = json_to_argv(env);
 	fflush(stdout);
-	r = rt_exec(pid, args.v + 1, envp, &err);
+	r = rt_exec(tg.pid, args.v + 1, envp, user ? user : tg.user[0] ? tg.user : NULL,
+		    workdir ? workdir : tg.workdir[0] ? tg.workdir : NULL, &err);
+	free(tg.user);
+	free(tg.workdir);
 	if (r < 0)
 		return cli_fail_err(&err);
 	return r;

@@ -10,6 +10,7 @@
 #include "cli/cli.h"
 #include "cli/client.h"
 #include "cli/format.h"
+#include "cli/table.h"
 #include "common/util.h"
 
 #define EVENTS_LINE_MAX (64u << 10)
@@ -157,16 +158,8 @@ static int attr_cmp(const void *x, const void *y)
 /* Attributes in key order, as Docker prints them. */
 static void event_attrs_sort(cJSON *ev)
 {
-	cJSON *attrs = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(ev, "Actor"),
-						       "Attributes");
-	int n = cJSON_GetArraySize(attrs), k = 0;
-	_cleanup_free_ cJSON **v = xcalloc((size_t)n + 1, sizeof(*v));
-
-	while (cJSON_GetArraySize(attrs) > 0)
-		v[k++] = cJSON_DetachItemFromArray(attrs, 0);
-	qsort(v, (size_t)k, sizeof(*v), attr_cmp);
-	for (int i = 0; i < k; i++)
-		cJSON_AddItemToArray(attrs, v[i]);
+	json_sort(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(ev, "Actor"),
+						   "Attributes"), attr_cmp);
 }
 
 /* Templates name the fields as Docker's Go struct does: .Status .ID .From .Scope .Time .TimeNano

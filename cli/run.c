@@ -9,8 +9,8 @@
 #include "common/util.h"
 
 struct run_opts {
-	bool detach, rm;
-	const char *name, *ip, *ip6, *hostname;
+	bool detach, rm, publish_all;
+	const char *name, *ip, *ip6, *hostname, *user, *workdir, *entrypoint;
 	struct strlist network, alias, env, publish, dns, dns_search, dns_option, add_host;
 	struct run_limits limits;
 };
@@ -253,12 +253,20 @@ static cJSON *run_body(const struct run_opts *o, const struct args *a, struct be
 	cJSON_AddItemToObject(body, "Env", env);
 	if (o->hostname)
 		cJSON_AddStringToObject(body, "Hostname", o->hostname);
+	if (o->user)
+		cJSON_AddStringToObject(body, "User", o->user);
+	if (o->workdir)
+		cJSON_AddStringToObject(body, "WorkingDir", o->workdir);
+	if (o->entrypoint)   /* a string, as docker sends it ("" clears the image's) */
+		cJSON_AddStringToObject(body, "Entrypoint", o->entrypoint);
 	host = cJSON_AddObjectToObject(body, "HostConfig");
 	cJSON_AddBoolToObject(host, "AutoRemove", o->rm && o->detach);
 	strlist_to_json(host, "Dns", &o->dns, 0);
 	strlist_to_json(host, "DnsSearch", &o->dns_search, 0);
 	strlist_to_json(host, "DnsOptions", &o->dns_option, 0);
 	strlist_to_json(host, "ExtraHosts", &o->add_host, 0);
+	if (o->publish_all)
+		cJSON_AddTrueToObject(host, "PublishAllPorts");
 	if (ports_build(body, host, o, err) < 0 || networking_build(body, host, o, err) < 0 ||
 	    run_limits_build(host, &o->limits, err) < 0)
 		return NULL;
@@ -346,11 +354,15 @@ static int run_or_create(int argc, char **argv, bool start)
 		{ "rm", 0, FLAG_BOOL, &o.rm, NULL, "Remove the container when it exits" },
 		{ "hostname", 'h', FLAG_STR, &o.hostname, "NAME", "Container host name" },
 		{ "env", 'e', FLAG_LIST, &o.env, "K=V", "Set an environment variable (K alone: from berth's environment)" },
+		{ "publish-all", 'P', FLAG_BOOL, &o.publish_all, NULL, "Publish every exposed port (the image's too) on an ephemeral host port" },
 		{ "publish", 'p', FLAG_LIST, &o.publish, "SPEC", "Publish a port: [ip:][hostPort:]containerPort[/proto]" },
 		{ "dns", 0, FLAG_LIST, &o.dns, "IP", "Upstream DNS server for the embedded DNS (repeatable)" },
 		{ "dns-search", 0, FLAG_LIST, &o.dns_search, "DOMAIN", "DNS search domain (repeatable; \".\" for none)" },
 		{ "dns-option", 0, FLAG_LIST, &o.dns_option, "OPT", "resolv.conf option (repeatable)" },
 		{ "dns-opt", 0, FLAG_LIST, &o.dns_option, NULL, NULL },
+		{ "user", 'u', FLAG_STR, &o.user, "USER[:GROUP]", "User to run as (name or uid; default: the image's)" },
+		{ "workdir", 'w', FLAG_STR, &o.workdir, "DIR", "Working directory (default: the image's, else /)" },
+		{ "entrypoint", 0, FLAG_STR, &o.entrypoint, "CMD", "Replace the image's entrypoint (\"\": none)" },
 		{ "add-host", 0, FLAG_LIST, &o.add_host, "HOST:IP", "An /etc/hosts entry (repeatable; IP may be host-gateway)" },
 		{ "memory", 'm', FLAG_STR, &o.limits.memory, "BYTES", "Memory limit (64m, 1g...)" },
 		{ "memory-swap", 0, FLAG_STR, &o.limits.memory_swap, "BYTES", "Memory + swap limit (-1: unlimited swap)" },

@@ -119,6 +119,18 @@ void json_print_pretty(const cJSON *json, FILE *out)
 	fputc('\n', out);
 }
 
+void json_sort(cJSON *a, int (*cmp)(const void *, const void *))
+{
+	int n = cJSON_GetArraySize(a), k = 0;
+	_cleanup_free_ cJSON **v = xcalloc((size_t)n + 1, sizeof(*v));
+
+	while (cJSON_GetArraySize(a) > 0)
+		v[k++] = cJSON_DetachItemFromArray(a, 0);
+	qsort(v, (size_t)k, sizeof(*v), cmp);
+	for (int i = 0; i < k; i++)
+		cJSON_AddItemToArray(a, v[i]);
+}
+
 char *str_ellipsis(const char *s, size_t max)
 {
 	size_t chars = 0, i;

@@ -20,5 +20,8 @@ void table_free(struct table *t);
 void json_print_pretty(const cJSON *json, FILE *out);
 
 
+/* Sorts the members of a JSON array or object in place; cmp gets two const cJSON *const *. */
+void json_sort(cJSON *a, int (*cmp)(const void *, const void *));
+
 /* Copy of s cut to max characters with a trailing "…" when it was longer (UTF-8 aware). */
 char *str_ellipsis(const char *s, size_t max);

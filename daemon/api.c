@@ -105,7 +105,7 @@ static struct MHD_Response *api_response_message(struct api_conn *req, int statu
 	return api_response_json(j);
 }
 
-static enum MHD_Result api_queue_message(struct MHD_Connection *conn, struct api_conn *req,
+enum MHD_Result api_queue_message(struct MHD_Connection *conn, struct api_conn *req,
 					 int status, const char *msg)
 {
 	return api_queue(conn, req, status, api_response_message(req, status, msg));
@@ -500,6 +500,10 @@ static const api_handler_fn api_handlers[API_OP_COUNT] = {
 	[API_OP_CONTAINER_LOGS] = api_container_logs,
 	[API_OP_CONTAINER_STATS] = api_container_stats,
 	[API_OP_EVENTS] = api_events,
+	[API_OP_IMAGE_LOAD] = api_image_load,
+	[API_OP_IMAGE_CREATE] = api_image_create,
+	[API_OP_IMAGE_LIST] = api_image_list,
+	[API_OP_IMAGE_REMOVE] = api_image_remove,
 	[API_OP_DNS_LOOKUP] = api_dns_lookup,
 	[API_OP_DNS_STATS] = api_dns_stats,
 };
@@ -598,17 +602,25 @@ static enum MHD_Result api_access(void *cls, struct MHD_Connection *conn, const 
 		req->start_ns = time_mono_ns();
 		req->method = xstrdup(method);
 		req->path = xstrdup(url);
+		req->upload_fd = -1;
 		*con_cls = req;
+		if (api_upload_begin(cls, conn, req))
+			return req->too_large || req->upload_error ? api_upload_refuse(conn, req) : MHD_YES;
 		/* Refuse before reading a byte of the body (no 100 Continue is sent). */
 		if (api_declared_too_large(conn))
 			return api_queue_too_large(conn, req);
 		return MHD_YES;
 	}
 	if (*upload_size) {
-		api_body_append(req, upload_data, *upload_size);
+		if (req->upload_fd >= 0)
+			api_upload_append(req, upload_data, *upload_size);
+		else
+			api_body_append(req, upload_data, *upload_size);
 		*upload_size = 0;
 		return MHD_YES;
 	}
+	if (req->upload_fd >= 0 && (req->too_large || req->upload_error))
+		return api_upload_refuse(conn, req);
 	if (req->too_large)
 		return api_queue_too_large(conn, req);
 	return api_dispatch(cls, conn, req, url, method);
@@ -624,6 +636,7 @@ static void api_completed(void *cls, struct MHD_Connection *conn, void **con_cls
 	blog_debug("api: %s %s %d %" PRIu64 "us%s", req->method, req->path, req->status,
 		   (time_mono_ns() - req->start_ns) / 1000,
 		   toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
+	api_upload_end(req);
 	free(req->method);
 	free(req->path);
 	free(req->body);
@@ -754,6 +767,8 @@ int api_start(struct manager *m, const char *socket_path, struct api **ret, stru
 	a->m = m;
 	a->socket_path = xstrdup(socket_path);
 	atomic_init(&a->stopping, false);
+	pthread_mutex_init(&a->jobs_lock, NULL);
+	pthread_cond_init(&a->jobs_done, NULL);
 	a->daemon = api_daemon_start(a, fd);
 	if (!a->daemon) {
 		close(fd);
@@ -774,6 +789,7 @@ void api_stop(struct api *a)
 	atomic_store(&a->stopping, true);
 	/* Unlink first so that new clients fail fast while the connection threads finish. */
 	unlink(a->socket_path);
+	api_image_loads_wait(a);
 	MHD_stop_daemon(a->daemon);
 	free(a->socket_path);
 	free(a);

@@ -14,7 +14,8 @@
 #define API_STOP_TIMEOUT_DEFAULT 10L
 #define API_FIELD_PATH_MAX 200
 
-enum api_body_kind { API_BODY_NONE, API_BODY_OPTIONAL, API_BODY_REQUIRED };
+/* UPLOAD: the body is spooled to a file by the server, never decoded here. */
+enum api_body_kind { API_BODY_NONE, API_BODY_OPTIONAL, API_BODY_REQUIRED, API_BODY_UPLOAD };
 
 typedef int (*api_query_fn)(const struct api_input *in, struct api_request *r, struct berr *err);
 
@@ -216,6 +217,42 @@ static int api_query_events(const struct api_input *in, struct api_request *r, s
 	return n;
 }
 
+static int api_query_image_load(const struct api_input *in, struct api_request *r,
+				struct berr *err)
+{
+	return api_query_bool(in, "quiet", &r->quiet, err);
+}
+
+/* docker import: fromSrc=- (the body), repo, tag. Pulling (fromImage) needs a registry. */
+static int api_query_image_create(const struct api_input *in, struct api_request *r,
+				  struct berr *err)
+{
+	_cleanup_free_ char *src = NULL, *from_image = NULL;
+	int n;
+
+	n = api_query_string(in, "fromSrc", &src, err);
+	if (n >= 0)
+		n = api_query_string(in, "fromImage", &from_image, err);
+	if (n >= 0)
+		n = api_query_string(in, "repo", &r->repo, err);
+	if (n >= 0)
+		n = api_query_string(in, "tag", &r->tag, err);
+	if (n < 0)
+		return n;
+	if (from_image)
+		return berr_set(err, -EOPNOTSUPP, "berth pulls no images from a registry: load them "
+				"with berth image load (docker save archives, OCI layouts)");
+	if (!src || strcmp(src, "-"))
+		return berr_set(err, -EINVAL, "query parameter fromSrc must be \"-\" (the body)");
+	return 0;
+}
+
+static int api_query_image_remove(const struct api_input *in, struct api_request *r,
+				  struct berr *err)
+{
+	return api_query_bool(in, "force", &r->force, err);
+}
+
 static int api_query_dns_lookup(const struct api_input *in, struct api_request *r,
 				struct berr *err)
 {
@@ -262,6 +299,10 @@ static const struct api_route api_routes[] = {
 	{ "GET", "/containers/{id}/stats", API_OP_CONTAINER_STATS, API_BODY_NONE,
 	  api_query_container_stats },
 	{ "GET", "/events", API_OP_EVENTS, API_BODY_NONE, api_query_events },
+	{ "POST", "/images/load", API_OP_IMAGE_LOAD, API_BODY_UPLOAD, api_query_image_load },
+	{ "POST", "/images/create", API_OP_IMAGE_CREATE, API_BODY_UPLOAD, api_query_image_create },
+	{ "GET", "/images/json", API_OP_IMAGE_LIST, API_BODY_NONE, NULL },
+	{ "DELETE", "/images/{name*}", API_OP_IMAGE_REMOVE, API_BODY_NONE, api_query_image_remove },
 	{ "GET", "/dns/lookup", API_OP_DNS_LOOKUP, API_BODY_NONE, api_query_dns_lookup },
 	{ "GET", "/dns/stats", API_OP_DNS_STATS, API_BODY_NONE, NULL },
 };
@@ -419,11 +460,25 @@ int api_request_decode(const struct api_input *in, struct api_request *ret, stru
 	r = api_params_check(ret, err);
 	if (r >= 0 && route->query)
 		r = route->query(in, ret, err);
+	if (r == -EOPNOTSUPP)
+		return api_fail(ret, 501, r);
 	if (r < 0)
 		return api_fail(ret, 400, r);
-	if (route->body != API_BODY_NONE)
+	if (route->body == API_BODY_OPTIONAL || route->body == API_BODY_REQUIRED)
 		return api_body_decode(in, route->body == API_BODY_REQUIRED, ret, err);
 	return 0;
+}
+
+bool api_route_is_upload(const char *method, const char *path)
+{
+	const char *p = http_path_strip_version(path);
+	struct http_params params;
+
+	for (size_t i = 0; i < ARRAY_SIZE(api_routes); i++)
+		if (api_routes[i].body == API_BODY_UPLOAD && !strcmp(method, api_routes[i].method) &&
+		    http_path_match(api_routes[i].pattern, p, &params) == 1)
+			return true;
+	return false;
 }
 
 void api_request_done(struct api_request *r)
@@ -433,6 +488,8 @@ void api_request_done(struct api_request *r)
 	free(r->network);
 	free(r->type);
 	free(r->filters);
+	free(r->repo);
+	free(r->tag);
 	r->body = NULL;
-	r->name = r->network = r->type = r->filters = NULL;
+	r->name = r->network = r->type = r->filters = r->repo = r->tag = NULL;
 }

@@ -41,6 +41,10 @@ enum api_op {
 	API_OP_CONTAINER_LOGS,
 	API_OP_CONTAINER_STATS,
 	API_OP_EVENTS,
+	API_OP_IMAGE_LOAD,
+	API_OP_IMAGE_CREATE,
+	API_OP_IMAGE_LIST,
+	API_OP_IMAGE_REMOVE,
 	API_OP_DNS_LOOKUP,
 	API_OP_DNS_STATS,
 	API_OP_COUNT
@@ -75,12 +79,18 @@ struct api_request {
 	bool stream, one_shot;       /* ?stream= (stats; true when absent), ?one-shot= (stats) */
 	char *filters;               /* ?filters= (events), the JSON text, not yet checked */
 	int64_t since_ns, until_ns;  /* ?since= ?until= (events): unix seconds[.fraction]; 0: none */
+	bool quiet;                  /* ?quiet= (image load) */
+	char *repo, *tag;            /* ?repo= ?tag= (image create from a rootfs: import) */
 	long timeout;                /* ?t= (stop), seconds; 10 when absent */
 	int signal;                  /* ?signal= (kill); SIGKILL when absent */
 	/* Set when decoding fails: */
 	int status;                  /* 400, 404, 405 or 413 */
 	char allow[128];             /* for 405: the methods the path accepts */
 };
+
+/* Whether method + path is a route whose body is an upload (an image archive) that the server
+ * spools to a file instead of decoding. */
+bool api_route_is_upload(const char *method, const char *path);
 
 /* Decodes in into ret (api_request_done() frees it, also after a failure). Returns 0, or -errno
  * with ret->status and a message in err naming the offending part. */

@@ -3,6 +3,7 @@
  * holding further handlers (api_stats.c ...). Not a public header. */
 #pragma once
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -18,6 +19,9 @@ struct api {
 	struct MHD_Daemon *daemon;
 	char *socket_path;
 	atomic_bool stopping;
+	pthread_mutex_t jobs_lock;   /* threads working for requests (image loads) */
+	pthread_cond_t jobs_done;
+	unsigned jobs;
 };
 
 /* Per-request state, MHD's *con_cls: lives from the headers to the completion callback. */
@@ -30,6 +34,11 @@ struct api_conn {
 	size_t cap;
 	bool too_large;
 	int status;
+	/* An upload (image archive): the body goes to this file, not to memory. */
+	int upload_fd;             /* -1 when not an upload */
+	char *upload_path;         /* owned until a handler takes it */
+	uint64_t upload_len;
+	int upload_error;          /* -errno of a failed write */
 };
 
 /* One dispatched call: handlers fill status + reply (JSON) or resp (anything else), or return
@@ -54,6 +63,9 @@ static inline void api_json_freep(cJSON **p)
 }
 #define _cleanup_json_ _cleanup_(api_json_freep)
 
+/* {"message": msg} with status (5xx logged). */
+enum MHD_Result api_queue_message(struct MHD_Connection *conn, struct api_conn *req, int status,
+				  const char *msg);
 /* A response holding a copy of text (ctype may be NULL). */
 struct MHD_Response *api_response_text(const char *text, size_t len, const char *ctype);
 /* The connection's socket (to notice a client that hung up), -1 if MHD does not say. */
@@ -72,6 +84,18 @@ bool api_line_empty(const struct api_line *l);             /* all handed out */
 ssize_t api_line_copy(struct api_line *l, char *buf, size_t max);
 void api_line_free(struct api_line *l);
 
+/* Uploads (daemon/api_image.c): begin decides on the headers (false: not an upload route). */
+bool api_upload_begin(struct api *a, struct MHD_Connection *conn, struct api_conn *req);
+void api_upload_append(struct api_conn *req, const char *data, size_t n);
+void api_upload_end(struct api_conn *req);
+enum MHD_Result api_upload_refuse(struct MHD_Connection *conn, struct api_conn *req);
+/* Waits (at api_stop) for image loads still running in their own threads. */
+void api_image_loads_wait(struct api *a);
+
 /* Handlers in other files. */
 int api_container_stats(struct api_call *c);
 int api_events(struct api_call *c);
+int api_image_load(struct api_call *c);
+int api_image_create(struct api_call *c);
+int api_image_list(struct api_call *c);
+int api_image_remove(struct api_call *c);

@@ -83,7 +83,7 @@ static size_t http_segment_len(const char *s)
 	return slash ? (size_t)(slash - s) : strlen(s);
 }
 
-static int http_param_store(const char *seg, size_t len, struct http_params *ret)
+static int http_param_store(const char *seg, size_t len, bool slash_ok, struct http_params *ret)
 {
 	int r;
 
@@ -94,7 +94,7 @@ static int http_param_store(const char *seg, size_t len, struct http_params *ret
 	r = http_url_decode(seg, len, ret->v[ret->n], sizeof(ret->v[ret->n]));
 	if (r < 0)
 		return r;
-	if (r == 0 || strchr(ret->v[ret->n], '/'))
+	if (r == 0 || (!slash_ok && strchr(ret->v[ret->n], '/')))
 		return -EINVAL;
 	ret->n++;
 	return 0;
@@ -113,8 +113,13 @@ int http_path_match(const char *pattern, const char *path, struct http_params *r
 		path++;
 		plen = http_segment_len(pattern);
 		slen = http_segment_len(path);
+		if (plen >= 3 && !strncmp(pattern + plen - 2, "*}", 2) && !pattern[plen]) {
+			/* "{name*}" last: the rest of the path, slashes and all */
+			r = http_param_store(path, strlen(path), true, ret);
+			return r < 0 ? r : bad ? bad : 1;
+		}
 		if (plen >= 2 && pattern[0] == '{' && pattern[plen - 1] == '}') {
-			r = http_param_store(path, slen, ret);
+			r = http_param_store(path, slen, false, ret);
 			if (r < 0 && !bad)
 				bad = r;
 		} else if (plen != slen || strncmp(pattern, path, plen) != 0) {

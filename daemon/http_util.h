@@ -27,6 +27,7 @@ int http_url_decode(const char *in, size_t len, char *out, size_t out_size);
 const char *http_path_strip_version(const char *path);
 
 /* Match a raw (still percent-encoded) path against a pattern such as "/networks/{id}/connect".
+ * A last segment "{name*}" takes the rest of the path, '/' included ("/images/{name*}").
  * Returns 1 on a match (ret filled), 0 when the path has another shape, -EINVAL when the shape
  * matches but a "{...}" segment is empty, badly encoded or decodes to something containing '/',
  * -ENAMETOOLONG when it is longer than HTTP_PARAM_MAX - 1. */

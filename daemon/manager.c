@@ -395,8 +395,10 @@ int mgr_open(const struct mgr_config *cfg, struct manager **ret, struct berr *er
 		host_id_load(m);
 		r = state_load(m, err);
 	}
-	if (r >= 0)
+	if (r >= 0) {
 		trees_sweep(m);    /* before reconciliation adds to the trash */
+		mgr_images_sweep(m);
+	}
 	if (r >= 0)
 		r = mgr_reconcile(m, err);
 	if (r >= 0)

@@ -65,6 +65,25 @@ bool mgr_container_running(struct manager *m, const char *id);
 int mgr_container_stats(struct manager *m, const char *ref, bool one_shot, cJSON **ret,
 			struct berr *err);
 
+/* Images (daemon/mgr_image.c). The archive is a file berthd can read (an upload); progress is
+ * called as layers are read (< 0 stops the load). ret_names: the tags (or IDs) loaded. */
+struct rt_load_progress;
+int mgr_image_load(struct manager *m, const char *archive,
+		   int (*progress)(void *, const struct rt_load_progress *), void *ud,
+		   cJSON **ret_names, struct berr *err);
+/* A rootfs tarball as an image tagged ref (may be NULL: untagged). */
+int mgr_image_import(struct manager *m, const char *archive, const char *ref,
+		     int (*progress)(void *, const struct rt_load_progress *), void *ud,
+		     cJSON **ret_names, struct berr *err);
+int mgr_image_list(struct manager *m, cJSON **ret, struct berr *err);
+/* -EBUSY while a container uses it (unless force: then only the tag goes). Docker's reply:
+ * [{"Untagged": ref}, {"Deleted": id}]. */
+int mgr_image_remove(struct manager *m, const char *ref, bool force, cJSON **ret,
+		     struct berr *err);
+/* A new file for an upload in the image store (fd returned; *ret_path malloc'd). */
+int mgr_image_upload_file(struct manager *m, char **ret_path, struct berr *err);
+uint64_t mgr_image_bytes_max(void);
+
 /* The embedded DNS: a lookup as a container on network ref would see it (ref NULL or "": on
  * every network), type "A", "AAAA" or "PTR" (NULL: A; a PTR name may be an address); may block
  * while forwarding. Reply {Name, Query, Type, Network, Source, Rcode, Answers[{Type, Data, TTL}]}. */

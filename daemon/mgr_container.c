@@ -66,16 +66,6 @@ static int env_validate(const cJSON *env, struct berr *err)
 	return 0;
 }
 
-static int image_check(struct manager *m, const char *image, struct berr *err)
-{
-	_cleanup_free_ char *dir = xasprintf("%s/images", m->root);
-	char buf[4096];
-
-	if (strcmp(image, "busybox") == 0)
-		return 0;   /* built on first use */
-	return rt_image_rootfs(dir, image, buf, sizeof(buf), err);
-}
-
 /* Settings later subsystems read (ports, DNS), kept verbatim in `extra` for them to validate. */
 static void extra_copy(struct bcontainer *c, const cJSON *host, const cJSON *req)
 {
@@ -157,8 +147,6 @@ static int ctr_parse(struct manager *m, const char *name, const cJSON *req, stru
 	strscpy(c->image, image && *image ? image : "busybox", sizeof(c->image));
 	strscpy(c->hostname, hostname && *hostname ? hostname : c->name, sizeof(c->hostname));
 	strscpy(c->network_mode, mode ? mode : "", sizeof(c->network_mode));
-	if (cJSON_GetArraySize(c->cmd) == 0)
-		cJSON_AddItemToArray(c->cmd, cJSON_CreateString("sh"));
 	r = dns_settings_check(host, err);
 	if (r < 0)
 		return r;
@@ -168,7 +156,7 @@ static int ctr_parse(struct manager *m, const char *name, const cJSON *req, stru
 		r = mgr_ctr_extra_hosts_parse(host, c->extra, err);
 	if (r < 0)
 		return r;
-	return image_check(m, c->image, err);
+	return mgr_ctr_image_apply(m, c, req, err);
 }
 
 static int name_unique(struct manager *m, const char *name, struct berr *err)
@@ -382,14 +370,6 @@ static int net_setup(struct manager *m, struct ctr_entry *c, struct berr *err)
 	return 0;
 }
 
-static int image_rootfs(struct manager *m, const char *image, char *buf, size_t size,
-			struct berr *err)
-{
-	_cleanup_free_ char *dir = xasprintf("%s/images", m->root);
-
-	return rt_image_rootfs(dir, image, buf, size, err);
-}
-
 /* Children a thread waits for without the manager lock: mgr_reap() leaves zombies alone
  * meanwhile (it would steal their exit status) and the last one out reaps them. */
 static void children_hold(struct manager *m)
@@ -440,14 +420,15 @@ static int proc_start(struct manager *m, struct ctr_entry *c, struct rt_proc *pr
 	_cleanup_free_ char *log = xasprintf("%s/container.log", state);
 	_cleanup_free_ char *hosts = xasprintf("%s/hosts", run);
 	_cleanup_free_ char *resolv = xasprintf("%s/resolv.conf", run);
-	_cleanup_free_ char **argv = strv_from_json(c->c.cmd);
+	_cleanup_(json_deletep) cJSON *argv_json = mgr_ctr_argv(&c->c);
+	_cleanup_free_ char **argv = strv_from_json(argv_json);
 	_cleanup_free_ char **env = strv_from_json(c->c.env);
 	char rootfs[4096];
 	struct rt_spec spec = { 0 };
 	bool host = mgr_ctr_host_netns(m, c);
 	int r;
 
-	r = image_rootfs(m, c->c.image, rootfs, sizeof(rootfs), err);
+	r = mgr_ctr_image_rootfs(m, &c->c, rootfs, sizeof(rootfs), err);
 	if (r >= 0)
 		r = mkdir_p(state, 0700, err);
 	if (r >= 0 && !host)
@@ -466,6 +447,7 @@ static int proc_start(struct manager *m, struct ctr_entry *c, struct rt_proc *pr
 	spec.hosts_path = host ? "/etc/hosts" : hosts;
 	spec.resolv_path = host ? "/etc/resolv.conf" : resolv;
 	mgr_ctr_resources_spec(&c->c, &spec);
+	mgr_ctr_image_spec(&c->c, &spec.workdir, &spec.user);
 	r = mkdir_p(run, 0700, err);
 	if (r >= 0)
 		r = rt_start(&spec, proc, err);

@@ -29,6 +29,11 @@ struct ctr_entry {
 	bool stopping;
 };
 
+static inline void json_deletep(cJSON **p)
+{
+	cJSON_Delete(*p);
+}
+
 /* A growable array of owned pointers. */
 #define VEC(type)                \
 	struct {                 \
@@ -239,6 +244,21 @@ void mgr_render_extra_hosts(cJSON *host_config, const struct bcontainer *c);
 
 /* ---- pool usage (mgr_pools.c): [{Subnet, IPRange, Size, InUse, Free}] ---- */
 cJSON *mgr_render_pool_usage(const struct net_entry *n);
+
+/* ---- images (mgr_image.c) ---- */
+/* At create (lock held): resolves the container's image (extra.ImageID) and merges its config:
+ * Env, Cmd, Entrypoint, WorkingDir, User, ExposedPorts (the request's own win). */
+int mgr_ctr_image_apply(struct manager *m, struct bcontainer *c, const cJSON *req,
+			struct berr *err);
+int mgr_ctr_image_rootfs(struct manager *m, const struct bcontainer *c, char *buf, size_t size,
+			 struct berr *err);
+/* Entrypoint + Cmd (a new array). */
+cJSON *mgr_ctr_argv(const struct bcontainer *c);
+void mgr_ctr_image_spec(const struct bcontainer *c, const char **ret_workdir,
+			const char **ret_user);
+/* Config.Entrypoint, WorkingDir, User, ExposedPorts, ImageID. */
+void mgr_render_image_config(cJSON *config, const struct bcontainer *c);
+void mgr_images_sweep(struct manager *m);
 
 /* ---- JSON rendering (mgr_render.c) ---- */
 cJSON *mgr_render_network(struct manager *m, struct net_entry *n);

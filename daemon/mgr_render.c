@@ -176,7 +176,7 @@ static cJSON *render_state(const struct bcontainer *c)
 cJSON *mgr_render_container(struct manager *m, struct ctr_entry *c)
 {
 	cJSON *o = cJSON_CreateObject(), *cfg = cJSON_CreateObject(), *hc = cJSON_CreateObject();
-	cJSON *ns = cJSON_CreateObject(), *args = cJSON_Duplicate(c->c.cmd, 1);
+	cJSON *ns = cJSON_CreateObject(), *args = mgr_ctr_argv(&c->c);
 	_cleanup_free_ char *sandbox = mgr_ctr_netns_path(m, &c->c);
 	_cleanup_free_ char *name = xasprintf("/%s", c->c.name);
 	cJSON *first = cJSON_DetachItemFromArray(args, 0);
@@ -193,6 +193,7 @@ cJSON *mgr_render_container(struct manager *m, struct ctr_entry *c)
 	cJSON_AddStringToObject(cfg, "Image", c->c.image);
 	cJSON_AddItemToObject(cfg, "Cmd", cJSON_Duplicate(c->c.cmd, 1));
 	cJSON_AddItemToObject(cfg, "Env", cJSON_Duplicate(c->c.env, 1));
+	mgr_render_image_config(cfg, &c->c);
 	cJSON_AddItemToObject(o, "Config", cfg);
 	cJSON_AddStringToObject(hc, "NetworkMode", c->c.network_mode);
 	cJSON_AddBoolToObject(hc, "AutoRemove", c->c.auto_remove);
@@ -252,9 +253,10 @@ cJSON *mgr_render_container_summary(struct manager *m, struct ctr_entry *c)
 	_cleanup_free_ char *name = xasprintf("/%s", c->c.name);
 	_cleanup_free_ char *status = status_text(&c->c);
 	_cleanup_free_ char *cmd = xstrdup("");
+	_cleanup_(json_deletep) cJSON *argv = mgr_ctr_argv(&c->c);
 	const cJSON *it;
 
-	cJSON_ArrayForEach(it, c->c.cmd) {
+	cJSON_ArrayForEach(it, argv) {
 		char *next = xasprintf("%s%s%s", cmd, *cmd ? " " : "", it->valuestring);
 
 		free(cmd);

@@ -108,25 +108,34 @@ static int exec_enter(pid_t pid, struct berr *err)
 	return 0;
 }
 
-static void __attribute__((noreturn)) exec_command(char *const argv[], char *const env[],
-						    int err_fd)
+struct exec_cmd {
+	char *const *argv;
+	char *const *env;
+	const char *user;       /* NULL: root */
+	const char *workdir;    /* NULL: / */
+};
+
+static void __attribute__((noreturn)) exec_command(const struct exec_cmd *x, int err_fd)
 {
 	struct berr err = BERR_INIT;
+	struct rt_user user;
 	char host[256] = "";
 	char **full;
 
 	rt_signals_reset();
 	close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
 	gethostname(host, sizeof(host) - 1);
-	full = rt_env_build(env, host[0] ? host : NULL);
-	if (rt_security_apply(&err) >= 0)
-		rt_exec_argv(argv, full, &err);
+	full = rt_env_build(x->env, host[0] ? host : NULL);
+	if (rt_workdir_enter(x->workdir, &err) >= 0 &&
+	    rt_user_resolve(x->user ? x->user : "", &user, &err) >= 0 &&
+	    rt_security_apply(&user, &err) >= 0)
+		rt_exec_argv(x->argv, full, &err);
 	rt_report_error(err_fd, &err);
 	_exit(127);
 }
 
-static void __attribute__((noreturn)) exec_helper(pid_t target, char *const argv[],
-						   char *const env[], int err_fd)
+static void __attribute__((noreturn)) exec_helper(pid_t target, const struct exec_cmd *x,
+						   int err_fd)
 {
 	struct berr err = BERR_INIT;
 	int status;
@@ -143,15 +152,17 @@ static void __attribute__((noreturn)) exec_helper(pid_t target, char *const argv
 		_exit(127);
 	}
 	if (child == 0)
-		exec_command(argv, env, err_fd);
+		exec_command(x, err_fd);
 	close(err_fd);
 	if (rt_waitpid(child, &status) < 0)
 		_exit(127);
 	_exit(rt_wait_code(status));
 }
 
-int rt_exec(pid_t pid, char *const argv[], char *const env[], struct berr *err)
+int rt_exec(pid_t pid, char *const argv[], char *const env[], const char *user,
+	    const char *workdir, struct berr *err)
 {
+	const struct exec_cmd x = { argv, env, user, workdir };
 	char report[RT_REPORT_MAX];
 	int errp[2], status, r;
 	ssize_t n;
@@ -170,7 +181,7 @@ int rt_exec(pid_t pid, char *const argv[], char *const env[], struct berr *err)
 	}
 	if (helper == 0) {
 		close(errp[0]);
-		exec_helper(pid, argv, env, errp[1]);
+		exec_helper(pid, &x, errp[1]);
 	}
 	close(errp[1]);
 	n = rt_read_all(errp[0], report, sizeof(report));

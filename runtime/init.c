@@ -271,6 +271,7 @@ static int init_run(const struct rt_spec *spec, int go_fd, struct berr *err)
 {
 	_cleanup_free_ char *root = xasprintf("%s/rootfs", spec->run_dir);
 	_cleanup_close_ int log_fd = -1;
+	struct rt_user user;
 	char **env;
 	char go;
 	int r;
@@ -295,7 +296,11 @@ static int init_run(const struct rt_spec *spec, int go_fd, struct berr *err)
 		return r;
 	close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
 	env = rt_env_build(spec->env, spec->hostname);
-	r = rt_security_apply(err);
+	r = rt_workdir_enter(spec->workdir, err);
+	if (r >= 0)
+		r = rt_user_resolve(spec->user ? spec->user : "", &user, err);
+	if (r >= 0)
+		r = rt_security_apply(&user, err);
 	if (r < 0)
 		return r;
 	return rt_exec_argv(spec->argv, env, err);

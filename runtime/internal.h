@@ -14,9 +14,24 @@
  * "<code> <message>" on err_fd; waits for one byte on go_fd before touching anything. */
 void rt_init_main(const struct rt_spec *spec, int err_fd, int go_fd) __attribute__((noreturn));
 
-/* security.c: Docker's default capabilities, no_new_privs, the default seccomp profile. Call
- * last before exec: nothing privileged works afterwards. */
-int rt_security_apply(struct berr *err);
+/* user.c: who a command runs as. */
+#define RT_GROUPS_MAX 64
+struct rt_user {
+	uid_t uid;
+	gid_t gid;
+	gid_t groups[RT_GROUPS_MAX];   /* supplementary */
+	size_t n_groups;
+};
+/* "name", "uid", "name:group", "uid:gid" against the current root's /etc/passwd and /etc/group
+ * ("" is root). */
+int rt_user_resolve(const char *spec, struct rt_user *ret, struct berr *err);
+
+/* security.c: become user (NULL: root) with Docker's default capabilities (none for another
+ * user, as Docker), no_new_privs, the default seccomp profile. Call last before exec: nothing
+ * privileged works afterwards. */
+int rt_security_apply(const struct rt_user *user, struct berr *err);
+/* The working directory of a command: made (0755) if missing, as Docker does. */
+int rt_workdir_enter(const char *dir, struct berr *err);
 
 /* cgroup.c: put pid into <cgroup root>/berth/<id> with the spec's limits. Errors are ignored
  * unless a limit was requested. */

@@ -28,6 +28,8 @@ struct rt_spec {
 	const char *log_path;       /* stdout+stderr appended here */
 	const char *hosts_path;     /* bind-mounted at /etc/hosts (NULL = image's) */
 	const char *resolv_path;    /* bind-mounted at /etc/resolv.conf (NULL = image's) */
+	const char *workdir;        /* the command's directory (made if missing); NULL = / */
+	const char *user;           /* "name", "uid", "name:group", "uid:gid"; NULL = root */
 	/* Resource limits (cgroup v2, else v1's memory, pids and cpu controllers); 0 = none. */
 	int64_t memory_max;         /* bytes */
 	int64_t memory_swap_max;    /* memory + swap, bytes; -1 = unlimited swap */
@@ -83,9 +85,11 @@ int64_t rt_cpu_shares_to_weight(int64_t shares);
 int rt_cleanup(const char *run_dir, struct berr *err);
 
 /* Run argv inside every namespace and the root of the running container pid, with the same
- * capability set, no_new_privs and seccomp profile; stdio inherited. Waits and returns the
- * command's exit code (>= 0), or -errno. Used by `berth exec` (the CLI runs as root). */
-int rt_exec(pid_t pid, char *const argv[], char *const env[], struct berr *err);
+ * capability set, no_new_privs and seccomp profile, as user (NULL: root) in workdir (NULL: /);
+ * stdio inherited. Waits and returns the command's exit code (>= 0), or -errno. Used by
+ * `berth exec` (the CLI runs as root). */
+int rt_exec(pid_t pid, char *const argv[], char *const env[], const char *user,
+	    const char *workdir, struct berr *err);
 
 /* ---- images: <images_dir>/<name>/rootfs ---- */
 /* Build the default "busybox" image from the host's busybox-static if absent: every applet

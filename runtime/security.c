@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/prctl.h>
+#include <grp.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -55,10 +56,8 @@ static int security_cap_last(void)
 	return atoi(buf);
 }
 
-static int security_caps_drop(uint64_t keep, struct berr *err)
+static int security_bounding_drop(uint64_t keep, struct berr *err)
 {
-	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
-	struct __user_cap_data_struct data[2];
 	int last = security_cap_last();
 
 	for (int cap = 0; cap <= last && cap < 64; cap++) {
@@ -69,6 +68,15 @@ static int security_caps_drop(uint64_t keep, struct berr *err)
 	}
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
 		return berr_errno(err, -errno, "clearing the ambient capabilities");
+	return 0;
+}
+
+/* keep in the effective, permitted and inheritable sets (0: none, a user other than root). */
+static int security_caps_set(uint64_t keep, struct berr *err)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+	struct __user_cap_data_struct data[2];
+
 	for (int i = 0; i < 2; i++) {
 		data[i].effective = (uint32_t)(keep >> (32 * i));
 		data[i].permitted = data[i].effective;
@@ -76,6 +84,31 @@ static int security_caps_drop(uint64_t keep, struct berr *err)
 	}
 	if (syscall(SYS_capset, &hdr, data) < 0)
 		return berr_errno(err, -errno, "setting the container's capabilities");
+	return 0;
+}
+
+static int security_user_set(const struct rt_user *u, struct berr *err)
+{
+	if (setgroups(u->n_groups, u->groups) < 0)
+		return berr_errno(err, -errno, "setting the supplementary groups");
+	if (setresgid(u->gid, u->gid, u->gid) < 0)
+		return berr_errno(err, -errno, "setting group %u", (unsigned)u->gid);
+	if (setresuid(u->uid, u->uid, u->uid) < 0)
+		return berr_errno(err, -errno, "setting user %u", (unsigned)u->uid);
+	return 0;
+}
+
+int rt_workdir_enter(const char *dir, struct berr *err)
+{
+	int r;
+
+	if (!dir || !*dir)
+		return 0;
+	r = mkdir_p(dir, 0755, err);
+	if (r < 0)
+		return berr_prefix(err, "creating working directory %s", dir);
+	if (chdir(dir) < 0)
+		return berr_errno(err, -errno, "entering working directory %s", dir);
 	return 0;
 }
 
@@ -122,11 +155,19 @@ static int security_seccomp_load(struct berr *err)
 	return 0;
 }
 
-int rt_security_apply(struct berr *err)
+int rt_security_apply(const struct rt_user *user, struct berr *err)
 {
+	static const struct rt_user root;
 	int r;
 
-	r = security_caps_drop(security_cap_mask(), err);
+	if (!user)
+		user = &root;
+	r = security_bounding_drop(security_cap_mask(), err);
+	if (r >= 0)
+		r = security_user_set(user, err);
+	/* a user other than root lost its capabilities with setresuid; clear the inheritable too */
+	if (r >= 0)
+		r = security_caps_set(user->uid == 0 ? security_cap_mask() : 0, err);
 	if (r < 0)
 		return r;
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)

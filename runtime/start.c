@@ -70,6 +70,8 @@ static char *spec_to_json(const struct rt_spec *s)
 	json_add_str(o, "log_path", s->log_path);
 	json_add_str(o, "hosts_path", s->hosts_path);
 	json_add_str(o, "resolv_path", s->resolv_path);
+	json_add_str(o, "workdir", s->workdir);
+	json_add_str(o, "user", s->user);
 	cJSON_AddNumberToObject(o, "memory_max", (double)s->memory_max);
 	cJSON_AddNumberToObject(o, "memory_swap_max", (double)s->memory_swap_max);
 	cJSON_AddNumberToObject(o, "pids_max", (double)s->pids_max);
@@ -147,6 +149,8 @@ static int shim_spec_parse(const char *text, struct shim_spec *ret, struct berr 
 	s->log_path = json_str(ret->json, "log_path");
 	s->hosts_path = json_str(ret->json, "hosts_path");
 	s->resolv_path = json_str(ret->json, "resolv_path");
+	s->workdir = json_str(ret->json, "workdir");
+	s->user = json_str(ret->json, "user");
 	s->memory_max = json_int(ret->json, "memory_max");
 	s->memory_swap_max = json_int(ret->json, "memory_swap_max");
 	s->pids_max = json_int(ret->json, "pids_max");

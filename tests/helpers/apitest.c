@@ -12,6 +12,7 @@
 #include "daemon/api.c"
 #include "daemon/api_decode.c"
 #include "daemon/api_events.c"
+#include "daemon/api_image.c"
 #include "daemon/api_stats.c"
 #include "daemon/api_stream.c"
 #include "daemon/http_util.c"
@@ -571,6 +572,50 @@ uint64_t mgr_events_head(struct manager *m)
 int mgr_events_next(struct manager *m, uint64_t *cursor, int timeout_ms, struct mgr_event *ret)
 {
 	return -ECANCELED;
+}
+
+/* Images are not faked: their routes answer 501 (uploads are stored in the run directory). */
+int mgr_image_load(struct manager *m, const char *archive,
+		   int (*progress)(void *, const struct rt_load_progress *), void *ud,
+		   cJSON **ret_names, struct berr *err)
+{
+	return berr_set(err, -EOPNOTSUPP, "no images in apitest");
+}
+
+int mgr_image_import(struct manager *m, const char *archive, const char *ref,
+		     int (*progress)(void *, const struct rt_load_progress *), void *ud,
+		     cJSON **ret_names, struct berr *err)
+{
+	return berr_set(err, -EOPNOTSUPP, "no images in apitest");
+}
+
+int mgr_image_list(struct manager *m, cJSON **ret, struct berr *err)
+{
+	return berr_set(err, -EOPNOTSUPP, "no images in apitest");
+}
+
+int mgr_image_remove(struct manager *m, const char *ref, bool force, cJSON **ret,
+		     struct berr *err)
+{
+	return berr_set(err, -EOPNOTSUPP, "no images in apitest");
+}
+
+int mgr_image_upload_file(struct manager *m, char **ret_path, struct berr *err)
+{
+	char *path = xasprintf("%s/upload-XXXXXX", m->run);
+	int fd = mkstemp(path);
+
+	if (fd < 0) {
+		free(path);
+		return berr_errno(err, -errno, "creating an upload file");
+	}
+	*ret_path = path;
+	return fd;
+}
+
+uint64_t mgr_image_bytes_max(void)
+{
+	return 1ULL << 30;
 }
 
 /* ------------------------------------------------------------------ main */

@@ -92,7 +92,7 @@ static int cmd_exec(int argc, char **argv)
 
 	if (argc < 5 || !cmd)
 		return usage();
-	r = rt_exec((pid_t)atoi(argv[2]), cmd, NULL, &err);
+	r = rt_exec((pid_t)atoi(argv[2]), cmd, NULL, getenv("RTTEST_USER"), NULL, &err);
 	if (r < 0) {
 		fail(&err);
 		return 126;

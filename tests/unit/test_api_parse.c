@@ -66,6 +66,15 @@ static void test_match_params(void **state)
 	assert_string_equal(p.v[0], "my net");
 	assert_int_equal(http_path_match("/networks/{id}", "/networks/%41%62", &p), 1);
 	assert_string_equal(p.v[0], "Ab");
+	/* a last {name*} takes the rest, slashes included */
+	assert_int_equal(http_path_match("/images/{name*}", "/images/library/nginx:1", &p), 1);
+	assert_int_equal(p.n, 1);
+	assert_string_equal(p.v[0], "library/nginx:1");
+	assert_int_equal(http_path_match("/images/{name*}", "/images/a%2Fb", &p), 1);
+	assert_string_equal(p.v[0], "a/b");
+	assert_int_equal(http_path_match("/images/{name*}", "/images/", &p), -EINVAL);
+	assert_int_equal(http_path_match("/images/{name*}", "/images", &p), 0);
+	assert_int_equal(http_path_match("/images/{name*}", "/networks/x", &p), 0);
 }
 
 static void test_match_refused(void **state)
