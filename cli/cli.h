@@ -31,7 +31,25 @@ int cmd_inspect(int argc, char **argv);
 int cmd_exec(int argc, char **argv);
 int cmd_port(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
+int cmd_attach(int argc, char **argv);
 int cmd_events(int argc, char **argv);
+
+/* Terminal sessions (cli/tty.c): relay a hijacked stream until it ends or the detach keys are
+ * typed (raw mode for a terminal with stdin; SIGWINCH -> POST resize_path?h=&w=). */
+enum { TTY_ENDED, TTY_DETACHED, TTY_FAILED };
+int tty_session(int sock, const char *extra, size_t n_extra, bool tty, bool in,
+		const char *resize_path, const char *detach_keys);
+bool tty_size(int *rows, int *cols);
+
+/* cli/attach.c: attach to a container (hijack), optionally start it, relay, and return its exit
+ * code (or 0 when detached); exec -i/-t through berthd. */
+struct attach_opts {
+	bool in, tty, start, rm;
+	const char *detach_keys;
+};
+int attach_run(const char *id, const struct attach_opts *o);
+int exec_api(const char *ctr, char **argv, const cJSON *env, const char *user,
+	     const char *workdir, bool in, bool tty, bool detach, const char *detach_keys);
 
 /* run/create --memory, --memory-swap, --pids-limit, --cpus, --cpu-shares (cli/stats.c): the
  * values as typed, into HostConfig's Memory, MemorySwap, PidsLimit, NanoCpus, CpuShares. */

@@ -249,6 +249,73 @@ static int client_roundtrip(const char *method, const char *path, const char *da
 	return 0;
 }
 
+/* ---- hijacked connections (attach, exec) ---- */
+
+#define HIJACK_HEAD_MAX (64u << 10)
+
+/* An error reply to a hijack: the rest of its body (Content-Length, else until the end). */
+static int hijack_error(int fd, const char *head, size_t n, struct berr *err)
+{
+	struct http_reply reply;
+	char buf[4096];
+	ssize_t got;
+	int r;
+
+	http_reply_init(&reply, 1u << 20, NULL, NULL);
+	r = http_reply_feed(&reply, head, n, err);
+	while (r >= 0 && !http_reply_done(&reply) && (got = read(fd, buf, sizeof(buf))) > 0)
+		r = http_reply_feed(&reply, buf, (size_t)got, err);
+	if (r >= 0 && !http_reply_done(&reply))
+		r = http_reply_eof(&reply, err);
+	if (r >= 0)
+		r = reply_error(reply.status, reply.body, err);
+	http_reply_release(&reply);
+	return r;
+}
+
+int client_hijack(const char *path, const cJSON *body, int *ret_fd, char **ret_extra,
+		  size_t *ret_n, struct berr *err)
+{
+	_cleanup_free_ char *data = body ? cJSON_PrintUnformatted(body) : NULL;
+	_cleanup_free_ char *req = NULL, *head = xmalloc(HIJACK_HEAD_MAX + 1);
+	_cleanup_close_ int fd = client_connect(err);
+	size_t len = 0;
+	char *end = NULL;
+	int status;
+
+	if (fd < 0)
+		return fd;
+	req = xasprintf("POST %s HTTP/1.1\r\nHost: localhost\r\nUser-Agent: berth-cli\r\n"
+			"Content-Type: application/json\r\nContent-Length: %zu\r\n"
+			"Connection: Upgrade\r\nUpgrade: tcp\r\n\r\n%s",
+			path, data ? strlen(data) : 0, data ? data : "");
+	blog_debug("POST %s %s (upgrade)", path, data ? data : "");
+	if (client_send(fd, req, strlen(req), err) < 0)
+		return err->code;
+	while (!end) {
+		ssize_t n = read(fd, head + len, HIJACK_HEAD_MAX - len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0 || len + (size_t)n >= HIJACK_HEAD_MAX)
+			return berr_set(err, -EPIPE, "berthd closed the connection or sent a huge reply "
+					"to %s", path);
+		len += (size_t)n;
+		head[len] = '\0';
+		end = strstr(head, "\r\n\r\n");
+	}
+	if (sscanf(head, "HTTP/1.%*d %d", &status) != 1)
+		return berr_set(err, -EBADMSG, "berthd sent a malformed reply to %s", path);
+	if (status != 101 && status != 200)
+		return hijack_error(fd, head, len, err);
+	end += 4;
+	*ret_n = len - (size_t)(end - head);
+	*ret_extra = xmalloc(*ret_n + 1);
+	memcpy(*ret_extra, end, *ret_n);
+	*ret_fd = steal_fd(fd);
+	return 0;
+}
+
 /* ---- uploads ---- */
 
 static int upload_head(int sock, const char *method, const char *path, const struct stat *st,

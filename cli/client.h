@@ -33,6 +33,12 @@ void client_reply_free(struct client_reply *r);
  * file, chunked otherwise (a pipe). The reply streams to sink like client_request()'s. */
 int client_upload(const char *method, const char *path, int fd, FILE *sink, struct berr *err);
 
+/* A request answered "101 UPGRADED" (attach, exec start): the connection then carries the
+ * stream. *ret_fd is the socket; bytes of the stream that came with the reply's head are in
+ * *ret_extra (malloc'd, *ret_n of them). An error reply: -errno with its message. */
+int client_hijack(const char *path, const cJSON *body, int *ret_fd, char **ret_extra,
+		  size_t *ret_n, struct berr *err);
+
 /* client_request() plus JSON parsing of the reply (ret may be NULL; an empty body gives NULL). */
 int client_json(const char *method, const char *path, const cJSON *body, cJSON **ret,
 		struct berr *err);

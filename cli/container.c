@@ -28,25 +28,47 @@ static int action_one(const char *name, void *ud, struct berr *err)
 	return client_request(a->method, path, NULL, NULL, NULL, err);
 }
 
-static int action_run(const struct cmd_spec *spec, int argc, char **argv,
-		      const struct action *a)
+/* start -a: attach first (its terminal or output, -i its stdin), then start, as Docker. */
+static int start_attached(const char *name, bool in, const char *keys)
 {
-	struct args args;
-	int r;
+	_cleanup_free_ char *path = cmd_path("/containers/", name, "/json");
+	_cleanup_json_ cJSON *c = NULL;
+	struct attach_opts o = { .start = true, .detach_keys = keys };
+	struct berr err = BERR_INIT;
+	const cJSON *cfg;
 
-	r = flags_parse(spec, argc, argv, &args);
-	if (r != 0 || args_require(spec, &args, 1, -1) < 0)
-		return cmd_parse_exit(r ? r : -EINVAL);
-	return cmd_each(&args, action_one, (void *)a);
+	if (client_json("GET", path, NULL, &c, &err) < 0)
+		return cli_fail_err(&err);
+	cfg = cJSON_GetObjectItemCaseSensitive(c, "Config");
+	o.tty = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(cfg, "Tty"));
+	o.in = in && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(cfg, "OpenStdin"));
+	return attach_run(json_str(c, "Id"), &o);
 }
 
 int cmd_start(int argc, char **argv)
 {
-	const struct cmd_spec spec = { "start", "CONTAINER [CONTAINER...]",
-				       "Start one or more containers", NULL, false };
+	bool attach = false, interactive = false;
+	const char *keys = NULL;
+	const struct flag flags[] = {
+		{ "attach", 'a', FLAG_BOOL, &attach, NULL, "Attach the output (a terminal: the terminal) and wait for the exit" },
+		{ "interactive", 'i', FLAG_BOOL, &interactive, NULL, "Attach stdin too" },
+		{ "detach-keys", 0, FLAG_STR, &keys, "KEYS", "Keys that detach (default ctrl-p,ctrl-q)" },
+		{ 0 },
+	};
+	const struct cmd_spec spec = { "start", "[OPTIONS] CONTAINER [CONTAINER...]",
+				       "Start one or more containers", flags, false };
 	const struct action a = { "POST", "/start" };
+	struct args args;
+	int r;
 
-	return action_run(&spec, argc, argv, &a);
+	r = flags_parse(&spec, argc, argv, &args);
+	if (r != 0 || args_require(&spec, &args, 1, -1) < 0)
+		return cmd_parse_exit(r ? r : -EINVAL);
+	if (!attach && !interactive)
+		return cmd_each(&args, action_one, (void *)&a);
+	if (args.n > 1)
+		return cli_fail("you cannot start and attach multiple containers at once");
+	return start_attached(args.v[0], interactive, keys);
 }
 
 static bool is_uint(const char *s)
@@ -476,14 +498,16 @@ static int exec_target(const char *name, struct exec_target *ret, struct berr *e
 int cmd_exec(int argc, char **argv)
 {
 	struct strlist envs = { 0 };
-	bool interactive = false, tty = false;
-	const char *user = NULL, *workdir = NULL;
+	bool interactive = false, tty = false, detach = false;
+	const char *user = NULL, *workdir = NULL, *keys = NULL;
 	const struct flag flags[] = {
 		{ "env", 'e', FLAG_LIST, &envs, "K=V", "Set an environment variable" },
 		{ "user", 'u', FLAG_STR, &user, "USER[:GROUP]", "User to run as (default: the container's)" },
 		{ "workdir", 'w', FLAG_STR, &workdir, "DIR", "Working directory (default: the container's)" },
-		{ "interactive", 'i', FLAG_BOOL, &interactive, NULL, "Accepted for compatibility: stdio is always inherited" },
-		{ "tty", 't', FLAG_BOOL, &tty, NULL, "Accepted for compatibility: the terminal is inherited" },
+		{ "interactive", 'i', FLAG_BOOL, &interactive, NULL, "Keep stdin open (through berthd)" },
+		{ "tty", 't', FLAG_BOOL, &tty, NULL, "A terminal for the command (through berthd; Ctrl-P Ctrl-Q detaches)" },
+		{ "detach", 'd', FLAG_BOOL, &detach, NULL, "Run the command in the background (through berthd)" },
+		{ "detach-keys", 0, FLAG_STR, &keys, "KEYS", "Keys that detach (default ctrl-p,ctrl-q)" },
 		{ 0 },
 	};
 	const struct cmd_spec spec = { "exec", "[OPTIONS] CONTAINER COMMAND [ARG...]",
@@ -498,6 +522,13 @@ int cmd_exec(int argc, char **argv)
 	r = flags_parse(&spec, argc, argv, &args);
 	if (r != 0 || args_require(&spec, &args, 2, -1) < 0)
 		return cmd_parse_exit(r ? r : -EINVAL);
+	if (interactive || tty || detach) {
+		env = env_build(NULL, &envs, &err);
+		if (!env)
+			return cli_fail_err(&err);
+		return exec_api(args.v[0], args.v + 1, env, user, workdir, interactive, tty, detach,
+				keys);
+	}
 	if (exec_target(args.v[0], &tg, &err) < 0)
 		return cli_fail_err(&err);
 	env = env_build(tg.env, &envs, &err);

@@ -27,6 +27,7 @@ static const struct cmd_group_entry commands[] = {
 	{ "logs", cmd_logs, "Fetch the logs of a container" },
 	{ "inspect", cmd_inspect, "Low-level information on containers or networks" },
 	{ "exec", cmd_exec, "Run a command in a running container" },
+	{ "attach", cmd_attach, "Attach to a running container's terminal or streams" },
 	{ "port", cmd_port, "List port mappings of a container" },
 	{ "events", cmd_events, "Stream events of networks, containers and images" },
 	{ "stats", cmd_stats, "CPU, memory, pids and network bytes of containers" },

@@ -9,8 +9,8 @@
 #include "common/util.h"
 
 struct run_opts {
-	bool detach, rm, publish_all;
-	const char *name, *ip, *ip6, *hostname, *user, *workdir, *entrypoint;
+	bool detach, rm, publish_all, interactive, tty;
+	const char *name, *ip, *ip6, *hostname, *user, *workdir, *entrypoint, *detach_keys;
 	struct strlist network, alias, env, publish, dns, dns_search, dns_option, add_host;
 	struct run_limits limits;
 };
@@ -237,6 +237,28 @@ static int ports_build(cJSON *body, cJSON *host, const struct run_opts *o, struc
 	return 0;
 }
 
+/* -i, -t: Docker's fields; a foreground run attaches its streams (the shim keeps the first
+ * output for it), and a terminal starts at the size of the local one. */
+static void terminal_build(cJSON *body, const struct run_opts *o)
+{
+	bool fg = !o->detach;
+	int rows, cols;
+
+	cJSON_AddBoolToObject(body, "Tty", o->tty);
+	cJSON_AddBoolToObject(body, "OpenStdin", o->interactive);
+	cJSON_AddBoolToObject(body, "StdinOnce", o->interactive && fg);
+	cJSON_AddBoolToObject(body, "AttachStdin", o->interactive && fg);
+	cJSON_AddBoolToObject(body, "AttachStdout", fg && (o->interactive || o->tty));
+	cJSON_AddBoolToObject(body, "AttachStderr", fg && (o->interactive || o->tty));
+	if (o->tty && tty_size(&rows, &cols)) {
+		cJSON *cs = cJSON_AddArrayToObject(cJSON_GetObjectItemCaseSensitive(body, "HostConfig"),
+						   "ConsoleSize");
+
+		cJSON_AddItemToArray(cs, cJSON_CreateNumber(rows));
+		cJSON_AddItemToArray(cs, cJSON_CreateNumber(cols));
+	}
+}
+
 /* Positionals: IMAGE [CMD ARGS...]. */
 static cJSON *run_body(const struct run_opts *o, const struct args *a, struct berr *err)
 {
@@ -260,6 +282,7 @@ static cJSON *run_body(const struct run_opts *o, const struct args *a, struct be
 	if (o->entrypoint)   /* a string, as docker sends it ("" clears the image's) */
 		cJSON_AddStringToObject(body, "Entrypoint", o->entrypoint);
 	host = cJSON_AddObjectToObject(body, "HostConfig");
+	terminal_build(body, o);
 	cJSON_AddBoolToObject(host, "AutoRemove", o->rm && o->detach);
 	strlist_to_json(host, "Dns", &o->dns, 0);
 	strlist_to_json(host, "DnsSearch", &o->dns_search, 0);
@@ -339,6 +362,15 @@ static int run_attached(const char *id, bool rm)
 	return status;
 }
 
+/* Foreground -i / -t: attach, then start (attach_run), relay, exit code. */
+static int run_terminal(const char *id, const struct run_opts *o)
+{
+	const struct attach_opts a = { .in = o->interactive, .tty = o->tty, .start = true,
+				       .rm = o->rm, .detach_keys = o->detach_keys };
+
+	return attach_run(id, &a);
+}
+
 static int run_or_create(int argc, char **argv, bool start)
 {
 	struct run_opts o = { 0 };
@@ -354,6 +386,9 @@ static int run_or_create(int argc, char **argv, bool start)
 		{ "rm", 0, FLAG_BOOL, &o.rm, NULL, "Remove the container when it exits" },
 		{ "hostname", 'h', FLAG_STR, &o.hostname, "NAME", "Container host name" },
 		{ "env", 'e', FLAG_LIST, &o.env, "K=V", "Set an environment variable (K alone: from berth's environment)" },
+		{ "interactive", 'i', FLAG_BOOL, &o.interactive, NULL, "Keep stdin open (attached in the foreground)" },
+		{ "tty", 't', FLAG_BOOL, &o.tty, NULL, "A terminal for the container (raw mode here, Ctrl-P Ctrl-Q detaches)" },
+		{ "detach-keys", 0, FLAG_STR, &o.detach_keys, "KEYS", "Keys that detach (default ctrl-p,ctrl-q)" },
 		{ "publish-all", 'P', FLAG_BOOL, &o.publish_all, NULL, "Publish every exposed port (the image's too) on an ephemeral host port" },
 		{ "publish", 'p', FLAG_LIST, &o.publish, "SPEC", "Publish a port: [ip:][hostPort:]containerPort[/proto]" },
 		{ "dns", 0, FLAG_LIST, &o.dns, "IP", "Upstream DNS server for the embedded DNS (repeatable)" },
@@ -385,6 +420,8 @@ static int run_or_create(int argc, char **argv, bool start)
 	id = container_create(&o, &args, &err);
 	if (!id)
 		return cli_fail_err(&err);
+	if (start && !o.detach && (o.interactive || o.tty))
+		return run_terminal(id, &o);
 	if (start && container_post(id, "/start", &err) < 0) {
 		r = cli_fail_err(&err);
 		if (o.rm)

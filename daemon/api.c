@@ -504,6 +504,12 @@ static const api_handler_fn api_handlers[API_OP_COUNT] = {
 	[API_OP_IMAGE_CREATE] = api_image_create,
 	[API_OP_IMAGE_LIST] = api_image_list,
 	[API_OP_IMAGE_REMOVE] = api_image_remove,
+	[API_OP_CONTAINER_ATTACH] = api_container_attach,
+	[API_OP_CONTAINER_RESIZE] = api_container_resize,
+	[API_OP_EXEC_CREATE] = api_exec_create,
+	[API_OP_EXEC_START] = api_exec_start,
+	[API_OP_EXEC_RESIZE] = api_exec_resize,
+	[API_OP_EXEC_INSPECT] = api_exec_inspect,
 	[API_OP_DNS_LOOKUP] = api_dns_lookup,
 	[API_OP_DNS_STATS] = api_dns_stats,
 };
@@ -637,6 +643,7 @@ static void api_completed(void *cls, struct MHD_Connection *conn, void **con_cls
 		   (time_mono_ns() - req->start_ns) / 1000,
 		   toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
 	api_upload_end(req);
+	api_relay_abandon(req->relay);
 	free(req->method);
 	free(req->path);
 	free(req->body);
@@ -741,7 +748,7 @@ static int api_socket_open(const char *path, int *ret_fd, struct berr *err)
 static struct MHD_Daemon *api_daemon_start(struct api *a, int fd)
 {
 	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
-			     MHD_USE_POLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+			     MHD_USE_POLL | MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_ALLOW_UPGRADE;
 
 	return MHD_start_daemon(flags, 0, NULL, NULL, api_access, a,
 				MHD_OPTION_EXTERNAL_LOGGER, api_mhd_log, a,

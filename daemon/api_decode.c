@@ -253,6 +253,37 @@ static int api_query_image_remove(const struct api_input *in, struct api_request
 	return api_query_bool(in, "force", &r->force, err);
 }
 
+static int api_query_attach(const struct api_input *in, struct api_request *r, struct berr *err)
+{
+	int n;
+
+	n = api_query_bool(in, "stdin", &r->in, err);
+	if (n >= 0)
+		n = api_query_bool(in, "stdout", &r->out, err);
+	if (n >= 0)
+		n = api_query_bool(in, "stderr", &r->err, err);
+	if (n >= 0)
+		n = api_query_bool(in, "logs", &r->logs, err);
+	if (n >= 0)
+		n = api_query_string(in, "detachKeys", &r->detach_keys, err);
+	return n;
+}
+
+static int api_query_resize(const struct api_input *in, struct api_request *r, struct berr *err)
+{
+	_cleanup_free_ char *h = NULL, *w = NULL;
+	int n;
+
+	n = api_query_string(in, "h", &h, err);
+	if (n >= 0)
+		n = api_query_string(in, "w", &w, err);
+	if (n < 0)
+		return n;
+	if (http_uint_parse(h, 0, 65535, &r->height) < 0 || http_uint_parse(w, 0, 65535, &r->width) < 0)
+		return berr_set(err, -EINVAL, "query parameters h and w must be numbers up to 65535");
+	return 0;
+}
+
 static int api_query_dns_lookup(const struct api_input *in, struct api_request *r,
 				struct berr *err)
 {
@@ -303,6 +334,12 @@ static const struct api_route api_routes[] = {
 	{ "POST", "/images/create", API_OP_IMAGE_CREATE, API_BODY_UPLOAD, api_query_image_create },
 	{ "GET", "/images/json", API_OP_IMAGE_LIST, API_BODY_NONE, NULL },
 	{ "DELETE", "/images/{name*}", API_OP_IMAGE_REMOVE, API_BODY_NONE, api_query_image_remove },
+	{ "POST", "/containers/{id}/attach", API_OP_CONTAINER_ATTACH, API_BODY_NONE, api_query_attach },
+	{ "POST", "/containers/{id}/resize", API_OP_CONTAINER_RESIZE, API_BODY_NONE, api_query_resize },
+	{ "POST", "/containers/{id}/exec", API_OP_EXEC_CREATE, API_BODY_REQUIRED, NULL },
+	{ "POST", "/exec/{id}/start", API_OP_EXEC_START, API_BODY_OPTIONAL, NULL },
+	{ "POST", "/exec/{id}/resize", API_OP_EXEC_RESIZE, API_BODY_NONE, api_query_resize },
+	{ "GET", "/exec/{id}/json", API_OP_EXEC_INSPECT, API_BODY_NONE, NULL },
 	{ "GET", "/dns/lookup", API_OP_DNS_LOOKUP, API_BODY_NONE, api_query_dns_lookup },
 	{ "GET", "/dns/stats", API_OP_DNS_STATS, API_BODY_NONE, NULL },
 };
@@ -490,6 +527,7 @@ void api_request_done(struct api_request *r)
 	free(r->filters);
 	free(r->repo);
 	free(r->tag);
+	free(r->detach_keys);
 	r->body = NULL;
-	r->name = r->network = r->type = r->filters = r->repo = r->tag = NULL;
+	r->name = r->network = r->type = r->filters = r->repo = r->tag = r->detach_keys = NULL;
 }

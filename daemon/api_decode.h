@@ -45,6 +45,12 @@ enum api_op {
 	API_OP_IMAGE_CREATE,
 	API_OP_IMAGE_LIST,
 	API_OP_IMAGE_REMOVE,
+	API_OP_CONTAINER_ATTACH,
+	API_OP_CONTAINER_RESIZE,
+	API_OP_EXEC_CREATE,
+	API_OP_EXEC_START,
+	API_OP_EXEC_RESIZE,
+	API_OP_EXEC_INSPECT,
 	API_OP_DNS_LOOKUP,
 	API_OP_DNS_STATS,
 	API_OP_COUNT
@@ -81,6 +87,9 @@ struct api_request {
 	int64_t since_ns, until_ns;  /* ?since= ?until= (events): unix seconds[.fraction]; 0: none */
 	bool quiet;                  /* ?quiet= (image load) */
 	char *repo, *tag;            /* ?repo= ?tag= (image create from a rootfs: import) */
+	bool in, out, err, logs;     /* ?stdin= ?stdout= ?stderr= ?logs= (attach) */
+	char *detach_keys;           /* ?detachKeys= (attach) */
+	long height, width;          /* ?h= ?w= (resize) */
 	long timeout;                /* ?t= (stop), seconds; 10 when absent */
 	int signal;                  /* ?signal= (kill); SIGKILL when absent */
 	/* Set when decoding fails: */

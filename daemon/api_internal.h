@@ -39,6 +39,7 @@ struct api_conn {
 	char *upload_path;         /* owned until a handler takes it */
 	uint64_t upload_len;
 	int upload_error;          /* -errno of a failed write */
+	void *relay;               /* an attach answered 101 but not upgraded yet (api_attach.c) */
 };
 
 /* One dispatched call: handlers fill status + reply (JSON) or resp (anything else), or return
@@ -99,3 +100,12 @@ int api_image_load(struct api_call *c);
 int api_image_create(struct api_call *c);
 int api_image_list(struct api_call *c);
 int api_image_remove(struct api_call *c);
+int api_container_attach(struct api_call *c);
+int api_container_resize(struct api_call *c);
+int api_exec_create(struct api_call *c);
+int api_exec_start(struct api_call *c);
+int api_exec_resize(struct api_call *c);
+int api_exec_inspect(struct api_call *c);
+/* An attach whose upgrade never happened (the client left first). */
+void api_relay_abandon(void *relay);
+

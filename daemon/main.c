@@ -131,6 +131,8 @@ int main(int argc, char **argv)
 
 	if (argc > 1 && strcmp(argv[1], RT_SHIM_ARG) == 0)
 		rt_shim_main(argc, argv);
+	if (argc > 1 && strcmp(argv[1], RT_EXEC_SHIM_ARG) == 0)
+		rt_exec_shim_main(argc, argv);
 	if (options_parse(argc, argv, &o, &err) < 0) {
 		fprintf(stderr, "berthd: %s\n", berr_str(&err));
 		return 1;

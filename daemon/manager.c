@@ -470,6 +470,7 @@ void mgr_close(struct manager *m)
 	if (m->lock_fd >= 0)
 		close(m->lock_fd);
 	mgr_events_close(m);
+	mgr_execs_close(m);
 	free(m->root);
 	free(m->run);
 	free(m);

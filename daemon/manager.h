@@ -84,6 +84,44 @@ int mgr_image_remove(struct manager *m, const char *ref, bool force, cJSON **ret
 int mgr_image_upload_file(struct manager *m, char **ret_path, struct berr *err);
 uint64_t mgr_image_bytes_max(void);
 
+/* Attaching (daemon/mgr_tty.c): what the API needs to relay a client to a container's shim. */
+struct mgr_attach {
+	char id[65];
+	char name[128];
+	char sock[4096];            /* the shim's attach socket */
+	char log[4096];             /* the container's log (output without a terminal) */
+	char started_at[40];        /* of the last start ("" or Docker's zero time: never) */
+	bool tty, open_stdin, running;
+};
+/* Looks the container up and counts an attach until mgr_container_attach_end(): a start
+ * meanwhile keeps the terminal's first output for it. */
+int mgr_container_attach_begin(struct manager *m, const char *ref, struct mgr_attach *ret,
+			       struct berr *err);
+void mgr_container_attach_end(struct manager *m, const char *id);
+/* The container's state now: -ENOENT once removed. */
+int mgr_container_attach_state(struct manager *m, const char *id, struct mgr_attach *ret);
+/* The terminal's window size (a container without one: nothing to do; not running: -ESRCH). */
+int mgr_container_resize(struct manager *m, const char *ref, int rows, int cols,
+			 struct berr *err);
+/* "resize" to any shim socket (containers and exec sessions). */
+int mgr_tty_resize(const char *sock, int rows, int cols, struct berr *err);
+
+/* Exec sessions (daemon/mgr_exec.c), Docker's: create ({Cmd, Env, User, WorkingDir, Tty,
+ * AttachStdin...} -> {"Id"}), start (the command runs under an exec shim serving ret->sock;
+ * unless detached it keeps the first output for the client),
+ * inspect ({ID, Running, ExitCode, ProcessConfig...}), resize. */
+struct mgr_exec_io {
+	char id[65];
+	char sock[4096];
+	bool tty, in;
+};
+int mgr_exec_create(struct manager *m, const char *ref, const cJSON *req, cJSON **ret,
+		    struct berr *err);
+int mgr_exec_start(struct manager *m, const char *ref, int rows, int cols, bool detach,
+		   struct mgr_exec_io *ret, struct berr *err);
+int mgr_exec_inspect(struct manager *m, const char *ref, cJSON **ret, struct berr *err);
+int mgr_exec_resize(struct manager *m, const char *ref, int rows, int cols, struct berr *err);
+
 /* The embedded DNS: a lookup as a container on network ref would see it (ref NULL or "": on
  * every network), type "A", "AAAA" or "PTR" (NULL: A; a PTR name may be an address); may block
  * while forwarding. Reply {Name, Query, Type, Network, Source, Rcode, Answers[{Type, Data, TTL}]}. */

@@ -154,6 +154,8 @@ static int ctr_parse(struct manager *m, const char *name, const cJSON *req, stru
 	r = mgr_ctr_resources_parse(host, c->extra, err);
 	if (r >= 0)
 		r = mgr_ctr_extra_hosts_parse(host, c->extra, err);
+	if (r >= 0)
+		r = mgr_ctr_tty_parse(req, host, c->extra, err);
 	if (r < 0)
 		return r;
 	return mgr_ctr_image_apply(m, c, req, err);
@@ -448,9 +450,11 @@ static int proc_start(struct manager *m, struct ctr_entry *c, struct rt_proc *pr
 	spec.resolv_path = host ? "/etc/resolv.conf" : resolv;
 	mgr_ctr_resources_spec(&c->c, &spec);
 	mgr_ctr_image_spec(&c->c, &spec.workdir, &spec.user);
+	mgr_ctr_tty_spec(m, c, &spec);
 	r = mkdir_p(run, 0700, err);
 	if (r >= 0)
 		r = rt_start(&spec, proc, err);
+	free((char *)spec.attach_path);
 	return r;
 }
 

@@ -27,6 +27,7 @@ struct ctr_entry {
 	int pidfd;              /* of the shim while running (-1 otherwise) */
 	bool dns_listening;     /* the embedded DNS has sockets in its namespace */
 	bool stopping;
+	int attach_pending;     /* attach requests not yet connected to the shim */
 };
 
 static inline void json_deletep(cJSON **p)
@@ -76,6 +77,7 @@ struct manager {
 	VEC(struct net_entry) nets;
 	VEC(struct ep_entry) eps;
 	VEC(struct ctr_entry) ctrs;
+	VEC(struct exec_entry) execs;   /* daemon/mgr_exec.c */
 	VEC(struct mgr_watch) watches;
 	bool creating_defaults;     /* the predefined networks are being created */
 	struct fw_state *fw;        /* owned by daemon/mgr_fw.c */
@@ -259,6 +261,18 @@ void mgr_ctr_image_spec(const struct bcontainer *c, const char **ret_workdir,
 /* Config.Entrypoint, WorkingDir, User, ExposedPorts, ImageID. */
 void mgr_render_image_config(cJSON *config, const struct bcontainer *c);
 void mgr_images_sweep(struct manager *m);
+
+/* ---- exec sessions (mgr_exec.c) ---- */
+struct exec_entry;
+void mgr_execs_close(struct manager *m);
+
+/* ---- terminals (mgr_tty.c) ---- */
+/* Tty, OpenStdin, StdinOnce, Attach*, HostConfig.ConsoleSize into extra. */
+int mgr_ctr_tty_parse(const cJSON *req, const cJSON *host, cJSON *extra, struct berr *err);
+/* attach_path is malloc'd when set (the caller frees it). */
+void mgr_ctr_tty_spec(struct manager *m, const struct ctr_entry *c, struct rt_spec *spec);
+char *mgr_attach_path(struct manager *m, const char *id, const char *prefix);
+void mgr_render_tty_config(cJSON *config, const struct bcontainer *c);
 
 /* ---- JSON rendering (mgr_render.c) ---- */
 cJSON *mgr_render_network(struct manager *m, struct net_entry *n);

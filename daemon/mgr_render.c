@@ -194,6 +194,7 @@ cJSON *mgr_render_container(struct manager *m, struct ctr_entry *c)
 	cJSON_AddItemToObject(cfg, "Cmd", cJSON_Duplicate(c->c.cmd, 1));
 	cJSON_AddItemToObject(cfg, "Env", cJSON_Duplicate(c->c.env, 1));
 	mgr_render_image_config(cfg, &c->c);
+	mgr_render_tty_config(cfg, &c->c);
 	cJSON_AddItemToObject(o, "Config", cfg);
 	cJSON_AddStringToObject(hc, "NetworkMode", c->c.network_mode);
 	cJSON_AddBoolToObject(hc, "AutoRemove", c->c.auto_remove);

@@ -84,7 +84,7 @@ static int exec_open_namespaces(pid_t pid, int fds[], int *ret_root, struct berr
 }
 
 /* Open everything first: once in the container's mount namespace, /proc is the container's. */
-static int exec_enter(pid_t pid, struct berr *err)
+int rt_exec_enter(pid_t pid, struct berr *err)
 {
 	int fds[ARRAY_SIZE(exec_namespaces)];
 	_cleanup_close_ int root = -1;
@@ -108,14 +108,7 @@ static int exec_enter(pid_t pid, struct berr *err)
 	return 0;
 }
 
-struct exec_cmd {
-	char *const *argv;
-	char *const *env;
-	const char *user;       /* NULL: root */
-	const char *workdir;    /* NULL: / */
-};
-
-static void __attribute__((noreturn)) exec_command(const struct exec_cmd *x, int err_fd)
+void rt_exec_command(const struct rt_exec_cmd *x, int err_fd)
 {
 	struct berr err = BERR_INIT;
 	struct rt_user user;
@@ -134,14 +127,14 @@ static void __attribute__((noreturn)) exec_command(const struct exec_cmd *x, int
 	_exit(127);
 }
 
-static void __attribute__((noreturn)) exec_helper(pid_t target, const struct exec_cmd *x,
+static void __attribute__((noreturn)) exec_helper(pid_t target, const struct rt_exec_cmd *x,
 						   int err_fd)
 {
 	struct berr err = BERR_INIT;
 	int status;
 	pid_t child;
 
-	if (exec_enter(target, &err) < 0) {
+	if (rt_exec_enter(target, &err) < 0) {
 		rt_report_error(err_fd, &err);
 		_exit(127);
 	}
@@ -152,7 +145,7 @@ static void __attribute__((noreturn)) exec_helper(pid_t target, const struct exe
 		_exit(127);
 	}
 	if (child == 0)
-		exec_command(x, err_fd);
+		rt_exec_command(x, err_fd);
 	close(err_fd);
 	if (rt_waitpid(child, &status) < 0)
 		_exit(127);
@@ -162,7 +155,7 @@ static void __attribute__((noreturn)) exec_helper(pid_t target, const struct exe
 int rt_exec(pid_t pid, char *const argv[], char *const env[], const char *user,
 	    const char *workdir, struct berr *err)
 {
-	const struct exec_cmd x = { argv, env, user, workdir };
+	const struct rt_exec_cmd x = { argv, env, user, workdir };
 	char report[RT_REPORT_MAX];
 	int errp[2], status, r;
 	ssize_t n;

@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -235,6 +237,28 @@ static int init_pivot(const char *root, struct berr *err)
 	return 0;
 }
 
+/* A terminal: the slave is the command's stdio and controlling terminal, the master goes to the
+ * shim. */
+static int init_tty(const struct rt_spec *spec, struct rt_init_io *io, struct berr *err)
+{
+	int master = -1, slave, r = 0;
+
+	/* out of the shim's process group: its death (nobody left to read the terminal) ends us */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	slave = rt_pty_open(spec->rows, spec->cols, true, &master, err);
+
+	if (slave < 0)
+		return slave;
+	if (rt_fd_send(io->ptm[1], master) < 0)
+		r = berr_errno(err, -errno, "handing the terminal to the shim");
+	close(master);
+	closep(&io->ptm[1]);
+	if (r >= 0 && (dup2(slave, 0) < 0 || dup2(slave, 1) < 0 || dup2(slave, 2) < 0))
+		r = berr_errno(err, -errno, "connecting the terminal");
+	close(slave);
+	return r;
+}
+
 static int init_stdio(int log_fd, struct berr *err)
 {
 	_cleanup_close_ int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
@@ -267,8 +291,25 @@ static void init_sanitizer_report(const char *id)
 		__sanitizer_set_report_fd((void *)(intptr_t)fd);
 }
 
-static int init_run(const struct rt_spec *spec, int go_fd, struct berr *err)
+/* stdin: /dev/null, the shim's pipe, or the terminal; stdout and stderr: the log or the
+ * terminal. */
+static int init_stdio_all(const struct rt_spec *spec, struct rt_init_io *io, int log_fd,
+			  struct berr *err)
 {
+	int r;
+
+	if (spec->tty)
+		return init_tty(spec, io, err);
+	r = init_stdio(log_fd, err);
+	if (r >= 0 && io->in[0] >= 0 && dup2(io->in[0], 0) < 0)
+		r = berr_errno(err, -errno, "connecting stdin");
+	closep(&io->in[0]);
+	return r;
+}
+
+static int init_run(const struct rt_spec *spec, struct rt_init_io *io, struct berr *err)
+{
+	int go_fd = io->go[0];
 	_cleanup_free_ char *root = xasprintf("%s/rootfs", spec->run_dir);
 	_cleanup_close_ int log_fd = -1;
 	struct rt_user user;
@@ -291,7 +332,7 @@ static int init_run(const struct rt_spec *spec, int go_fd, struct berr *err)
 	if (r >= 0 && spec->hostname && sethostname(spec->hostname, strlen(spec->hostname)) < 0)
 		r = berr_errno(err, -errno, "setting hostname %s", spec->hostname);
 	if (r >= 0)
-		r = init_stdio(log_fd, err);
+		r = init_stdio_all(spec, io, log_fd, err);
 	if (r < 0)
 		return r;
 	close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
@@ -306,12 +347,12 @@ static int init_run(const struct rt_spec *spec, int go_fd, struct berr *err)
 	return rt_exec_argv(spec->argv, env, err);
 }
 
-void rt_init_main(const struct rt_spec *spec, int err_fd, int go_fd)
+void rt_init_main(const struct rt_spec *spec, struct rt_init_io *io)
 {
 	struct berr err = BERR_INIT;
 
 	rt_signals_reset();
-	init_run(spec, go_fd, &err);
-	rt_report_error(err_fd, &err);
+	init_run(spec, io, &err);
+	rt_report_error(io->err[1], &err);
 	_exit(127);
 }

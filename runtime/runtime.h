@@ -30,6 +30,14 @@ struct rt_spec {
 	const char *resolv_path;    /* bind-mounted at /etc/resolv.conf (NULL = image's) */
 	const char *workdir;        /* the command's directory (made if missing); NULL = / */
 	const char *user;           /* "name", "uid", "name:group", "uid:gid"; NULL = root */
+	/* Terminals and stdin: served by the shim on attach_path (runtime/stdio.c's protocol; a
+	 * unix socket path: at most 107 bytes). */
+	const char *attach_path;
+	bool tty;                   /* a pty made inside the container, its controlling terminal */
+	bool open_stdin;            /* stdin a pipe from the shim (without tty) */
+	bool stdin_once;            /* the first attached input's end closes it */
+	bool hold_output;           /* keep the output for the first client (a foreground run) */
+	int rows, cols;             /* the terminal's first size (0: none) */
 	/* Resource limits (cgroup v2, else v1's memory, pids and cpu controllers); 0 = none. */
 	int64_t memory_max;         /* bytes */
 	int64_t memory_swap_max;    /* memory + swap, bytes; -1 = unlimited swap */
@@ -90,6 +98,30 @@ int rt_cleanup(const char *run_dir, struct berr *err);
  * `berth exec` (the CLI runs as root). */
 int rt_exec(pid_t pid, char *const argv[], char *const env[], const char *user,
 	    const char *workdir, struct berr *err);
+
+/* ---- berth exec -i/-t: a command under an exec shim ---- */
+#define RT_EXEC_SHIM_ARG "__berth-exec"
+
+struct rt_exec_spec {
+	const char *id;             /* the exec session */
+	pid_t pid;                  /* the container's init */
+	uint64_t pid_start;
+	char *const *argv, *const *env;
+	const char *user, *workdir; /* NULL: root, / */
+	bool tty;                   /* a terminal made in the container (else pipes) */
+	bool open_stdin;
+	bool hold;                  /* a client comes for the output (not detached) */
+	int rows, cols;
+	const char *sock_path;      /* the session's socket (runtime/stdio.c's protocol) */
+	const char *exit_path;      /* the command's exit code is written here */
+};
+/* Starts the command under an exec shim (a child of the caller that outlives it if need be).
+ * Returns once the command runs (*ret_pid: the process waiting for it, in the caller's pid
+ * namespace) or failed to (-errno with Docker's message; exit_path then holds 127 for a command
+ * not found, else 126). */
+int rt_exec_start(const struct rt_exec_spec *spec, pid_t *ret_pid, pid_t *ret_shim,
+		  struct berr *err);
+int rt_exec_shim_main(int argc, char **argv) __attribute__((noreturn));
 
 /* ---- images: <images_dir>/<name>/rootfs ---- */
 /* Build the default "busybox" image from the host's busybox-static if absent: every applet

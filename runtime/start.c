@@ -37,13 +37,13 @@ struct shim_spec {
 	char **env;
 };
 
-static void json_add_str(cJSON *o, const char *key, const char *val)
+void rt_json_add_str(cJSON *o, const char *key, const char *val)
 {
 	if (val)
 		cJSON_AddStringToObject(o, key, val);
 }
 
-static void json_add_strv(cJSON *o, const char *key, char *const *v)
+void rt_json_add_strv(cJSON *o, const char *key, char *const *v)
 {
 	cJSON *a;
 
@@ -59,19 +59,26 @@ static char *spec_to_json(const struct rt_spec *s)
 	cJSON *o = cJSON_CreateObject();
 	char *out;
 
-	json_add_str(o, "id", s->id);
-	json_add_str(o, "hostname", s->hostname);
-	json_add_strv(o, "argv", s->argv);
-	json_add_strv(o, "env", s->env);
-	json_add_str(o, "image_rootfs", s->image_rootfs);
-	json_add_str(o, "state_dir", s->state_dir);
-	json_add_str(o, "run_dir", s->run_dir);
-	json_add_str(o, "netns_path", s->netns_path);
-	json_add_str(o, "log_path", s->log_path);
-	json_add_str(o, "hosts_path", s->hosts_path);
-	json_add_str(o, "resolv_path", s->resolv_path);
-	json_add_str(o, "workdir", s->workdir);
-	json_add_str(o, "user", s->user);
+	rt_json_add_str(o, "id", s->id);
+	rt_json_add_str(o, "hostname", s->hostname);
+	rt_json_add_strv(o, "argv", s->argv);
+	rt_json_add_strv(o, "env", s->env);
+	rt_json_add_str(o, "image_rootfs", s->image_rootfs);
+	rt_json_add_str(o, "state_dir", s->state_dir);
+	rt_json_add_str(o, "run_dir", s->run_dir);
+	rt_json_add_str(o, "netns_path", s->netns_path);
+	rt_json_add_str(o, "log_path", s->log_path);
+	rt_json_add_str(o, "hosts_path", s->hosts_path);
+	rt_json_add_str(o, "resolv_path", s->resolv_path);
+	rt_json_add_str(o, "workdir", s->workdir);
+	rt_json_add_str(o, "user", s->user);
+	rt_json_add_str(o, "attach_path", s->attach_path);
+	cJSON_AddBoolToObject(o, "tty", s->tty);
+	cJSON_AddBoolToObject(o, "open_stdin", s->open_stdin);
+	cJSON_AddBoolToObject(o, "stdin_once", s->stdin_once);
+	cJSON_AddBoolToObject(o, "hold_output", s->hold_output);
+	cJSON_AddNumberToObject(o, "rows", s->rows);
+	cJSON_AddNumberToObject(o, "cols", s->cols);
 	cJSON_AddNumberToObject(o, "memory_max", (double)s->memory_max);
 	cJSON_AddNumberToObject(o, "memory_swap_max", (double)s->memory_swap_max);
 	cJSON_AddNumberToObject(o, "pids_max", (double)s->pids_max);
@@ -83,21 +90,21 @@ static char *spec_to_json(const struct rt_spec *s)
 	return out;
 }
 
-static const char *json_str(const cJSON *o, const char *key)
+const char *rt_json_str(const cJSON *o, const char *key)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
 
 	return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
-static int64_t json_int(const cJSON *o, const char *key)
+int64_t rt_json_int(const cJSON *o, const char *key)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
 
 	return cJSON_IsNumber(v) ? (int64_t)v->valuedouble : 0;
 }
 
-static char **json_strv(const cJSON *o, const char *key)
+char **rt_json_strv(const cJSON *o, const char *key)
 {
 	const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, key), *it;
 	size_t n = 0;
@@ -136,31 +143,45 @@ static int shim_spec_parse(const char *text, struct shim_spec *ret, struct berr 
 	ret->json = cJSON_Parse(text);
 	if (!cJSON_IsObject(ret->json))
 		return berr_set(err, -EINVAL, "the shim received an unreadable container spec");
-	ret->argv = json_strv(ret->json, "argv");
-	ret->env = json_strv(ret->json, "env");
-	s->id = json_str(ret->json, "id");
-	s->hostname = json_str(ret->json, "hostname");
+	ret->argv = rt_json_strv(ret->json, "argv");
+	ret->env = rt_json_strv(ret->json, "env");
+	s->id = rt_json_str(ret->json, "id");
+	s->hostname = rt_json_str(ret->json, "hostname");
 	s->argv = ret->argv;
 	s->env = ret->env;
-	s->image_rootfs = json_str(ret->json, "image_rootfs");
-	s->state_dir = json_str(ret->json, "state_dir");
-	s->run_dir = json_str(ret->json, "run_dir");
-	s->netns_path = json_str(ret->json, "netns_path");
-	s->log_path = json_str(ret->json, "log_path");
-	s->hosts_path = json_str(ret->json, "hosts_path");
-	s->resolv_path = json_str(ret->json, "resolv_path");
-	s->workdir = json_str(ret->json, "workdir");
-	s->user = json_str(ret->json, "user");
-	s->memory_max = json_int(ret->json, "memory_max");
-	s->memory_swap_max = json_int(ret->json, "memory_swap_max");
-	s->pids_max = json_int(ret->json, "pids_max");
-	s->cpu_quota_us = json_int(ret->json, "cpu_quota_us");
-	s->cpu_period_us = json_int(ret->json, "cpu_period_us");
-	s->cpu_shares = json_int(ret->json, "cpu_shares");
+	s->image_rootfs = rt_json_str(ret->json, "image_rootfs");
+	s->state_dir = rt_json_str(ret->json, "state_dir");
+	s->run_dir = rt_json_str(ret->json, "run_dir");
+	s->netns_path = rt_json_str(ret->json, "netns_path");
+	s->log_path = rt_json_str(ret->json, "log_path");
+	s->hosts_path = rt_json_str(ret->json, "hosts_path");
+	s->resolv_path = rt_json_str(ret->json, "resolv_path");
+	s->workdir = rt_json_str(ret->json, "workdir");
+	s->user = rt_json_str(ret->json, "user");
+	s->attach_path = rt_json_str(ret->json, "attach_path");
+	s->tty = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ret->json, "tty"));
+	s->open_stdin = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ret->json, "open_stdin"));
+	s->stdin_once = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ret->json, "stdin_once"));
+	s->hold_output = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ret->json, "hold_output"));
+	s->rows = (int)rt_json_int(ret->json, "rows");
+	s->cols = (int)rt_json_int(ret->json, "cols");
+	s->memory_max = rt_json_int(ret->json, "memory_max");
+	s->memory_swap_max = rt_json_int(ret->json, "memory_swap_max");
+	s->pids_max = rt_json_int(ret->json, "pids_max");
+	s->cpu_quota_us = rt_json_int(ret->json, "cpu_quota_us");
+	s->cpu_period_us = rt_json_int(ret->json, "cpu_period_us");
+	s->cpu_shares = rt_json_int(ret->json, "cpu_shares");
 	return spec_validate(s, err);
 }
 
 /* ---- the shim ---- */
+
+struct shim_state {
+	pid_t pid;       /* the container's init */
+	int master;      /* its terminal */
+	int listen;      /* the attach socket (terminal or stdin) */
+	int stdin_w;     /* its stdin pipe (no terminal) */
+};
 
 static int shim_enter_netns(const char *path, struct berr *err)
 {
@@ -189,34 +210,72 @@ static int shim_wait_exec(int err_fd, struct berr *err)
 	return rt_report_parse(buf, err);
 }
 
-static int shim_fork_init(const struct rt_spec *spec, int sock, int errp[2], int gop[2],
+static void fds_close(int *fds, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		closep(&fds[i]);
+}
+
+/* The pipes and sockets between the shim and the init: errors (CLOEXEC: empty once the
+ * command runs), the go signal, the terminal's master (sent by the init), stdin. */
+static int shim_io_open(const struct rt_spec *spec, struct rt_init_io *io, struct berr *err)
+{
+	if (pipe2(io->err, O_CLOEXEC) < 0 || pipe2(io->go, O_CLOEXEC) < 0)
+		return berr_errno(err, -errno, "creating a pipe");
+	if (spec->tty && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, io->ptm) < 0)
+		return berr_errno(err, -errno, "creating a socket pair for the terminal");
+	if (!spec->tty && spec->open_stdin && pipe2(io->in, O_CLOEXEC) < 0)
+		return berr_errno(err, -errno, "creating the stdin pipe");
+	return 0;
+}
+
+static int shim_fork_init(const struct rt_spec *spec, int sock, struct rt_init_io *io,
 			  pid_t *ret_pid, struct berr *err)
 {
 	pid_t pid;
+	int r;
 
-	if (pipe2(errp, O_CLOEXEC) < 0)
-		return berr_errno(err, -errno, "creating a pipe");
-	if (pipe2(gop, O_CLOEXEC) < 0)
-		return berr_errno(err, -errno, "creating a pipe");
+	r = shim_io_open(spec, io, err);
+	if (r < 0)
+		return r;
 	pid = fork();
 	if (pid < 0)
 		return berr_errno(err, -errno, "forking the container init");
 	if (pid == 0) {
 		close(sock);
-		close(errp[0]);
-		close(gop[1]);
-		rt_init_main(spec, errp[1], gop[0]);
+		closep(&io->err[0]);
+		closep(&io->go[1]);
+		closep(&io->ptm[0]);
+		closep(&io->in[1]);
+		rt_init_main(spec, io);
 	}
-	close(errp[1]);
-	close(gop[0]);
+	closep(&io->err[1]);
+	closep(&io->go[0]);
+	closep(&io->ptm[1]);
+	closep(&io->in[0]);
 	*ret_pid = pid;
 	return 0;
 }
 
-static int shim_create_init(const struct rt_spec *spec, int sock, pid_t *ret_pid,
+/* After the exec: the terminal's master from the init, the attach socket for the clients. */
+static int shim_stdio_open(const struct rt_spec *spec, struct rt_init_io *io, int *ret_master,
+			   int *ret_listen, struct berr *err)
+{
+	const char *path = spec->attach_path;
+
+	if (spec->tty) {
+		*ret_master = rt_fd_recv(io->ptm[0]);
+		if (*ret_master < 0)
+			return berr_errno(err, *ret_master, "receiving the container's terminal");
+	}
+	*ret_listen = rt_socket_listen(path, err);
+	return *ret_listen < 0 ? *ret_listen : 0;
+}
+
+static int shim_create_init(const struct rt_spec *spec, int sock, struct shim_state *st,
 			    struct berr *err)
 {
-	int errp[2] = { -1, -1 }, gop[2] = { -1, -1 };
+	struct rt_init_io io = { { -1, -1 }, { -1, -1 }, { -1, -1 }, { -1, -1 } };
 	pid_t pid = -1;
 	int r, status;
 
@@ -224,21 +283,26 @@ static int shim_create_init(const struct rt_spec *spec, int sock, pid_t *ret_pid
 	if (r >= 0 && unshare(CLONE_NEWPID) < 0)
 		r = berr_errno(err, -errno, "creating the pid namespace");
 	if (r >= 0)
-		r = shim_fork_init(spec, sock, errp, gop, &pid, err);
+		r = shim_fork_init(spec, sock, &io, &pid, err);
 	if (r >= 0)
 		r = rt_cgroup_setup(spec, pid, err);
-	if (r >= 0 && write(gop[1], "g", 1) != 1)
+	if (r >= 0 && write(io.go[1], "g", 1) != 1)
 		r = berr_errno(err, -errno, "starting the container init");
-	closep(&gop[1]);
+	closep(&io.go[1]);
 	if (r >= 0)
-		r = shim_wait_exec(errp[0], err);
-	closep(&errp[0]);
+		r = shim_wait_exec(io.err[0], err);
+	if (r >= 0 && (spec->tty || spec->open_stdin) && spec->attach_path)
+		r = shim_stdio_open(spec, &io, &st->master, &st->listen, err);
+	st->stdin_w = steal_fd(io.in[1]);
+	fds_close(&io.err[0], 1);
+	fds_close(io.ptm, 2);
+	fds_close(io.in, 2);
 	if (r < 0 && pid > 0) {
 		kill(pid, SIGKILL);
 		rt_waitpid(pid, &status);
 		rt_cgroup_remove(spec->id);
 	}
-	*ret_pid = pid;
+	st->pid = pid;
 	return r;
 }
 
@@ -261,16 +325,50 @@ static void shim_write_pid(const char *run_dir)
 	write_file_atomic(path, buf, (size_t)len, 0644, NULL);
 }
 
-static void __attribute__((noreturn)) shim_run(const struct rt_spec *spec, int sock)
+/* The exit file, written before attached clients see the end of their stream. */
+static void shim_exited(void *ud, int code)
 {
-	struct berr err = BERR_INIT;
+	const struct rt_spec *spec = ud;
 	struct rt_cg_stats cg;
-	uint64_t start = 0;
-	pid_t pid;
+
+	rt_cgroup_stats(spec->id, &cg);
+	shim_record_exit(spec->run_dir, code, cg.oom_kills > 0);
+	if (spec->attach_path)
+		unlink(spec->attach_path);
+}
+
+/* Waits for the container; with a terminal or stdin, serves them meanwhile. */
+static void shim_wait(const struct rt_spec *spec, struct shim_state *st)
+{
+	struct rt_stdio io = { .tty_fd = st->master, .out_fd = -1, .err_fd = -1, .log_fd = -1,
+			       .listen_fd = st->listen, .hold = spec->hold_output,
+			       .stdin_once = spec->stdin_once };
 	int status;
 
+	if (st->listen < 0) {
+		if (rt_waitpid(st->pid, &status) < 0)
+			_exit(1);
+		shim_exited((void *)spec, rt_wait_code(status));
+		return;
+	}
+	io.stdin_fd = spec->tty ? st->master : spec->open_stdin ? st->stdin_w : -1;
+	if (spec->tty)   /* the terminal's output is the container's log */
+		io.log_fd = open(spec->log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	io.child_pidfd = (int)syscall(SYS_pidfd_open, st->pid, 0);
+	fcntl(st->master, F_SETFL, O_NONBLOCK);
+	if (st->stdin_w >= 0)
+		fcntl(st->stdin_w, F_SETFL, O_NONBLOCK);
+	rt_stdio_serve(&io, st->pid, shim_exited, (void *)spec);
+}
+
+static void __attribute__((noreturn)) shim_run(const struct rt_spec *spec, int sock)
+{
+	struct shim_state st = { .pid = -1, .master = -1, .listen = -1, .stdin_w = -1 };
+	struct berr err = BERR_INIT;
+	uint64_t start = 0;
+
 	shim_write_pid(spec->run_dir);
-	if (shim_create_init(spec, sock, &pid, &err) < 0) {
+	if (shim_create_init(spec, sock, &st, &err) < 0) {
 		_cleanup_free_ char *pidfile = xasprintf("%s/shim.pid", spec->run_dir);
 
 		unlink(pidfile);
@@ -279,19 +377,16 @@ static void __attribute__((noreturn)) shim_run(const struct rt_spec *spec, int s
 		_exit(1);
 	}
 	/* init is our child and unreaped: its /proc entry exists even if it already exited */
-	rt_proc_start_time(pid, &start);
+	rt_proc_start_time(st.pid, &start);
 	delay_point("shim-handshake");
-	dprintf(sock, "ok %d %" PRIu64 "\n", (int)pid, start);
+	dprintf(sock, "ok %d %" PRIu64 "\n", (int)st.pid, start);
 	close(sock);
-	if (rt_waitpid(pid, &status) < 0)
-		_exit(1);
-	rt_cgroup_stats(spec->id, &cg);
-	shim_record_exit(spec->run_dir, rt_wait_code(status), cg.oom_kills > 0);
+	shim_wait(spec, &st);
 	rt_cgroup_remove(spec->id);
 	_exit(0);
 }
 
-static int shim_read_spec(int sock, char **ret)
+int rt_shim_read_spec(int sock, char **ret)
 {
 	size_t len = 0, cap = 4096;
 	_cleanup_free_ char *buf = xmalloc(cap);
@@ -319,14 +414,10 @@ static int shim_read_spec(int sock, char **ret)
 	return 0;
 }
 
-int rt_shim_main(int argc, char **argv)
+int rt_shim_enter(int argc, char **argv)
 {
-	struct shim_spec s;
-	struct berr err = BERR_INIT;
-	_cleanup_free_ char *text = NULL;
-	int sock, r;
+	int sock;
 
-	memset(&s, 0, sizeof(s));
 	if (argc < 3)
 		_exit(2);
 	sock = atoi(argv[2]);
@@ -338,7 +429,18 @@ int rt_shim_main(int argc, char **argv)
 	umask(022);
 	if (chdir("/") < 0)
 		_exit(2);
-	r = shim_read_spec(sock, &text);
+	return sock;
+}
+
+int rt_shim_main(int argc, char **argv)
+{
+	struct shim_spec s;
+	struct berr err = BERR_INIT;
+	_cleanup_free_ char *text = NULL;
+	int sock = rt_shim_enter(argc, argv), r;
+
+	memset(&s, 0, sizeof(s));
+	r = rt_shim_read_spec(sock, &text);
 	if (r < 0)
 		berr_errno(&err, r, "reading the container spec");
 	else
@@ -376,7 +478,8 @@ static void __attribute__((noreturn)) shim_child_exec(int sock, int devnull, cha
 	_exit(127);
 }
 
-static int shim_spawn(const char *id, int *ret_sock, pid_t *ret_pid, struct berr *err)
+int rt_shim_spawn(const char *mode, const char *id, int *ret_sock, pid_t *ret_pid,
+		  struct berr *err)
 {
 	_cleanup_close_ int devnull = -1, mine = -1, theirs = -1;
 	char fdarg[16];
@@ -395,7 +498,7 @@ static int shim_spawn(const char *id, int *ret_sock, pid_t *ret_pid, struct berr
 		return berr_errno(err, -errno, "creating a socket pair for the shim");
 	snprintf(fdarg, sizeof(fdarg), "%d", theirs);
 	argv[0] = (char *)"berth-shim";
-	argv[1] = (char *)RT_SHIM_ARG;
+	argv[1] = (char *)mode;
 	argv[2] = fdarg;
 	argv[3] = (char *)id;
 	argv[4] = NULL;
@@ -429,7 +532,7 @@ static int start_prepare_dirs(const struct rt_spec *spec, struct berr *err)
 	return 0;
 }
 
-static int send_all(int fd, const char *data, size_t len, uint64_t deadline)
+int rt_send_all(int fd, const char *data, size_t len, uint64_t deadline)
 {
 	while (len > 0) {
 		ssize_t n;
@@ -509,12 +612,12 @@ int rt_start(const struct rt_spec *spec, struct rt_proc *ret, struct berr *err)
 	json = spec_to_json(spec);
 	if (!json)
 		return berr_set(err, -ENOMEM, "container %s: encoding the spec", spec->id);
-	r = shim_spawn(spec->id, &sock, &shim, err);
+	r = rt_shim_spawn(RT_SHIM_ARG, spec->id, &sock, &shim, err);
 	if (r < 0)
 		return r;
 	deadline = time_mono_ns() + (uint64_t)timeout_ms * 1000000;
 	/* A dead shim shows up as a missing status below, a silent one as a timeout. */
-	r = send_all(sock, json, strlen(json), deadline);
+	r = rt_send_all(sock, json, strlen(json), deadline);
 	shutdown(sock, SHUT_WR);
 	if (r != -ETIMEDOUT)
 		r = (int)rt_read_until(sock, status, sizeof(status), deadline);

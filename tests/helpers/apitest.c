@@ -10,6 +10,7 @@
  * (501), image "nope" is ENOENT; start appends "started" to the log; stop exits 143, kill
  * 128+signal; wait blocks until the container is not running. */
 #include "daemon/api.c"
+#include "daemon/api_attach.c"
 #include "daemon/api_decode.c"
 #include "daemon/api_events.c"
 #include "daemon/api_image.c"
@@ -616,6 +617,50 @@ int mgr_image_upload_file(struct manager *m, char **ret_path, struct berr *err)
 uint64_t mgr_image_bytes_max(void)
 {
 	return 1ULL << 30;
+}
+
+/* Terminals and exec sessions are not faked: their routes answer 501. */
+int mgr_container_attach_begin(struct manager *m, const char *ref, struct mgr_attach *ret,
+			       struct berr *err)
+{
+	return berr_set(err, -EOPNOTSUPP, "no attach in apitest");
+}
+
+void mgr_container_attach_end(struct manager *m, const char *id)
+{
+}
+
+int mgr_container_attach_state(struct manager *m, const char *id, struct mgr_attach *ret)
+{
+	return -ENOENT;
+}
+
+int mgr_container_resize(struct manager *m, const char *ref, int rows, int cols,
+			 struct berr *err)
+{
+	return berr_set(err, -EOPNOTSUPP, "no terminals in apitest");
+}
+
+int mgr_exec_create(struct manager *m, const char *ref, const cJSON *req, cJSON **ret,
+		    struct berr *err)
+{
+	return berr_set(err, -EOPNOTSUPP, "no exec in apitest");
+}
+
+int mgr_exec_start(struct manager *m, const char *ref, int rows, int cols, bool detach,
+		   struct mgr_exec_io *ret, struct berr *err)
+{
+	return berr_set(err, -EOPNOTSUPP, "no exec in apitest");
+}
+
+int mgr_exec_inspect(struct manager *m, const char *ref, cJSON **ret, struct berr *err)
+{
+	return berr_set(err, -EOPNOTSUPP, "no exec in apitest");
+}
+
+int mgr_exec_resize(struct manager *m, const char *ref, int rows, int cols, struct berr *err)
+{
+	return berr_set(err, -EOPNOTSUPP, "no exec in apitest");
 }
 
 /* ------------------------------------------------------------------ main */
