@@ -22,6 +22,13 @@ check "the name is case-insensitive" resolves db WEB.My-Net "$WEB"
 check "the hostname resolves" resolves db webhost "$WEB"
 check "the --network-alias resolves" resolves db www "$WEB"
 check "the plain name still resolves" resolves db web "$WEB"
+# a program of the static busybox resolves through the image's NSS modules (the wget segfault
+# once seen came from -T: Debian's busybox is built without wget's timeout option, not from NSS)
+check "web serves a page" berth exec web sh -c 'echo page-of-web > /tmp/i.html && httpd -p 8080 -h /tmp'
+check "busybox wget fetches by the name forms (web.my-net, webhost)" bash -c '
+	wait_for 5 berth exec db wget -qO /dev/null http://web.my-net:8080/i.html &&
+	[ "$(berth exec db wget -qO- http://web.my-net:8080/i.html)" = page-of-web ] &&
+	[ "$(berth exec db wget -qO- http://webhost:8080/i.html)" = page-of-web ]'
 check "berth dns lookup web.my-net" bash -c "berth dns lookup --network my-net web.my-net | grep -qx 'A	$WEB'"
 check "PTR still names the container" bash -c "berth dns lookup --network my-net -t PTR $WEB | grep -qx 'PTR	web'"
 check "x.other is not visible from my-net" bash -c '! berth exec db ping -c1 -W1 x.other 2>/dev/null'
