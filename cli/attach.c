@@ -111,7 +111,7 @@ int cmd_attach(int argc, char **argv)
 /* ---- exec -i / -t ---- */
 
 static cJSON *exec_body(char **argv, const cJSON *env, const char *user, const char *workdir,
-			bool in, bool tty)
+			bool in, bool tty, const char *detach_keys)
 {
 	cJSON *b = cJSON_CreateObject(), *cmd = cJSON_AddArrayToObject(b, "Cmd");
 
@@ -127,6 +127,8 @@ static cJSON *exec_body(char **argv, const cJSON *env, const char *user, const c
 	cJSON_AddBoolToObject(b, "AttachStdout", true);
 	cJSON_AddBoolToObject(b, "AttachStderr", true);
 	cJSON_AddBoolToObject(b, "Tty", tty);
+	if (detach_keys)   /* berthd filters them too: the same ones */
+		cJSON_AddStringToObject(b, "DetachKeys", detach_keys);
 	return b;
 }
 
@@ -156,7 +158,8 @@ int exec_api(const char *ctr, char **argv, const cJSON *env, const char *user,
 {
 	_cleanup_free_ char *create = cmd_path("/containers/", ctr, "/exec");
 	_cleanup_free_ char *start = NULL, *resize = NULL, *extra = NULL;
-	_cleanup_json_ cJSON *body = exec_body(argv, env, user, workdir, in, tty), *reply = NULL;
+	_cleanup_json_ cJSON *body = exec_body(argv, env, user, workdir, in, tty,
+							detach_keys), *reply = NULL;
 	_cleanup_json_ cJSON *sbody = cJSON_CreateObject();
 	struct berr err = BERR_INIT;
 	const char *eid;

@@ -364,7 +364,7 @@ int api_exec_start(struct api_call *c)
 	r->tty = io.tty;
 	r->in = io.in;
 	r->out = r->err = true;
-	termkeys_parse(NULL, &r->keys, NULL);
+	termkeys_parse(io.detach_keys, &r->keys, NULL);   /* checked at create */
 	return relay_respond(c, r);
 }
 

@@ -107,12 +107,13 @@ int mgr_container_resize(struct manager *m, const char *ref, int rows, int cols,
 int mgr_tty_resize(const char *sock, int rows, int cols, struct berr *err);
 
 /* Exec sessions (daemon/mgr_exec.c), Docker's: create ({Cmd, Env, User, WorkingDir, Tty,
- * AttachStdin...} -> {"Id"}), start (the command runs under an exec shim serving ret->sock;
+ * DetachKeys, AttachStdin...} -> {"Id"}), start (the command runs under an exec shim serving ret->sock;
  * unless detached it keeps the first output for the client),
  * inspect ({ID, Running, ExitCode, ProcessConfig...}), resize. */
 struct mgr_exec_io {
 	char id[65];
 	char sock[4096];
+	char detach_keys[256];      /* the exec's DetachKeys ("": Docker's default) */
 	bool tty, in;
 };
 int mgr_exec_create(struct manager *m, const char *ref, const cJSON *req, cJSON **ret,

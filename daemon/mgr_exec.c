@@ -6,6 +6,7 @@
  * without the manager lock. */
 #include <signal.h>
 
+#include "common/termkeys.h"
 #include "daemon/mgr_internal.h"
 #include "runtime/runtime.h"
 
@@ -16,6 +17,7 @@ struct exec_entry {
 	char ctr_id[ID_LEN + 1];
 	cJSON *cmd, *env;
 	char *user, *workdir;
+	char *detach_keys;      /* NULL: Docker's default */
 	bool tty, in, out, err;
 	bool started, exited;
 	int exit_code;
@@ -29,6 +31,7 @@ static void exec_free(struct exec_entry *x)
 	cJSON_Delete(x->env);
 	free(x->user);
 	free(x->workdir);
+	free(x->detach_keys);
 	free(x->sock);
 	free(x->exit_path);
 	free(x);
@@ -76,7 +79,8 @@ static const char *extra_string(const struct bcontainer *c, const char *key)
 static int exec_parse(const struct ctr_entry *c, const cJSON *req, struct exec_entry *x,
 		      struct berr *err)
 {
-	const char *user = NULL, *wd = NULL;
+	const char *user = NULL, *wd = NULL, *keys = NULL;
+	struct termkeys tk;
 	cJSON *env = NULL;
 	const cJSON *it;
 	int r;
@@ -88,6 +92,10 @@ static int exec_parse(const struct ctr_entry *c, const cJSON *req, struct exec_e
 		r = json_string_member(req, "User", &user, err);
 	if (r >= 0)
 		r = json_string_member(req, "WorkingDir", &wd, err);
+	if (r >= 0)
+		r = json_string_member(req, "DetachKeys", &keys, err);
+	if (r >= 0 && keys && *keys)
+		r = termkeys_parse(keys, &tk, err);
 	if (r >= 0)
 		r = json_bool_member(req, "Tty", &x->tty, err);
 	if (r >= 0)
@@ -107,6 +115,7 @@ static int exec_parse(const struct ctr_entry *c, const cJSON *req, struct exec_e
 	cJSON_ArrayForEach(it, env)
 		cJSON_AddItemToArray(x->env, cJSON_Duplicate(it, 1));
 	cJSON_Delete(env);
+	x->detach_keys = keys && *keys ? xstrdup(keys) : NULL;
 	x->user = xstrdup(user && *user ? user : extra_string(&c->c, "User"));
 	x->workdir = xstrdup(wd && *wd ? wd : extra_string(&c->c, "WorkingDir"));
 	return 0;
@@ -243,6 +252,8 @@ int mgr_exec_start(struct manager *m, const char *ref, int rows, int cols, bool 
 		strscpy(ret->sock, x->sock, sizeof(ret->sock));
 		ret->tty = x->tty;
 		ret->in = x->in;
+		strscpy(ret->detach_keys, x->detach_keys ? x->detach_keys : "",
+			sizeof(ret->detach_keys));
 	}
 	pthread_mutex_unlock(&m->lock);
 	return r;

@@ -89,6 +89,17 @@ pty_send ex 'exit 3\r'
 pty_exit ex
 check "exec -it returns the command's exit code (3)" test "$PTY_RC" = 3
 check "the container is untouched" bash -c '[ "$(berth inspect -f "{{.State.Running}}" st)" = true ]'
+pty_start exk "$BERTH exec -it --detach-keys ctrl-x,x st sh"
+check "exec -it --detach-keys: the prompt" pty_wait exk '/ # '
+pty_send exk '\x10\x11'
+pty_send exk '\x03echo exec-still-here\r'
+check "exec -it with --detach-keys: Ctrl-P Ctrl-Q is just input (berthd too)" pty_wait exk '^exec-still-here$'
+pty_send exk '\x18x'
+pty_exit exk
+check "exec -it: ctrl-x,x detaches, exit 0" test "$PTY_RC" = 0
+check "API: exec create refuses bad DetachKeys (400)" bash -c '
+	[ "$(curl -s -o /dev/null -w "%{http_code}" --unix-socket $BT_DIR/berth.sock -H "Content-Type: application/json" \
+		-d "{\"Cmd\":[\"true\"],\"DetachKeys\":\"ctrl-1\"}" http://x/containers/st/exec)" = 400 ]'
 check_err "exec -it of a command that does not exist: 127" "executable file not found" berth exec -it st nosuchcmd
 check "... and its exit code is 127" bash -c 'berth exec -i st nosuchcmd </dev/null 2>/dev/null; [ $? = 127 ]'
 
