@@ -338,6 +338,15 @@ row "logs ?follow=maybe"             400 "follow"     GET '/containers/a/logs?fo
 row "filters not JSON"               400 "filters"    GET '/networks?filters=%5B1'
 row "a bad URL escape"               400 "name"       POST '/containers/create?name=a%zz' '{}'
 row "an encoded / in a reference"    400 "path parameter" DELETE /networks/a%2Fb
+row "resize ?h=abc"                  400 "h and w"    POST '/containers/a/resize?h=abc&w=80'
+row "resize ?w over 65535"           400 "h and w"    POST '/containers/a/resize?h=24&w=70000'
+row "attach ?stdin=maybe"            400 "stdin"      POST '/containers/a/attach?stream=1&stdin=maybe'
+row "attach ?detachKeys=ctrl-1"      400 "detach keys" POST '/containers/a/attach?stream=1&detachKeys=ctrl-1'
+row "exec without Cmd"               400 "exec command" POST /containers/a/exec '{}'
+row "exec Cmd not an array"          400 "Cmd"        POST /containers/a/exec '{"Cmd":"ls"}'
+row "exec DetachKeys bad"            400 "detach keys" POST /containers/a/exec '{"Cmd":["true"],"DetachKeys":"ctrl-1"}'
+row "start of an unknown exec"       404 "no such exec" POST /exec/nosuch000000/start '{}'
+bad "exec -it --detach-keys bad"     "detach keys" exec -it --detach-keys ctrl-1 a true
 
 say "# state conflicts"
 bad "exec into a container that is not running" "container s is not running" exec s true
@@ -349,6 +358,9 @@ bad "rm of a running container" "is running" rm a
 row "connect twice"                  409 "already connected" POST /networks/n1/connect '{"Container":"a"}'
 row "network rm with containers"     409 "connected container" DELETE /networks/n1
 row "kill a container that is not running" 409 "not running" POST /containers/s/kill
+row "exec in a container that is not running" 409 "not running" POST /containers/s/exec '{"Cmd":["true"]}'
+row "resize a container that is not running" 409 "not running" POST '/containers/s/resize?h=24&w=80'
+bad "attach to a container that is not running" "start it first" attach s
 
 say "# driver options"
 bad "unknown driver" 'unknown network driver "nosuchdrv"' network create -d nosuchdrv bad
