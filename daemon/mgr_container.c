@@ -183,6 +183,11 @@ static int attach_ref(struct manager *m, struct ctr_entry *c, const char *ref, c
 	return mgr_ep_new(m, c, n, cfg, true, &ep, err);
 }
 
+static const char *net_default(const char *ref)
+{
+	return strcmp(ref, "default") == 0 ? "bridge" : ref;
+}
+
 /* The networks to attach, in order: NetworkMode (a network name, "host", "none", or
  * empty/"default" for the predefined "bridge"), then every key of
  * NetworkingConfig.EndpointsConfig. host and none exclude every other network. */
@@ -199,11 +204,13 @@ static int ctr_networks(struct manager *m, struct ctr_entry *c, const cJSON *req
 		return berr_set(err, -EINVAL, "NetworkingConfig.EndpointsConfig must be an object");
 	if (!*mode || strcmp(mode, "default") == 0)
 		strscpy(mode, cJSON_GetArraySize(epc) > 0 ? epc->child->string : "bridge", NAME_LEN);
-	r = attach_ref(m, c, mode, cJSON_GetObjectItemCaseSensitive(epc, mode), err);
+	/* Docker's clients name the predefined network "default" in EndpointsConfig too */
+	r = attach_ref(m, c, net_default(mode), cJSON_GetObjectItemCaseSensitive(epc, mode), err);
+	strscpy(mode, net_default(mode), NAME_LEN);
 	cJSON_ArrayForEach(it, epc) {
 		if (r < 0)
 			break;
-		r = attach_ref(m, c, it->string, it, err);
+		r = attach_ref(m, c, net_default(it->string), it, err);
 	}
 	return r;
 }

@@ -188,6 +188,18 @@ static int config_merge(struct bcontainer *c, const cJSON *req, const cJSON *cfg
 	return 0;
 }
 
+/* busybox, busybox:latest, docker.io/library/busybox[:latest]: the built-in image, unless an
+ * image of that tagged name was loaded (Docker's clients always send a tag). */
+static bool image_is_builtin(const char *dir, const char *ref)
+{
+	char norm[RT_IMAGE_REF_MAX + 8], content[RT_IMAGE_DIR_MAX];
+
+	if (rt_image_ref_normalize(ref, norm, sizeof(norm), NULL) < 0 ||
+	    strcmp(norm, "busybox:latest") != 0)
+		return false;
+	return !strcmp(ref, "busybox") || rt_image_resolve(dir, ref, content, NULL) < 0;
+}
+
 int mgr_ctr_image_apply(struct manager *m, struct bcontainer *c, const cJSON *req,
 			struct berr *err)
 {
@@ -196,9 +208,11 @@ int mgr_ctr_image_apply(struct manager *m, struct bcontainer *c, const cJSON *re
 	cJSON *cfg = NULL;
 	int r;
 
-	if (!strcmp(c->image, "busybox") && rt_image_resolve(dir, "busybox", content, NULL) < 0)
-		strscpy(content, "busybox", sizeof(content));   /* built on first start */
-	else if (rt_image_resolve(dir, c->image, content, err) < 0)
+	if (image_is_builtin(dir, c->image)) {
+		strscpy(c->image, "busybox", sizeof(c->image));
+		if (rt_image_resolve(dir, "busybox", content, NULL) < 0)
+			strscpy(content, "busybox", sizeof(content));   /* built on first start */
+	} else if (rt_image_resolve(dir, c->image, content, err) < 0)
 		return err->code;
 	r = rt_image_config(dir, content, &cfg, err);
 	if (r >= 0)

@@ -128,7 +128,15 @@ check "API: exec inspect in Docker's shape" bash -c '
 	id=$(curl -s --unix-socket $BT_DIR/berth.sock -H "Content-Type: application/json" -d "{\"Cmd\":[\"true\"]}" http://x/containers/st/exec | jq -r .Id) &&
 	curl -s --unix-socket $BT_DIR/berth.sock -H "Content-Type: application/json" -d "{\"Detach\":true}" http://x/exec/$id/start &&
 	wait_for 5 bash -c "curl -s --unix-socket $BT_DIR/berth.sock http://x/exec/$id/json | jq -e \".Running == false and .ExitCode == 0 and .ContainerID != null\""'
+check "API: a create as docker run sends it (busybox:latest, EndpointsConfig \"default\") runs on bridge" bash -c '
+	id=$(curl -s --unix-socket $BT_DIR/berth.sock -H "Content-Type: application/json" \
+		-d "{\"Image\":\"busybox:latest\",\"Cmd\":[\"true\"],\"HostConfig\":{\"NetworkMode\":\"default\"},\"NetworkingConfig\":{\"EndpointsConfig\":{\"default\":{}}}}" \
+		http://x/containers/create | jq -r .Id) && [ -n "$id" ] && [ "$id" != null ] &&
+	berth inspect $id | jq -e "(.[0].NetworkSettings.Networks | has(\"bridge\")) and .[0].Config.Image == \"busybox\"" >/dev/null &&
+	berth rm -f $id >/dev/null'
 if command -v docker >/dev/null; then
+	check "docker run -i with stdin against berthd" bash -c "
+		[ \"\$(echo piped-run | DOCKER_HOST=unix://$BT_DIR/berth.sock DOCKER_CONFIG=$BT_DIR/dc timeout 20 docker run -i --rm busybox cat)\" = piped-run ]"
 	check "docker exec (no terminal: frames) against berthd" bash -c "
 		[ \"\$(DOCKER_HOST=unix://$BT_DIR/berth.sock DOCKER_CONFIG=$BT_DIR/dc timeout 20 docker exec st sh -c 'echo from-docker')\" = from-docker ]"
 	check "docker exec -i with stdin" bash -c "
