@@ -26,10 +26,10 @@ static int termkey_one(const char *k, uint8_t *ret)
 int termkeys_parse(const char *s, struct termkeys *ret, struct berr *err)
 {
 	_cleanup_free_ char *copy = xstrdup(s && *s ? s : "ctrl-p,ctrl-q");
-	char *save = NULL;
+	char *rest = copy, *k;
 
 	memset(ret, 0, sizeof(*ret));
-	for (char *k = strtok_r(copy, ",", &save); k; k = strtok_r(NULL, ",", &save)) {
+	while ((k = strsep(&rest, ","))) {   /* an empty key ("a,,b") is refused, as Docker */
 		if (ret->n == TERMKEYS_MAX || termkey_one(k, &ret->keys[ret->n]) < 0)
 			return berr_set(err, -EINVAL, "Invalid detach keys (%s) provided", s);
 		ret->n++;
