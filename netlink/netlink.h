@@ -82,6 +82,9 @@ int sysctl_read(const char *key, char *buf, size_t size, struct berr *err);
  * (this is how a netlink or DNS socket is placed in a container); /proc/thread-self and
  * /proc/sys/net seen by fn are the namespace's. */
 int netns_run(int netns_fd, int (*fn)(void *arg, struct berr *err), void *arg, struct berr *err);
+/* Runs fn in a new network namespace that nothing keeps: it vanishes with everything fn made
+ * there (a probe of what the kernel supports, without touching any real namespace). */
+int netns_run_scratch(int (*fn)(void *arg, struct berr *err), void *arg, struct berr *err);
 /* Create a new network namespace bind-mounted at path (the file is created; the parent
  * directory must exist). Loopback is set up inside. Existing mount at path: success. */
 int netns_create(const char *path, struct berr *err);
@@ -184,3 +187,13 @@ int nlx_neigh_del(struct nlx *nl, int ifindex, const struct ipaddr *ip, struct b
  * *ret is a malloc'd array. */
 int nlx_neigh_list(struct nlx *nl, int ifindex, int family, struct nlx_neigh_entry **ret,
 		   size_t *ret_n, struct berr *err);
+
+/* ---- encryption support (netlink/crypto.c) ---- */
+/* Whether the kernel can create a WireGuard device and an IPsec ESP security association, each
+ * tried in a scratch namespace (nothing real is touched); *_why holds the kernel's answer when
+ * it cannot. Fails only when the probe itself cannot run. */
+struct nlx_crypto {
+	bool wireguard, esp;
+	char wireguard_why[200], esp_why[200];
+};
+int nlx_crypto_probe(struct nlx_crypto *ret, struct berr *err);

@@ -174,6 +174,13 @@ int netns_run(int netns_fd, int (*fn)(void *arg, struct berr *err), void *arg, s
 	return netns_worker_call(&job);
 }
 
+int netns_run_scratch(int (*fn)(void *arg, struct berr *err), void *arg, struct berr *err)
+{
+	struct netns_job job = { .netns_fd = -1, .fn = fn, .arg = arg, .err = err };
+
+	return netns_worker_call(&job);
+}
+
 static bool netns_is_mounted(const char *path)
 {
 	struct statfs st;
