@@ -33,8 +33,31 @@ static void usage(FILE *f)
 		"  --log-level LEVEL             error, warn, info or debug (default info)\n"
 		"  --default-address-pool base=CIDR,size=N\n"
 		"                                default subnet pool (repeatable; replaces Docker's)\n"
+		"  --cluster-store URL           etcd://HOST:PORT[,HOST:PORT...][/PREFIX]: the cluster\n"
+		"                                store of overlay networks (etcd v3)\n"
+		"  --cluster-store-cafile FILE   CA to verify etcd (https)\n"
+		"  --cluster-store-certfile FILE client certificate for etcd\n"
+		"  --cluster-store-keyfile FILE  its key\n"
+		"  --advertise-addr IP           this host's address for VXLAN (its VTEP)\n"
+		"  --cluster-host-name NAME      this host's name in the cluster (default: hostname)\n"
+		"  --cluster-ttl SECONDS         lease of this host's records (default 15)\n"
+		"  --data-path-port PORT         VXLAN UDP port (default 4789)\n"
 		"  --cleanup                     remove berth's nftables tables and exit\n"
 		"  -h, --help                    this help\n");
+}
+
+static int int_opt(const char *flag, const char *s, long lo, long hi, int *ret, struct berr *err)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < lo || v > hi)
+		return berr_set(err, -EINVAL, "invalid %s \"%s\": an integer from %ld to %ld", flag,
+				s, lo, hi);
+	*ret = (int)v;
+	return 0;
 }
 
 static int options_parse(int argc, char **argv, struct options *o, struct berr *err)
@@ -46,6 +69,14 @@ static int options_parse(int argc, char **argv, struct options *o, struct berr *
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "default-address-pool", required_argument, NULL, 'p' },
 		{ "cleanup", no_argument, NULL, 'C' },
+		{ "cluster-store", required_argument, NULL, 'S' },
+		{ "cluster-store-cafile", required_argument, NULL, 'A' },
+		{ "cluster-store-certfile", required_argument, NULL, 'E' },
+		{ "cluster-store-keyfile", required_argument, NULL, 'K' },
+		{ "advertise-addr", required_argument, NULL, 'a' },
+		{ "cluster-host-name", required_argument, NULL, 'H' },
+		{ "cluster-ttl", required_argument, NULL, 'T' },
+		{ "data-path-port", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -71,6 +102,21 @@ static int options_parse(int argc, char **argv, struct options *o, struct berr *
 				return berr_prefix(err, "invalid --default-address-pool");
 			break;
 		case 'C': o->cleanup = true; break;
+		case 'S': o->cfg.cluster.store_url = optarg; break;
+		case 'A': o->cfg.cluster.cafile = optarg; break;
+		case 'E': o->cfg.cluster.certfile = optarg; break;
+		case 'K': o->cfg.cluster.keyfile = optarg; break;
+		case 'a': o->cfg.cluster.advertise = optarg; break;
+		case 'H': o->cfg.cluster.host_name = optarg; break;
+		case 'T':
+			if (int_opt("--cluster-ttl", optarg, 2, 3600, &o->cfg.cluster.ttl_s, err) < 0)
+				return -EINVAL;
+			break;
+		case 'P':
+			if (int_opt("--data-path-port", optarg, 1, 65535, &o->cfg.cluster.data_port,
+				    err) < 0)
+				return -EINVAL;
+			break;
 		case 'h': usage(stdout); exit(0);
 		default: return berr_set(err, -EINVAL, "invalid arguments (see berthd --help)");
 		}

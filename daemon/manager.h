@@ -19,11 +19,22 @@
 
 #define MGR_MAX_POOLS 64
 
+/* Multi-host overlay networks (daemon/mgr_cluster*.c): off when store_url is NULL. */
+struct mgr_cluster_config {
+	const char *store_url;      /* --cluster-store etcd://h1:2379,h2:2379[/prefix] */
+	const char *cafile, *certfile, *keyfile;
+	const char *advertise;      /* --advertise-addr: this host's VTEP address */
+	const char *host_name;      /* --cluster-host-name (NULL: the hostname) */
+	int ttl_s;                  /* --cluster-ttl (0: 15) */
+	int data_port;              /* --data-path-port (0: 4789) */
+};
+
 struct mgr_config {
 	const char *root;           /* persistent state: berth.db, images/, containers/ */
 	const char *run;            /* runtime: netns/, containers/ */
 	struct ipam_default_pool pools[MGR_MAX_POOLS];
 	size_t n_pools;             /* 0 = Docker's defaults */
+	struct mgr_cluster_config cluster;
 };
 
 struct manager;

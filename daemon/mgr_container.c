@@ -268,6 +268,8 @@ static int create_locked(struct manager *m, const char *name, const cJSON *req,
 	if (r >= 0)
 		r = ctr_networks(m, c, req, err);
 	if (r >= 0)
+		r = mgr_cluster_gw_sync(m, c, true, err);
+	if (r >= 0)
 		r = mgr_fw_ports_validate(m, c, err);
 	if (r >= 0)
 		r = ctr_persist(m, c, true, err);

@@ -341,6 +341,8 @@ static void activation_undo(struct manager *m, struct net_entry *n, struct ep_en
 		blog_warn("rolling back endpoint %.12s: %s; interface %s is left until the next start "
 			  "removes it", ep->e.id, berr_str(&e2),
 			  ep->e.host_ifname[0] ? ep->e.host_ifname : ep->e.ifname);
+	if (n->drv->global_scope)
+		mgr_cluster_ep_withdraw(m, n, ep);
 	ep->e.state = EP_INACTIVE;
 	/* the store first, while the addresses are known: their allocation rows go too */
 	if (ep_persist(m, ep, false, !existed, &e2) < 0) {
@@ -352,6 +354,8 @@ static void activation_undo(struct manager *m, struct net_entry *n, struct ep_en
 	}
 	mgr_ep_release_addrs(m, ep);
 	ep->persisted = existed;
+	if (n->drv->global_scope)
+		mgr_cluster_dataplane_gc(m, n);
 }
 
 int mgr_ep_activate(struct manager *m, struct ctr_entry *c, struct ep_entry *ep, struct berr *err)
@@ -388,7 +392,9 @@ int mgr_ep_activate(struct manager *m, struct ctr_entry *c, struct ep_entry *ep,
 	r = sandbox_open(m, c, &sb, &path, err);
 	if (r < 0)
 		return r;
-	r = addrs_alloc(m, n, ep, err);
+	/* overlay: the addresses are allocated, and the endpoint published, in the cluster store */
+	r = n->drv->global_scope ? mgr_cluster_ep_publish(m, c, n, ep, err)
+				 : addrs_alloc(m, n, ep, err);
 	steps_mark(&st, "ipam");
 	if (r < 0)
 		goto out;
@@ -396,6 +402,8 @@ int mgr_ep_activate(struct manager *m, struct ctr_entry *c, struct ep_entry *ep,
 	r = ep_persist(m, ep, true, false, err);
 	if (r < 0) {
 		ep->e.state = EP_INACTIVE;
+		if (n->drv->global_scope)
+			mgr_cluster_ep_withdraw(m, n, ep);
 		mgr_ep_release_addrs(m, ep);
 		goto out;
 	}
@@ -406,6 +414,8 @@ int mgr_ep_activate(struct manager *m, struct ctr_entry *c, struct ep_entry *ep,
 	 * here on is repaired by the start-up rebuild of the tables from the store. */
 	r = mgr_fw_endpoint_added(m, c, ep, err);
 	steps_mark(&st, "fw");
+	if (r >= 0 && n->drv->global_scope)
+		r = mgr_cluster_dataplane_up(m, n, err);
 	if (r >= 0)
 		r = n->drv->join(&m->drv, &n->n, &ep->e, &sb, err);
 	steps_mark(&st, "join");
@@ -486,6 +496,8 @@ int mgr_ep_deactivate(struct manager *m, struct ctr_entry *c, struct ep_entry *e
 			return berr_prefix(err, "disconnecting container %s", c->c.name);
 		steps_mark(&st, "leave");
 		crash_point("disconnect:after-leave");
+		if (n && n->drv && n->drv->global_scope)
+			mgr_cluster_ep_withdraw(m, n, ep);
 	}
 	ep->e.state = EP_INACTIVE;
 	r = ep_persist(m, ep, false, final, err);
@@ -496,6 +508,8 @@ int mgr_ep_deactivate(struct manager *m, struct ctr_entry *c, struct ep_entry *e
 		return r;
 	}
 	mgr_ep_release_addrs(m, ep);
+	if (was != EP_INACTIVE && n && n->drv && n->drv->global_scope)
+		mgr_cluster_dataplane_gc(m, n);
 	/* the row written above already has no addresses (ep_persist without allocations) */
 	if (final)
 		mgr_ep_drop(m, ep);
@@ -512,7 +526,8 @@ static struct ep_entry *route_carrier(struct manager *m, struct ctr_entry *c, in
 		struct net_entry *net = mgr_net_by_id(m, eps[i]->e.network_id);
 		const struct ipaddr *ip = family == AF_INET ? &eps[i]->e.ip4 : &eps[i]->e.ip6;
 
-		if (eps[i]->e.state != EP_ACTIVE || !net || net->n.internal || !ip->family)
+		if (eps[i]->e.state != EP_ACTIVE || !net || net->n.internal || !ip->family ||
+		    (net->drv && net->drv->no_gateway))
 			continue;
 		for (int k = 0; k < net->n.n_subnets; k++)
 			if (cidr_contains(&net->n.subnets[k].subnet, ip) &&

@@ -72,7 +72,7 @@ static void networks_restore(struct manager *m)
 		}
 		if (r > 0) {
 			blog_info("finishing the interrupted removal of network %s", n->n.name);
-			if (mgr_net_remove_locked(m, n, &e2) < 0)
+			if (mgr_net_remove_local(m, n, &e2) < 0)
 				blog_warn("%s; retried at the next start", berr_str(&e2));
 			else
 				i--;
@@ -84,6 +84,9 @@ static void networks_restore(struct manager *m)
 		}
 		if (net_reclaim(m, n, &e2) < 0)
 			blog_warn("network %s: %s", n->n.name, berr_str(&e2));
+		/* an overlay network has kernel objects only while this host has endpoints on it */
+		if (n->drv->global_scope && !mgr_net_has_live_eps(m, n->n.id))
+			continue;
 		if (n->drv->restore && n->drv->restore(&m->drv, &n->n, &e2) < 0)
 			blog_warn("restoring network %s: %s; retried at the next start", n->n.name,
 				  berr_str(&e2));
@@ -356,9 +359,12 @@ static void allocations_reconcile(struct manager *m)
 static void orphan_links_sweep(struct manager *m)
 {
 	orphan_links_remove(m, "bv");   /* host ends of endpoint veths (common/names.h) */
-	for (size_t i = 0; driver_at(i); i++)
+	for (size_t i = 0; driver_at(i); i++) {
 		if (driver_at(i)->host_ifname_prefix)
 			orphan_links_remove(m, driver_at(i)->host_ifname_prefix);
+		if (driver_at(i)->host_ifname_prefix2)
+			orphan_links_remove(m, driver_at(i)->host_ifname_prefix2);
+	}
 }
 
 int mgr_reconcile(struct manager *m, struct berr *err)

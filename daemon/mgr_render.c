@@ -77,23 +77,26 @@ static cJSON *render_net_containers(struct manager *m, struct net_entry *n)
 cJSON *mgr_render_network(struct manager *m, struct net_entry *n)
 {
 	cJSON *o = cJSON_CreateObject(), *b = cJSON_CreateObject();
+	cJSON *containers = render_net_containers(m, n);
 
 	cJSON_AddStringToObject(o, "Name", n->n.name);
 	cJSON_AddStringToObject(o, "Id", n->n.id);
 	cJSON_AddStringToObject(o, "Created", n->n.created);
-	cJSON_AddStringToObject(o, "Scope", "local");
+	cJSON_AddStringToObject(o, "Scope", n->drv && n->drv->global_scope ? "global" : "local");
 	cJSON_AddStringToObject(o, "Driver", n->n.driver);
 	cJSON_AddBoolToObject(o, "EnableIPv6", n->n.ipv6);
 	cJSON_AddItemToObject(o, "IPAM", render_ipam(&n->n));
 	cJSON_AddBoolToObject(o, "Internal", n->n.internal);
 	cJSON_AddBoolToObject(o, "Attachable", n->n.attachable);
-	cJSON_AddItemToObject(o, "Containers", render_net_containers(m, n));
+	cJSON_AddItemToObject(o, "Containers", containers);
 	cJSON_AddItemToObject(o, "Options", cJSON_Duplicate(n->n.options, 1));
 	cJSON_AddItemToObject(o, "Labels", cJSON_Duplicate(n->n.labels, 1));
 	cJSON_AddStringToObject(b, "Bridge", n->n.ifname);
 	if (n->n.mtu)
 		cJSON_AddNumberToObject(b, "MTU", n->n.mtu);
 	cJSON_AddItemToObject(o, "Berth", b);
+	if (n->drv && n->drv->global_scope)
+		mgr_cluster_render(m, n, o, containers);
 	return o;
 }
 

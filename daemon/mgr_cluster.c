@@ -1,0 +1,523 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The cluster layer: berthd as a member of a cluster sharing overlay networks through etcd.
+ *
+ * This host registers itself (P/hosts/<name> = its VTEP) under a lease that a keeper thread
+ * refreshes; its endpoints and their addresses live under the same lease, so they vanish from
+ * the other hosts when this one dies. The lease ID is kept in the store's meta table: a berthd
+ * that restarts within the TTL keeps its lease, and with it its keys. One watch on the whole
+ * prefix feeds the mirror (mgr_cluster_mirror.c); its eventfd, the keeper's and a 1 s timer
+ * (registration retries) are watched by the manager's event loop, so everything here runs with
+ * the manager lock held. etcd calls made here are bounded by CL_REQUEST_MS. */
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include "daemon/mgr_cluster.h"
+#include "drivers/overlay/overlay.h"
+
+#define META_LEASE "cluster/lease"
+#define META_VTEPS "cluster/vteps"
+
+static bool registered(const struct cluster *cl)
+{
+	return cl->keeper != NULL;
+}
+
+int cl_fail(struct berr *err)
+{
+	switch (err->code) {
+	case -EHOSTUNREACH:
+	case -ETIMEDOUT:
+	case -ECONNREFUSED:
+	case -ECANCELED:
+		return berr_prefix(err, "cluster store unreachable");
+	default:
+		return berr_prefix(err, "cluster store");
+	}
+}
+
+bool cl_ep_live(const struct ep_entry *ep)
+{
+	return ep->e.state == EP_ACTIVE || ep->e.state == EP_PENDING;
+}
+
+int mgr_cluster_check(struct manager *m, struct berr *err)
+{
+	struct cluster *cl = m->cl;
+
+	if (!cl)
+		return berr_set(err, -EOPNOTSUPP, "overlay networks need a cluster store: start "
+				"berthd with --cluster-store and --advertise-addr");
+	if (!cl->up)
+		return berr_set(err, -EHOSTUNREACH, "cluster store unreachable: %s",
+				cl->down_why[0] ? cl->down_why : "not connected yet");
+	if (!cl->synced)
+		return berr_set(err, -EHOSTUNREACH, "cluster store unreachable: its state is not "
+				"mirrored here yet");
+	if (!registered(cl))
+		return berr_set(err, -EHOSTUNREACH, "cluster store: this host (%s) is not "
+				"registered yet", cl->host);
+	return 0;
+}
+
+/* ---- the VTEPs for the firewall, cached so a restart without etcd keeps the allow-list ---- */
+
+size_t mgr_cluster_vteps(struct manager *m, struct ipaddr **ret, uint16_t *ret_port)
+{
+	struct cluster *cl = m->cl;
+
+	*ret = NULL;
+	*ret_port = 0;
+	if (!cl)
+		return 0;
+	*ret_port = cl->port;
+	*ret = xcalloc(cl->n_vteps + 1, sizeof(**ret));
+	memcpy(*ret, cl->vteps, cl->n_vteps * sizeof(**ret));
+	return cl->n_vteps;
+}
+
+static void vteps_cache_save(struct manager *m)
+{
+	struct cluster *cl = m->cl;
+	cJSON *a = cJSON_CreateArray();
+	struct berr e2 = BERR_INIT;
+	char buf[IP_STRLEN], *text;
+
+	for (size_t i = 0; i < cl->n_vteps; i++)
+		cJSON_AddItemToArray(a, cJSON_CreateString(ip_fmt(&cl->vteps[i], buf)));
+	text = cJSON_PrintUnformatted(a);
+	cJSON_Delete(a);
+	if (store_meta_put(m->store, META_VTEPS, text, &e2) < 0)
+		blog_warn("cluster: caching the member VTEPs: %s", berr_str(&e2));
+	cJSON_free(text);
+}
+
+static void vteps_cache_load(struct manager *m)
+{
+	struct cluster *cl = m->cl;
+	_cleanup_free_ char *text = NULL;
+	cJSON *a, *it;
+
+	if (store_meta_get(m->store, META_VTEPS, &text, NULL) < 0 || !(a = cJSON_Parse(text)))
+		return;
+	cl->vteps = xcalloc((size_t)cJSON_GetArraySize(a) + 1, sizeof(*cl->vteps));
+	cJSON_ArrayForEach(it, a)
+		if (cJSON_IsString(it) && ip_parse(it->valuestring, &cl->vteps[cl->n_vteps], NULL) >= 0)
+			cl->n_vteps++;
+	cJSON_Delete(a);
+}
+
+static int ip_sort_cmp(const void *a, const void *b)
+{
+	return ip_cmp(a, b);
+}
+
+/* From the valid host records (once the mirror holds a snapshot). */
+void cl_vteps_sync(struct manager *m)
+{
+	struct cluster *cl = m->cl;
+	struct ipaddr *v = xcalloc(cl->keys.n + 1, sizeof(*v));
+	size_t n = 0;
+
+	for (size_t i = 0; i < cl->keys.n; i++) {
+		const struct cl_entry *e = cl->keys.v[i];
+
+		if (e->k.kind == CL_KEY_HOST && e->valid)
+			v[n++] = e->u.host.vtep;
+	}
+	qsort(v, n, sizeof(*v), ip_sort_cmp);
+	if (n == cl->n_vteps && !memcmp(v, cl->vteps, n * sizeof(*v))) {
+		free(v);
+		return;
+	}
+	free(cl->vteps);
+	cl->vteps = v;
+	cl->n_vteps = n;
+	vteps_cache_save(m);
+	mgr_fw_vteps_changed(m);
+}
+
+/* ---- registration ---- */
+
+static void lease_save(struct manager *m, int64_t lease)
+{
+	struct berr e2 = BERR_INIT;
+	char buf[32];
+	int r;
+
+	snprintf(buf, sizeof(buf), "%lld", (long long)lease);
+	r = lease ? store_meta_put(m->store, META_LEASE, buf, &e2)
+		  : store_meta_delete(m->store, META_LEASE, &e2);
+	if (r < 0)
+		blog_warn("cluster: recording the lease: %s", berr_str(&e2));
+}
+
+static int64_t lease_load(struct manager *m)
+{
+	_cleanup_free_ char *v = NULL;
+
+	if (store_meta_get(m->store, META_LEASE, &v, NULL) < 0)
+		return 0;
+	return strtoll(v, NULL, 10);
+}
+
+static int host_put(struct manager *m, struct berr *err)
+{
+	struct cluster *cl = m->cl;
+	struct cl_host h = { .vtep = cl->vtep, .port = cl->port };
+	struct cl_key k = { .kind = CL_KEY_HOST };
+	_cleanup_free_ char *key = NULL, *value = NULL;
+	int64_t rev = 0;
+	int r;
+
+	strscpy(h.name, cl->host, sizeof(h.name));
+	strscpy(k.host, cl->host, sizeof(k.host));
+	key = cl_key_fmt(cl->prefix, &k);
+	value = cl_host_encode(&h);
+	r = etcd_put(cl->etcd, key, value, cl->lease, &rev, err);
+	if (r >= 0)
+		cl_apply_put(m, key, value, rev, cl->lease);
+	return r;
+}
+
+static void keeper_cb(struct manager *m, int fd, void *ud);
+
+/* The lease this host's keys live under: the recorded one while etcd keeps it, else a new one. */
+static int lease_acquire(struct manager *m, bool *ret_new, struct berr *err)
+{
+	struct cluster *cl = m->cl;
+	int ttl = cl->ttl, r;
+
+	*ret_new = false;
+	if (cl->lease) {
+		r = etcd_lease_keepalive(cl->etcd, cl->lease, NULL, err);
+		if (r >= 0)
+			return 0;
+		if (r != -ENOENT)
+			return r;
+		blog_info("cluster: lease %llx expired while berthd was away: registering anew",
+			  (unsigned long long)cl->lease);
+		cl->lease = 0;
+	}
+	r = etcd_lease_grant(cl->etcd, cl->ttl, &cl->lease, &ttl, err);
+	if (r < 0)
+		return r;
+	if (ttl != cl->ttl)
+		blog_info("cluster: etcd granted a TTL of %d s (asked %d s)", ttl, cl->ttl);
+	lease_save(m, cl->lease);
+	*ret_new = true;
+	return 0;
+}
+
+static int cl_register(struct manager *m, struct berr *err)
+{
+	struct cluster *cl = m->cl;
+	char buf[IP_STRLEN];
+	bool fresh;
+	int r;
+
+	r = lease_acquire(m, &fresh, err);
+	if (r >= 0)
+		r = host_put(m, err);
+	if (r >= 0)
+		r = etcd_keeper_start(cl->etcd, cl->lease, cl->ttl, &cl->keeper, err);
+	if (r >= 0)
+		r = mgr_watch_add(m, etcd_keeper_fd(cl->keeper), keeper_cb, NULL);
+	if (r < 0) {
+		if (cl->keeper)
+			etcd_keeper_stop(steal_ptr(cl->keeper));
+		return r;
+	}
+	blog_info("cluster: registered as host %s (VTEP %s, UDP %u) under %s lease %llx", cl->host,
+		  ip_fmt(&cl->vtep, buf), cl->port, fresh ? "new" : "its", (unsigned long long)cl->lease);
+	if (cl->synced)
+		cl_own_keys_sync(m);
+	return 0;
+}
+
+static void keeper_drop(struct manager *m)
+{
+	struct cluster *cl = m->cl;
+
+	if (!cl->keeper)
+		return;
+	mgr_watch_del(m, etcd_keeper_fd(cl->keeper));
+	etcd_keeper_stop(steal_ptr(cl->keeper));
+}
+
+static void register_try(struct manager *m)
+{
+	struct berr err = BERR_INIT;
+	static bool said;
+
+	if (registered(m->cl))
+		return;
+	if (cl_register(m, &err) < 0) {
+		if (!said)
+			blog_warn("cluster: registering host %s: %s (retrying every second)",
+				  m->cl->host, berr_str(&err));
+		said = true;
+		return;
+	}
+	said = false;
+}
+
+static void keeper_cb(struct manager *m, int fd, void *ud)
+{
+	struct cluster *cl = m->cl;
+	struct berr why = BERR_INIT;
+	enum etcd_lease_state st;
+
+	if (!cl->keeper)
+		return;
+	st = etcd_keeper_state(cl->keeper, &why);
+	if (st == ETCD_LEASE_UNREACHABLE) {
+		blog_warn("cluster: lease %llx cannot be refreshed: %s", (unsigned long long)cl->lease,
+			  berr_str(&why));
+		return;
+	}
+	if (st == ETCD_LEASE_ALIVE) {
+		blog_info("cluster: lease %llx refreshed again", (unsigned long long)cl->lease);
+		return;
+	}
+	blog_warn("cluster: lease %llx lost (%s): registering again", (unsigned long long)cl->lease,
+		  berr_str(&why));
+	keeper_drop(m);
+	cl->lease = 0;
+	lease_save(m, 0);
+	register_try(m);
+}
+
+static void timer_cb(struct manager *m, int fd, void *ud)
+{
+	uint64_t ticks;
+
+	if (read(fd, &ticks, sizeof(ticks)) < 0) {
+		/* EAGAIN: nothing expired */
+	}
+	register_try(m);
+}
+
+/* ---- the watch ---- */
+
+static void watch_up(struct manager *m, const char *endpoint)
+{
+	struct cluster *cl = m->cl;
+
+	cl->up = true;
+	cl->down_why[0] = '\0';
+	blog_info("cluster: watching the store through %s", endpoint);
+	/* What happened while the stream was down arrives next; the kernel may have drifted too. */
+	cl_refresh_all(m);
+	if (registered(cl) && cl->synced)
+		cl_own_keys_sync(m);
+}
+
+static void watch_down(struct manager *m, const char *why)
+{
+	struct cluster *cl = m->cl;
+
+	if (cl->up)
+		blog_warn("cluster: store unreachable (%s): overlay operations fail until it is "
+			  "back; traffic between existing containers keeps flowing", why);
+	cl->up = false;
+	snprintf(cl->down_why, sizeof(cl->down_why), "%s", why);
+}
+
+static void watch_cb(struct manager *m, int fd, void *ud)
+{
+	struct cluster *cl = m->cl;
+	struct etcd_watch_item it;
+
+	while (cl->watch && etcd_watch_next(cl->watch, &it) == 1) {
+		switch (it.kind) {
+		case ETCD_WATCH_RESET:
+			cl_reset(m, &it.snapshot, it.revision);
+			break;
+		case ETCD_WATCH_PUT:
+			cl_apply_put(m, it.kv.key, it.kv.value, it.kv.mod_revision, it.kv.lease);
+			break;
+		case ETCD_WATCH_DELETE:
+			cl_apply_delete(m, it.kv.key, it.revision);
+			break;
+		case ETCD_WATCH_UP:
+			watch_up(m, it.msg);
+			break;
+		case ETCD_WATCH_DOWN:
+			watch_down(m, it.msg);
+			break;
+		}
+		cl_tombs_prune(cl, it.revision);
+		etcd_watch_item_clear(&it);
+	}
+}
+
+/* ---- opening and closing ---- */
+
+static int host_name_pick(const struct mgr_cluster_config *cfg, char ret[CL_HOST_MAX],
+			  struct berr *err)
+{
+	char buf[256] = "";
+
+	if (cfg->host_name)
+		strscpy(buf, cfg->host_name, sizeof(buf));
+	else if (gethostname(buf, sizeof(buf) - 1) < 0)
+		return berr_errno(err, -errno, "reading the hostname (set --cluster-host-name)");
+	if (cl_host_name_validate(buf, err) < 0)
+		return berr_prefix(err, "--cluster-host-name");
+	strscpy(ret, buf, CL_HOST_MAX);
+	return 0;
+}
+
+static int config_check(const struct mgr_cluster_config *cfg, struct cluster *cl,
+			struct berr *err)
+{
+	int r;
+
+	if (!cfg->advertise)
+		return berr_set(err, -EINVAL, "--cluster-store needs --advertise-addr (the address "
+				"other hosts reach this one at, for VXLAN)");
+	r = ip_parse(cfg->advertise, &cl->vtep, err);
+	if (r < 0)
+		return berr_prefix(err, "--advertise-addr");
+	r = host_name_pick(cfg, cl->host, err);
+	if (r < 0)
+		return r;
+	cl->ttl = cfg->ttl_s > 0 ? cfg->ttl_s : 15;
+	cl->port = (uint16_t)(cfg->data_port > 0 ? cfg->data_port : NLX_VXLAN_PORT);
+	strscpy(cl->url, cfg->store_url, sizeof(cl->url));
+	return 0;
+}
+
+static int client_open(const struct mgr_cluster_config *cfg, struct cluster *cl,
+		       struct berr *err)
+{
+	struct etcd_config ec = { .url = cfg->store_url, .cafile = cfg->cafile,
+				  .certfile = cfg->certfile, .keyfile = cfg->keyfile,
+				  .connect_timeout_ms = CL_CONNECT_MS,
+				  .request_timeout_ms = CL_REQUEST_MS };
+	const char *p;
+	int r = etcd_client_new(&ec, &cl->etcd, err);
+
+	if (r < 0)
+		return berr_prefix(err, "--cluster-store");
+	p = etcd_client_prefix(cl->etcd);
+	if (*p)
+		snprintf(cl->prefix, sizeof(cl->prefix), "/%s", p);
+	else
+		strscpy(cl->prefix, CL_PREFIX_DEFAULT, sizeof(cl->prefix));
+	return 0;
+}
+
+int mgr_cluster_open(struct manager *m, const struct mgr_cluster_config *cfg, struct berr *err)
+{
+	struct cluster *cl;
+	int r;
+
+	if (!cfg->store_url) {
+		if (cfg->advertise || cfg->cafile || cfg->certfile || cfg->keyfile)
+			return berr_set(err, -EINVAL, "--advertise-addr and --cluster-store-* need "
+					"--cluster-store");
+		return 0;
+	}
+	cl = xcalloc(1, sizeof(*cl));
+	cl->timer_fd = -1;
+	m->cl = cl;
+	r = config_check(cfg, cl, err);
+	if (r >= 0)
+		r = client_open(cfg, cl, err);
+	if (r < 0) {
+		mgr_cluster_close(m);
+		return r;
+	}
+	cl->lease = lease_load(m);
+	vteps_cache_load(m);
+	m->drv.vtep = cl->vtep;
+	m->drv.vxlan_port = cl->port;
+	return 0;
+}
+
+static int timer_open(struct manager *m, struct berr *err)
+{
+	struct itimerspec its = { .it_interval = { 1, 0 }, .it_value = { 0, 1 } };
+	struct cluster *cl = m->cl;
+
+	cl->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (cl->timer_fd < 0)
+		return berr_errno(err, -errno, "timerfd_create");
+	if (timerfd_settime(cl->timer_fd, 0, &its, NULL) < 0)
+		return berr_errno(err, -errno, "timerfd_settime");
+	return mgr_watch_add(m, cl->timer_fd, timer_cb, NULL);
+}
+
+int mgr_cluster_start(struct manager *m, struct berr *err)
+{
+	struct cluster *cl = m->cl;
+	_cleanup_free_ char *dir = NULL;
+	char buf[IP_STRLEN];
+	int r;
+
+	if (!cl)
+		return 0;
+	dir = cl_key_dir(cl->prefix, CL_KEY_UNKNOWN, NULL);
+	r = etcd_watch_start(cl->etcd, dir, 0, &cl->watch, err);
+	if (r >= 0)
+		r = mgr_watch_add(m, etcd_watch_fd(cl->watch), watch_cb, NULL);
+	if (r >= 0)
+		r = timer_open(m, err);
+	if (r < 0)
+		return berr_prefix(err, "cluster");
+	/* Devices of networks this host has no endpoint on any more (a crash, a restart). */
+	for (size_t i = 0; i < m->nets.n; i++)
+		if (m->nets.v[i]->drv && m->nets.v[i]->drv->global_scope)
+			mgr_cluster_dataplane_gc(m, m->nets.v[i]);
+	blog_info("cluster: host %s, VTEP %s, store %s (prefix %s, lease TTL %d s)", cl->host,
+		  ip_fmt(&cl->vtep, buf), etcd_client_endpoints(cl->etcd), cl->prefix, cl->ttl);
+	return 0;
+}
+
+void mgr_cluster_close(struct manager *m)
+{
+	struct cluster *cl = m->cl;
+
+	if (!cl)
+		return;
+	if (cl->watch) {
+		mgr_watch_del(m, etcd_watch_fd(cl->watch));
+		etcd_watch_stop(steal_ptr(cl->watch));
+	}
+	keeper_drop(m);
+	if (cl->timer_fd >= 0) {
+		mgr_watch_del(m, cl->timer_fd);
+		close(cl->timer_fd);
+	}
+	/* The lease is not revoked: containers keep running, and a berthd back within the TTL
+	 * keeps its keys. */
+	cl_mirror_free(cl);
+	etcd_client_free(cl->etcd);
+	free(cl->vteps);
+	free(cl);
+	m->cl = NULL;
+}
+
+void mgr_cluster_info(struct manager *m, cJSON *o)
+{
+	struct cluster *cl = m->cl;
+	cJSON *c;
+	char buf[IP_STRLEN];
+
+	if (!cl)
+		return;
+	c = cJSON_AddObjectToObject(o, "Cluster");
+	cJSON_AddStringToObject(c, "Store", etcd_client_endpoints(cl->etcd));
+	cJSON_AddStringToObject(c, "Prefix", cl->prefix);
+	cJSON_AddStringToObject(c, "Host", cl->host);
+	cJSON_AddStringToObject(c, "AdvertiseAddr", ip_fmt(&cl->vtep, buf));
+	cJSON_AddNumberToObject(c, "DataPathPort", cl->port);
+	cJSON_AddNumberToObject(c, "TTL", cl->ttl);
+	cJSON_AddBoolToObject(c, "Registered", registered(cl));
+	cJSON_AddBoolToObject(c, "Reachable", cl->up);
+	cJSON_AddBoolToObject(c, "Synced", cl->synced);
+	cJSON_AddNumberToObject(c, "Members", (double)cl->n_vteps);
+	if (!cl->up && cl->down_why[0])
+		cJSON_AddStringToObject(c, "Error", cl->down_why);
+}
