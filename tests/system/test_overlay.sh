@@ -18,9 +18,10 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 
-TTL=${BT_OVERLAY_TTL:-3}
+TTL=${BT_OVERLAY_TTL:-5}
 HOSTS="a b c"
 declare -A IP=([a]=10.99.0.11 [b]=10.99.0.12 [c]=10.99.0.13 [x]=10.99.0.66)
+declare -A ADV=()   # --advertise-addr when not IP[host]
 declare -A PID=()
 declare -A EPID=()
 STORE=etcd://10.99.0.1:2379
@@ -40,9 +41,22 @@ cleanup() {
 		host_stop "$h"
 	done
 	for n in "${!EPID[@]}"; do etcd_kill "$n"; done
-	for n in "$BT_DIR"/*/run/netns/*; do [ -e "$n" ] && umount -l "$n" 2>/dev/null; done
-	(exit $rc)
-	bt_cleanup
+	kill_ns_procs
+	for n in "$BT_DIR"/*/run/netns/* "$BT_DIR"/*/run/netns; do umount -l "$n" 2>/dev/null; done
+	for n in $(ip netns list | awk '{print $1}' | grep "^$BT_ID-"); do ip netns del "$n"; done
+	[ "${BT_KEEP:-0}" = 1 ] || rm -rf "$BT_DIR"
+	exit $rc
+}
+# Every process in one of this test's namespaces (containers of a killed berthd...): one pass
+# over /proc.
+kill_ns_procs() {
+	local ns inodes=" " line
+	for ns in "$BT_DIR"/*/run/netns/* /run/netns/$BT_ID-*; do
+		[ -e "$ns" ] && inodes+="$(stat -L -c %i "$ns" 2>/dev/null) "
+	done
+	stat -L -c '%i %n' /proc/[0-9]*/ns/net 2>/dev/null | while read -r line; do
+		case "$inodes" in *" ${line%% *} "*) line=${line#*/proc/}; kill -KILL "${line%%/*}" 2>/dev/null;; esac
+	done
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -55,14 +69,20 @@ export -f in_ns b
 # ---- etcd ----
 etcd_start() {   # NAME IP CLUSTER STATE
 	local name=$1 ip=$2
-	in_ns e etcd --name "$name" --data-dir "$BT_DIR/etcd-$name" \
+	# nsenter execs: $! is etcd's own pid
+	nsenter --net=/run/netns/$BT_ID-e etcd --name "$name" --data-dir "$BT_DIR/etcd-$name" \
 		--listen-client-urls "http://$ip:2379" --advertise-client-urls "http://$ip:2379" \
 		--listen-peer-urls "http://$ip:2380" --initial-advertise-peer-urls "http://$ip:2380" \
-		--initial-cluster "$3" --initial-cluster-state "$4" --initial-cluster-token "$BT_ID-$name" \
+		--initial-cluster "$3" --initial-cluster-state "$4" --initial-cluster-token "$BT_ID-$(echo "$3" | cksum | cut -d' ' -f1)" \
 		--logger zap --log-outputs stderr >>"$BT_DIR/etcd-$name.log" 2>&1 &
 	EPID[$name]=$!
 }
-etcd_kill() { [ -n "${EPID[$1]:-}" ] && kill -KILL "${EPID[$1]}" 2>/dev/null; wait "${EPID[$1]}" 2>/dev/null; unset "EPID[$1]"; }
+etcd_kill() {
+	[ -n "${EPID[$1]:-}" ] || return 0
+	kill -KILL "${EPID[$1]}" 2>/dev/null
+	wait "${EPID[$1]}" 2>/dev/null
+	unset "EPID[$1]"
+}
 etcd_healthy() { in_ns a curl -sf -m 1 "http://$1:2379/health" | grep -q '"health":"true"'; }
 # ectl ARGS...: etcdctl against the store (from host a)
 ectl() { in_ns a env ETCDCTL_API=3 etcdctl --endpoints "${ECTL_EP:-10.99.0.1:2379}" "$@"; }
@@ -73,9 +93,9 @@ host_start() {   # HOST [extra berthd flags]
 	local h=$1; shift
 	mkdir -p "$BT_DIR/$h"
 	rm -f "$BT_DIR/$h/berth.sock"
-	in_ns "$h" "$BERTHD" --root "$BT_DIR/$h/root" --run "$BT_DIR/$h/run" \
+	nsenter --net=/run/netns/$BT_ID-$h "$BERTHD" --root "$BT_DIR/$h/root" --run "$BT_DIR/$h/run" \
 		--socket "$BT_DIR/$h/berth.sock" --log-level debug --cluster-store "${HOST_STORE:-$STORE}" \
-		--advertise-addr "${IP[$h]}" --cluster-host-name "host-$h" --cluster-ttl "$TTL" "$@" \
+		--advertise-addr "${ADV[$h]:-${IP[$h]}}" --cluster-host-name "host-$h" --cluster-ttl "$TTL" "$@" \
 		>>"$BT_DIR/$h/berthd.log" 2>&1 &
 	PID[$h]=$!
 	wait_for 20 curl -sf --unix-socket "$BT_DIR/$h/berth.sock" http://x/_ping
@@ -231,6 +251,7 @@ check_err "a subnet overlapping another host's overlay network: refused" "overla
 	b c network create -d overlay --subnet 10.50.0.128/25 ov-bad
 check_err "an overlay network name taken in the cluster: refused" "already exists" \
 	b b network create -d overlay --subnet 10.52.0.0/24 ov
+
 NETID=$(b a network inspect ov | jq -r '.[0].Id')
 FAKE=$(printf 'f%.0s' $(seq 64))
 ectl put "/berth/hosts/evil" 'not json' >/dev/null
@@ -254,7 +275,7 @@ check "  no host crashed and none planted their entries" bash -c "
 ectl del --prefix "/berth/endpoints/$NETID/ff" >/dev/null
 ectl del "/berth/hosts/evil" >/dev/null
 ectl del "/berth/ipam/$NETID/10.50.0.200" >/dev/null
-in_ns x "$BERTHD" --root "$BT_DIR/x/root" --run "$BT_DIR/x/run" --socket "$BT_DIR/x/berth.sock" \
+nsenter --net=/run/netns/$BT_ID-x "$BERTHD" --root "$BT_DIR/x/root" --run "$BT_DIR/x/run" --socket "$BT_DIR/x/berth.sock" \
 	>"$BT_DIR/x.log" 2>&1 &
 XPID=$!
 wait_for 20 curl -sf --unix-socket "$BT_DIR/x/berth.sock" http://x/_ping
@@ -264,6 +285,209 @@ kill "$XPID"; wait "$XPID" 2>/dev/null
 check_err "berthd with --cluster-store but no --advertise-addr refuses to start" "needs --advertise-addr" \
 	in_ns x "$BERTHD" --root "$BT_DIR/x/root2" --run "$BT_DIR/x/run2" --socket "$BT_DIR/x/b2.sock" \
 	--cluster-store "$STORE"
+say "## concurrent allocation from all hosts"
+check "network create -d overlay ov2 (10.60.0.0/27: 29 addresses)" \
+	b a network create -d overlay --subnet 10.60.0.0/27 ov2
+for h in $HOSTS; do wait_for 5 bash -c "b $h network inspect ov2" || ko "host $h sees ov2"; done
+N=8
+jobs=()
+for h in $HOSTS; do
+	for i in $(seq $N); do
+		b $h run -d --name "$h$i" --network ov2 busybox sleep 1000 >/dev/null 2>"$BT_DIR/run-$h$i.err" &
+		jobs+=($!)
+	done
+done
+wait "${jobs[@]}"
+all_addrs() { for h in $HOSTS; do for i in $(seq $N); do cip $h "$h$i" ov2; done; done; }
+export -f all_addrs; export N HOSTS
+check "all $((3 * N)) containers started on three hosts at once" bash -c "
+	[ \"\$(for h in $HOSTS; do b \$h ps --format json | jq -r '.[].Names[0]'; done | grep -c '^/[abc][0-9]')\" = $((3 * N)) ]"
+check "  with $((3 * N)) distinct addresses: none given twice" bash -c "
+	[ \"\$(all_addrs | grep -v null | sort -u | wc -l)\" = $((3 * N)) ]"
+OV2=$(b a network inspect ov2 | jq -r '.[0].Id')
+check "  the store holds exactly those addresses, each once" bash -c "
+	diff <(ectl get --prefix /berth/ipam/$OV2/ --keys-only | grep . | sed 's|.*/||' | sort) <(all_addrs | sort)"
+check "  and every host lists all $((3 * N)) endpoints of ov2" bash -c "
+	for h in $HOSTS; do [ \"\$(b \$h network inspect ov2 | jq '.[0].Containers | length')\" = $((3 * N)) ] || exit 1; done"
+declare -A HN=([a]=1 [b]=2 [c]=3)
+jobs=()
+for h in $HOSTS; do
+	for i in 1 2 3; do
+		b $h network create -d overlay --subnet "10.7$i.${HN[$h]}.0/24" "n$h$i" >/dev/null 2>&1 &
+		jobs+=($!)
+	done
+done
+wait "${jobs[@]}"
+check "nine networks created from three hosts at once get nine distinct VNIs" bash -c "
+	[ \"\$(b a network ls --format json | jq -r '.[] | select(.Name | test(\"^n[abc][123]$\")) | .Id' | wc -l)\" = 9 ] &&
+	[ \"\$(ectl get --prefix /berth/vni/ --print-value-only | grep -c .)\" = \"\$(b a network ls --format json | jq '[.[] | select(.Driver == \"overlay\")] | length')\" ] &&
+	[ \"\$(b c network ls --format json | jq -r '.[] | select(.Driver == \"overlay\") | .Id' | xargs -n1 -I{} sh -c 'BERTH_HOST=unix://$BT_DIR/c/berth.sock $BERTH network inspect {}' | jq -r '.[0].Berth.VNI' | sort | uniq -d)\" = '' ]"
+jobs=()
+for h in $HOSTS; do b $h network create -d overlay --subnet 10.80.0.0/24 "race$h" >/dev/null 2>&1 & jobs+=($!); done
+wait "${jobs[@]}"
+check "three hosts creating one subnet at once: exactly one succeeds" bash -c "
+	[ \"\$(b b network ls --format json | jq '[.[] | select(.Name | startswith(\"race\"))] | length')\" = 1 ]"
+for h in $HOSTS; do for i in 1 2 3; do b a network rm "n$h$i" >/dev/null; done; b a network rm "race$h" >/dev/null 2>&1; done
+for h in b c; do b $h rm -f $(for i in $(seq $N); do echo "$h$i"; done) >/dev/null; done
+check_err "network rm of ov2 on host c while only host a has endpoints on it: refused" \
+	"has $N endpoints in the cluster (on host-a)" b c network rm ov2
+b a rm -f $(for i in $(seq $N); do echo "a$i"; done) >/dev/null
+check "once they are gone, network rm ov2 on host c removes it everywhere" bash -c "
+	b c network rm ov2 && wait_for 5 bash -c '! b a network inspect ov2 && ! b b network inspect ov2'"
+
+say "## VXLAN only from members"
+check "host a takes VXLAN (UDP 4789) from exactly the members' VTEPs" bash -c "
+	[ \"\$(in_ns a nft -j list set inet berth vteps4 | jq -r '.nftables[].set.elem // empty | .[]' | sort | tr '\n' ' ')\" = '10.99.0.11 10.99.0.12 10.99.0.13 ' ] &&
+	in_ns a nft -j list set inet berth vxports | jq -e '.nftables[].set.elem // empty | . == [4789]'"
+WEB_NS=$BT_DIR/a/run/netns/$(b a inspect web | jq -r '.[0].Id')
+nsenter --net="$WEB_NS" nft -f - <<-EOF
+table inet vxt {
+	counter intruder {}
+	chain in {
+		type filter hook input priority 0;
+		ip saddr 10.50.0.66 icmp type echo-request counter name intruder
+	}
+}
+EOF
+intruders() { nsenter --net="$WEB_NS" nft list counter inet vxt intruder | awk '/packets/ { print $2 }'; }
+in_ns x sh -c "ip link add vxx type vxlan id $VNI local 10.99.0.66 dstport 4789 nolearning dev eth0 &&
+	ip link set vxx address 02:42:0a:32:00:42 && ip addr add 10.50.0.66/24 dev vxx && ip link set vxx up &&
+	bridge fdb append 00:00:00:00:00:00 dev vxx dst 10.99.0.11 &&
+	ip neigh replace $WEB4 lladdr $(cmac a web ov) dev vxx nud permanent" || ko "x: a VXLAN device towards host a"
+XLEASE=$(ectl lease grant 60 | awk '{print $2}')
+ectl put --lease="$XLEASE" /berth/hosts/host-x '{"Name":"host-x","Vtep":"10.99.0.66","Port":4789}' >/dev/null
+check "a host record for x (under its lease) adds its VTEP to host a's set" wait_for 5 bash -c "
+	in_ns a nft list set inet berth vteps4 | grep -q 10.99.0.66"
+in_ns x busybox ping -c1 -W1 "$WEB4" >/dev/null 2>&1
+check "  x's VXLAN packets then reach web (the counter in web's namespace sees them)" test "$(intruders)" = 1
+ectl lease revoke "$XLEASE" >/dev/null
+check "x's lease revoked: its VTEP leaves the set" wait_for 5 bash -c "
+	! in_ns a nft list set inet berth vteps4 | grep -q 10.99.0.66"
+in_ns x busybox ping -c1 -W1 "$WEB4" >/dev/null 2>&1
+check "VXLAN from x, not a member, is dropped: web saw nothing more" test "$(intruders)" = 1
+nsenter --net="$WEB_NS" nft delete table inet vxt
+
+say "## etcd down, then back"
+CB_MAC=$(cmac b cb ov) CC_MAC=$(cmac c cc ov)
+etcd_kill s1
+for h in $HOSTS; do
+	check "host $h notices the store is unreachable" wait_for 5 bash -c "info $h | jq -e '.Cluster.Reachable | not'"
+done
+check "existing containers keep talking across hosts (by name, IPv4 and IPv6)" bash -c "
+	ping_ok b cb web && ping_ok b cb $WEB6 && ping_ok a web cc && ping_ok c cc $CB4"
+check "local bridge operations keep working (network create, run, ping)" bash -c "
+	b c network create lan3 >/dev/null && b c run -d --name local3 --network lan3 busybox sleep 1000 >/dev/null &&
+	ping_ok c local3 \$(cip c local3 lan3)"
+t0=$(bt_now_ms)
+check_err "overlay network create fails fast with a clear error" "cluster store unreachable" \
+	b c network create -d overlay --subnet 10.90.0.0/24 during
+ms=$(( $(bt_now_ms) - t0 ))
+check "  within 3 s (took $ms ms)" test "$ms" -lt 3000
+t0=$(bt_now_ms)
+check_err "run on an overlay network fails fast with a clear error" "cluster store unreachable" \
+	b c run -d --name nope --network ov busybox sleep 1000
+ms=$(( $(bt_now_ms) - t0 ))
+check "  within 3 s (took $ms ms)" test "$ms" -lt 3000
+b c rm -f nope >/dev/null 2>&1
+check_err "network disconnect from an overlay network too" "cluster store unreachable" \
+	b c network disconnect ov cc
+# While the store is away: a container removed on host b (its keys stay), and an entry of host
+# a's VXLAN device lost (drift the reconciliation must repair).
+b b rm -f cb >/dev/null
+in_ns a bridge fdb del "$CC_MAC" dev "$(vx a ov)" dst 10.99.0.13 self
+check "  (host a lost cc's forwarding entry)" bash -c "! fdb_has a ov $CC_MAC"
+host_stop a
+check "berthd on host a restarts while the store is away" host_start a
+check "  it keeps taking VXLAN from the members it knew (cached allow-list)" bash -c "
+	[ \"\$(in_ns a nft -j list set inet berth vteps4 | jq -r '.nftables[].set.elem // empty | .[]' | sort | tr '\n' ' ')\" = '10.99.0.11 10.99.0.12 10.99.0.13 ' ]"
+check "  and its containers keep talking to the other hosts'"  bash -c "ping_ok c cc web && ping_ok a web $CC4"
+etcd_start s1 10.99.0.1 s1=http://10.99.0.1:2380 new
+check "etcd is back" wait_for 20 etcd_healthy 10.99.0.1
+for h in $HOSTS; do check "host $h watches the store again" wait_for 15 ready "$h"; done
+check "host a reconciled its entries with the store: cc's forwarding entry is back" \
+	wait_for 5 fdb_has a ov "$CC_MAC"
+check "cb, removed while the store was away, leaves the store and host a's tables" wait_for 10 bash -c "
+	! ectl get --prefix /berth/endpoints/ --print-value-only | grep -q '\"Container\":\"cb\"' &&
+	! fdb_has a ov $CB_MAC"
+check "overlay operations work again: a new container on host b reaches web" bash -c "
+	b b run -d --name cb2 --network ov busybox sleep 1000 >/dev/null && wait_for 5 ping_ok b cb2 web"
+
+say "## a host killed"
+check "host c's cc is reachable from host a before" ping_ok a web cc
+host_stop c KILL
+t0=$(bt_now_ms)
+check "within the TTL ($TTL s), host c's endpoints vanish from host a's forwarding table" \
+	wait_for $((TTL + 3)) bash -c "! fdb_has a ov $CC_MAC"
+ms=$(( $(bt_now_ms) - t0 ))
+say "  (after $ms ms)"
+check "  and from its DNS" wait_for 2 bash -c "! b a exec web nslookup cc 127.0.0.11"
+check "  and from inspect on host b (endpoints and peers)" bash -c "
+	b b network inspect ov | jq -e '([.[0].Containers[] | select(.Host == \"host-c\")] | length) == 0 and
+		([.[0].Peers[] | select(.Name == \"host-c\")] | length) == 0'"
+check "  and host c's VTEP left host a's allow-list" bash -c "! in_ns a nft list set inet berth vteps4 | grep -q 10.99.0.13"
+
+say "## a host restarted"
+check "berthd on host c starts again" host_start c
+check "  registers anew (its lease expired) and re-publishes its endpoints" wait_for 10 bash -c "
+	ready c && grep -q 'expired while berthd was away' $BT_DIR/c/berthd.log &&
+	grep -q 'endpoint .* of cc published again' $BT_DIR/c/berthd.log"
+check "host a programs cc again and reaches it by name" bash -c "
+	wait_for 5 fdb_has a ov $CC_MAC && wait_for 5 ping_ok a web cc"
+check "cc (running all along) reaches web again" ping_ok c cc web
+host_stop b KILL
+check "berthd on host b restarted within the TTL" host_start b
+check "  keeps its lease, and with it its keys (no re-publication)" bash -c "
+	wait_for 10 ready b && [ \$(grep -c 'under new lease' $BT_DIR/b/berthd.log) = 1 ] &&
+	grep -q 'under its lease' $BT_DIR/b/berthd.log && ! grep -q 'published again' $BT_DIR/b/berthd.log"
+check "  its container is still reachable from host a" ping_ok a web cb2
+
+say "## a 3-member etcd cluster, hosts on an IPv6 underlay"
+for h in $HOSTS; do
+	ids=$(b $h ps -aq)
+	[ -z "$ids" ] || b $h rm -f $ids >/dev/null
+done
+for n in $(b a network ls --format json | jq -r '.[] | select(.Driver == "overlay") | .Name'); do
+	b a network rm "$n" >/dev/null || ko "network rm $n"
+done
+for h in $HOSTS; do host_stop "$h"; done
+etcd_kill s1
+CL=c1=http://10.99.0.1:2380,c2=http://10.99.0.2:2380,c3=http://10.99.0.3:2380
+for i in 1 2 3; do etcd_start "c$i" "10.99.0.$i" "$CL" new; done
+check "a 3-member etcd cluster is up" wait_for 30 bash -c "
+	etcd_healthy 10.99.0.1 && etcd_healthy 10.99.0.2 && etcd_healthy 10.99.0.3"
+export ECTL_EP=10.99.0.1:2379,10.99.0.2:2379,10.99.0.3:2379
+HOST_STORE=etcd://10.99.0.1:2379,10.99.0.2:2379,10.99.0.3:2379/six
+for h in $HOSTS; do ADV[$h]=fd99::${IP[$h]##*.}; done
+for h in $HOSTS; do check "host $h joins it (three endpoints, prefix /six, VTEP ${ADV[$h]})" host_start "$h"; done
+for h in $HOSTS; do check "host $h registered" wait_for 15 ready "$h"; done
+check "the hosts are under /six with IPv6 VTEPs" bash -c "
+	[ \"\$(ectl get --prefix /six/hosts/ --print-value-only | jq -r .Vtep | sort | tr '\n' ' ')\" = 'fd99::11 fd99::12 fd99::13 ' ]"
+check "network create -d overlay ov6" b b network create -d overlay --subnet 10.56.0.0/24 ov6
+check "run w6 on host a" b a run -d --name w6 --network ov6 busybox sleep 1000
+check "host a's VXLAN device: IPv6 underlay, MTU 1500 - 70" bash -c "
+	in_ns a ip -d link show $(vx a ov6) | grep -q 'vxlan id [0-9]* local fd99::11 ' &&
+	in_ns a ip link show $(vx a ov6) | grep -q 'mtu 1430 ' && b a exec w6 cat /sys/class/net/eth0/mtu | grep -qx 1430"
+check "host a takes VXLAN only from the members' IPv6 VTEPs" bash -c "
+	[ \"\$(in_ns a nft -j list set inet berth vteps6 | jq -r '.nftables[].set.elem // empty | .[]' | sort | tr '\n' ' ')\" = 'fd99::11 fd99::12 fd99::13 ' ]"
+check "run c6 on host c: reaches w6 on host a by name" bash -c "
+	b c run -d --name c6 --network ov6 busybox sleep 1000 >/dev/null && wait_for 5 ping_ok c c6 w6"
+leader() {
+	local i st
+	for i in 1 2 3; do
+		st=$(in_ns a curl -sf -m 1 -X POST "http://10.99.0.$i:2379/v3/maintenance/status" -d '{}') || continue
+		[ "$(echo "$st" | jq -r '.leader == .header.member_id')" = true ] && { echo "$i"; return 0; }
+	done
+	return 1
+}
+L=$(leader)
+check "the etcd cluster has a leader (member c$L)" test -n "$L"
+etcd_kill "c$L"
+check "leader killed: a container started on host b reaches w6 (after the election)" wait_for 20 bash -c "
+	b b run -d --name b6 --network ov6 busybox sleep 1000 >/dev/null 2>&1 || { b b rm -f b6 >/dev/null 2>&1; false; }"
+check "  by name" wait_for 5 ping_ok b b6 w6
+check "  overlay networks can still be created" b c network create -d overlay --subnet 10.57.0.0/24 ov7
+check "  traffic between existing containers never stopped" ping_ok c c6 w6
+
 # Debugging: BT_HOLD=1 keeps the world up (until killed) with its names in $BT_DIR/world.
 if [ -n "${BT_HOLD:-}" ]; then
 	echo "BT_ID=$BT_ID BT_DIR=$BT_DIR" >"$BT_DIR/world"
