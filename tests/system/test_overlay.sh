@@ -367,6 +367,25 @@ in_ns x busybox ping -c1 -W1 "$WEB4" >/dev/null 2>&1
 check "VXLAN from x, not a member, is dropped: web saw nothing more" test "$(intruders)" = 1
 nsenter --net="$WEB_NS" nft delete table inet vxt
 
+say "## etcd frozen (it answers nothing)"
+kill -STOP "${EPID[s1]}"
+t0=$(bt_now_ms)
+b a network create -d overlay --subnet 10.91.0.0/24 frozen >"$BT_DIR/frozen.out" 2>&1 &
+fz=$!
+check "a local operation issued meanwhile completes within the bound (network create lan4)" \
+	b a network create lan4
+ms_local=$(( $(bt_now_ms) - t0 ))
+wait "$fz"; rc=$?
+ms=$(( $(bt_now_ms) - t0 ))
+check "an overlay network create gives up with a clear error" bash -c "
+	cat $BT_DIR/frozen.out; [ $rc != 0 ] &&
+	grep -q 'cluster store unreachable: .*\(no answer within\|did not answer\)' $BT_DIR/frozen.out"
+check "  within the request timeout (took $ms ms; the local one $ms_local ms)" bash -c "
+	[ $ms -lt 3500 ] && [ $ms_local -lt 3500 ]"
+kill -CONT "${EPID[s1]}"
+check "etcd thawed: the cluster carries on" bash -c "
+	wait_for 10 ready a && b a network rm lan4 >/dev/null && ping_ok b cb web"
+
 say "## etcd down, then back"
 CB_MAC=$(cmac b cb ov) CC_MAC=$(cmac c cc ov)
 etcd_kill s1
