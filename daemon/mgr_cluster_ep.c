@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Endpoints of overlay networks in the cluster store: address allocation by compare-and-swap
- * (an address key is created only if absent, in the transaction that publishes the endpoint),
- * withdrawal, keeping this host's keys in line with its endpoints, and the per-host data plane
- * (bridge + VXLAN device while the host has endpoints on the network). */
+ * (an address key is created only if absent), the endpoint's record written once its interface
+ * is up (other hosts program their tables and DNS from it, so nothing points at an interface
+ * that does not exist yet), withdrawal, keeping this host's keys in line with its endpoints,
+ * and the per-host data plane (bridge + VXLAN device while the host has endpoints on it). */
 #include "daemon/mgr_cluster.h"
 #include "drivers/overlay/overlay.h"
 
@@ -97,37 +98,34 @@ static void candidate_release(struct net_entry *n, const struct ipaddr *a)
 		ipam_pool_release(p, a);
 }
 
-struct publish {
+struct alloc {
 	struct manager *m;
-	struct ctr_entry *c;
 	struct net_entry *n;
 	struct ep_entry *ep;
 	struct ipaddr ip[2];
-	char *ipk[2], *ipv, *epk, *epv, *netk, *usek;
+	char *ipk[2], *ipv, *netk, *usek;
 };
 
-static void publish_keys_free(struct publish *p)
+static void alloc_keys_free(struct alloc *p)
 {
 	for (int i = 0; i < 2; i++) {
 		free(p->ipk[i]);
 		p->ipk[i] = NULL;
 	}
 	free(p->ipv);
-	free(p->epk);
-	free(p->epv);
 	free(p->netk);
 	free(p->usek);
-	p->ipv = p->epk = p->epv = p->netk = p->usek = NULL;
+	p->ipv = p->netk = p->usek = NULL;
 }
 
-/* The transaction: the network still exists; each address key is absent -> address keys,
- * endpoint and netuse written under this host's lease. Else the network and address keys
- * are read, to tell why. */
-static int publish_txn(struct publish *p, struct etcd_txn_reply *t, struct berr *err)
+/* The transaction: the network still exists; each address key is absent -> address keys
+ * written under this host's lease, netuse touched (a removal in progress then fails). Else the
+ * network and address keys are read, to tell why. */
+static int alloc_txn(struct alloc *p, struct etcd_txn_reply *t, struct berr *err)
 {
 	struct cluster *cl = p->m->cl;
 	struct etcd_cmp cmp[3];
-	struct etcd_op put[4], get[3];
+	struct etcd_op put[3], get[3];
 	size_t nc = 0, np = 0, ng = 0;
 
 	cmp[nc++] = (struct etcd_cmp){ .key = p->netk, .target = ETCD_CMP_VERSION,
@@ -142,15 +140,13 @@ static int publish_txn(struct publish *p, struct etcd_txn_reply *t, struct berr 
 					      .value = p->ipv, .lease = cl->lease };
 		get[ng++] = (struct etcd_op){ .kind = ETCD_OP_GET, .key = p->ipk[i] };
 	}
-	put[np++] = (struct etcd_op){ .kind = ETCD_OP_PUT, .key = p->epk, .value = p->epv,
-				      .lease = cl->lease };
 	put[np++] = (struct etcd_op){ .kind = ETCD_OP_PUT, .key = p->usek, .value = p->ep->e.id };
 	return etcd_txn(cl->etcd, cmp, nc, put, np, get, ng, t, err);
 }
 
 /* Why the transaction did not commit: the network is gone (-ENOENT), a static address is taken
  * (-EADDRINUSE), or dynamic candidates were taken meanwhile (0: they stay reserved, retry). */
-static int publish_why(struct publish *p, const struct etcd_txn_reply *t, struct berr *err)
+static int alloc_why(struct alloc *p, const struct etcd_txn_reply *t, struct berr *err)
 {
 	char buf[IP_STRLEN];
 	size_t k = 1;
@@ -186,8 +182,8 @@ static void mac_from_addr(struct ep_entry *ep)
 	mac_fmt(mac, ep->e.mac);
 }
 
-/* One attempt: 1 published, 0 retry, -errno (candidates released). */
-static int publish_try(struct publish *p, struct berr *err)
+/* One attempt: 1 allocated, 0 retry, -errno (candidates released). */
+static int alloc_try(struct alloc *p, struct berr *err)
 {
 	struct cluster *cl = p->m->cl;
 	struct etcd_txn_reply t;
@@ -205,18 +201,16 @@ static int publish_try(struct publish *p, struct berr *err)
 	for (int i = 0; i < 2; i++)
 		if (p->ip[i].family)
 			p->ipk[i] = ipam_key(cl, p->n->n.id, &p->ip[i]);
-	p->epv = ep_record(cl, p->c, p->ep);
-	r = publish_txn(p, &t, err);
+	r = alloc_txn(p, &t, err);
 	if (r < 0) {
 		cl_fail(err);
 	} else if (t.succeeded) {
 		for (int i = 0; i < 2; i++)
 			if (p->ip[i].family)
 				cl_apply_put(p->m, p->ipk[i], p->ipv, t.revision, cl->lease);
-		cl_apply_put(p->m, p->epk, p->epv, t.revision, cl->lease);
 		r = 1;
 	} else {
-		r = publish_why(p, &t, err);
+		r = alloc_why(p, &t, err);
 	}
 	if (r >= 0)
 		etcd_txn_reply_clear(&t);
@@ -231,15 +225,13 @@ static int publish_try(struct publish *p, struct berr *err)
 		free(p->ipk[i]);
 		p->ipk[i] = NULL;
 	}
-	free(p->epv);
-	p->epv = NULL;
 	return r;
 }
 
-int mgr_cluster_ep_publish(struct manager *m, struct ctr_entry *c, struct net_entry *n,
-			   struct ep_entry *ep, struct berr *err)
+int mgr_cluster_ep_alloc(struct manager *m, struct net_entry *n, struct ep_entry *ep,
+			 struct berr *err)
 {
-	struct publish p = { .m = m, .c = c, .n = n, .ep = ep };
+	struct alloc p = { .m = m, .n = n, .ep = ep };
 	uint64_t t0 = time_mono_ns();
 	int r = mgr_cluster_check(m, err);
 
@@ -249,19 +241,35 @@ int mgr_cluster_ep_publish(struct manager *m, struct ctr_entry *c, struct net_en
 	if (r < 0)
 		return berr_prefix(err, "network %s", n->n.name);
 	p.ipv = ipam_record(m->cl, ep->e.id);
-	p.epk = ep_key(m->cl, n->n.id, ep->e.id);
 	p.netk = net_key(m->cl, CL_KEY_NETWORK, n->n.id);
 	p.usek = net_key(m->cl, CL_KEY_NETUSE, n->n.id);
 	for (int i = 0; r == 0 && i < ALLOC_ATTEMPTS; i++)
-		r = publish_try(&p, err);
-	publish_keys_free(&p);
+		r = alloc_try(&p, err);
+	alloc_keys_free(&p);
 	if (r == 0)
 		r = berr_set(err, -EAGAIN, "no address could be allocated in network %s after %d "
 			     "attempts (too many hosts allocating at once?)", n->n.name,
 			     ALLOC_ATTEMPTS);
-	blog_debug("cluster: publish %.12s on %s: %d (%llu us)", ep->e.id, n->n.name, r,
+	blog_debug("cluster: alloc %.12s on %s: %d (%llu us)", ep->e.id, n->n.name, r,
 		   (unsigned long long)(time_mono_ns() - t0) / 1000);
 	return r < 0 ? r : 0;
+}
+
+int mgr_cluster_ep_announce(struct manager *m, struct ctr_entry *c, struct net_entry *n,
+			    struct ep_entry *ep, struct berr *err)
+{
+	struct cluster *cl = m->cl;
+	_cleanup_free_ char *key = ep_key(cl, n->n.id, ep->e.id);
+	_cleanup_free_ char *value = ep_record(cl, c, ep);
+	int64_t rev = 0;
+	int r = etcd_put(cl->etcd, key, value, cl->lease, &rev, err);
+
+	if (r < 0) {
+		cl_fail(err);
+		return berr_prefix(err, "network %s: announcing the endpoint", n->n.name);
+	}
+	cl_apply_put(m, key, value, rev, cl->lease);
+	return 0;
 }
 
 /* ---- withdrawal ---- */
@@ -271,8 +279,8 @@ int mgr_cluster_ep_publish(struct manager *m, struct ctr_entry *c, struct net_en
 static void keys_delete(struct manager *m, char **keys, size_t n)
 {
 	struct cluster *cl = m->cl;
-	struct etcd_cmp cmp[3];
-	struct etcd_op del[3];
+	struct etcd_cmp cmp[3] = { 0 };
+	struct etcd_op del[3] = { 0 };
 	struct etcd_txn_reply t;
 	struct berr err = BERR_INIT;
 
@@ -311,12 +319,17 @@ void mgr_cluster_ep_withdraw(struct manager *m, struct net_entry *n, struct ep_e
 				  ep->e.id);
 		return;
 	}
-	keys[k++] = ep_key(cl, ep->e.network_id, ep->e.id);
+	keys[k] = ep_key(cl, ep->e.network_id, ep->e.id);
+	if (cl_find(cl, keys[k]))
+		k++;
+	else
+		free(keys[k]);
 	if (ep->e.ip4.family)
 		keys[k++] = ipam_key(cl, ep->e.network_id, &ep->e.ip4);
 	if (ep->e.ip6.family)
 		keys[k++] = ipam_key(cl, ep->e.network_id, &ep->e.ip6);
-	keys_delete(m, keys, k);
+	if (k)
+		keys_delete(m, keys, k);
 	for (size_t i = 0; i < k; i++)
 		free(keys[i]);
 }
@@ -352,8 +365,9 @@ static void stale_delete(struct manager *m)
 			ep = live_ep(m, e->u.ipam.ep_id);
 		else
 			continue;
-		if (!ep || (e->k.kind == CL_KEY_IPAM && !ip_equal(&ep->e.ip4, &e->k.addr) &&
-			    !ip_equal(&ep->e.ip6, &e->k.addr)))
+		if (!ep || (e->k.kind == CL_KEY_ENDPOINT && ep->e.state != EP_ACTIVE) ||
+		    (e->k.kind == CL_KEY_IPAM && !ip_equal(&ep->e.ip4, &e->k.addr) &&
+		     !ip_equal(&ep->e.ip6, &e->k.addr)))
 			stale[n++] = xstrdup(e->key);
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -410,7 +424,7 @@ static void republish(struct manager *m, struct ep_entry *ep)
 	if ((ep->e.ip4.family && !addr_claim(m, ep, &ep->e.ip4, ipv)) ||
 	    (ep->e.ip6.family && !addr_claim(m, ep, &ep->e.ip6, ipv)))
 		return;
-	if (key_ours(cl, key))
+	if (ep->e.state != EP_ACTIVE || key_ours(cl, key))
 		return;
 	if (etcd_put(cl->etcd, key, value, cl->lease, &rev, &err) < 0) {
 		blog_warn("cluster: publishing endpoint %.12s again: %s", ep->e.id, berr_str(&err));

@@ -347,8 +347,9 @@ void cl_net_refresh(struct manager *m, struct net_entry *n)
 	cl_net_range(m, CL_KEY_ENDPOINT, n->n.id, &a, &b);
 	for (size_t i = a; i < b; i++)
 		ep_validate(m, n, cl->keys.v[i]);
-	dns_sync(m, a, b);
+	/* the kernel first: a name resolves only once it can be reached */
 	peers_sync(m, n, a, b);
+	dns_sync(m, a, b);
 }
 
 void cl_refresh_all(struct manager *m)

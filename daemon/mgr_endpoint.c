@@ -393,8 +393,7 @@ int mgr_ep_activate(struct manager *m, struct ctr_entry *c, struct ep_entry *ep,
 	if (r < 0)
 		return r;
 	/* overlay: the addresses are allocated, and the endpoint published, in the cluster store */
-	r = n->drv->global_scope ? mgr_cluster_ep_publish(m, c, n, ep, err)
-				 : addrs_alloc(m, n, ep, err);
+	r = n->drv->global_scope ? mgr_cluster_ep_alloc(m, n, ep, err) : addrs_alloc(m, n, ep, err);
 	steps_mark(&st, "ipam");
 	if (r < 0)
 		goto out;
@@ -416,6 +415,7 @@ int mgr_ep_activate(struct manager *m, struct ctr_entry *c, struct ep_entry *ep,
 	steps_mark(&st, "fw");
 	if (r >= 0 && n->drv->global_scope)
 		r = mgr_cluster_dataplane_up(m, n, err);
+	delay_point("connect-join");
 	if (r >= 0)
 		r = n->drv->join(&m->drv, &n->n, &ep->e, &sb, err);
 	steps_mark(&st, "join");
@@ -426,6 +426,8 @@ int mgr_ep_activate(struct manager *m, struct ctr_entry *c, struct ep_entry *ep,
 	}
 	steps_mark(&st, "commit");
 	crash_point("connect:after-commit");
+	if (r >= 0 && n->drv->global_scope)
+		r = mgr_cluster_ep_announce(m, c, n, ep, err);
 	if (r >= 0)
 		r = mgr_dns_endpoint_added(m, c, ep, err);
 	steps_mark(&st, "dns");

@@ -242,9 +242,12 @@ int mgr_cluster_check(struct manager *m, struct berr *err);
 int mgr_cluster_network_create(struct manager *m, struct net_entry *e, struct berr *err);
 /* Removed from the store, refused while any host has endpoints on it. */
 int mgr_cluster_network_remove(struct manager *m, struct net_entry *n, struct berr *err);
-/* The endpoint's addresses allocated and it is published (under this host's lease). */
-int mgr_cluster_ep_publish(struct manager *m, struct ctr_entry *c, struct net_entry *n,
-			   struct ep_entry *ep, struct berr *err);
+/* The endpoint's addresses allocated in the store (under this host's lease). */
+int mgr_cluster_ep_alloc(struct manager *m, struct net_entry *n, struct ep_entry *ep,
+			 struct berr *err);
+/* Its record written, once its interface is up: other hosts reach and resolve it from then. */
+int mgr_cluster_ep_announce(struct manager *m, struct ctr_entry *c, struct net_entry *n,
+			    struct ep_entry *ep, struct berr *err);
 /* Its keys deleted (best effort: what remains is removed when the store is back). */
 void mgr_cluster_ep_withdraw(struct manager *m, struct net_entry *n, struct ep_entry *ep);
 /* The network's bridge and VXLAN device exist here, with every remote peer's entries. */

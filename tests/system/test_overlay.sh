@@ -206,6 +206,21 @@ check "host a: neighbour entries of the remote endpoints (proxy ARP/ND answers f
 	in_ns a ip neigh show dev $(vx a ov) | grep -q '$CB4 lladdr $(cmac b cb ov) PERMANENT' &&
 	in_ns a ip neigh show dev $(vx a ov) | grep -q '$CB6 lladdr $(cmac b cb ov) PERMANENT'"
 
+# Other hosts learn of an endpoint only once its interface is up: with the join slowed down on
+# host a, a container on host b polling the new name never resolves it before it answers.
+host_stop a
+BERTH_DELAY_AT=connect-join:1500 host_start a && wait_for 10 ready a
+b b exec cb sh -c 'until ping -c1 -W1 late >/dev/null 2>&1; do
+	nslookup late 127.0.0.11 >/dev/null 2>&1 && echo early; usleep 20000; done' >"$BT_DIR/late.out" 2>&1 &
+waiter=$!
+b a run -d --name late --network ov busybox sleep 1000 >/dev/null
+wait "$waiter"
+check "a new endpoint is announced to the other hosts only once it is up (no name before an answer)" \
+	bash -c "cat $BT_DIR/late.out; ! grep -q early $BT_DIR/late.out"
+b a rm -f late >/dev/null
+host_stop a
+host_start a && wait_for 10 ready a
+
 say "## network ls / inspect on any host"
 for h in $HOSTS; do
 	check "inspect on host $h: every endpoint with its host, and the peers" bash -c "
