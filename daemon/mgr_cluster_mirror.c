@@ -493,18 +493,29 @@ void cl_apply_put(struct manager *m, const char *key, const char *value, int64_t
 	struct cluster *cl = m->cl;
 	struct cl_entry *e = cl_find(cl, key);
 
+	struct cl_host was = { 0 };
+	bool was_valid = false;
+	int64_t was_lease = 0;
+
 	if ((e && e->mod_rev >= mod_rev) || tomb_blocks(cl, key, mod_rev))
 		return;
 	if (!e) {
 		e = entry_new(cl, key, value, mod_rev, lease);
 		entry_insert(cl, e);
 	} else {
+		was = e->u.host;
+		was_valid = e->valid;
+		was_lease = e->lease;
 		free(e->value);
 		e->value = xstrdup(value ? value : "");
 		e->mod_rev = mod_rev;
 		e->lease = lease;
 	}
 	entry_decode(e);
+	/* a host writing its record again, unchanged (a restart within its lease): no effect */
+	if (e->k.kind == CL_KEY_HOST && was_valid && e->valid && was_lease == e->lease &&
+	    ip_equal(&was.vtep, &e->u.host.vtep) && was.port == e->u.host.port)
+		return;
 	entry_effects(m, e, false);
 }
 
