@@ -160,22 +160,48 @@ static int64_t lease_load(struct manager *m)
 	return strtoll(v, NULL, 10);
 }
 
+/* The host record, written if absent or already under this host's lease: a record under
+ * another lease is another live berthd using the same name (-EADDRINUSE; retried until that
+ * lease is gone, e.g. this host's own from before a reinstall). */
 static int host_put(struct manager *m, struct berr *err)
 {
 	struct cluster *cl = m->cl;
 	struct cl_host h = { .vtep = cl->vtep, .port = cl->port };
 	struct cl_key k = { .kind = CL_KEY_HOST };
 	_cleanup_free_ char *key = NULL, *value = NULL;
-	int64_t rev = 0;
+	struct etcd_txn_reply t;
 	int r;
 
 	strscpy(h.name, cl->host, sizeof(h.name));
 	strscpy(k.host, cl->host, sizeof(k.host));
 	key = cl_key_fmt(cl->prefix, &k);
 	value = cl_host_encode(&h);
-	r = etcd_put(cl->etcd, key, value, cl->lease, &rev, err);
-	if (r >= 0)
-		cl_apply_put(m, key, value, rev, cl->lease);
+	{
+		const struct etcd_cmp cmp[2] = {
+			{ .key = key, .target = ETCD_CMP_VERSION, .number = 0 },
+			{ .key = key, .target = ETCD_CMP_LEASE, .number = cl->lease },
+		};
+		const struct etcd_op put = { .kind = ETCD_OP_PUT, .key = key, .value = value,
+					     .lease = cl->lease };
+		const struct etcd_op get = { .kind = ETCD_OP_GET, .key = key };
+
+		/* absent, else under this lease: two transactions (etcd has no "or") */
+		r = etcd_txn(cl->etcd, &cmp[0], 1, &put, 1, &get, 1, &t, err);
+		if (r >= 0 && !t.succeeded && t.n == 1 && t.replies[0].kvs.n == 1 &&
+		    t.replies[0].kvs.kv[0].lease == cl->lease) {
+			etcd_txn_reply_clear(&t);
+			r = etcd_txn(cl->etcd, &cmp[1], 1, &put, 1, &get, 1, &t, err);
+		}
+	}
+	if (r < 0)
+		return cl_fail(err);
+	if (t.succeeded)
+		cl_apply_put(m, key, value, t.revision, cl->lease);
+	else
+		r = berr_set(err, -EADDRINUSE, "host name %s is in use by another live member "
+			     "(%.100s): give each host its own --cluster-host-name", cl->host,
+			     t.n == 1 && t.replies[0].kvs.n == 1 ? t.replies[0].kvs.kv[0].value : "?");
+	etcd_txn_reply_clear(&t);
 	return r;
 }
 

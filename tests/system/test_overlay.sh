@@ -297,6 +297,15 @@ wait_for 20 curl -sf --unix-socket "$BT_DIR/x/berth.sock" http://x/_ping
 check_err "overlay on a berthd without --cluster-store: a clear error" "need a cluster store" \
 	env BERTH_HOST=unix://$BT_DIR/x/berth.sock "$BERTH" network create -d overlay lonely
 kill "$XPID"; wait "$XPID" 2>/dev/null
+nsenter --net=/run/netns/$BT_ID-x "$BERTHD" --root "$BT_DIR/x/root3" --run "$BT_DIR/x/run3" \
+	--socket "$BT_DIR/x/b3.sock" --cluster-store "$STORE" --advertise-addr 10.99.0.66 \
+	--cluster-host-name host-a --log-level debug >"$BT_DIR/x3.log" 2>&1 &
+XPID=$!
+check "a second berthd claiming host-a's name is refused, saying why; host-a keeps its record" \
+	wait_for 10 bash -c "grep -q 'host name host-a is in use by another live member' $BT_DIR/x3.log &&
+	ectl get /berth/hosts/host-a --print-value-only | grep -q 10.99.0.11"
+check "  and host b still reaches web on host-a" ping_ok b cb web
+kill "$XPID"; wait "$XPID" 2>/dev/null
 check_err "berthd with --cluster-store but no --advertise-addr refuses to start" "needs --advertise-addr" \
 	in_ns x "$BERTHD" --root "$BT_DIR/x/root2" --run "$BT_DIR/x/run2" --socket "$BT_DIR/x/b2.sock" \
 	--cluster-store "$STORE"
