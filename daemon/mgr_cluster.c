@@ -455,6 +455,15 @@ int mgr_cluster_open(struct manager *m, const struct mgr_cluster_config *cfg, st
 		mgr_cluster_close(m);
 		return r;
 	}
+	r = nlx_vxlan_underlay(m->host_nl, &cl->vtep, NULL, err);
+	if (r == 0)
+		r = berr_set(err, -EADDRNOTAVAIL, "--advertise-addr %s is not an address of this "
+			     "host (it must be the address other hosts reach this one at)",
+			     cfg->advertise);
+	if (r < 0) {
+		mgr_cluster_close(m);
+		return r;
+	}
 	cl->lease = lease_load(m);
 	vteps_cache_load(m);
 	m->drv.vtep = cl->vtep;

@@ -439,7 +439,13 @@ static void net_unmirror(struct manager *m, const char *net_id)
 	if (!n)
 		return;
 	cl_net_range(m, CL_KEY_ENDPOINT, net_id, &a, &b);
-	dns_sync(m, a, b);
+	for (size_t i = a; i < b; i++) {
+		struct cl_entry *e = m->cl->keys.v[i];
+
+		if (e->dns_set)
+			mgr_dns_remote_del(m, e->u.ep.id);
+		e->dns_set = e->valid = false;
+	}
 	if (mgr_net_ep_count(m, net_id) > 0) {
 		blog_warn("cluster: network %s was removed from the cluster while containers here "
 			  "are attached to it: it stays until they leave", n->n.name);

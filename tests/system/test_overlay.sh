@@ -221,6 +221,13 @@ b a rm -f late >/dev/null
 host_stop a
 host_start a && wait_for 10 ready a
 
+check "a static --ip on an overlay network (host b)" bash -c "
+	b b run -d --name st --network ov --ip 10.50.0.77 busybox sleep 1000 >/dev/null &&
+	[ \"\$(cip b st ov)\" = 10.50.0.77 ] && wait_for 5 ping_ok a web 10.50.0.77"
+check_err "  the same address from another host: refused" "already in use" \
+	b c run -d --name st2 --network ov --ip 10.50.0.77 busybox sleep 1000
+b c rm -f st2 >/dev/null 2>&1
+b b rm -f st >/dev/null
 say "## network ls / inspect on any host"
 for h in $HOSTS; do
 	check "inspect on host $h: every endpoint with its host, and the peers" bash -c "
@@ -306,6 +313,9 @@ check "a second berthd claiming host-a's name is refused, saying why; host-a kee
 	ectl get /berth/hosts/host-a --print-value-only | grep -q 10.99.0.11"
 check "  and host b still reaches web on host-a" ping_ok b cb web
 kill "$XPID"; wait "$XPID" 2>/dev/null
+check_err "berthd with an --advertise-addr it does not hold refuses to start" "is not an address of this host" \
+	nsenter --net=/run/netns/$BT_ID-x "$BERTHD" --root "$BT_DIR/x/root4" --run "$BT_DIR/x/run4" \
+	--socket "$BT_DIR/x/b4.sock" --cluster-store "$STORE" --advertise-addr 10.99.0.200
 check_err "berthd with --cluster-store but no --advertise-addr refuses to start" "needs --advertise-addr" \
 	in_ns x "$BERTHD" --root "$BT_DIR/x/root2" --run "$BT_DIR/x/run2" --socket "$BT_DIR/x/b2.sock" \
 	--cluster-store "$STORE"
