@@ -228,6 +228,10 @@ check_err "  the same address from another host: refused" "already in use" \
 	b c run -d --name st2 --network ov --ip 10.50.0.77 busybox sleep 1000
 b c rm -f st2 >/dev/null 2>&1
 b b rm -f st >/dev/null
+check "overlay bridge ports get the same anti-spoofing elements as bridge ports" bash -c "
+	hif=\$(b a inspect web | jq -r '.[0].NetworkSettings.Networks.ov.Berth.HostInterface')
+	in_ns a nft -j list set bridge berth ports | jq -e --arg i \"\$hif\" '.nftables[].set.elem // empty | index(\$i)' &&
+	in_ns a nft -j list set bridge berth ip4 | jq -e --arg i \"\$hif\" --arg a $WEB4 '[.nftables[].set.elem // empty | .[] | select(.concat == [\$i, \$a])] | length == 1'"
 say "## network ls / inspect on any host"
 for h in $HOSTS; do
 	check "inspect on host $h: every endpoint with its host, and the peers" bash -c "
@@ -548,6 +552,48 @@ check "leader killed: a container started on host b reaches w6 (after the electi
 check "  by name" wait_for 5 ping_ok b b6 w6
 check "  overlay networks can still be created" b c network create -d overlay --subnet 10.57.0.0/24 ov7
 check "  traffic between existing containers never stopped" ping_ok c c6 w6
+
+say "## TLS to etcd, another data-path port"
+TLS=$BT_DIR/tls
+mkdir -p "$TLS"
+mkcert() { # NAME SUBJECT EXT
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$TLS/$1.key" \
+		-out "$TLS/$1.csr" -subj "/CN=$2" 2>/dev/null &&
+	printf '%b' "$3" >"$TLS/$1.ext" &&
+	openssl x509 -req -in "$TLS/$1.csr" -CA "$TLS/ca.pem" -CAkey "$TLS/ca.key" -CAcreateserial \
+		-out "$TLS/$1.pem" -days 2 -extfile "$TLS/$1.ext" 2>/dev/null
+}
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$TLS/ca.key" \
+	-out "$TLS/ca.pem" -days 2 -subj /CN=bt-ca 2>/dev/null
+# clientAuth too: etcd's JSON gateway dials its own gRPC server with the server certificate
+mkcert srv etcd 'subjectAltName=IP:10.99.0.4\nextendedKeyUsage=serverAuth,clientAuth\n'
+mkcert cli berth 'extendedKeyUsage=clientAuth\n'
+nsenter --net=/run/netns/$BT_ID-e etcd --name t1 --data-dir "$BT_DIR/etcd-t1" \
+	--listen-client-urls https://10.99.0.4:2379 --advertise-client-urls https://10.99.0.4:2379 \
+	--listen-peer-urls http://10.99.0.4:2380 --initial-advertise-peer-urls http://10.99.0.4:2380 \
+	--initial-cluster t1=http://10.99.0.4:2380 --cert-file "$TLS/srv.pem" --key-file "$TLS/srv.key" \
+	--trusted-ca-file "$TLS/ca.pem" --client-cert-auth >>"$BT_DIR/etcd-t1.log" 2>&1 &
+EPID[t1]=$!
+for h in a b; do
+	ids=$(b $h ps -aq)
+	[ -z "$ids" ] || b $h rm -f $ids >/dev/null
+	host_stop "$h"
+	ADV[$h]=${IP[$h]}
+done
+HOST_STORE=etcd://10.99.0.4:2379
+for h in a b; do
+	check "host $h joins a TLS etcd (CA, client certificate and key) with --data-path-port 4790" \
+		host_start "$h" --cluster-store-cafile "$TLS/ca.pem" --cluster-store-certfile "$TLS/cli.pem" \
+		--cluster-store-keyfile "$TLS/cli.key" --data-path-port 4790
+done
+for h in a b; do check "host $h registered over TLS" wait_for 20 ready "$h"; done
+check "an overlay network on it; containers on hosts a and b reach each other" bash -c "
+	b a network create -d overlay --subnet 10.59.0.0/24 ovt >/dev/null &&
+	b a run -d --name ta --network ovt busybox sleep 1000 >/dev/null &&
+	b b run -d --name tb --network ovt busybox sleep 1000 >/dev/null && wait_for 5 ping_ok b tb ta"
+check "  their VXLAN devices use UDP 4790, and the allow-list that port" bash -c "
+	in_ns a ip -d link show $(vx a ovt) | grep -q 'dstport 4790 ' &&
+	in_ns a nft -j list set inet berth vxports | jq -e '.nftables[].set.elem // empty | . == [4790]'"
 
 # Debugging: BT_HOLD=1 keeps the world up (until killed) with its names in $BT_DIR/world.
 if [ -n "${BT_HOLD:-}" ]; then
