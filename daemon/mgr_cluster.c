@@ -71,7 +71,8 @@ size_t mgr_cluster_vteps(struct manager *m, struct ipaddr **ret, uint16_t *ret_p
 		return 0;
 	*ret_port = cl->port;
 	*ret = xcalloc(cl->n_vteps + 1, sizeof(**ret));
-	memcpy(*ret, cl->vteps, cl->n_vteps * sizeof(**ret));
+	if (cl->n_vteps)
+		memcpy(*ret, cl->vteps, cl->n_vteps * sizeof(**ret));
 	return cl->n_vteps;
 }
 
@@ -125,7 +126,7 @@ void cl_vteps_sync(struct manager *m)
 			v[n++] = e->u.host.vtep;
 	}
 	qsort(v, n, sizeof(*v), ip_sort_cmp);
-	if (n == cl->n_vteps && !memcmp(v, cl->vteps, n * sizeof(*v))) {
+	if (n == cl->n_vteps && (n == 0 || !memcmp(v, cl->vteps, n * sizeof(*v)))) {
 		free(v);
 		return;
 	}

@@ -671,7 +671,8 @@ void cl_reset(struct manager *m, const struct etcd_kvs *snap, int64_t rev)
 	reset_merge(cl, snap, rev, &next);
 	for (size_t i = 0; i < next.n; i++)
 		entry_decode(next.v[i]);
-	qsort(next.v, next.n, sizeof(*next.v), entry_sort_cmp);
+	if (next.n)
+		qsort(next.v, next.n, sizeof(*next.v), entry_sort_cmp);
 	reset_dns(m, &next);
 	for (size_t i = 0; i < cl->keys.n; i++)
 		entry_free(cl->keys.v[i]);
