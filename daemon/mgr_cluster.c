@@ -2,25 +2,18 @@
 /* The cluster layer: berthd as a member of a cluster sharing overlay networks through etcd.
  *
  * This host registers itself (P/hosts/<name> = its VTEP) under a lease that a keeper thread
- * refreshes; its endpoints and their addresses live under the same lease, so they vanish from
- * the other hosts when this one dies. The lease ID is kept in the store's meta table: a berthd
- * that restarts within the TTL keeps its lease, and with it its keys. One watch on the whole
- * prefix feeds the mirror (mgr_cluster_mirror.c); its eventfd, the keeper's and a 1 s timer
- * (registration retries) are watched by the manager's event loop, so everything here runs with
- * the manager lock held. etcd calls made here are bounded by CL_REQUEST_MS. */
+ * refreshes (mgr_cluster_host.c); its endpoints and their addresses live under the same lease,
+ * so they vanish from the other hosts when this one dies. One watch on the whole prefix feeds
+ * the mirror (mgr_cluster_mirror.c); its eventfd and a 1 s timer (registration retries,
+ * networks to forget) are watched by the manager's event loop, so everything here runs with the
+ * manager lock held. etcd calls made with it held are bounded by CL_REQUEST_MS. */
 #include <sys/timerfd.h>
 #include <unistd.h>
 
 #include "daemon/mgr_cluster.h"
 #include "drivers/overlay/overlay.h"
 
-#define META_LEASE "cluster/lease"
 #define META_VTEPS "cluster/vteps"
-
-static bool registered(const struct cluster *cl)
-{
-	return cl->keeper != NULL;
-}
 
 int cl_fail(struct berr *err)
 {
@@ -53,7 +46,7 @@ int mgr_cluster_check(struct manager *m, struct berr *err)
 	if (!cl->synced)
 		return berr_set(err, -EHOSTUNREACH, "cluster store unreachable: its state is not "
 				"mirrored here yet");
-	if (!registered(cl))
+	if (!cl_registered(cl))
 		return berr_set(err, -EHOSTUNREACH, "cluster store: this host (%s) is not "
 				"registered yet", cl->host);
 	return 0;
@@ -137,183 +130,6 @@ void cl_vteps_sync(struct manager *m)
 	mgr_fw_vteps_changed(m);
 }
 
-/* ---- registration ---- */
-
-static void lease_save(struct manager *m, int64_t lease)
-{
-	struct berr e2 = BERR_INIT;
-	char buf[32];
-	int r;
-
-	snprintf(buf, sizeof(buf), "%lld", (long long)lease);
-	r = lease ? store_meta_put(m->store, META_LEASE, buf, &e2)
-		  : store_meta_delete(m->store, META_LEASE, &e2);
-	if (r < 0)
-		blog_warn("cluster: recording the lease: %s", berr_str(&e2));
-}
-
-static int64_t lease_load(struct manager *m)
-{
-	_cleanup_free_ char *v = NULL;
-
-	if (store_meta_get(m->store, META_LEASE, &v, NULL) < 0)
-		return 0;
-	return strtoll(v, NULL, 10);
-}
-
-/* The host record, written if absent or already under this host's lease: a record under
- * another lease is another live berthd using the same name (-EADDRINUSE; retried until that
- * lease is gone, e.g. this host's own from before a reinstall). */
-static int host_put(struct manager *m, struct berr *err)
-{
-	struct cluster *cl = m->cl;
-	struct cl_host h = { .vtep = cl->vtep, .port = cl->port };
-	struct cl_key k = { .kind = CL_KEY_HOST };
-	_cleanup_free_ char *key = NULL, *value = NULL;
-	struct etcd_txn_reply t;
-	int r;
-
-	strscpy(h.name, cl->host, sizeof(h.name));
-	strscpy(k.host, cl->host, sizeof(k.host));
-	key = cl_key_fmt(cl->prefix, &k);
-	value = cl_host_encode(&h);
-	{
-		const struct etcd_cmp cmp[2] = {
-			{ .key = key, .target = ETCD_CMP_VERSION, .number = 0 },
-			{ .key = key, .target = ETCD_CMP_LEASE, .number = cl->lease },
-		};
-		const struct etcd_op put = { .kind = ETCD_OP_PUT, .key = key, .value = value,
-					     .lease = cl->lease };
-		const struct etcd_op get = { .kind = ETCD_OP_GET, .key = key };
-
-		/* absent, else under this lease: two transactions (etcd has no "or") */
-		r = etcd_txn(cl->etcd, &cmp[0], 1, &put, 1, &get, 1, &t, err);
-		if (r >= 0 && !t.succeeded && t.n == 1 && t.replies[0].kvs.n == 1 &&
-		    t.replies[0].kvs.kv[0].lease == cl->lease) {
-			etcd_txn_reply_clear(&t);
-			r = etcd_txn(cl->etcd, &cmp[1], 1, &put, 1, &get, 1, &t, err);
-		}
-	}
-	if (r < 0)
-		return cl_fail(err);
-	if (t.succeeded)
-		cl_apply_put(m, key, value, t.revision, cl->lease);
-	else
-		r = berr_set(err, -EADDRINUSE, "host name %s is in use by another live member "
-			     "(%.100s): give each host its own --cluster-host-name", cl->host,
-			     t.n == 1 && t.replies[0].kvs.n == 1 ? t.replies[0].kvs.kv[0].value : "?");
-	etcd_txn_reply_clear(&t);
-	return r;
-}
-
-static void keeper_cb(struct manager *m, int fd, void *ud);
-
-/* The lease this host's keys live under: the recorded one while etcd keeps it, else a new one. */
-static int lease_acquire(struct manager *m, bool *ret_new, struct berr *err)
-{
-	struct cluster *cl = m->cl;
-	int ttl = cl->ttl, r;
-
-	*ret_new = false;
-	if (cl->lease) {
-		r = etcd_lease_keepalive(cl->etcd, cl->lease, NULL, err);
-		if (r >= 0)
-			return 0;
-		if (r != -ENOENT)
-			return r;
-		blog_info("cluster: lease %llx expired while berthd was away: registering anew",
-			  (unsigned long long)cl->lease);
-		cl->lease = 0;
-	}
-	r = etcd_lease_grant(cl->etcd, cl->ttl, &cl->lease, &ttl, err);
-	if (r < 0)
-		return r;
-	if (ttl != cl->ttl)
-		blog_info("cluster: etcd granted a TTL of %d s (asked %d s)", ttl, cl->ttl);
-	lease_save(m, cl->lease);
-	*ret_new = true;
-	return 0;
-}
-
-static int cl_register(struct manager *m, struct berr *err)
-{
-	struct cluster *cl = m->cl;
-	char buf[IP_STRLEN];
-	bool fresh;
-	int r;
-
-	r = lease_acquire(m, &fresh, err);
-	if (r >= 0)
-		r = host_put(m, err);
-	if (r >= 0)
-		r = etcd_keeper_start(cl->etcd, cl->lease, cl->ttl, &cl->keeper, err);
-	if (r >= 0)
-		r = mgr_watch_add(m, etcd_keeper_fd(cl->keeper), keeper_cb, NULL);
-	if (r < 0) {
-		if (cl->keeper)
-			etcd_keeper_stop(steal_ptr(cl->keeper));
-		return r;
-	}
-	blog_info("cluster: registered as host %s (VTEP %s, UDP %u) under %s lease %llx", cl->host,
-		  ip_fmt(&cl->vtep, buf), cl->port, fresh ? "new" : "its", (unsigned long long)cl->lease);
-	if (cl->synced)
-		cl_own_keys_sync(m);
-	return 0;
-}
-
-static void keeper_drop(struct manager *m)
-{
-	struct cluster *cl = m->cl;
-
-	if (!cl->keeper)
-		return;
-	mgr_watch_del(m, etcd_keeper_fd(cl->keeper));
-	etcd_keeper_stop(steal_ptr(cl->keeper));
-}
-
-static void register_try(struct manager *m)
-{
-	struct berr err = BERR_INIT;
-	static bool said;
-
-	if (registered(m->cl))
-		return;
-	if (cl_register(m, &err) < 0) {
-		if (!said)
-			blog_warn("cluster: registering host %s: %s (retrying every second)",
-				  m->cl->host, berr_str(&err));
-		said = true;
-		return;
-	}
-	said = false;
-}
-
-static void keeper_cb(struct manager *m, int fd, void *ud)
-{
-	struct cluster *cl = m->cl;
-	struct berr why = BERR_INIT;
-	enum etcd_lease_state st;
-
-	if (!cl->keeper)
-		return;
-	st = etcd_keeper_state(cl->keeper, &why);
-	if (st == ETCD_LEASE_UNREACHABLE) {
-		blog_warn("cluster: lease %llx cannot be refreshed: %s", (unsigned long long)cl->lease,
-			  berr_str(&why));
-		return;
-	}
-	if (st == ETCD_LEASE_ALIVE) {
-		blog_info("cluster: lease %llx refreshed again", (unsigned long long)cl->lease);
-		return;
-	}
-	blog_warn("cluster: lease %llx lost (%s): registering again", (unsigned long long)cl->lease,
-		  berr_str(&why));
-	keeper_drop(m);
-	cl->lease = 0;
-	lease_save(m, 0);
-	register_try(m);
-}
-
 static void timer_cb(struct manager *m, int fd, void *ud)
 {
 	uint64_t ticks;
@@ -321,7 +137,12 @@ static void timer_cb(struct manager *m, int fd, void *ud)
 	if (read(fd, &ticks, sizeof(ticks)) < 0) {
 		/* EAGAIN: nothing expired */
 	}
-	register_try(m);
+	if (!cl_registered(m->cl))
+		cl_register_kick(m);
+	for (size_t i = 0; i < m->nets.n; i++)
+		if (m->nets.v[i]->drv && m->nets.v[i]->drv->global_scope &&
+		    cl_net_forget_if_gone(m, m->nets.v[i]))
+			i--;
 }
 
 /* ---- the watch ---- */
@@ -335,7 +156,7 @@ static void watch_up(struct manager *m, const char *endpoint)
 	blog_info("cluster: watching the store through %s", endpoint);
 	/* What happened while the stream was down arrives next; the kernel may have drifted too. */
 	cl_refresh_all(m);
-	if (registered(cl) && cl->synced)
+	if (cl_registered(cl) && cl->synced)
 		cl_own_keys_sync(m);
 }
 
@@ -465,7 +286,11 @@ int mgr_cluster_open(struct manager *m, const struct mgr_cluster_config *cfg, st
 		mgr_cluster_close(m);
 		return r;
 	}
-	cl->lease = lease_load(m);
+	r = cl_registrar_open(m, cfg, err);
+	if (r < 0) {
+		mgr_cluster_close(m);
+		return r;
+	}
 	vteps_cache_load(m);
 	m->drv.vtep = cl->vtep;
 	m->drv.vxlan_port = cl->port;
@@ -521,7 +346,7 @@ void mgr_cluster_close(struct manager *m)
 		mgr_watch_del(m, etcd_watch_fd(cl->watch));
 		etcd_watch_stop(steal_ptr(cl->watch));
 	}
-	keeper_drop(m);
+	cl_registrar_close(m);
 	if (cl->timer_fd >= 0) {
 		mgr_watch_del(m, cl->timer_fd);
 		close(cl->timer_fd);
@@ -550,7 +375,7 @@ void mgr_cluster_info(struct manager *m, cJSON *o)
 	cJSON_AddStringToObject(c, "AdvertiseAddr", ip_fmt(&cl->vtep, buf));
 	cJSON_AddNumberToObject(c, "DataPathPort", cl->port);
 	cJSON_AddNumberToObject(c, "TTL", cl->ttl);
-	cJSON_AddBoolToObject(c, "Registered", registered(cl));
+	cJSON_AddBoolToObject(c, "Registered", cl_registered(cl));
 	cJSON_AddBoolToObject(c, "Reachable", cl->up);
 	cJSON_AddBoolToObject(c, "Synced", cl->synced);
 	cJSON_AddNumberToObject(c, "Members", (double)cl->n_vteps);

@@ -44,7 +44,8 @@ struct cluster {
 	char url[512];
 	struct etcd_client *etcd;
 	struct etcd_watch *watch;
-	struct etcd_keeper *keeper;
+	struct etcd_keeper *keeper;     /* while registered */
+	struct cl_registrar *reg;       /* registration attempts (mgr_cluster_host.c) */
 	int timer_fd;
 	int64_t lease;             /* this host's; 0 while not registered */
 	bool up;                   /* the watch streams */
@@ -83,11 +84,18 @@ struct net_entry *cl_global_net(struct manager *m, const char *net_id);
 
 void cl_refresh_all(struct manager *m);
 /* A network no longer in the store, once no container here uses it: forgotten. */
-void cl_net_forget_if_gone(struct manager *m, struct net_entry *n);
+bool cl_net_forget_if_gone(struct manager *m, struct net_entry *n);
 /* A snapshot of every key (the watch's RESET at revision rev): the mirror becomes it. */
 void cl_reset(struct manager *m, const struct etcd_kvs *snap, int64_t rev);
 void cl_tombs_prune(struct cluster *cl, int64_t rev);
 void cl_mirror_free(struct cluster *cl);
+
+/* ---- membership (mgr_cluster_host.c) ---- */
+bool cl_registered(const struct cluster *cl);
+/* Start a registration attempt in the background unless one runs or this host is registered. */
+void cl_register_kick(struct manager *m);
+int cl_registrar_open(struct manager *m, const struct mgr_cluster_config *cfg, struct berr *err);
+void cl_registrar_close(struct manager *m);   /* also stops the keeper */
 
 /* ---- this host's keys (mgr_cluster.c, mgr_cluster_ep.c) ---- */
 /* The firewall's allow-list from the host records. */

@@ -456,10 +456,14 @@ static void net_unmirror(struct manager *m, const char *net_id)
 		blog_warn("cluster: %s", berr_str(&why));
 }
 
-void cl_net_forget_if_gone(struct manager *m, struct net_entry *n)
+/* true when n was freed */
+bool cl_net_forget_if_gone(struct manager *m, struct net_entry *n)
 {
+	size_t before = m->nets.n;
+
 	if (m->cl->synced && !cl_net_rev(m, n->n.id) && mgr_net_ep_count(m, n->n.id) == 0)
 		net_unmirror(m, n->n.id);
+	return m->nets.n < before;
 }
 
 /* ---- applying changes ---- */
