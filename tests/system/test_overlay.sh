@@ -232,6 +232,16 @@ check "overlay bridge ports get the same anti-spoofing elements as bridge ports"
 	hif=\$(b a inspect web | jq -r '.[0].NetworkSettings.Networks.ov.Berth.HostInterface')
 	in_ns a nft -j list set bridge berth ports | jq -e --arg i \"\$hif\" '.nftables[].set.elem // empty | index(\$i)' &&
 	in_ns a nft -j list set bridge berth ip4 | jq -e --arg i \"\$hif\" --arg a $WEB4 '[.nftables[].set.elem // empty | .[] | select(.concat == [\$i, \$a])] | length == 1'"
+# An MTU given to the network wins over the underlay's minus 50, on every host that uses it.
+check "an overlay network with -o com.docker.network.driver.mtu=1400 (created on host b, used on host a)" bash -c "
+	b b network create -d overlay --subnet 10.51.0.0/24 -o com.docker.network.driver.mtu=1400 ovm >/dev/null &&
+	b a run -d --name m1 --network ovm busybox sleep 1000 >/dev/null"
+check "  its VXLAN device, bridge and container interface take 1400" bash -c "
+	in_ns a ip link show \$(vx a ovm) | grep -q 'mtu 1400 .*master ' &&
+	in_ns a ip link show \$(b a network inspect ovm | jq -r '.[0].Berth.Bridge') | grep -q 'mtu 1400 ' &&
+	b a exec m1 cat /sys/class/net/eth0/mtu | grep -qx 1400"
+b a rm -f m1 >/dev/null
+b b network rm ovm >/dev/null
 say "## network ls / inspect on any host"
 for h in $HOSTS; do
 	check "inspect on host $h: every endpoint with its host, and the peers" bash -c "
