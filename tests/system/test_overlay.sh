@@ -316,6 +316,22 @@ check "  no host crashed and none planted their entries" bash -c "
 ectl del --prefix "/berth/endpoints/$NETID/ff" >/dev/null
 ectl del "/berth/hosts/evil" >/dev/null
 ectl del "/berth/ipam/$NETID/10.50.0.200" >/dev/null
+# A network deleted from the store behind berth's back (etcdctl) while host a has a container on
+# it: host a keeps it for that container, and forgets it once the container is gone.
+b b network create -d overlay --subnet 10.54.0.0/24 ovg >/dev/null
+b a run -d --name g1 --network ovg busybox sleep 1000 >/dev/null
+GID=$(b a network inspect ovg | jq -r '.[0].Id') GVNI=$(b a network inspect ovg | jq -r '.[0].Berth.VNI')
+ectl del "/berth/networks/$GID" >/dev/null
+check "a network deleted from the store: the hosts without containers on it forget it" \
+	wait_for 5 bash -c "! b b network inspect ovg >/dev/null 2>&1 && ! b c network inspect ovg >/dev/null 2>&1"
+check "  host a keeps it while g1 uses it" bash -c "
+	b a network inspect ovg >/dev/null && in_ns a ip link show vx${GID:0:10} >/dev/null"
+b a rm -f g1 >/dev/null
+check "  and forgets it once g1 is gone (network, bridge, VXLAN device)" wait_for 5 bash -c "
+	! b a network inspect ovg >/dev/null 2>&1 && ! in_ns a ip link show vx${GID:0:10} >/dev/null 2>&1"
+ectl del "/berth/names/ovg" >/dev/null
+ectl del "/berth/vni/$GVNI" >/dev/null
+ectl del "/berth/netuse/$GID" >/dev/null
 nsenter --net=/run/netns/$BT_ID-x "$BERTHD" --root "$BT_DIR/x/root" --run "$BT_DIR/x/run" --socket "$BT_DIR/x/berth.sock" \
 	>"$BT_DIR/x.log" 2>&1 &
 XPID=$!
