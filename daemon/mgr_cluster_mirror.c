@@ -429,7 +429,7 @@ static void net_mirror(struct manager *m, struct cl_entry *e)
 }
 
 /* The network left the cluster: this host forgets it, unless containers here still use it
- * (then it goes when they leave: mgr_cluster_dataplane_gc). */
+ * (then it goes within a second of the last one leaving: the timer in mgr_cluster.c). */
 static void net_unmirror(struct manager *m, const char *net_id)
 {
 	struct net_entry *n = cl_global_net(m, net_id);
