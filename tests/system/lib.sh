@@ -217,6 +217,14 @@ bt_ctrs_json() {
 		| .HostMode = ([.NetworkSettings.Networks[] | select(.Driver == "host")] | length > 0))'
 }
 
+# bt_same WANT GOT MESSAGE: equal, or say MESSAGE and show the difference (< WANT, > GOT).
+bt_same() {
+	[ "$1" = "$2" ] && return 0
+	say "$3"
+	diff <(echo "$1") <(echo "$2")
+	return 1
+}
+
 # Host veths (bv*) are exactly the host ends of the active endpoints on bridge networks.
 bt_veths_consistent() {
 	local want got
@@ -224,10 +232,7 @@ bt_veths_consistent() {
 		| select(.Berth.State == "active" and .Driver == "bridge") | .Berth.HostInterface' | sort) ||
 		return 1
 	got=$(inhost ip -br link | awk '{sub(/@.*/, "", $1); print $1}' | grep '^bv' | sort)
-	[ "$want" = "$got" ] && return 0
-	say "host veths differ from active endpoints (< endpoints, > kernel):"
-	diff <(echo "$want") <(echo "$got")
-	return 1
+	bt_same "$want" "$got" "host veths differ from active endpoints (< endpoints, > kernel):"
 }
 
 # Every running container's interfaces (but lo) are exactly its endpoints (on networks that give
@@ -276,10 +281,7 @@ bt_ipam_consistent() {
 		"select network_id || '|' || address || '|' || owner from allocations" | sort) || return 1
 	dups=$(echo "$want" | cut -d'|' -f1,2 | sort | uniq -d)
 	if [ -n "$dups" ]; then say "addresses held twice: $dups"; return 1; fi
-	[ "$want" = "$got" ] && return 0
-	say "allocations differ (< expected, > table):"
-	diff <(echo "$want") <(echo "$got")
-	return 1
+	bt_same "$want" "$got" "allocations differ (< expected, > table):"
 }
 
 # Namespace files under <run>/netns are exactly those of the running containers (but host-mode).
@@ -288,18 +290,56 @@ bt_netns_consistent() {
 	want=$(bt_ctrs_json | jq -r '.[] | select(.State == "running" and (.HostMode | not)) | .Id' |
 		sort) || return 1
 	got=$(ls "$BT_DIR/run/netns" 2>/dev/null | sort)
-	[ "$want" = "$got" ] && return 0
-	say "netns files differ from running containers (< running, > files):"
-	diff <(echo "$want") <(echo "$got")
-	return 1
+	bt_same "$want" "$got" "netns files differ from running containers (< running, > files):"
 }
 
-# bt_check_consistent LABEL: no leaked or duplicated interface, address or namespace.
+# Namespace mounts under <run>/netns are exactly the namespace files (no stale bind mount).
+bt_netns_mounts_consistent() {
+	local want got
+	want=$(ls "$BT_DIR/run/netns" 2>/dev/null | sort)
+	got=$(awk -v d="$BT_DIR/run/netns/" 'index($5, d) == 1 { print substr($5, length(d) + 1) }' \
+		/proc/self/mountinfo | sort)
+	bt_same "$want" "$got" "netns mounts differ from netns files (< files, > mounts):"
+}
+
+# Bridges in the host namespace are exactly those of the bridge networks.
+bt_bridges_consistent() {
+	local want got
+	want=$(berth network ls --format json |
+		jq -r '.[] | select(.Driver == "bridge") | .Berth.Bridge // empty' | sort) || return 1
+	got=$(inhost ip -j link show type bridge | jq -r '.[].ifname' | sort)
+	bt_same "$want" "$got" "bridges differ from bridge networks (< networks, > kernel):"
+}
+
+# The structured comparisons (tests/system/state_check.py): store = API, the addresses inside
+# every container = its endpoints', nftables elements = what the store implies, DNS answers =
+# live endpoints. BT_DNS_NAMES: more names to ask (e.g. of removed containers: no answer).
+BT_STATE_CHECK=$TOP/tests/system/state_check.py
+bt_store_consistent() { bt_ctrs_json | python3 "$BT_STATE_CHECK" store "$BT_DIR/root/berth.db"; }
+bt_addrs_consistent() { bt_ctrs_json | python3 "$BT_STATE_CHECK" addrs "$BT_DIR/run"; }
+bt_nft_consistent() {
+	{ inhost nft -j list table inet "${BERTH_NFT_TABLE:-berth}" &&
+		inhost nft -j list table bridge "${BERTH_NFT_BRIDGE_TABLE:-berth}"; } |
+		python3 "$BT_STATE_CHECK" nft "$BT_DIR/root/berth.db"
+}
+bt_dns_consistent() {
+	# shellcheck disable=SC2086
+	bt_ctrs_json | python3 "$BT_STATE_CHECK" dns "$BT_DIR/run" ${BT_DNS_NAMES:-}
+}
+
+# bt_check_consistent LABEL: no leaked or duplicated interface, address, namespace, bridge,
+# firewall element or DNS record; API, store and kernel agree.
 bt_check_consistent() {
 	check "$1: host veths = active endpoints" bt_veths_consistent
 	check "$1: container interfaces = their endpoints" bt_ifaces_consistent
+	check "$1: container addresses = their endpoints' (no address twice)" bt_addrs_consistent
 	check "$1: allocations = gateways + endpoint addresses" bt_ipam_consistent
 	check "$1: netns files = running containers" bt_netns_consistent
+	check "$1: netns mounts = netns files" bt_netns_mounts_consistent
+	check "$1: bridges = bridge networks" bt_bridges_consistent
+	check "$1: store = API" bt_store_consistent
+	check "$1: nft elements = store" bt_nft_consistent
+	check "$1: DNS answers = live endpoints" bt_dns_consistent
 }
 
 # HTTP status of a raw API request: bt_http METHOD PATH [BODY]; the reply body goes to
