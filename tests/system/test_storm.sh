@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Storm: 8 clients send random operations at once (network create/rm on IPv4 and dual-stack
+# networks, run/rm, connect/disconnect with and without static addresses and aliases, published
+# ports, stop/start) while berthd is killed -9 at 20 random moments and restarted. The
+# operations are random; the assertions are not: no 5xx or crash-free failure (tests/system/
+# storm.py classifies every answer), and after each restart and at the end the full
+# bt_check_consistent (no address twice, IPAM = live endpoints in store and kernel, no orphan
+# link, netns mount or bridge, nft elements = store, DNS answers = live endpoints).
+# Replay a failing run with the seed it prints: BT_STORM_SEED=N bash tests/system/test_storm.sh
+. "$(dirname "$0")/lib.sh"
+mkdir -p "$BT_DIR"
+printf 'options timeout:1\n' >"$BT_DIR/resolv.conf"   # no upstream: unknown names fail at once
+export BERTH_RESOLV_CONF=$BT_DIR/resolv.conf
+bt_setup
+
+SEED=${BT_STORM_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
+KILLS=${BT_STORM_KILLS:-20}
+ROUND_OPS=${BT_STORM_ROUND_OPS:-34}   # each killed round: the kill comes after 17-34 of them
+FINAL_OPS=${BT_STORM_FINAL_OPS:-80}
+MIN_OPS=${BT_STORM_MIN_OPS:-500}
+STORM=$TOP/tests/system/storm.py
+LOG=$BT_DIR/storm.log
+# Names to ask the embedded DNS besides the live containers: those of removed ones must not answer.
+export BT_DNS_NAMES="c0 c1 c2 c3 c4 c5 c6 c7 c8 c9 c10 c11 a0 a1 a2 a3"
+say "# storm seed $SEED (replay: BT_STORM_SEED=$SEED bash tests/system/test_storm.sh)"
+
+completed=0 unexpected=0 kills=0
+# storm_round ROUND OPS [kill]: one round of the driver; adds up its counts.
+storm_round() {
+	local args=("$BT_DIR/berth.sock" "$SEED" "$1" "$2" --log "$LOG") out rc
+	[ "${3:-}" = kill ] && args+=(--kill-pid "$(bt_berthd_pid)")
+	out=$(python3 "$STORM" "${args[@]}"); rc=$?
+	say "  round $1: $out"
+	completed=$((completed + $(echo "$out" | jq .completed)))
+	unexpected=$((unexpected + $(echo "$out" | jq .unexpected)))
+	if [ $rc != 0 ]; then
+		grep -E "^r$1 .* unexpected " "$LOG" | head -5 | sed 's/^/       | /'
+	fi
+	return $rc
+}
+
+reap_killed() {
+	bt_wait_berthd_exit 20 && [ "${BT_BERTHD_RC:-}" = 137 ] && kills=$((kills + 1))
+}
+
+for r in $(seq 1 "$KILLS"); do
+	check "round $r: every answer is a success or an expected conflict" storm_round "$r" "$ROUND_OPS" kill
+	check "round $r: berthd died of the kill -9" reap_killed
+	check "round $r: berthd restarts" bt_start_berthd
+	bt_check_consistent "after kill $r"
+done
+
+check "final round: every answer is a success or an expected conflict" \
+	storm_round $((KILLS + 1)) "$FINAL_OPS"
+bt_check_consistent "after the storm"
+check "$KILLS kills -9 happened" test "$kills" -eq "$KILLS"
+check "at least $MIN_OPS operations completed ($completed)" test "$completed" -ge "$MIN_OPS"
+check "no unexpected answer in all ($unexpected)" test "$unexpected" -eq 0
+
+say "# clean up"
+check "every container can be removed" bash -c 'for c in $(berth ps -aq); do berth rm -f $c >/dev/null || exit 1; done'
+check "every network can be removed" berth network prune -f
+bt_check_consistent "after removing everything"
+check "no berth interface but the predefined bridge is left" \
+	bash -c "! inhost ip -br link | grep -E '^(bv|berth)' | grep -v '^berth0 '"
+say "storm: $completed operations completed, $kills kills, seed $SEED"
+bt_summary
