@@ -471,6 +471,8 @@ static int start_locked(struct manager *m, struct ctr_entry *c, struct berr *err
 
 	if (c->c.state == CTR_RUNNING)
 		return berr_set(err, -EALREADY, "container %s is already running", c->c.name);
+	if (c->removing)
+		return berr_set(err, -EBUSY, "container %s is being removed", c->c.name);
 	r = net_setup(m, c, err);
 	if (r < 0)
 		return r;
@@ -616,9 +618,12 @@ int mgr_reap(struct manager *m)
 
 /* ---- stop / kill / wait ---- */
 
-/* Wait (lock held, released while waiting) until the container `id` is not running or the
- * deadline passes. Returns the entry (NULL if removed meanwhile). */
-static struct ctr_entry *wait_not_running(struct manager *m, const char *id, int64_t timeout_ms)
+/* Wait (lock held, released while waiting) until the container `id` no longer runs the process
+ * that started at `pid_start` (0: any process) or the deadline passes: a start by another
+ * request while the lock was released is a new process, not a failure to stop this one.
+ * Returns the entry (NULL if removed meanwhile). */
+static struct ctr_entry *wait_not_running(struct manager *m, const char *id, uint64_t pid_start,
+					  int64_t timeout_ms)
 {
 	struct timespec dl;
 	struct ctr_entry *c;
@@ -632,7 +637,7 @@ static struct ctr_entry *wait_not_running(struct manager *m, const char *id, int
 	}
 	for (;;) {
 		c = mgr_ctr_by_id(m, id);
-		if (!c || c->c.state != CTR_RUNNING)
+		if (!c || c->c.state != CTR_RUNNING || (pid_start && c->c.pid_start != pid_start))
 			return c;
 		if (timeout_ms >= 0 && pthread_cond_timedwait(&m->exited, &m->lock, &dl) == ETIMEDOUT)
 			return mgr_ctr_by_id(m, id);
@@ -648,8 +653,14 @@ static int kill_locked(struct manager *m, struct ctr_entry *c, int sig, struct b
 	return rt_kill(c->c.pid, c->c.pid_start, sig, err);
 }
 
+static bool still_runs(const struct ctr_entry *c, uint64_t pid_start)
+{
+	return c && c->c.state == CTR_RUNNING && c->c.pid_start == pid_start;
+}
+
 static int stop_locked(struct manager *m, struct ctr_entry *c, int timeout_s, struct berr *err)
 {
+	uint64_t start = c->c.pid_start;
 	char id[ID_LEN + 1];
 	int r;
 
@@ -659,13 +670,13 @@ static int stop_locked(struct manager *m, struct ctr_entry *c, int timeout_s, st
 	r = kill_locked(m, c, SIGTERM, err);
 	if (r < 0)
 		return r;
-	c = wait_not_running(m, id, timeout_s < 0 ? 10000 : (int64_t)timeout_s * 1000);
-	if (c && c->c.state == CTR_RUNNING) {
+	c = wait_not_running(m, id, start, timeout_s < 0 ? 10000 : (int64_t)timeout_s * 1000);
+	if (still_runs(c, start)) {
 		r = kill_locked(m, c, SIGKILL, err);
 		if (r < 0)
 			return r;
-		c = wait_not_running(m, id, 30000);
-		if (c && c->c.state == CTR_RUNNING)
+		c = wait_not_running(m, id, start, 30000);
+		if (still_runs(c, start))
 			return berr_set(err, -ETIMEDOUT, "container %s did not die after SIGKILL",
 					c->c.name);
 	}
@@ -711,7 +722,7 @@ int mgr_container_wait(struct manager *m, const char *ref, int *ret_code, struct
 	}
 	strscpy(id, c->c.id, sizeof(id));
 	*ret_code = c->c.exit_code;
-	c = wait_not_running(m, id, -1);
+	c = wait_not_running(m, id, 0, -1);
 	if (c)
 		*ret_code = c->c.exit_code;
 	else if (m->last_exit_id[0] && strcmp(m->last_exit_id, id) == 0)
@@ -760,6 +771,9 @@ static int remove_locked(struct manager *m, struct ctr_entry *c, bool force, str
 	char id[ID_LEN + 1];
 	int r;
 
+	if (c->removing)
+		return berr_set(err, -EBUSY, "removal of container %s is already in progress",
+				c->c.name);
 	if (c->c.state == CTR_RUNNING) {
 		if (!force)
 			return berr_set(err, -EBUSY, "container %s is running: stop it first or use "
@@ -768,9 +782,12 @@ static int remove_locked(struct manager *m, struct ctr_entry *c, bool force, str
 		r = kill_locked(m, c, SIGKILL, err);
 		if (r < 0)
 			return r;
-		c = wait_not_running(m, id, 30000);
+		/* the lock is released while waiting: no start may slip in (start refuses) */
+		c->removing = true;
+		c = wait_not_running(m, id, 0, 30000);
 		if (!c)
 			return 0;  /* auto-removed on exit */
+		c->removing = false;
 		if (c->c.state == CTR_RUNNING)
 			return berr_set(err, -ETIMEDOUT, "container %s did not die after SIGKILL",
 					c->c.name);

@@ -26,7 +26,7 @@ struct ctr_entry {
 	struct bcontainer c;
 	int pidfd;              /* of the shim while running (-1 otherwise) */
 	bool dns_listening;     /* the embedded DNS has sockets in its namespace */
-	bool stopping;
+	bool removing;          /* a forced removal waits for the process to exit */
 };
 
 /* A growable array of owned pointers. */

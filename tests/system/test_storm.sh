@@ -25,6 +25,31 @@ LOG=$BT_DIR/storm.log
 export BT_DNS_NAMES="c0 c1 c2 c3 c4 c5 c6 c7 c8 c9 c10 c11 a0 a1 a2 a3"
 say "# storm seed $SEED (replay: BT_STORM_SEED=$SEED bash tests/system/test_storm.sh)"
 
+say "# races the storm found, reproduced on purpose"
+# rm -f waits (lock released) for the killed process to exit; a start slipping into that window
+# used to restart the container, and rm then waited 30 s for the new process: 500 "did not die".
+start_hammer() {
+	local end=$(( $(bt_now_ms) + 1200 ))
+	while [ "$(bt_now_ms)" -lt $end ]; do
+		curl -s -o /dev/null -X POST --unix-socket "$BT_DIR/berth.sock" http://x/containers/r1/start
+	done
+}
+rm_under_starts() {
+	local i h1 h2 bad=0
+	for i in 1 2 3 4; do
+		berth run -d --name r1 --network race busybox sleep 1d >/dev/null || return 1
+		start_hammer & h1=$!
+		start_hammer & h2=$!
+		timeout 15 "$BERTH" rm -f r1 || bad=1
+		wait $h1 $h2
+		berth rm -f r1 >/dev/null 2>&1
+	done
+	return $bad
+}
+check "create network race" berth network create --subnet 10.98.0.0/24 race
+check "rm -f succeeds while other clients keep starting the container" rm_under_starts
+check "remove network race" berth network rm race
+
 completed=0 unexpected=0 kills=0
 # storm_round ROUND OPS [kill]: one round of the driver; adds up its counts.
 storm_round() {
