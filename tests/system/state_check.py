@@ -105,6 +105,7 @@ def ll_of(mac):
 
 
 def nft_expected(db):
+    """({set name: {element}} the store implies, ports consistent)"""
     want = {}
 
     def add(s, *key):
@@ -143,15 +144,28 @@ def nft_expected(db):
         add("ip6", ifn, ll_of(e["mac"]))
         if opt_false(n, OPT_ICC):
             add("noicc", ifn)
-    for c in db_rows(db, f"select extra from containers where state = {CTR_RUNNING}"):
+    return want, port_elems(db, add)
+
+
+def port_elems(db, add):
+    """Elements of the published ports of running containers; False when a port goes to an
+    address that is not one of its container's active endpoints."""
+    ok, mine = True, {}
+    for e in db_rows(db, "select container_id, ip4, ip6 from endpoints where state = 2"):
+        mine.setdefault(e["container_id"], set()).update(norm_ip(a) for a in (e["ip4"], e["ip6"]) if a)
+    for c in db_rows(db, f"select id, name, extra from containers where state = {CTR_RUNNING}"):
         for p in json.loads(c["extra"] or "{}").get("BerthPorts", []):
+            if norm_ip(p["Target"]) not in mine.get(c["id"], set()):
+                print(f"{c['name']}: published port {p['HostPort']}/{p['Proto']} goes to "
+                      f"{p['Target']}, not an address of its endpoints")
+                ok = False
             f = p["Family"]
             val = (norm_ip(p["Target"]), p["ContainerPort"])
             if p["HostIp"]:
                 add(f"pub{f}", norm_ip(p["HostIp"]), p["Proto"], p["HostPort"], *val)
             else:
                 add(f"pubany{f}", p["Proto"], p["HostPort"], *val)
-    return want
+    return ok
 
 
 def nft_flat(x):
@@ -192,11 +206,10 @@ def json_docs(text):
 
 
 def check_nft(db, text):
-    want, got = nft_expected(db), nft_actual(json_docs(text))
+    (want, ok), got = nft_expected(db), nft_actual(json_docs(text))
     if not got:
         print("no nftables set of berth found")
         return False
-    ok = True
     for name in sorted(set(want) | set(got)):
         ok &= diff(f"nft set {name}", want.get(name, set()), got.get(name, set()))
     return ok
