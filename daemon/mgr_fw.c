@@ -566,14 +566,16 @@ static int port_from_json(const cJSON *o, const char *ctr_id, struct fw_port *p)
 	return 0;
 }
 
-static int ports_record(struct manager *m, struct ctr_entry *c, struct resolve *rs,
+/* Records the ports among v[0..n) that belong to container c as its extra["BerthPorts"]. */
+static int ports_record(struct manager *m, struct ctr_entry *c, struct fw_port *const *v, size_t n,
 			struct berr *err)
 {
 	cJSON *a = cJSON_CreateArray();
 	int r;
 
-	for (size_t i = 0; i < rs->out.n; i++)
-		cJSON_AddItemToArray(a, port_json(rs->out.v[i]));
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(v[i]->ctr_id, c->c.id) == 0)
+			cJSON_AddItemToArray(a, port_json(v[i]));
 	cJSON_DeleteItemFromObjectCaseSensitive(c->c.extra, "BerthPorts");
 	cJSON_AddItemToObject(c->c.extra, "BerthPorts", a);
 	r = store_begin(m->store, err);
@@ -616,7 +618,7 @@ int mgr_fw_ports_add(struct manager *m, struct ctr_entry *c, struct berr *err)
 	r = bindings_walk(&rs, pb, true, err);
 	tr = time_mono_ns();
 	if (r >= 0)
-		r = ports_record(m, c, &rs, err);
+		r = ports_record(m, c, rs.out.v, rs.out.n, err);
 	ts = time_mono_ns();
 	crash_point("publish:after-store");
 	if (r >= 0 && rs.out.n) {
@@ -677,6 +679,10 @@ static void ports_drop(struct manager *m, struct ctr_entry *c, const struct ipad
 		ct_flush(gone[i]);
 		free(gone[i]);
 	}
+	/* the container keeps running without these ports: its record must say so, or a restart
+	 * would publish them again towards an address it no longer holds */
+	if (k && to && ports_record(m, c, fw->ports.v, fw->ports.n, &e2) < 0)
+		blog_warn("recording the ports of %s: %s", c->c.name, berr_str(&e2));
 	free(gone);
 	free(e);
 }
@@ -747,23 +753,42 @@ void mgr_fw_endpoint_removed(struct manager *m, struct ctr_entry *c, struct ep_e
 
 /* ---- start-up, monitor, reload, stop ---- */
 
+static bool port_target_live(struct manager *m, const struct ctr_entry *c, const struct ipaddr *to)
+{
+	for (size_t i = 0; i < m->eps.n; i++) {
+		const struct bendpoint *e = &m->eps.v[i]->e;
+
+		if (e->state == EP_ACTIVE && strcmp(e->container_id, c->c.id) == 0 &&
+		    (ip_equal(&e->ip4, to) || ip_equal(&e->ip6, to)))
+			return true;
+	}
+	return false;
+}
+
+/* The ports of running containers, from their records. A port towards an endpoint that is gone
+ * (a crash while it was being disconnected) is dropped from the record too. */
 static void ports_load(struct manager *m)
 {
 	for (size_t i = 0; i < m->ctrs.n; i++) {
 		struct ctr_entry *c = m->ctrs.v[i];
 		const cJSON *a = cJSON_GetObjectItemCaseSensitive(c->c.extra, "BerthPorts"), *o;
+		struct berr e2 = BERR_INIT;
+		bool stale = false;
 
 		if (c->c.state != CTR_RUNNING)
 			continue;
 		cJSON_ArrayForEach(o, a) {
 			struct fw_port *p = xmalloc(sizeof(*p));
 
-			if (port_from_json(o, c->c.id, p) < 0) {
+			if (port_from_json(o, c->c.id, p) < 0 || !port_target_live(m, c, &p->to)) {
+				stale = true;
 				free(p);
 				continue;
 			}
 			vec_push(m->fw->ports, p);
 		}
+		if (stale && ports_record(m, c, m->fw->ports.v, m->fw->ports.n, &e2) < 0)
+			blog_warn("recording the ports of %s: %s", c->c.name, berr_str(&e2));
 	}
 }
 

@@ -50,6 +50,30 @@ check "create network race" berth network create --subnet 10.98.0.0/24 race
 check "rm -f succeeds while other clients keep starting the container" rm_under_starts
 check "remove network race" berth network rm race
 
+# Disconnecting a running container from the network its published port goes to removed the
+# port from the kernel but not from the container's record: inspect still showed it, and a
+# restart published it again towards an address the container no longer held.
+ports_of() { berth inspect "$1" | jq -c '.[0].NetworkSettings.Ports'; }
+check "create networks pa, pb" bash -c "berth network create --subnet 10.98.1.0/24 pa >/dev/null && berth network create --subnet 10.98.2.0/24 pb >/dev/null"
+check "run p1 on pa and pb publishing 8099" berth run -d --name p1 --network pa --network pb -p 8099:80 busybox sleep 1d
+check "disconnect p1 from pa (its ports' target)" berth network disconnect pa p1
+check "inspect no longer shows the port" test "$(ports_of p1)" = '{"80/tcp":null}'
+check "record (store) and kernel agree" bt_nft_consistent
+check "stop berthd" bt_term_berthd
+check "berthd starts" bt_start_berthd
+not_republished() { bt_nft_consistent && ! inhost nft list map inet berth pubany4 | grep -q 8099; }
+check "after a restart the port is not published again" not_republished
+check "p1 publishes 8099 again after a restart of the container" bash -c "berth stop -t 0 p1 >/dev/null && berth start p1 >/dev/null && inhost nft list map inet berth pubany4 | grep -q '8099 : $(ctr_ip p1 pb)'"
+# The same record left stale by a kill -9 between the kernel update and the record's (made here
+# by editing the store of a stopped berthd): start-up drops the port instead of publishing it.
+check "stop berthd" bt_term_berthd
+check "p1's record names a port towards 10.98.1.99 (not its address)" sqlite3 "$BT_DIR/root/berth.db" \
+	"update containers set extra = json_set(extra, '\$.BerthPorts[1]', json('{\"Family\":4,\"HostIp\":\"\",\"HostPort\":8098,\"Proto\":\"tcp\",\"ContainerPort\":80,\"Target\":\"10.98.1.99\"}')) where name = 'p1'"
+check "berthd starts" bt_start_berthd
+check "the stale port is neither published nor recorded" bash -c "! inhost nft list map inet berth pubany4 | grep -q 8098 && [ \"\$(berth inspect p1 | jq -c '.[0].NetworkSettings.Ports')\" = '{\"80/tcp\":[{\"HostIp\":\"0.0.0.0\",\"HostPort\":\"8099\"}]}' ]"
+check "record and kernel agree" bt_nft_consistent
+check "remove p1, pa, pb" bash -c "berth rm -f p1 >/dev/null && berth network rm pa pb >/dev/null"
+
 completed=0 unexpected=0 kills=0
 # storm_round ROUND OPS [kill]: one round of the driver; adds up its counts.
 storm_round() {
