@@ -385,15 +385,17 @@ inat() { nsenter --net=/run/netns/$BT_ID-at "$@"; }
 # in_ctr_ns CONTAINER command...: run a host binary inside the container's network namespace.
 in_ctr_ns() { local id; id=$(berth inspect "$1" | jq -r '.[0].Id'); shift; nsenter --net="$BT_DIR/run/netns/$id" "$@"; }
 # fw_serve CONTAINER tcp|udp|sctp PORT: servers (IPv4 and IPv6) in the container's netns that
-# answer "CONTAINER peer=<client address>".
+# answer "CONTAINER peer=<client address>". -t5: fw_get's client half-closes after its probe line,
+# and with socat's default 0.5 s the server would close the connection before a slow (loaded
+# machine) fork of the echo had written its answer.
 fw_serve() {
 	local c=$1 p=${2^^} port=$3 f opt
 	for f in 4 6; do
 		opt=; [ $f = 6 ] && opt=,ipv6only=1
 		if [ "$p" = UDP ]; then
-			in_ctr_ns "$c" socat UDP$f-RECVFROM:$port,fork,reuseaddr$opt SYSTEM:"echo $c peer=\$SOCAT_PEERADDR" >/dev/null 2>&1 &
+			in_ctr_ns "$c" socat -t5 UDP$f-RECVFROM:$port,fork,reuseaddr$opt SYSTEM:"echo $c peer=\$SOCAT_PEERADDR" >/dev/null 2>&1 &
 		else
-			in_ctr_ns "$c" socat $p$f-LISTEN:$port,fork,reuseaddr$opt SYSTEM:"echo $c peer=\$SOCAT_PEERADDR" >/dev/null 2>&1 &
+			in_ctr_ns "$c" socat -t5 $p$f-LISTEN:$port,fork,reuseaddr$opt SYSTEM:"echo $c peer=\$SOCAT_PEERADDR" >/dev/null 2>&1 &
 		fi
 	done
 	wait_for 5 bash -c "in_ctr_ns $c cat /proc/net/${2}6 2>/dev/null | grep -qi ':$(printf %04X "$port") ' && in_ctr_ns $c cat /proc/net/${2} 2>/dev/null | grep -qi ':$(printf %04X "$port") '"
