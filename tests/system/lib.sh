@@ -81,10 +81,12 @@ bt_kill9_berthd() {
 	BT_BERTHD_PID=
 }
 
-# Kill every process whose network namespace is one of ours (containers, shims).
+# Kill every process whose network namespace is one of ours (containers, shims), or is one of
+# the namespace files given.
 bt_kill_ns_procs() {
 	local ns inode pid
-	for ns in "$BT_DIR"/run/netns/* /run/netns/$BT_ID-*; do
+	[ $# -gt 0 ] || set -- "$BT_DIR"/run/netns/* /run/netns/$BT_ID-*
+	for ns in "$@"; do
 		[ -e "$ns" ] || continue
 		inode=$(stat -L -c %i "$ns" 2>/dev/null) || continue
 		for pid in /proc/[0-9]*; do
@@ -97,6 +99,9 @@ bt_kill_ns_procs() {
 
 bt_cleanup() {
 	local rc=$?
+	# first, while the containers' netns files exist: what tests started inside them (servers)
+	# would otherwise outlive the test, holding the namespaces
+	bt_kill_ns_procs "$BT_DIR"/run/netns/*
 	if [ -n "$BT_BERTHD_PID" ] && [ -S "$BT_DIR/berth.sock" ]; then
 		for c in $(timeout 10 "$BERTH" ps -aq 2>/dev/null); do timeout 20 "$BERTH" rm -f "$c" >/dev/null 2>&1; done
 	fi
