@@ -13,12 +13,15 @@ BT_NS=$BT_ID-h
 BT_DIR=/tmp/$BT_ID
 BT_PASS=0
 BT_FAIL=0
+BT_SKIP=0
 BT_BERTHD_PID=
 BT_EXTRA_NS=()
 
 say() { printf '%s\n' "$*"; }
 ok() { BT_PASS=$((BT_PASS + 1)); say "  ok   $*"; }
 ko() { BT_FAIL=$((BT_FAIL + 1)); say "  FAIL $*"; }
+# skip "what: why": a check that cannot run here; counted, and listed by run.sh.
+skip() { BT_SKIP=$((BT_SKIP + 1)); say "  SKIP $*"; }
 
 # check "description" command... : passes when the command succeeds.
 check() {
@@ -128,7 +131,7 @@ bt_setup() {
 
 # Print the summary line the suite runner adds up, and exit accordingly.
 bt_summary() {
-	say "$BT_PASS passed, $BT_FAIL failed"
+	say "$BT_PASS passed, $BT_FAIL failed, $BT_SKIP skipped"
 	[ "$BT_FAIL" -eq 0 ] && [ "$BT_PASS" -gt 0 ]
 	exit $?
 }
