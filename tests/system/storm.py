@@ -64,9 +64,9 @@ def endpoint_config(rng, net):
     ep = {}
     if net in NETS and rng.random() < 0.35:
         slot, dual = NETS[net][0], NETS[net][1]
-        ipam = {"IPv4Address": f"10.99.{slot}.{rng.randrange(10, 22)}"}
+        ipam = {"IPv4Address": f"10.99.{slot}.{rng.randrange(10, 16)}"}
         if dual and rng.random() < 0.6:
-            ipam["IPv6Address"] = f"fd00:99:{slot}::{rng.randrange(10, 22):x}"
+            ipam["IPv6Address"] = f"fd00:99:{slot}::{rng.randrange(10, 16):x}"
         ep["IPAMConfig"] = ipam
     if rng.random() < 0.25:
         ep["Aliases"] = [f"a{rng.randrange(4)}"]
@@ -102,9 +102,9 @@ def op_connect(rng):
 
 OPS = [  # (weight, name, builder)
     (8, "net-create", lambda r: [("POST", "/networks/create", net_create_body(r, r.choice(list(NETS))))]),
-    (5, "net-rm", lambda r: [("DELETE", f"/networks/{r.choice(list(NETS))}", None)]),
-    (20, "run", op_run),
-    (12, "rm", lambda r: [("DELETE", f"/containers/{r.choice(CTRS)}?force=1", None)]),
+    (6, "net-rm", lambda r: [("DELETE", f"/networks/{r.choice(list(NETS))}", None)]),
+    (24, "run", op_run),
+    (9, "rm", lambda r: [("DELETE", f"/containers/{r.choice(CTRS)}?force=1", None)]),
     (22, "connect", op_connect),
     (18, "disconnect", lambda r: [("POST", f"/networks/{pick_net(r)}/disconnect",
                                    {"Container": r.choice(CTRS)})]),
