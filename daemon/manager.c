@@ -168,6 +168,23 @@ static int load_alloc(const char *net_id, const struct ipaddr *a, const char *ow
 	return 0;
 }
 
+/* Allocation goes on after the last address handed out before the restart. */
+static void cursors_load(struct manager *m)
+{
+	for (size_t i = 0; i < m->nets.n; i++) {
+		struct net_entry *n = m->nets.v[i];
+
+		for (int k = 0; k < n->n.n_subnets; k++) {
+			_cleanup_free_ char *key = mgr_ipam_cursor_key(n, k), *v = NULL;
+			struct ipaddr a;
+
+			if (store_meta_get(m->store, key, &v, NULL) >= 0 &&
+			    ip_parse(v, &a, NULL) >= 0 && cidr_contains(&n->pools[k].range, &a))
+				n->pools[k].cursor = a;
+		}
+	}
+}
+
 static int state_load(struct manager *m, struct berr *err)
 {
 	int r;
@@ -179,6 +196,8 @@ static int state_load(struct manager *m, struct berr *err)
 		r = store_endpoint_list(m->store, load_ep, m, err);
 	if (r >= 0)
 		r = store_alloc_list(m->store, load_alloc, m, err);
+	if (r >= 0)
+		cursors_load(m);
 	return r < 0 ? berr_prefix(err, "loading state") : 0;
 }
 

@@ -134,6 +134,8 @@ int mgr_ep_activate(struct manager *m, struct ctr_entry *c, struct ep_entry *ep,
 int mgr_ep_deactivate(struct manager *m, struct ctr_entry *c, struct ep_entry *ep, bool final,
 		      struct berr *err);
 void mgr_ep_release_addrs(struct manager *m, struct ep_entry *ep);
+/* Store key of the allocation cursor of subnet i of network n (malloc'd). */
+char *mgr_ipam_cursor_key(const struct net_entry *n, int i);
 /* at_create: the container is being created (host/none may be chosen only then). */
 int mgr_ep_new(struct manager *m, struct ctr_entry *c, struct net_entry *n, const cJSON *cfg,
 	       bool at_create, struct ep_entry **ret, struct berr *err);

@@ -395,14 +395,21 @@ static char *removing_key(const char *id)
 	return xasprintf("removing/%s", id);
 }
 
-static int net_store_delete(struct manager *m, const char *id, struct berr *err)
+static int net_store_delete(struct manager *m, const struct net_entry *n, struct berr *err)
 {
+	const char *id = n->n.id;
 	_cleanup_free_ char *key = removing_key(id);
 	int r = store_begin(m->store, err);
 
 	if (r < 0)
 		return r;
-	r = store_alloc_delete_network(m->store, id, err);
+	for (int k = 0; r >= 0 && k < n->n.n_subnets; k++) {
+		_cleanup_free_ char *cursor = mgr_ipam_cursor_key(n, k);
+
+		r = store_meta_delete(m->store, cursor, err);
+	}
+	if (r >= 0)
+		r = store_alloc_delete_network(m->store, id, err);
 	if (r >= 0)
 		r = store_network_delete(m->store, id, err);
 	if (r >= 0)
@@ -459,7 +466,7 @@ int mgr_network_create(struct manager *m, const cJSON *req, cJSON **ret, struct 
 			berr_prefix(err, "creating network %s", e->n.name);
 			if (e->drv->network_delete)
 				e->drv->network_delete(&m->drv, &e->n, &ignore);
-			net_store_delete(m, e->n.id, &ignore);
+			net_store_delete(m, e, &ignore);
 		}
 	}
 	if (r < 0) {
@@ -535,7 +542,7 @@ int mgr_net_remove_locked(struct manager *m, struct net_entry *n, struct berr *e
 	mgr_fw_network_removed(m, n);
 	if (n->drv && n->drv->network_delete && n->drv->network_delete(&m->drv, &n->n, &ignore) < 0)
 		blog_warn("removing network %s: %s", n->n.name, berr_str(&ignore));
-	r = net_store_delete(m, n->n.id, err);
+	r = net_store_delete(m, n, err);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < m->nets.n; i++)
