@@ -63,7 +63,7 @@ check "stop berthd" bt_term_berthd
 check "berthd starts" bt_start_berthd
 not_republished() { bt_nft_consistent && ! inhost nft list map inet berth pubany4 | grep -q 8099; }
 check "after a restart the port is not published again" not_republished
-check "p1 publishes 8099 again after a restart of the container" bash -c "berth stop -t 0 p1 >/dev/null && berth start p1 >/dev/null && inhost nft list map inet berth pubany4 | grep -q '8099 : $(ctr_ip p1 pb)'"
+check "p1 publishes 8099 again after a restart of the container" bash -c "berth stop -t 0 p1 >/dev/null && berth start p1 >/dev/null && inhost nft list map inet berth pubany4 | grep -q \"8099 : \$(ctr_ip p1 pb) \""
 # The same record left stale by a kill -9 between the kernel update and the record's (made here
 # by editing the store of a stopped berthd): start-up drops the port instead of publishing it.
 check "stop berthd" bt_term_berthd
