@@ -301,6 +301,7 @@ int http_status_from_errno(int code)
 	case ENAMETOOLONG:
 	case EBADMSG:
 	case EDOM:
+	case EADDRNOTAVAIL:     /* a port binding that cannot be satisfied */
 		return 400;
 	case EPERM:
 	case EACCES:

@@ -33,7 +33,7 @@ NETS = {   # name: (IPv4 slot, dual-stack, internal, icc)
 }
 CTRS = [f"c{i}" for i in range(8)]
 # 400s that a random interleaving legitimately produces.
-EXPECTED_400 = ("only on internal networks",)
+EXPECTED_400 = ("only on internal networks", "has no address to publish")
 
 
 class UnixHTTP(http.client.HTTPConnection):

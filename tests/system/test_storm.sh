@@ -74,6 +74,14 @@ check "the stale port is neither published nor recorded" bash -c "! inhost nft l
 check "record and kernel agree" bt_nft_consistent
 check "remove p1, pa, pb" bash -c "berth rm -f p1 >/dev/null && berth network rm pa pb >/dev/null"
 
+# A created container whose networks were all disconnected before its start cannot publish its
+# ports: that is the client's conflict (4xx), it was answered 500.
+check "create q1 on network q publishing 8097" bash -c "berth network create --subnet 10.98.3.0/24 q >/dev/null && berth create --name q1 --network q -p 8097:80 busybox sleep 1d >/dev/null"
+check "disconnect q1 from q before its start" berth network disconnect q q1
+start_refused() { [ "$(bt_http POST /containers/q1/start)" = 400 ] && grep -q 'has no address to publish' "$BT_DIR/http.out"; }
+check "starting q1 is refused with 400, saying why" start_refused
+check "remove q1 and q" bash -c "berth rm -f q1 >/dev/null && berth network rm q >/dev/null"
+
 completed=0 unexpected=0 kills=0 conflicts=0 interrupted=0
 # storm_round ROUND OPS [kill]: one round of the driver; adds up its counts.
 storm_round() {

@@ -212,6 +212,7 @@ static void test_status_from_errno(void **state)
 	assert_int_equal(http_status_from_errno(-ENOENT), 404);
 	assert_int_equal(http_status_from_errno(-EEXIST), 409);
 	assert_int_equal(http_status_from_errno(-EADDRINUSE), 409);
+	assert_int_equal(http_status_from_errno(-EADDRNOTAVAIL), 400);
 	assert_int_equal(http_status_from_errno(-EBUSY), 409);
 	assert_int_equal(http_status_from_errno(-EISCONN), 409);
 	assert_int_equal(http_status_from_errno(-ENOTCONN), 409);
