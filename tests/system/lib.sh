@@ -102,8 +102,14 @@ bt_kill_ns_procs() {
 
 bt_cleanup() {
 	local rc=$?
-	# first, while the containers' netns files exist: what tests started inside them (servers)
-	# would otherwise outlive the test, holding the namespaces
+	# first, what the test started in the background (servers in container namespaces, even of
+	# containers removed meanwhile) and what runs in the containers' namespaces: it would
+	# otherwise outlive the test, holding the namespaces
+	local j
+	for j in $(jobs -p); do
+		[ "$j" = "$BT_BERTHD_PID" ] && continue
+		pkill -KILL -P "$j"; kill -KILL "$j"
+	done 2>/dev/null
 	bt_kill_ns_procs "$BT_DIR"/run/netns/*
 	if [ -n "$BT_BERTHD_PID" ] && [ -S "$BT_DIR/berth.sock" ]; then
 		for c in $(timeout 10 "$BERTH" ps -aq 2>/dev/null); do timeout 20 "$BERTH" rm -f "$c" >/dev/null 2>&1; done
@@ -393,15 +399,16 @@ inat() { nsenter --net=/run/netns/$BT_ID-at "$@"; }
 # in_ctr_ns CONTAINER command...: run a host binary inside the container's network namespace.
 in_ctr_ns() { local id; id=$(berth inspect "$1" | jq -r '.[0].Id'); shift; nsenter --net="$BT_DIR/run/netns/$id" "$@"; }
 # fw_serve CONTAINER tcp|udp|sctp PORT: servers (IPv4 and IPv6) in the container's netns that
-# answer "CONTAINER peer=<client address>". -t5: fw_get's client half-closes after its probe line,
-# and with socat's default 0.5 s the server would close the connection before a slow (loaded
-# machine) fork of the echo had written its answer.
+# answer "CONTAINER peer=<client address>". TCP/SCTP -t5: fw_get's client half-closes after its
+# probe line, and with socat's default 0.5 s the server would close the connection before a slow
+# (loaded machine) fork of the echo had written its answer. Not for UDP: a forked child holds the
+# port until it ends, and the next datagram would wait for it.
 fw_serve() {
 	local c=$1 p=${2^^} port=$3 f opt
 	for f in 4 6; do
 		opt=; [ $f = 6 ] && opt=,ipv6only=1
 		if [ "$p" = UDP ]; then
-			in_ctr_ns "$c" socat -t5 UDP$f-RECVFROM:$port,fork,reuseaddr$opt SYSTEM:"echo $c peer=\$SOCAT_PEERADDR" >/dev/null 2>&1 &
+			in_ctr_ns "$c" socat UDP$f-RECVFROM:$port,fork,reuseaddr$opt SYSTEM:"echo $c peer=\$SOCAT_PEERADDR" >/dev/null 2>&1 &
 		else
 			in_ctr_ns "$c" socat -t5 $p$f-LISTEN:$port,fork,reuseaddr$opt SYSTEM:"echo $c peer=\$SOCAT_PEERADDR" >/dev/null 2>&1 &
 		fi
