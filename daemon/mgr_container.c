@@ -361,7 +361,11 @@ static int net_setup(struct manager *m, struct ctr_entry *c, struct berr *err)
 		if (r >= 0)
 			r = sandbox_defaults(ns, err);
 		if (r < 0) {
-			netns_delete(ns, NULL);
+			struct berr e2 = BERR_INIT;
+
+			/* Left behind, the mount is removed by the next start-up's sweep. */
+			if (netns_delete(ns, &e2) < 0)
+				blog_warn("container %s: %s", c->c.name, berr_str(&e2));
 			return r;
 		}
 	}
@@ -474,8 +478,7 @@ int mgr_ctr_watch(struct manager *m, struct ctr_entry *c)
 	if (fd < 0 && c->c.shim_pid > 0)
 		fd = (int)syscall(SYS_pidfd_open, c->c.pid, 0);
 	if (fd < 0)
-		return -errno;
-	fcntl(fd, F_SETFD, FD_CLOEXEC);
+		return -errno;   /* pidfd_open() sets close-on-exec itself */
 	ev.data.fd = fd;
 	if (epoll_ctl(m->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
 		close(fd);
@@ -485,9 +488,10 @@ int mgr_ctr_watch(struct manager *m, struct ctr_entry *c)
 	return 0;
 }
 
-void mgr_ctr_record_running(struct manager *m, struct ctr_entry *c, const struct rt_proc *proc)
+int mgr_ctr_record_running(struct manager *m, struct ctr_entry *c, const struct rt_proc *proc,
+			   struct berr *err)
 {
-	struct berr e2 = BERR_INIT;
+	int r;
 
 	c->c.state = CTR_RUNNING;
 	c->c.pid = proc->pid;
@@ -496,14 +500,16 @@ void mgr_ctr_record_running(struct manager *m, struct ctr_entry *c, const struct
 	c->c.exit_code = 0;
 	c->c.finished_at[0] = '\0';
 	time_now_rfc3339(c->c.started_at);
-	if (ctr_persist(m, c, false, &e2) < 0)
-		blog_error("container %s runs but is not recorded: %s", c->c.name, berr_str(&e2));
+	r = ctr_persist(m, c, false, err);
+	if (r < 0)
+		return berr_prefix(err, "container %s runs but is not recorded", c->c.name);
+	return 0;
 }
 
 static int start_locked(struct manager *m, struct ctr_entry *c, struct berr *err)
 {
 	struct rt_proc proc = { 0 };
-	int r;
+	int r, w;
 
 	if (c->c.state == CTR_RUNNING)
 		return berr_set(err, -EALREADY, "container %s is already running", c->c.name);
@@ -528,9 +534,19 @@ static int start_locked(struct manager *m, struct ctr_entry *c, struct berr *err
 		return berr_prefix(err, "starting container %s", c->c.name);
 	}
 	crash_point("start:after-exec");
-	mgr_ctr_record_running(m, c, &proc);
-	if (mgr_ctr_watch(m, c) < 0)
-		blog_warn("container %s: cannot watch its exit: %m", c->c.name);
+	r = mgr_ctr_record_running(m, c, &proc, err);
+	w = mgr_ctr_watch(m, c);
+	if (w < 0)
+		blog_warn("container %s: cannot watch its exit: %s", c->c.name, strerror(-w));
+	if (r < 0) {
+		/* The store does not say it runs: stop it again; its exit is seen on the pidfd and
+		 * tears its networking down as for any exit (and a restart finds it gone). */
+		struct berr e2 = BERR_INIT;
+
+		if (rt_kill(c->c.pid, c->c.pid_start, SIGKILL, &e2) < 0)
+			blog_warn("container %s: %s", c->c.name, berr_str(&e2));
+		return berr_prefix(err, "starting container %s: stopped it again", c->c.name);
+	}
 	return 0;
 }
 
@@ -571,6 +587,7 @@ void mgr_ctr_exited(struct manager *m, struct ctr_entry *c, int code)
 	struct berr e2 = BERR_INIT;
 
 	if (c->pidfd >= 0) {
+		/* close() drops it from the epoll set too: a failed DEL changes nothing. */
 		epoll_ctl(m->epfd, EPOLL_CTL_DEL, c->pidfd, NULL);
 		close(c->pidfd);
 		c->pidfd = -1;
@@ -624,6 +641,8 @@ void mgr_watch_del(struct manager *m, int fd)
 {
 	for (size_t i = 0; i < m->watches.n; i++)
 		if (m->watches.v[i]->fd == fd) {
+			/* The caller owns fd and closes it, which removes it from the set anyway;
+			 * DEL only makes that immediate. */
 			epoll_ctl(m->epfd, EPOLL_CTL_DEL, fd, NULL);
 			free(m->watches.v[i]);
 			vec_remove(m->watches, i);
@@ -810,6 +829,8 @@ int mgr_ctr_delete(struct manager *m, struct ctr_entry *c, struct berr *err)
 	struct berr e2 = BERR_INIT;
 	int r = store_begin(m->store, err);
 
+	/* Only a container that does not run is deleted: its endpoints are inactive and hold no
+	 * addresses (an allocation left by a crash is freed by start-up reconciliation). */
 	for (size_t i = 0; r >= 0 && i < m->eps.n; i++)
 		if (strcmp(m->eps.v[i]->e.container_id, c->c.id) == 0)
 			r = store_endpoint_delete(m->store, m->eps.v[i]->e.id, err);

@@ -165,7 +165,8 @@ int mgr_ctr_watch(struct manager *m, struct ctr_entry *c);
 int mgr_ctr_net_teardown(struct manager *m, struct ctr_entry *c);
 struct rt_proc;
 /* The container's process runs: record it (state, pids, start time) in memory and store. */
-void mgr_ctr_record_running(struct manager *m, struct ctr_entry *c, const struct rt_proc *proc);
+int mgr_ctr_record_running(struct manager *m, struct ctr_entry *c, const struct rt_proc *proc,
+			   struct berr *err);
 int mgr_ctr_delete(struct manager *m, struct ctr_entry *c, struct berr *err);
 
 /* Remove the directory tree at path without blocking: it is renamed into <root>/trash at once
