@@ -90,7 +90,8 @@ static int bridge_host_probe(struct drv_ctx *ctx, struct bnetwork *n, struct ber
 	if (r < 0)
 		return r;
 	if (r > 0 && strcmp(st.kind, "bridge") != 0)
-		return berr_set(err, -EEXIST, "interface %s exists and is not a bridge", n->ifname);
+		return berr_set(err, -EEXIST, "bridge %s: an interface of that name exists and is not a "
+				"bridge (" OPT_BRIDGE_NAME ")", n->ifname);
 	n->ifname_foreign = r > 0;
 	for (int i = 0; i < n->n_subnets; i++) {
 		struct bsubnet *s = &n->subnets[i];
