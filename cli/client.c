@@ -1,17 +1,21 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "cli/client.h"
 
-#include <curl/curl.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
+#include "cli/http_reply.h"
 #include "common/util.h"
 
 #define CLIENT_BODY_MAX (64u << 20)   /* a collected reply larger than this is refused */
+#define CLIENT_READ_SIZE (64u << 10)
 
-static char socket_path[108] = "/run/berth/berth.sock";
+static char socket_path[sizeof(((struct sockaddr_un *)0)->sun_path)] = "/run/berth/berth.sock";
 
 int client_set_host(const char *host, struct berr *err)
 {
@@ -25,8 +29,9 @@ int client_set_host(const char *host, struct berr *err)
 	if (path[0] != '/')
 		return berr_set(err, -EINVAL,
 				"invalid host %s: expected unix:///path/to/socket", host);
-	if (strscpy(socket_path, path, sizeof(socket_path)) < 0)
+	if (strlen(path) >= sizeof(socket_path))   /* and keep the previous one */
 		return berr_set(err, -ENAMETOOLONG, "socket path %s is too long", path);
+	strscpy(socket_path, path, sizeof(socket_path));
 	return 0;
 }
 
@@ -80,46 +85,6 @@ char *client_escape(const char *s)
 	return out;
 }
 
-struct recv_state {
-	CURL *curl;
-	FILE *sink;
-	char *buf;
-	size_t len;
-	bool too_big;
-};
-
-static bool recv_streams(struct recv_state *r)
-{
-	long status = 0;
-
-	if (!r->sink)
-		return false;
-	curl_easy_getinfo(r->curl, CURLINFO_RESPONSE_CODE, &status);
-	return status >= 200 && status < 300;
-}
-
-static size_t recv_on_data(char *data, size_t size, size_t nmemb, void *userdata)
-{
-	struct recv_state *r = userdata;
-	size_t len = size * nmemb;
-
-	if (recv_streams(r)) {
-		if (fwrite(data, 1, len, r->sink) != len)
-			return 0;
-		fflush(r->sink);
-		return len;
-	}
-	if (r->len + len > CLIENT_BODY_MAX) {
-		r->too_big = true;
-		return 0;
-	}
-	r->buf = xrealloc(r->buf, r->len + len + 1);
-	memcpy(r->buf + r->len, data, len);
-	r->len += len;
-	r->buf[r->len] = '\0';
-	return len;
-}
-
 static int status_errno(long status)
 {
 	switch (status) {
@@ -149,105 +114,160 @@ static int reply_error(long status, const char *body, struct berr *err)
 	return code;
 }
 
-static int curl_error(CURL *curl, CURLcode rc, const char *errbuf, struct berr *err)
+/* "METHOD path HTTP/1.1", headers and body in one buffer; free() it. POST always carries a
+ * Content-Length (0 without a body), other methods only with a body. */
+static char *request_build(const char *method, const char *path, const char *data,
+			   size_t *ret_len)
 {
-	long os_errno = 0;
+	size_t data_len = data ? strlen(data) : 0, head_len;
+	_cleanup_free_ char *length = NULL;
+	char *head, *req;
 
-	curl_easy_getinfo(curl, CURLINFO_OS_ERRNO, &os_errno);
-	if (rc == CURLE_COULDNT_CONNECT) {
-		if (os_errno == 0)
-			os_errno = access(socket_path, F_OK) < 0 ? errno : ECONNREFUSED;
-		return berr_set(err, -(int)os_errno,
-				"cannot connect to berthd at %s: %s (is berthd running?)",
-				socket_path, strerror((int)os_errno));
-	}
-	return berr_set(err, os_errno ? -(int)os_errno : -EIO, "request to berthd at %s failed: %s",
-			socket_path, errbuf[0] ? errbuf : curl_easy_strerror(rc));
+	if (data || strcmp(method, "POST") == 0)
+		length = xasprintf("Content-Length: %zu\r\n", data_len);
+	head = xasprintf("%s %s HTTP/1.1\r\nHost: localhost\r\nUser-Agent: berth-cli\r\n"
+			 "Accept: */*\r\nContent-Type: application/json\r\n%s"
+			 "Connection: close\r\n\r\n",
+			 method, path, length ? length : "");
+	head_len = strlen(head);
+	req = xrealloc(head, head_len + data_len + 1);
+	if (data_len)
+		memcpy(req + head_len, data, data_len + 1);
+	*ret_len = head_len + data_len;
+	return req;
 }
 
-static void client_global_init(void)
+static bool path_valid(const char *path)
 {
-	static bool done;
-
-	if (!done) {
-		curl_global_init(CURL_GLOBAL_DEFAULT);
-		done = true;
-	}
+	if (path[0] != '/')
+		return false;
+	for (const unsigned char *p = (const unsigned char *)path; *p; p++)
+		if (*p <= ' ' || *p >= 0x7f)
+			return false;
+	return true;
 }
 
-static void curl_set_method(CURL *curl, const char *method, const char *data)
+static int client_connect(struct berr *err)
 {
-	if (strcmp(method, "GET") == 0)
-		return;
-	if (strcmp(method, "POST") == 0) {
-		curl_easy_setopt(curl, CURLOPT_POST, 1L);
-		curl_easy_setopt(curl, CURLOPT_POSTFIELDS, data ? data : "");
-		curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, (long)(data ? strlen(data) : 0));
-		return;
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int e;
+
+	if (fd < 0)
+		return berr_errno(err, -errno, "cannot create a unix socket");
+	/* client_set_host() keeps the path shorter than sun_path. */
+	memcpy(sa.sun_path, socket_path, strlen(socket_path) + 1);
+	if (connect(fd, (const struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		e = errno;
+		return berr_set(err, -e, "cannot connect to berthd at %s: %s (is berthd running?)",
+				socket_path, strerror(e));
 	}
-	curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
-	if (data) {
-		curl_easy_setopt(curl, CURLOPT_POSTFIELDS, data);
-		curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, (long)strlen(data));
-	}
+	return steal_fd(fd);
 }
 
-static CURLcode client_perform(CURL *curl, const char *method, const char *path, const char *data,
-			       struct recv_state *r, char *errbuf)
+static int client_send(int fd, const char *buf, size_t len, struct berr *err)
 {
-	_cleanup_free_ char *url = xasprintf("http://localhost%s", path);
-	struct curl_slist *headers = NULL;
-	CURLcode rc;
+	ssize_t n;
 
-	headers = curl_slist_append(headers, "Content-Type: application/json");
-	headers = curl_slist_append(headers, "Expect:");
-	curl_easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH, socket_path);
-	curl_easy_setopt(curl, CURLOPT_URL, url);
-	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-	curl_easy_setopt(curl, CURLOPT_USERAGENT, "berth-cli");
-	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
-	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, recv_on_data);
-	curl_easy_setopt(curl, CURLOPT_WRITEDATA, r);
-	curl_set_method(curl, method, data);
-	rc = curl_easy_perform(curl);
-	curl_slist_free_all(headers);
-	return rc;
+	while (len) {
+		n = send(fd, buf, len, MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return berr_errno(err, -errno, "cannot send the request");
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Send the request, then read until the reply is complete (not until berthd closes). */
+static int client_exchange(int fd, const char *req, size_t req_len, struct http_reply *reply,
+			   struct berr *err)
+{
+	struct berr send_err = BERR_INIT;
+	char buf[CLIENT_READ_SIZE];
+	bool got = false;
+	ssize_t n;
+	int sent, r;
+
+	/* berthd may answer and close before reading a whole request it refuses (413): its
+	 * reply is read even when sending failed. */
+	sent = client_send(fd, req, req_len, &send_err);
+	while (!http_reply_done(reply)) {
+		n = read(fd, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0 && sent < 0 && !got) {
+			*err = send_err;
+			return sent;
+		}
+		if (n < 0)
+			return berr_errno(err, -errno, "cannot read the reply");
+		if (n == 0)
+			return http_reply_eof(reply, err);
+		got = true;
+		r = http_reply_feed(reply, buf, (size_t)n, err);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int sink_write(void *ud, const char *data, size_t len, struct berr *err)
+{
+	FILE *sink = ud;
+
+	errno = 0;
+	if (fwrite(data, 1, len, sink) != len || fflush(sink) == EOF)
+		return berr_errno(err, errno ? -errno : -EIO, "cannot write the reply");
+	return 0;
+}
+
+/* One exchange on a new connection; transport and framing errors name the socket. */
+static int client_roundtrip(const char *method, const char *path, const char *data,
+			    struct http_reply *reply, struct berr *err)
+{
+	_cleanup_free_ char *req = NULL;
+	_cleanup_close_ int fd = -1;
+	size_t req_len;
+	int r;
+
+	if (!path_valid(path))
+		return berr_set(err, -EINVAL, "invalid request path %.200s", path);
+	fd = client_connect(err);
+	if (fd < 0)
+		return fd;
+	req = request_build(method, path, data, &req_len);
+	r = client_exchange(fd, req, req_len, reply, err);
+	if (r == -E2BIG)
+		return berr_set(err, -E2BIG, "reply from berthd is larger than %u bytes",
+				CLIENT_BODY_MAX);
+	if (r < 0)
+		return berr_prefix(err, "request to berthd at %s failed", socket_path);
+	return 0;
 }
 
 int client_request(const char *method, const char *path, const cJSON *body, FILE *sink,
 		   struct client_reply *ret, struct berr *err)
 {
 	_cleanup_free_ char *data = body ? cJSON_PrintUnformatted(body) : NULL;
-	char errbuf[CURL_ERROR_SIZE] = "";
-	struct recv_state r = { .sink = sink };
-	long status = 0;
-	CURLcode rc;
-	int code = 0;
+	struct http_reply reply;
+	int r;
 
-	client_global_init();
-	r.curl = curl_easy_init();
-	if (!r.curl)
-		return berr_set(err, -ENOMEM, "cannot initialise libcurl");
+	http_reply_init(&reply, CLIENT_BODY_MAX, sink ? sink_write : NULL, sink);
 	blog_debug("%s %s %s", method, path, data ? data : "");
-	rc = client_perform(r.curl, method, path, data, &r, errbuf);
-	curl_easy_getinfo(r.curl, CURLINFO_RESPONSE_CODE, &status);
-	if (r.too_big)
-		code = berr_set(err, -E2BIG, "reply from berthd is larger than %u bytes",
-				CLIENT_BODY_MAX);
-	else if (rc != CURLE_OK)
-		code = curl_error(r.curl, rc, errbuf, err);
-	else if (status >= 400)
-		code = reply_error(status, r.buf, err);
-	blog_debug("-> HTTP %ld %s", status, r.buf ? r.buf : "");
-	curl_easy_cleanup(r.curl);
-	if (code == 0 && ret) {
-		ret->status = status;
-		ret->body = steal_ptr(r.buf);
-		ret->len = r.len;
+	r = client_roundtrip(method, path, data, &reply, err);
+	blog_debug("-> HTTP %d %s", reply.status, reply.body ? reply.body : "");
+	if (r == 0 && reply.status >= 400)
+		r = reply_error(reply.status, reply.body, err);
+	if (r == 0 && ret) {
+		ret->status = reply.status;
+		ret->body = steal_ptr(reply.body);
+		ret->len = reply.len;
 	}
-	free(r.buf);
-	return code;
+	http_reply_release(&reply);
+	return r;
 }
 
 void client_reply_free(struct client_reply *r)

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* berth's HTTP client: JSON requests to berthd over its unix socket (libcurl). */
+/* berth's HTTP client: JSON requests to berthd over its unix socket, one connection per
+ * request, replies parsed by cli/http_reply.c (no HTTP library: berth starts fast). */
 #pragma once
 
 #include <stdio.h>

@@ -96,7 +96,8 @@ static int prefix_parse(const char *s, int max)
 	return v <= max ? v : -1;
 }
 
-int cidr_parse(const char *s, struct cidr *ret, struct berr *err)
+/* cidr_parse() whose messages call the value `what` ("CIDR", "subnet"). */
+static int cidr_parse_as(const char *s, const char *what, struct cidr *ret, struct berr *err)
 {
 	char addr[IP_STRLEN];
 	const char *slash;
@@ -107,19 +108,73 @@ int cidr_parse(const char *s, struct cidr *ret, struct berr *err)
 		s = "";
 	slash = strchr(s, '/');
 	if (!slash)
-		return berr_set(err, -EINVAL, "invalid CIDR \"%.80s\": expected ADDRESS/PREFIX", s);
+		return berr_set(err, -EINVAL, "invalid %s \"%.80s\": expected ADDRESS/PREFIX", what, s);
 	len = (size_t)(slash - s);
 	if (len == 0 || len >= sizeof(addr))
-		return berr_set(err, -EINVAL, "invalid CIDR \"%.80s\": bad address", s);
+		return berr_set(err, -EINVAL, "invalid %s \"%.80s\": bad address", what, s);
 	memcpy(addr, s, len);
 	addr[len] = '\0';
 	if (ip_parse(addr, &c.addr, NULL) < 0)
-		return berr_set(err, -EINVAL, "invalid CIDR \"%.80s\": bad address \"%s\"", s, addr);
+		return berr_set(err, -EINVAL, "invalid %s \"%.80s\": bad address \"%s\"", what, s,
+				addr);
 	c.prefix = prefix_parse(slash + 1, ip_bits(c.addr.family));
 	if (c.prefix < 0)
-		return berr_set(err, -EINVAL, "invalid CIDR \"%.80s\": prefix length must be 0..%d",
-				s, ip_bits(c.addr.family));
+		return berr_set(err, -EINVAL, "invalid %s \"%.80s\": prefix length must be 0..%d",
+				what, s, ip_bits(c.addr.family));
 	*ret = c;
+	return 0;
+}
+
+int cidr_parse(const char *s, struct cidr *ret, struct berr *err)
+{
+	return cidr_parse_as(s, "CIDR", ret, err);
+}
+
+bool ip_is_v4_mapped(const struct ipaddr *a)
+{
+	static const uint8_t prefix[12] = { [10] = 0xff, [11] = 0xff };
+
+	return a->family == AF_INET6 && !memcmp(a->b, prefix, sizeof(prefix));
+}
+
+/* Ranges no network can use: the kernel refuses their addresses on an interface, or they
+ * already mean something on every host. */
+static const struct {
+	const char *cidr;
+	const char *what;
+} cidr_reserved[] = {
+	{ "0.0.0.0/8", "\"this network\"" },
+	{ "127.0.0.0/8", "loopback" },
+	{ "224.0.0.0/4", "multicast" },
+	{ "255.255.255.255/32", "broadcast" },
+	{ "::/128", "unspecified address" },
+	{ "::1/128", "loopback" },
+	{ "::ffff:0:0/96", "IPv4-mapped" },
+	{ "fe80::/10", "link-local" },
+	{ "ff00::/8", "multicast" },
+};
+
+/* A subnet a network can use; s is the text, for the messages. */
+static int cidr_subnet_check(const char *s, const struct cidr *c, struct berr *err)
+{
+	char v4[IP_STRLEN];
+	struct cidr r;
+
+	if (c->prefix == 0)
+		return berr_set(err, -EINVAL, "invalid subnet %s: a subnet cannot span the whole "
+				"address space", s);
+	if (ip_is_v4_mapped(&c->addr) && c->prefix >= 96) {
+		ip_from_u128(AF_INET, ip_to_u128(&c->addr) & 0xffffffff, &r.addr);
+		return berr_set(err, -EINVAL, "invalid subnet %s: IPv4-mapped IPv6 addresses "
+				"cannot be a subnet (the IPv4 subnet is %s/%d)", s, ip_fmt(&r.addr, v4),
+				c->prefix - 96);
+	}
+	for (size_t i = 0; i < sizeof(cidr_reserved) / sizeof(cidr_reserved[0]); i++) {
+		cidr_parse(cidr_reserved[i].cidr, &r, NULL);
+		if (cidr_overlaps(c, &r))
+			return berr_set(err, -EINVAL, "invalid subnet %s: it overlaps %s, the %s "
+					"range", s, cidr_reserved[i].cidr, cidr_reserved[i].what);
+	}
 	return 0;
 }
 
@@ -129,13 +184,16 @@ int cidr_parse_subnet(const char *s, struct cidr *ret, struct berr *err)
 	struct cidr c, net;
 	int r;
 
-	r = cidr_parse(s, &c, err);
+	r = cidr_parse_as(s, "subnet", &c, err);
 	if (r < 0)
 		return r;
 	cidr_network(&c, &net);
 	if (!ip_equal(&c.addr, &net.addr))
 		return berr_set(err, -EINVAL, "invalid subnet %s: host bits set (did you mean %s?)", s,
 				cidr_fmt(&net, want));
+	r = cidr_subnet_check(s, &c, err);
+	if (r < 0)
+		return r;
 	*ret = c;
 	return 0;
 }

@@ -33,14 +33,20 @@ bool ip_equal(const struct ipaddr *a, const struct ipaddr *b);
 /* Total order: IPv4 before IPv6, then numeric. Returns <0, 0, >0. */
 int ip_cmp(const struct ipaddr *a, const struct ipaddr *b);
 
+/* ::ffff:a.b.c.d (an IPv4 address written as IPv6; never a subnet, a gateway or a host address). */
+bool ip_is_v4_mapped(const struct ipaddr *a);
+
 /* As a 128-bit integer (IPv4 in the low 32 bits) and back. */
 unsigned __int128 ip_to_u128(const struct ipaddr *a);
 void ip_from_u128(int family, unsigned __int128 v, struct ipaddr *ret);
 
 /* "A.B.C.D/N" or "X::Y/N": the address may have host bits set (interface address). */
 int cidr_parse(const char *s, struct cidr *ret, struct berr *err);
-/* Like cidr_parse() but host bits must be zero: "10.0.0.1/24" is refused with a message naming
- * the right subnet ("did you mean 10.0.0.0/24?"). */
+/* A subnet that a network (or an IP range of one) can use: like cidr_parse() but host bits must
+ * be zero ("10.0.0.1/24" is refused with "did you mean 10.0.0.0/24?"), and refused are /0 (the
+ * whole address space), IPv4-mapped IPv6 (::ffff:a.b.c.d; the message names the IPv4 subnet)
+ * and any overlap with ranges the kernel or every host already uses: 0.0.0.0/8, loopback,
+ * multicast, 255.255.255.255, ::, ::1, fe80::/10. Messages call the value "subnet". */
 int cidr_parse_subnet(const char *s, struct cidr *ret, struct berr *err);
 const char *cidr_fmt(const struct cidr *c, char buf[CIDR_STRLEN]);
 

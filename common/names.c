@@ -12,6 +12,8 @@
 #define FNV64_OFFSET 0xcbf29ce484222325ULL
 #define FNV64_PRIME 0x100000001b3ULL
 
+#define NAME_QUOTE_MAX (4 * 64 + 1)
+
 static const char hexdigits[] = "0123456789abcdef";
 
 uint64_t hash64(const void *data, size_t len, uint64_t seed)
@@ -74,8 +76,27 @@ static bool name_char_ok(char c, bool first)
 	return !first && (c == '_' || c == '.' || c == '-');
 }
 
+/* The first n bytes of name, printable for a message: a byte outside printable ASCII (invalid
+ * UTF-8 among them), a quote or a backslash is written \xNN. */
+static const char *name_quote(const char *name, size_t n, char buf[NAME_QUOTE_MAX])
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < n && name[i] && o + 5 < NAME_QUOTE_MAX; i++) {
+		unsigned char c = (unsigned char)name[i];
+
+		if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\')
+			o += (size_t)snprintf(buf + o, NAME_QUOTE_MAX - o, "\\x%02x", c);
+		else
+			buf[o++] = (char)c;
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
 int name_validate(const char *kind, const char *name, struct berr *err)
 {
+	char q[NAME_QUOTE_MAX];
 	size_t len;
 
 	if (!kind)
@@ -84,26 +105,27 @@ int name_validate(const char *kind, const char *name, struct berr *err)
 		return berr_set(err, -EINVAL, "invalid %s name: must not be empty", kind);
 	len = strlen(name);
 	if (len >= NAME_LEN)
-		return berr_set(err, -EINVAL, "invalid %s name \"%.32s...\": %zu characters, at most %d allowed",
-				kind, name, len, NAME_LEN - 1);
+		return berr_set(err, -EINVAL, "invalid %s name \"%s...\": %zu characters, at most %d allowed",
+				kind, name_quote(name, 32, q), len, NAME_LEN - 1);
 	for (size_t i = 0; i < len; i++)
 		if (!name_char_ok(name[i], i == 0))
 			return berr_set(err, -EINVAL,
 					"invalid %s name \"%s\": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed",
-					kind, name);
+					kind, name_quote(name, len, q));
 	return 0;
 }
 
 int ifname_validate(const char *name, struct berr *err)
 {
+	char q[NAME_QUOTE_MAX];
 	size_t len;
 
 	if (!name || !*name)
 		return berr_set(err, -EINVAL, "invalid interface name: must not be empty");
 	len = strlen(name);
 	if (len >= IFNAME_LEN)
-		return berr_set(err, -EINVAL, "invalid interface name \"%.32s\": %zu characters, at most %d allowed",
-				name, len, IFNAME_LEN - 1);
+		return berr_set(err, -EINVAL, "invalid interface name \"%s\": %zu characters, at most %d allowed",
+				name_quote(name, 32, q), len, IFNAME_LEN - 1);
 	if (!strcmp(name, ".") || !strcmp(name, ".."))
 		return berr_set(err, -EINVAL, "invalid interface name \"%s\"", name);
 	for (size_t i = 0; i < len; i++)
@@ -111,7 +133,7 @@ int ifname_validate(const char *name, struct berr *err)
 		    iscntrl((unsigned char)name[i]))
 			return berr_set(err, -EINVAL,
 					"invalid interface name \"%s\": '/', ':', whitespace and control characters are not allowed",
-					name);
+					name_quote(name, len, q));
 	return 0;
 }
 

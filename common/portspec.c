@@ -73,9 +73,21 @@ int portspec_hostport_parse(const char *s, uint16_t *ret_lo, uint16_t *ret_hi, s
 		return 0;
 	}
 	if (range_parse(s, 0, ret_lo, ret_hi) < 0 || (*ret_lo == 0 && *ret_hi != 0))
-		return berr_set(err, -EINVAL, "invalid host port \"%s\": expected a port or a range "
+		return berr_set(err, -EINVAL, "invalid HostPort \"%s\": expected a port or a range "
 				"of ports between 1 and 65535", s);
 	return 0;
+}
+
+/* ::ffff:a.b.c.d is refused: nftables would match it as IPv6, which IPv4 traffic never is. */
+static int hostip_v4_mapped_refuse(const char *what, const char *s, const struct ipaddr *a,
+				   struct berr *err)
+{
+	struct ipaddr v4;
+	char buf[IP_STRLEN];
+
+	ip_from_u128(AF_INET, ip_to_u128(a) & 0xffffffff, &v4);
+	return berr_set(err, -EINVAL, "invalid %s \"%s\": an IPv4-mapped IPv6 address; write "
+			"%s", what, s, ip_fmt(&v4, buf));
 }
 
 int portspec_hostip_parse(const char *s, struct ipaddr *ret, struct berr *err)
@@ -93,7 +105,9 @@ int portspec_hostip_parse(const char *s, struct ipaddr *ret, struct berr *err)
 		s = buf;
 	}
 	if (ip_parse(s, ret, NULL) < 0)
-		return berr_set(err, -EINVAL, "invalid host address \"%s\" in a port binding", s);
+		return berr_set(err, -EINVAL, "invalid HostIp \"%s\" of a port binding", s);
+	if (ip_is_v4_mapped(ret))
+		return hostip_v4_mapped_refuse("HostIp", s, ret, err);
 	return 0;
 }
 
@@ -158,6 +172,8 @@ static int spec_fields(const char *spec, char *copy, struct portspec *p, struct 
 	if (ip && *ip && ip_parse(ip, &p->host_ip, NULL) < 0)
 		return berr_set(err, -EINVAL, "invalid host address \"%s\" in port specification "
 				"\"%s\"", ip, spec);
+	if (ip_is_v4_mapped(&p->host_ip))
+		return hostip_v4_mapped_refuse("host address", ip, &p->host_ip, err);
 	colon = strchr(rest, ':');
 	if (colon) {
 		*colon = '\0';

@@ -217,6 +217,33 @@ void crash_point(const char *point)
 	}
 }
 
+/* The delay in ms `spec` gives `point` ("a:10,b:20"), or -1. */
+static long delay_of(const char *spec, const char *point)
+{
+	size_t len = strlen(point);
+
+	for (const char *p = spec; p; p = strchr(p, ',')) {
+		p += *p == ',';
+		if (strncmp(p, point, len) == 0 && p[len] == ':')
+			return strtol(p + len + 1, NULL, 10);
+	}
+	return -1;
+}
+
+void delay_point(const char *point)
+{
+	long ms = delay_of(getenv("BERTH_DELAY_AT"), point);
+	struct timespec ts;
+
+	if (ms < 0)
+		return;
+	blog_warn("delay injected at %s: %ld ms", point, ms);
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (ms % 1000) * 1000000;
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
 #include <ftw.h>
 
 static int rm_one(const char *path, const struct stat *st, int type, struct FTW *ftw)

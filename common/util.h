@@ -81,6 +81,10 @@ uint64_t time_mono_ns(void);
 /* Crash injection for tests: if $BERTH_CRASH_AT equals `point`, the process kills itself with
  * SIGKILL right here. Used to prove that reconciliation repairs every intermediate state. */
 void crash_point(const char *point);
+/* Delay injection for tests: $BERTH_DELAY_AT is a list "point:ms[,point:ms...]"; when it names
+ * `point`, the calling thread logs "delay injected at <point>" and sleeps that long right here.
+ * Used to show that slow work (an image build, a removal) does not stall other requests. */
+void delay_point(const char *point);
 
 /* rm -rf; missing: success. Does not cross mount points. */
 int rm_rf(const char *path, struct berr *err);

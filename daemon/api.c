@@ -20,6 +20,7 @@
 #include <microhttpd.h>
 
 #include "common/util.h"
+#include "daemon/api_decode.h"
 #include "daemon/http_util.h"
 #include "daemon/manager.h"
 
@@ -29,13 +30,11 @@
 
 #define API_VERSION "1.41"
 #define API_MIN_VERSION "1.24"
-#define API_BODY_MAX (1024 * 1024)
 #define API_CONN_MAX 256u
 #define API_CONN_MEMORY ((size_t)128 * 1024)
 #define API_LOG_BLOCK (16 * 1024)
 #define API_LOG_POLL_MS 200
 #define API_WAIT_POLL_MS 100
-#define API_STOP_TIMEOUT_MAX 86400L
 
 struct api {
 	struct manager *m;
@@ -45,7 +44,7 @@ struct api {
 };
 
 /* Per-request state, MHD's *con_cls: lives from the headers to the completion callback. */
-struct api_request {
+struct api_conn {
 	uint64_t start_ns;
 	char *method;
 	char *path;
@@ -61,8 +60,8 @@ struct api_request {
 struct api_call {
 	struct api *api;
 	struct MHD_Connection *conn;
-	struct api_request *req;
-	struct http_params params;
+	struct api_conn *req;
+	struct api_request d; /* the decoded request */
 	int status;
 	cJSON *reply;
 	struct MHD_Response *resp;
@@ -72,12 +71,6 @@ struct api_call {
 
 typedef int (*api_handler_fn)(struct api_call *c);
 
-struct api_route {
-	const char *method;
-	const char *pattern;
-	api_handler_fn fn;
-};
-
 static void api_json_freep(cJSON **p)
 {
 	cJSON_Delete(*p);
@@ -86,7 +79,7 @@ static void api_json_freep(cJSON **p)
 
 /* ---------------------------------------------------------------- responses */
 
-static enum MHD_Result api_queue(struct MHD_Connection *conn, struct api_request *req, int status,
+static enum MHD_Result api_queue(struct MHD_Connection *conn, struct api_conn *req, int status,
 				 struct MHD_Response *resp)
 {
 	enum MHD_Result ret;
@@ -111,18 +104,21 @@ static struct MHD_Response *api_response_text(const char *text, size_t len, cons
 	return resp;
 }
 
-static enum MHD_Result api_queue_empty(struct MHD_Connection *conn, struct api_request *req,
+static enum MHD_Result api_queue_empty(struct MHD_Connection *conn, struct api_conn *req,
 				       int status)
 {
 	return api_queue(conn, req, status, api_response_text("", 0, NULL));
 }
 
-static struct MHD_Response *api_response_json(const cJSON *json)
+/* The reply as JSON text; a string that is not UTF-8 (from a kernel or DNS answer) is escaped. */
+static struct MHD_Response *api_response_json(cJSON *json)
 {
-	_cleanup_free_ char *s = cJSON_PrintUnformatted(json);
+	_cleanup_free_ char *s = NULL;
 	struct MHD_Response *resp;
 	char *text;
 
+	http_json_utf8_fix(json);
+	s = cJSON_PrintUnformatted(json);
 	if (!s)
 		return NULL;
 	text = xasprintf("%s\n", s);
@@ -135,20 +131,21 @@ static struct MHD_Response *api_response_json(const cJSON *json)
 	return resp;
 }
 
-/* {"message": msg}; every 5xx is logged at warn. */
-static struct MHD_Response *api_response_message(struct api_request *req, int status,
+/* {"message": msg}, msg escaped where it is not UTF-8; every 5xx is logged at warn. */
+static struct MHD_Response *api_response_message(struct api_conn *req, int status,
 						 const char *msg)
 {
+	_cleanup_free_ char *text = http_utf8_escape(msg);
 	_cleanup_json_ cJSON *j = cJSON_CreateObject();
 
 	if (status >= 500)
-		blog_warn("%s %s: %d %s", req->method, req->path, status, msg);
-	if (!j || !cJSON_AddStringToObject(j, "message", msg))
+		blog_warn("%s %s: %d %s", req->method, req->path, status, text);
+	if (!j || !cJSON_AddStringToObject(j, "message", text))
 		return NULL;
 	return api_response_json(j);
 }
 
-static enum MHD_Result api_queue_message(struct MHD_Connection *conn, struct api_request *req,
+static enum MHD_Result api_queue_message(struct MHD_Connection *conn, struct api_conn *req,
 					 int status, const char *msg)
 {
 	return api_queue(conn, req, status, api_response_message(req, status, msg));
@@ -191,66 +188,6 @@ static enum MHD_Result api_finish(struct api_call *c, int r)
 }
 
 /* ---------------------------------------------------------------- request input */
-
-static int api_query(struct api_call *c, const char *key, char **ret)
-{
-	const char *raw = MHD_lookup_connection_value(c->conn, MHD_GET_ARGUMENT_KIND, key);
-	size_t len;
-	char *out;
-
-	*ret = NULL;
-	if (!raw)
-		return 0;
-	len = strlen(raw);
-	out = xmalloc(len + 1);
-	if (http_url_decode(raw, len, out, len + 1) < 0) {
-		free(out);
-		return berr_set(&c->err, -EINVAL, "query parameter %s is not valid URL encoding",
-				key);
-	}
-	*ret = out;
-	return 0;
-}
-
-static int api_query_bool(struct api_call *c, const char *key, bool def, bool *ret)
-{
-	_cleanup_free_ char *v = NULL;
-	int r;
-
-	r = api_query(c, key, &v);
-	if (r < 0)
-		return r;
-	if (http_bool_parse(v, def, ret) < 0)
-		return berr_set(&c->err, -EINVAL,
-				"query parameter %s must be 1, true, 0 or false, not \"%s\"", key, v);
-	return 0;
-}
-
-/* Parses the body as a JSON object; an empty body is {} unless required. */
-static int api_body_object(struct api_call *c, bool required, cJSON **ret)
-{
-	const char *end = NULL;
-	cJSON *j;
-
-	if (c->req->len == 0) {
-		if (required)
-			return berr_set(&c->err, -EINVAL,
-					"request body is empty: a JSON object is expected");
-		*ret = cJSON_CreateObject();
-		return *ret ? 0 : -ENOMEM;
-	}
-	/* len + 1 includes the NUL, so trailing garbage after the value is refused. */
-	j = cJSON_ParseWithLengthOpts(c->req->body, c->req->len + 1, &end, true);
-	if (!j)
-		return berr_set(&c->err, -EINVAL, "malformed JSON body: syntax error at byte %zu",
-				end ? (size_t)(end - c->req->body) : (size_t)0);
-	if (!cJSON_IsObject(j)) {
-		cJSON_Delete(j);
-		return berr_set(&c->err, -EINVAL, "request body must be a JSON object");
-	}
-	*ret = j;
-	return 0;
-}
 
 /* The connection's socket (to notice a client that hung up), -1 if MHD does not say. */
 static int api_client_fd(struct MHD_Connection *conn)
@@ -330,41 +267,26 @@ static int api_info(struct api_call *c)
 
 static int api_network_create(struct api_call *c)
 {
-	_cleanup_json_ cJSON *req = NULL;
-	int r;
-
-	r = api_body_object(c, true, &req);
-	if (r < 0)
-		return r;
 	c->status = 201;
-	return mgr_network_create(c->api->m, req, &c->reply, &c->err);
+	return mgr_network_create(c->api->m, c->d.body, &c->reply, &c->err);
 }
 
 static int api_network_list(struct api_call *c)
 {
-	_cleanup_free_ char *filters = NULL;
-	char name[HTTP_PARAM_MAX];
-	int r;
+	const char *name = c->d.filter_name;
 
-	r = api_query(c, "filters", &filters);
-	if (r < 0)
-		return r;
-	r = http_filters_name(filters, name, sizeof(name));
-	if (r < 0)
-		return berr_set(&c->err, r,
-				"query parameter filters must be JSON like {\"name\":[\"net\"]}");
-	return mgr_network_list(c->api->m, r > 0 ? name : NULL, &c->reply, &c->err);
+	return mgr_network_list(c->api->m, *name ? name : NULL, &c->reply, &c->err);
 }
 
 static int api_network_inspect(struct api_call *c)
 {
-	return mgr_network_inspect(c->api->m, c->params.v[0], &c->reply, &c->err);
+	return mgr_network_inspect(c->api->m, c->d.params.v[0], &c->reply, &c->err);
 }
 
 static int api_network_remove(struct api_call *c)
 {
 	c->status = 204;
-	return mgr_network_remove(c->api->m, c->params.v[0], &c->err);
+	return mgr_network_remove(c->api->m, c->d.params.v[0], &c->err);
 }
 
 static int api_network_prune(struct api_call *c)
@@ -379,80 +301,38 @@ static int api_firewall_reload(struct api_call *c)
 
 static int api_network_connect(struct api_call *c)
 {
-	_cleanup_json_ cJSON *req = NULL;
-	int r;
-
-	r = api_body_object(c, true, &req);
-	if (r < 0)
-		return r;
-	return mgr_network_connect(c->api->m, c->params.v[0], req, &c->err);
+	return mgr_network_connect(c->api->m, c->d.params.v[0], c->d.body, &c->err);
 }
 
 static int api_network_disconnect(struct api_call *c)
 {
-	_cleanup_json_ cJSON *req = NULL;
-	int r;
-
-	r = api_body_object(c, true, &req);
-	if (r < 0)
-		return r;
-	return mgr_network_disconnect(c->api->m, c->params.v[0], req, &c->err);
+	return mgr_network_disconnect(c->api->m, c->d.params.v[0], c->d.body, &c->err);
 }
 
 /* ---------------------------------------------------------------- containers */
 
 static int api_container_create(struct api_call *c)
 {
-	_cleanup_json_ cJSON *req = NULL;
-	_cleanup_free_ char *name = NULL;
-	int r;
-
-	r = api_query(c, "name", &name);
-	if (r < 0)
-		return r;
-	r = api_body_object(c, false, &req);
-	if (r < 0)
-		return r;
 	c->status = 201;
-	return mgr_container_create(c->api->m, name, req, &c->reply, &c->err);
+	return mgr_container_create(c->api->m, c->d.name, c->d.body, &c->reply, &c->err);
 }
 
 static int api_container_start(struct api_call *c)
 {
 	c->status = 204;
-	return mgr_container_start(c->api->m, c->params.v[0], &c->err);
+	return mgr_container_start(c->api->m, c->d.params.v[0], &c->err);
 }
 
 static int api_container_stop(struct api_call *c)
 {
-	_cleanup_free_ char *t = NULL;
-	long timeout;
-	int r;
-
-	r = api_query(c, "t", &t);
-	if (r < 0)
-		return r;
-	if (http_uint_parse(t, 10, API_STOP_TIMEOUT_MAX, &timeout) < 0)
-		return berr_set(&c->err, -EINVAL,
-				"query parameter t must be a number of seconds between 0 and %ld, not \"%s\"",
-				API_STOP_TIMEOUT_MAX, t);
 	c->status = 204;
-	return mgr_container_stop(c->api->m, c->params.v[0], (int)timeout, &c->err);
+	return mgr_container_stop(c->api->m, c->d.params.v[0], (int)c->d.timeout, &c->err);
 }
 
 static int api_container_kill(struct api_call *c)
 {
-	_cleanup_free_ char *s = NULL;
-	int r, sig;
-
-	r = api_query(c, "signal", &s);
-	if (r < 0)
-		return r;
-	if (http_signal_parse(s && *s ? s : "KILL", &sig) < 0)
-		return berr_set(&c->err, -EINVAL, "invalid signal \"%s\": expected a name such as "
-				"KILL or SIGTERM, or a number", s);
 	c->status = 204;
-	return mgr_container_kill(c->api->m, c->params.v[0], sig, &c->err);
+	return mgr_container_kill(c->api->m, c->d.params.v[0], c->d.signal, &c->err);
 }
 
 /* Polls rather than blocking in mgr_container_wait() so that a client hang-up or api_stop()
@@ -463,12 +343,12 @@ static int api_container_wait(struct api_call *c)
 	int r, code = 0, client = api_client_fd(c->conn);
 	const cJSON *id;
 
-	r = mgr_container_inspect(c->api->m, c->params.v[0], &info, &c->err);
+	r = mgr_container_inspect(c->api->m, c->d.params.v[0], &info, &c->err);
 	if (r < 0)
 		return r;
 	id = cJSON_GetObjectItemCaseSensitive(info, "Id");
 	if (!cJSON_IsString(id))
-		return berr_set(&c->err, -EIO, "container %s has no Id", c->params.v[0]);
+		return berr_set(&c->err, -EIO, "container %s has no Id", c->d.params.v[0]);
 	while (mgr_container_running(c->api->m, id->valuestring)) {
 		r = api_poll(c->api, client, -1, API_WAIT_POLL_MS);
 		if (r == -ECANCELED)
@@ -489,30 +369,18 @@ static int api_container_wait(struct api_call *c)
 
 static int api_container_remove(struct api_call *c)
 {
-	bool force;
-	int r;
-
-	r = api_query_bool(c, "force", false, &force);
-	if (r < 0)
-		return r;
 	c->status = 204;
-	return mgr_container_remove(c->api->m, c->params.v[0], force, &c->err);
+	return mgr_container_remove(c->api->m, c->d.params.v[0], c->d.force, &c->err);
 }
 
 static int api_container_list(struct api_call *c)
 {
-	bool all;
-	int r;
-
-	r = api_query_bool(c, "all", false, &all);
-	if (r < 0)
-		return r;
-	return mgr_container_list(c->api->m, all, &c->reply, &c->err);
+	return mgr_container_list(c->api->m, c->d.all, &c->reply, &c->err);
 }
 
 static int api_container_inspect(struct api_call *c)
 {
-	return mgr_container_inspect(c->api->m, c->params.v[0], &c->reply, &c->err);
+	return mgr_container_inspect(c->api->m, c->d.params.v[0], &c->reply, &c->err);
 }
 
 /* ---------------------------------------------------------------- logs */
@@ -615,13 +483,9 @@ static int api_container_logs(struct api_call *c)
 {
 	_cleanup_free_ char *path = NULL;
 	char id[65] = "";
-	bool follow;
 	int r, fd;
 
-	r = api_query_bool(c, "follow", false, &follow);
-	if (r < 0)
-		return r;
-	r = mgr_container_log_path(c->api->m, c->params.v[0], &path, id, &c->err);
+	r = mgr_container_log_path(c->api->m, c->d.params.v[0], &path, id, &c->err);
 	if (r < 0)
 		return r;
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
@@ -629,7 +493,7 @@ static int api_container_logs(struct api_call *c)
 		return berr_errno(&c->err, -errno, "cannot open log file %s", path);
 	if (fd < 0) /* never started: no output yet */
 		c->resp = api_response_text("", 0, NULL);
-	else if (follow)
+	else if (c->d.follow)
 		r = api_logs_stream(c, fd, path, id);
 	else
 		r = api_logs_whole(c, fd, path);
@@ -643,17 +507,7 @@ static int api_container_logs(struct api_call *c)
 
 static int api_dns_lookup(struct api_call *c)
 {
-	_cleanup_free_ char *name = NULL, *network = NULL, *type = NULL;
-	int r;
-
-	r = api_query(c, "name", &name);
-	if (r >= 0)
-		r = api_query(c, "network", &network);
-	if (r >= 0)
-		r = api_query(c, "type", &type);
-	if (r < 0)
-		return r;
-	return mgr_dns_lookup(c->api->m, name, network, type, &c->reply, &c->err);
+	return mgr_dns_lookup(c->api->m, c->d.name, c->d.network, c->d.type, &c->reply, &c->err);
 }
 
 static int api_dns_stats(struct api_call *c)
@@ -661,106 +515,86 @@ static int api_dns_stats(struct api_call *c)
 	return mgr_dns_stats(c->api->m, &c->reply, &c->err);
 }
 
-/* ---------------------------------------------------------------- routing */
+/* ---------------------------------------------------------------- dispatch */
 
-/* Literal paths come before the patterns that would also match them. */
-static const struct api_route api_routes[] = {
-	{ "GET", "/_ping", api_ping },
-	{ "HEAD", "/_ping", api_ping },
-	{ "GET", "/version", api_version },
-	{ "GET", "/info", api_info },
-	{ "POST", "/networks/create", api_network_create },
-	{ "POST", "/networks/prune", api_network_prune },
-	{ "POST", "/firewall/reload", api_firewall_reload },
-	{ "GET", "/networks", api_network_list },
-	{ "GET", "/networks/{id}", api_network_inspect },
-	{ "DELETE", "/networks/{id}", api_network_remove },
-	{ "POST", "/networks/{id}/connect", api_network_connect },
-	{ "POST", "/networks/{id}/disconnect", api_network_disconnect },
-	{ "POST", "/containers/create", api_container_create },
-	{ "GET", "/containers/json", api_container_list },
-	{ "POST", "/containers/{id}/start", api_container_start },
-	{ "POST", "/containers/{id}/stop", api_container_stop },
-	{ "POST", "/containers/{id}/kill", api_container_kill },
-	{ "POST", "/containers/{id}/wait", api_container_wait },
-	{ "DELETE", "/containers/{id}", api_container_remove },
-	{ "GET", "/containers/{id}/json", api_container_inspect },
-	{ "GET", "/containers/{id}/logs", api_container_logs },
-	{ "GET", "/dns/lookup", api_dns_lookup },
-	{ "GET", "/dns/stats", api_dns_stats },
+static const api_handler_fn api_handlers[API_OP_COUNT] = {
+	[API_OP_PING] = api_ping,
+	[API_OP_VERSION] = api_version,
+	[API_OP_INFO] = api_info,
+	[API_OP_NETWORK_CREATE] = api_network_create,
+	[API_OP_NETWORK_PRUNE] = api_network_prune,
+	[API_OP_FIREWALL_RELOAD] = api_firewall_reload,
+	[API_OP_NETWORK_LIST] = api_network_list,
+	[API_OP_NETWORK_INSPECT] = api_network_inspect,
+	[API_OP_NETWORK_REMOVE] = api_network_remove,
+	[API_OP_NETWORK_CONNECT] = api_network_connect,
+	[API_OP_NETWORK_DISCONNECT] = api_network_disconnect,
+	[API_OP_CONTAINER_CREATE] = api_container_create,
+	[API_OP_CONTAINER_LIST] = api_container_list,
+	[API_OP_CONTAINER_START] = api_container_start,
+	[API_OP_CONTAINER_STOP] = api_container_stop,
+	[API_OP_CONTAINER_KILL] = api_container_kill,
+	[API_OP_CONTAINER_WAIT] = api_container_wait,
+	[API_OP_CONTAINER_REMOVE] = api_container_remove,
+	[API_OP_CONTAINER_INSPECT] = api_container_inspect,
+	[API_OP_CONTAINER_LOGS] = api_container_logs,
+	[API_OP_DNS_LOOKUP] = api_dns_lookup,
+	[API_OP_DNS_STATS] = api_dns_stats,
 };
 
-static void api_allow_append(char *allow, size_t size, const char *method)
-{
-	size_t len = strlen(allow);
+struct api_args {
+	struct api_arg v[32];
+	size_t n;
+};
 
-	if (strstr(allow, method))
-		return;
-	snprintf(allow + len, size - len, "%s%s", len ? ", " : "", method);
+static enum MHD_Result api_arg_collect(void *cls, enum MHD_ValueKind kind, const char *key,
+				       const char *value)
+{
+	struct api_args *a = cls;
+
+	if (a->n == ARRAY_SIZE(a->v))
+		return MHD_NO;
+	a->v[a->n++] = (struct api_arg){ .key = key, .value = value };
+	return MHD_YES;
 }
 
-/* Finds the route; on failure queues 400 (bad path parameter), 405 or 404. */
-static const struct api_route *api_route_find(struct api_call *c, const char *path,
-					      const char *method, enum MHD_Result *ret)
+/* A decoding failure: its status and message (and Allow for a 405). */
+static enum MHD_Result api_queue_decode_error(struct api_call *c)
 {
-	struct MHD_Response *resp;
-	char allow[128] = "", msg[512];
-	bool known = false;
-	int r, bad = 0;
-	size_t i;
+	struct MHD_Response *resp = api_response_message(c->req, c->d.status, berr_str(&c->err));
 
-	for (i = 0; i < ARRAY_SIZE(api_routes); i++) {
-		r = http_path_match(api_routes[i].pattern, path, &c->params);
-		if (r == 0)
-			continue;
-		if (r < 0) {
-			bad = r;
-			continue;
-		}
-		if (!strcmp(method, api_routes[i].method))
-			return &api_routes[i];
-		known = true;
-		api_allow_append(allow, sizeof(allow), api_routes[i].method);
-	}
-	if (known) {
-		snprintf(msg, sizeof(msg), "method %s is not allowed on %s (allowed: %s)", method,
-			 path, allow);
-		resp = api_response_message(c->req, 405, msg);
-		if (resp)
-			MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
-		*ret = api_queue(c->conn, c->req, 405, resp);
-		return NULL;
-	}
-	if (bad)
-		*ret = api_queue_message(c->conn, c->req, 400,
-					 bad == -ENAMETOOLONG ? "path parameter is too long"
-							      : "invalid path parameter");
-	else
-		*ret = api_queue_message(c->conn, c->req, 404, "page not found");
-	return NULL;
+	if (resp && c->d.status == 405)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, c->d.allow);
+	return api_queue(c->conn, c->req, c->d.status, resp);
 }
 
 static enum MHD_Result api_dispatch(struct api *a, struct MHD_Connection *conn,
-				    struct api_request *req, const char *url, const char *method)
+				    struct api_conn *req, const char *url, const char *method)
 {
 	struct api_call c = { .api = a, .conn = conn, .req = req, .status = 200 };
-	const struct api_route *route;
-	enum MHD_Result ret = MHD_NO;
+	struct api_args args = { .n = 0 };
+	struct api_input in = { .method = method, .path = url, .body = req->body, .len = req->len };
+	enum MHD_Result ret;
 
-	route = api_route_find(&c, http_path_strip_version(url), method, &ret);
-	if (!route)
-		return ret;
-	return api_finish(&c, route->fn(&c));
+	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, api_arg_collect, &args);
+	in.args = args.v;
+	in.n_args = args.n;
+	if (api_request_decode(&in, &c.d, &c.err) < 0)
+		ret = api_queue_decode_error(&c);
+	else
+		ret = api_finish(&c, api_handlers[c.d.op](&c));
+	api_request_done(&c.d);
+	return ret;
 }
 
 /* ---------------------------------------------------------------- MHD callbacks */
 
-static enum MHD_Result api_queue_too_large(struct MHD_Connection *conn, struct api_request *req)
+static enum MHD_Result api_queue_too_large(struct MHD_Connection *conn, struct api_conn *req)
 {
 	return api_queue_message(conn, req, 413, "request body exceeds 1 MiB");
 }
 
-static void api_body_append(struct api_request *req, const char *data, size_t n)
+static void api_body_append(struct api_conn *req, const char *data, size_t n)
 {
 	if (req->too_large)
 		return;
@@ -795,7 +629,7 @@ static enum MHD_Result api_access(void *cls, struct MHD_Connection *conn, const 
 				  const char *method, const char *version, const char *upload_data,
 				  size_t *upload_size, void **con_cls)
 {
-	struct api_request *req = *con_cls;
+	struct api_conn *req = *con_cls;
 
 	if (!req) {
 		req = xcalloc(1, sizeof(*req));
@@ -821,7 +655,7 @@ static enum MHD_Result api_access(void *cls, struct MHD_Connection *conn, const 
 static void api_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 			  enum MHD_RequestTerminationCode toe)
 {
-	struct api_request *req = *con_cls;
+	struct api_conn *req = *con_cls;
 
 	if (!req)
 		return;

@@ -11,6 +11,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "common/util.h"
+
 static int http_hex_value(char c)
 {
 	if (c >= '0' && c <= '9')
@@ -289,6 +291,156 @@ int http_filters_name(const char *filters, char *buf, size_t size)
 	return r;
 }
 
+/* Length of the well-formed UTF-8 sequence at s (n bytes available), 0 when there is none. */
+static size_t http_utf8_seq(const unsigned char *s, size_t n)
+{
+	unsigned char lo = 0x80, hi = 0xbf;
+	size_t len;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		len = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		len = 3;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		len = 4;
+	else
+		return 0;
+	/* The second byte's range excludes overlong forms, surrogates and > U+10FFFF. */
+	if (s[0] == 0xe0)
+		lo = 0xa0;
+	else if (s[0] == 0xed)
+		hi = 0x9f;
+	else if (s[0] == 0xf0)
+		lo = 0x90;
+	else if (s[0] == 0xf4)
+		hi = 0x8f;
+	if (n < len || s[1] < lo || s[1] > hi)
+		return 0;
+	for (size_t i = 2; i < len; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	return len;
+}
+
+size_t http_utf8_invalid_at(const char *s, size_t len)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0, n;
+
+	while (i < len) {
+		n = http_utf8_seq(u + i, len - i);
+		if (n == 0)
+			return i;
+		i += n;
+	}
+	return len;
+}
+
+char *http_utf8_escape(const char *s)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t len = strlen(s), i = 0, o = 0, n;
+	char *out = xmalloc(len * 4 + 1);
+
+	while (i < len) {
+		n = http_utf8_seq(u + i, len - i);
+		if (n == 0) {
+			o += (size_t)sprintf(out + o, "\\x%02x", u[i++]);
+			continue;
+		}
+		memcpy(out + o, u + i, n);
+		o += n;
+		i += n;
+	}
+	out[o] = '\0';
+	return out;
+}
+
+static bool http_utf8_valid(const char *s)
+{
+	size_t len = strlen(s);
+
+	return http_utf8_invalid_at(s, len) == len;
+}
+
+static void http_utf8_fix(char **s)
+{
+	char *fixed;
+
+	if (http_utf8_valid(*s))
+		return;
+	fixed = http_utf8_escape(*s);
+	cJSON_free(*s);
+	*s = fixed;
+}
+
+void http_json_utf8_fix(cJSON *j)
+{
+	cJSON *it;
+
+	if (!j)
+		return;
+	if (j->string && !(j->type & cJSON_StringIsConst))
+		http_utf8_fix(&j->string);
+	if (cJSON_IsString(j) && !(j->type & cJSON_IsReference))
+		http_utf8_fix(&j->valuestring);
+	cJSON_ArrayForEach(it, j)
+		http_json_utf8_fix(it);
+}
+
+/* Past the string whose opening quote is at text[i]; *ret_at set on a \u0000 escape or NUL. */
+static int http_json_skip_string(const char *text, size_t len, size_t *i, size_t *ret_at)
+{
+	for ((*i)++; *i < len; (*i)++) {
+		if (text[*i] == '\0') {
+			*ret_at = *i;
+			return -EILSEQ;
+		}
+		if (text[*i] == '"')
+			return 0;
+		if (text[*i] != '\\')
+			continue;
+		if (len - *i >= 6 && !memcmp(text + *i, "\\u0000", 6)) {
+			*ret_at = *i;
+			return -EILSEQ;
+		}
+		(*i)++; /* the escaped character, a quote included */
+	}
+	return 0; /* unterminated: the parser reports it */
+}
+
+int http_json_scan(const char *text, size_t len, int max_depth, size_t *ret_at)
+{
+	int depth = 0, r;
+
+	for (size_t i = 0; i < len; i++) {
+		switch (text[i]) {
+		case '\0':
+			*ret_at = i;
+			return -EILSEQ;
+		case '"':
+			r = http_json_skip_string(text, len, &i, ret_at);
+			if (r < 0)
+				return r;
+			break;
+		case '[':
+		case '{':
+			if (++depth > max_depth) {
+				*ret_at = i;
+				return -ELOOP;
+			}
+			break;
+		case ']':
+		case '}':
+			depth--;
+			break;
+		}
+	}
+	return 0;
+}
+
 int http_status_from_errno(int code)
 {
 	switch (code < 0 ? -code : code) {
@@ -301,7 +453,10 @@ int http_status_from_errno(int code)
 	case ENAMETOOLONG:
 	case EBADMSG:
 	case EDOM:
-	case EADDRNOTAVAIL:     /* a port binding that cannot be satisfied */
+	case EILSEQ:
+	case ELOOP:
+	case ENODEV:        /* a named host interface that does not exist (macvlan parent) */
+	case EADDRNOTAVAIL: /* a host address that is not the host's (HostIp) */
 		return 400;
 	case EPERM:
 	case EACCES:

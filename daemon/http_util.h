@@ -7,6 +7,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <cjson/cJSON.h>
+
 #define HTTP_MAX_PARAMS 4
 #define HTTP_PARAM_MAX 256
 
@@ -43,6 +45,23 @@ int http_uint_parse(const char *s, long def, long max, long *ret);
  * Returns 1 when a name was found, 0 when there is no name filter, -EINVAL for bad JSON or shape,
  * -ENAMETOOLONG when it does not fit. */
 int http_filters_name(const char *filters, char *buf, size_t size);
+
+/* Offset of the first byte of s[0..len) that is not part of well-formed UTF-8 (overlong forms,
+ * surrogates and code points above U+10FFFF are not), len when every byte is. */
+size_t http_utf8_invalid_at(const char *s, size_t len);
+
+/* A malloc'd copy of s in which every byte that is not part of well-formed UTF-8 is written as
+ * the four characters "\xNN": the result is always valid UTF-8. */
+char *http_utf8_escape(const char *s);
+
+/* Rewrites (http_utf8_escape) every key and string value under j that is not well-formed UTF-8,
+ * so that printing j gives valid JSON text. */
+void http_json_utf8_fix(cJSON *j);
+
+/* A pre-parse scan of a JSON text: -ELOOP when arrays and objects nest deeper than max_depth,
+ * -EILSEQ when it holds a NUL byte or a \u0000 escape (C strings would be cut short there);
+ * *ret_at is the offending byte. 0 otherwise (the text may still be malformed JSON). */
+int http_json_scan(const char *text, size_t len, int max_depth, size_t *ret_at);
 
 /* Negative errno of a manager call -> HTTP status (304 for -EALREADY, 500 for the unknown). */
 int http_status_from_errno(int code);

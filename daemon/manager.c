@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Manager core: opening the state, the in-memory model, lookups. */
+#include <dirent.h>
 #include <fcntl.h>
 #include <stddef.h>
 #include <sys/epoll.h>
@@ -123,6 +124,9 @@ static int load_net(struct bnetwork *bn, void *ud)
 	for (int i = 0; i < n->n.n_subnets; i++) {
 		const struct bsubnet *s = &n->n.subnets[i];
 
+		/* The subnet was validated when the network was created: a pool that cannot be
+		 * built now (a corrupted row) leaves it empty, every allocation on it then fails
+		 * with a clear error, and the network can still be inspected and removed. */
 		if (ipam_pool_init(&n->pools[i], &s->subnet, s->range.addr.family ? &s->range : NULL,
 				   &err) < 0)
 			blog_warn("network %s: %s", n->n.name, berr_str(&err));
@@ -162,9 +166,19 @@ static int load_alloc(const char *net_id, const struct ipaddr *a, const char *ow
 
 	if (!n)
 		return 0;
-	for (int i = 0; i < n->n.n_subnets; i++)
-		if (cidr_contains(&n->pools[i].subnet, a) && !ipam_pool_taken(&n->pools[i], a))
-			ipam_pool_reserve(&n->pools[i], a, NULL);
+	for (int i = 0; i < n->n.n_subnets; i++) {
+		struct berr err = BERR_INIT;
+		char buf[IP_STRLEN];
+
+		if (!cidr_contains(&n->pools[i].subnet, a) || ipam_pool_taken(&n->pools[i], a))
+			continue;
+		/* A recorded address the pool refuses (outside its range after a corrupted row)
+		 * is not handed out again by this pool anyway; start-up reconciliation frees
+		 * allocations no live endpoint owns. */
+		if (ipam_pool_reserve(&n->pools[i], a, &err) < 0)
+			blog_warn("network %s: recorded allocation of %s (%s): %s", n->n.name,
+				  ip_fmt(a, buf), owner, berr_str(&err));
+	}
 	return 0;
 }
 
@@ -220,7 +234,10 @@ static int root_lock(struct manager *m, struct berr *err)
 				"another berthd (pid %s) is already using root %s: stop it or "
 				"choose another --root", pid[0] ? pid : "?", m->root);
 	}
-	if (ftruncate(m->lock_fd, 0) == 0) {
+	/* The pid in the lock file only names the holder in the error above: not fatal. */
+	if (ftruncate(m->lock_fd, 0) < 0) {
+		blog_debug("truncating the lock file: %m");
+	} else {
 		n = snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
 		if (pwrite(m->lock_fd, pid, (size_t)n, 0) < 0)
 			blog_debug("writing pid to lock file: %m");
@@ -230,7 +247,7 @@ static int root_lock(struct manager *m, struct berr *err)
 
 static int dirs_create(struct manager *m, struct berr *err)
 {
-	const char *subs[] = { "containers", "images" };
+	const char *subs[] = { "containers", "images", "trash" };
 	const char *run_subs[] = { "netns", "containers" };
 	int r;
 
@@ -261,14 +278,98 @@ static void host_id_load(struct manager *m)
 		if (store_meta_get(m->store, "host_id", &id, NULL) < 0) {
 			char fresh[ID_LEN + 1];
 
+			struct berr err = BERR_INIT;
+
 			id_generate(fresh);
-			store_meta_put(m->store, "host_id", fresh, NULL);
+			/* Not fatal: without it the next start picks another ID, and with it another
+			 * ULA prefix for networks created from then on (existing ones keep theirs). */
+			if (store_meta_put(m->store, "host_id", fresh, &err) < 0)
+				blog_warn("recording this host's ID: %s (the IPv6 prefix of new "
+					  "networks changes at the next start)", berr_str(&err));
 			id = xstrdup(fresh);
 		}
 		len = strlen(id);
 	}
 	m->host_id_len = len < sizeof(m->host_id) ? len : sizeof(m->host_id);
 	memcpy(m->host_id, id, m->host_id_len);
+}
+
+/* ---- removing trees without the lock ---- */
+
+static void *trash_worker(void *arg)
+{
+	_cleanup_free_ char *path = arg;
+	struct berr err = BERR_INIT;
+
+	delay_point("ctr-rm");
+	if (rm_rf(path, &err) < 0)
+		blog_warn("%s", berr_str(&err));
+	return NULL;
+}
+
+/* Delete path (owned) in a detached thread; it never touches the manager, so the daemon may
+ * exit under it (the next start finishes the job). */
+static void trash_remove_async(char *path)
+{
+	pthread_attr_t attr;
+	pthread_t t;
+
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&t, &attr, trash_worker, path) != 0) {
+		blog_warn("no thread to remove %s: removing it now", path);
+		trash_worker(path);
+	}
+	pthread_attr_destroy(&attr);
+}
+
+void mgr_tree_discard(struct manager *m, const char *path)
+{
+	const char *base = strrchr(path, '/');
+	char *trash = xasprintf("%s/trash/%s", m->root, base ? base + 1 : path);
+
+	if (rename(path, trash) < 0) {
+		int e = errno;
+
+		free(trash);
+		if (e == ENOENT)
+			return;
+		blog_debug("moving %s to the trash: %s", path, strerror(e));
+		trash = xstrdup(path);     /* remove it where it is */
+	}
+	trash_remove_async(trash);
+}
+
+static bool ctr_id_like(const char *name)
+{
+	return strlen(name) == ID_LEN && name[strspn(name, "0123456789abcdef")] == '\0';
+}
+
+/* What a crash left: the trash, and the files of containers removed from the store before
+ * their files were moved there. */
+static void trees_sweep(struct manager *m)
+{
+	_cleanup_free_ char *trash = xasprintf("%s/trash", m->root);
+	_cleanup_free_ char *ctrs = xasprintf("%s/containers", m->root);
+	struct dirent *de;
+	DIR *d;
+
+	if ((d = opendir(trash))) {
+		while ((de = readdir(d)))
+			if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+				trash_remove_async(xasprintf("%s/%s", trash, de->d_name));
+		closedir(d);
+	}
+	if (!(d = opendir(ctrs)))
+		return;
+	while ((de = readdir(d)))
+		if (ctr_id_like(de->d_name) && !mgr_ctr_by_id(m, de->d_name)) {
+			_cleanup_free_ char *p = xasprintf("%s/%s", ctrs, de->d_name);
+
+			blog_info("removing the files of removed container %.12s", de->d_name);
+			mgr_tree_discard(m, p);
+		}
+	closedir(d);
 }
 
 static int kernel_open(struct manager *m, struct berr *err)
@@ -289,6 +390,17 @@ static int kernel_open(struct manager *m, struct berr *err)
 	return 0;
 }
 
+/* Timed waits measure time on CLOCK_MONOTONIC: a change of the wall clock moves no deadline. */
+static void cond_init_monotonic(pthread_cond_t *cond)
+{
+	pthread_condattr_t attr;
+
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(cond, &attr);
+	pthread_condattr_destroy(&attr);
+}
+
 int mgr_open(const struct mgr_config *cfg, struct manager **ret, struct berr *err)
 {
 	struct manager *m = xcalloc(1, sizeof(*m));
@@ -296,7 +408,8 @@ int mgr_open(const struct mgr_config *cfg, struct manager **ret, struct berr *er
 	int r;
 
 	pthread_mutex_init(&m->lock, NULL);
-	pthread_cond_init(&m->exited, NULL);
+	pthread_mutex_init(&m->image_lock, NULL);
+	cond_init_monotonic(&m->exited);
 	m->root = xstrdup(cfg->root);
 	m->run = xstrdup(cfg->run);
 	m->lock_fd = m->host_netns_fd = m->epfd = -1;
@@ -323,6 +436,8 @@ int mgr_open(const struct mgr_config *cfg, struct manager **ret, struct berr *er
 		r = state_load(m, err);
 	}
 	if (r >= 0)
+		trees_sweep(m);    /* before reconciliation adds to the trash */
+	if (r >= 0)
 		r = mgr_reconcile(m, err);
 	if (r >= 0)
 		r = mgr_fw_init(m, err);
@@ -336,6 +451,14 @@ int mgr_open(const struct mgr_config *cfg, struct manager **ret, struct berr *er
 	}
 	*ret = m;
 	return 0;
+}
+
+void mgr_shutdown(struct manager *m)
+{
+	pthread_mutex_lock(&m->lock);
+	m->shutting_down = true;
+	pthread_cond_broadcast(&m->exited);
+	pthread_mutex_unlock(&m->lock);
 }
 
 static void net_entry_free(struct net_entry *n)

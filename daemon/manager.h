@@ -30,6 +30,9 @@ struct manager;
 
 /* Opens the store, loads state and reconciles it with the kernel and the running processes. */
 int mgr_open(const struct mgr_config *cfg, struct manager **ret, struct berr *err);
+/* Shutting down (SIGTERM): requests waiting for a container (stop, rm -f, wait) give up at once
+ * with -ECANCELED and the containers keep running. Call before stopping the API. */
+void mgr_shutdown(struct manager *m);
 void mgr_close(struct manager *m);
 
 int mgr_info(struct manager *m, cJSON **ret, struct berr *err);

@@ -361,7 +361,11 @@ static int net_setup(struct manager *m, struct ctr_entry *c, struct berr *err)
 		if (r >= 0)
 			r = sandbox_defaults(ns, err);
 		if (r < 0) {
-			netns_delete(ns, NULL);
+			struct berr e2 = BERR_INIT;
+
+			/* Left behind, the mount is removed by the next start-up's sweep. */
+			if (netns_delete(ns, &e2) < 0)
+				blog_warn("container %s: %s", c->c.name, berr_str(&e2));
 			return r;
 		}
 	}
@@ -380,12 +384,48 @@ static int image_rootfs(struct manager *m, const char *image, char *buf, size_t 
 			struct berr *err)
 {
 	_cleanup_free_ char *dir = xasprintf("%s/images", m->root);
-	int r = 0;
 
-	if (strcmp(image, "busybox") == 0)
-		r = rt_image_ensure_busybox(dir, err);
-	if (r >= 0)
-		r = rt_image_rootfs(dir, image, buf, size, err);
+	return rt_image_rootfs(dir, image, buf, size, err);
+}
+
+/* Children a thread waits for without the manager lock: mgr_reap() leaves zombies alone
+ * meanwhile (it would steal their exit status) and the last one out reaps them. */
+static void children_hold(struct manager *m)
+{
+	pthread_mutex_lock(&m->lock);
+	m->unlocked_children++;
+	pthread_mutex_unlock(&m->lock);
+}
+
+static void zombies_reap(struct manager *m)
+{
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
+	m->reap_deferred = false;
+}
+
+static void children_release(struct manager *m)
+{
+	pthread_mutex_lock(&m->lock);
+	if (--m->unlocked_children == 0 && m->reap_deferred)
+		zombies_reap(m);
+	pthread_mutex_unlock(&m->lock);
+}
+
+/* The busybox image is built on first use, without the manager lock (it takes a while) and
+ * once: a concurrent start waits on image_lock, then finds it built. */
+static int image_ensure(struct manager *m, const char *image, struct berr *err)
+{
+	_cleanup_free_ char *dir = xasprintf("%s/images", m->root);
+	int r;
+
+	if (strcmp(image, "busybox") != 0)
+		return 0;
+	pthread_mutex_lock(&m->image_lock);
+	children_hold(m);
+	r = rt_image_ensure_busybox(dir, err);
+	children_release(m);
+	pthread_mutex_unlock(&m->image_lock);
 	return r;
 }
 
@@ -438,8 +478,7 @@ int mgr_ctr_watch(struct manager *m, struct ctr_entry *c)
 	if (fd < 0 && c->c.shim_pid > 0)
 		fd = (int)syscall(SYS_pidfd_open, c->c.pid, 0);
 	if (fd < 0)
-		return -errno;
-	fcntl(fd, F_SETFD, FD_CLOEXEC);
+		return -errno;   /* pidfd_open() sets close-on-exec itself */
 	ev.data.fd = fd;
 	if (epoll_ctl(m->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
 		close(fd);
@@ -449,9 +488,10 @@ int mgr_ctr_watch(struct manager *m, struct ctr_entry *c)
 	return 0;
 }
 
-void mgr_ctr_record_running(struct manager *m, struct ctr_entry *c, const struct rt_proc *proc)
+int mgr_ctr_record_running(struct manager *m, struct ctr_entry *c, const struct rt_proc *proc,
+			   struct berr *err)
 {
-	struct berr e2 = BERR_INIT;
+	int r;
 
 	c->c.state = CTR_RUNNING;
 	c->c.pid = proc->pid;
@@ -460,14 +500,16 @@ void mgr_ctr_record_running(struct manager *m, struct ctr_entry *c, const struct
 	c->c.exit_code = 0;
 	c->c.finished_at[0] = '\0';
 	time_now_rfc3339(c->c.started_at);
-	if (ctr_persist(m, c, false, &e2) < 0)
-		blog_error("container %s runs but is not recorded: %s", c->c.name, berr_str(&e2));
+	r = ctr_persist(m, c, false, err);
+	if (r < 0)
+		return berr_prefix(err, "container %s runs but is not recorded", c->c.name);
+	return 0;
 }
 
 static int start_locked(struct manager *m, struct ctr_entry *c, struct berr *err)
 {
 	struct rt_proc proc = { 0 };
-	int r;
+	int r, w;
 
 	if (c->c.state == CTR_RUNNING)
 		return berr_set(err, -EALREADY, "container %s is already running", c->c.name);
@@ -494,20 +536,47 @@ static int start_locked(struct manager *m, struct ctr_entry *c, struct berr *err
 		return berr_prefix(err, "starting container %s", c->c.name);
 	}
 	crash_point("start:after-exec");
-	mgr_ctr_record_running(m, c, &proc);
-	if (mgr_ctr_watch(m, c) < 0)
-		blog_warn("container %s: cannot watch its exit: %m", c->c.name);
+	r = mgr_ctr_record_running(m, c, &proc, err);
+	w = mgr_ctr_watch(m, c);
+	if (w < 0)
+		blog_warn("container %s: cannot watch its exit: %s", c->c.name, strerror(-w));
+	if (r < 0) {
+		/* The store does not say it runs: stop it again; its exit is seen on the pidfd and
+		 * tears its networking down as for any exit (and a restart finds it gone). */
+		struct berr e2 = BERR_INIT;
+
+		if (rt_kill(c->c.pid, c->c.pid_start, SIGKILL, &e2) < 0)
+			blog_warn("container %s: %s", c->c.name, berr_str(&e2));
+		return berr_prefix(err, "starting container %s: stopped it again", c->c.name);
+	}
 	return 0;
 }
 
 int mgr_container_start(struct manager *m, const char *ref, struct berr *err)
 {
+	char id[ID_LEN + 1], name[NAME_LEN], image[NAME_LEN];
 	struct ctr_entry *c;
 	int r;
 
 	pthread_mutex_lock(&m->lock);
 	c = mgr_ctr_find(m, ref, err);
-	r = c ? start_locked(m, c, err) : err->code;
+	if (c) {
+		strscpy(id, c->c.id, sizeof(id));
+		strscpy(name, c->c.name, sizeof(name));
+		strscpy(image, c->c.image, sizeof(image));
+	}
+	pthread_mutex_unlock(&m->lock);
+	if (!c)
+		return err->code;
+	r = image_ensure(m, image, err);
+	if (r < 0)
+		return berr_prefix(err, "starting container %s", name);
+	pthread_mutex_lock(&m->lock);
+	c = mgr_ctr_by_id(m, id);
+	if (c)
+		r = start_locked(m, c, err);
+	else
+		r = berr_set(err, -ENOENT, "container %s was removed while starting", name);
 	pthread_mutex_unlock(&m->lock);
 	return r;
 }
@@ -520,6 +589,7 @@ void mgr_ctr_exited(struct manager *m, struct ctr_entry *c, int code)
 	struct berr e2 = BERR_INIT;
 
 	if (c->pidfd >= 0) {
+		/* close() drops it from the epoll set too: a failed DEL changes nothing. */
 		epoll_ctl(m->epfd, EPOLL_CTL_DEL, c->pidfd, NULL);
 		close(c->pidfd);
 		c->pidfd = -1;
@@ -573,6 +643,8 @@ void mgr_watch_del(struct manager *m, int fd)
 {
 	for (size_t i = 0; i < m->watches.n; i++)
 		if (m->watches.v[i]->fd == fd) {
+			/* The caller owns fd and closes it, which removes it from the set anyway;
+			 * DEL only makes that immediate. */
 			epoll_ctl(m->epfd, EPOLL_CTL_DEL, fd, NULL);
 			free(m->watches.v[i]);
 			vec_remove(m->watches, i);
@@ -595,11 +667,14 @@ int mgr_reap(struct manager *m)
 	struct epoll_event evs[32];
 	int n;
 
-	/* Under the lock: every fork+wait done by a request thread (image build, container start)
-	 * also runs under it, so reaping "any child" here never steals their children. */
+	/* Under the lock: a request thread that forks and waits (container start) holds it, so
+	 * reaping "any child" here never steals their children; those waited for without the lock
+	 * (image build) defer it. Exits are seen on the pidfds, reaped or not. */
 	pthread_mutex_lock(&m->lock);
-	while (waitpid(-1, NULL, WNOHANG) > 0)
-		;
+	if (m->unlocked_children == 0)
+		zombies_reap(m);
+	else
+		m->reap_deferred = true;
 	n = epoll_wait(m->epfd, evs, ARRAY_SIZE(evs), 0);
 	for (int i = 0; i < n; i++) {
 		if (watch_dispatch(m, evs[i].data.fd))
@@ -619,16 +694,17 @@ int mgr_reap(struct manager *m)
 /* ---- stop / kill / wait ---- */
 
 /* Wait (lock held, released while waiting) until the container `id` no longer runs the process
- * that started at `pid_start` (0: any process) or the deadline passes: a start by another
- * request while the lock was released is a new process, not a failure to stop this one.
- * Returns the entry (NULL if removed meanwhile). */
-static struct ctr_entry *wait_not_running(struct manager *m, const char *id, uint64_t pid_start,
-					  int64_t timeout_ms)
+ * that started at `pid_start` (0: any process; a start by another request while the lock was
+ * released is a new process, not a failure to stop this one); timeout_ms < 0: no deadline.
+ * 0 with *ret the entry (NULL: removed meanwhile), -ETIMEDOUT, or -ECANCELED when berthd is
+ * shutting down. */
+static int wait_not_running(struct manager *m, const char *id, uint64_t pid_start,
+			    int64_t timeout_ms, struct ctr_entry **ret)
 {
+	bool timed_out = false;
 	struct timespec dl;
-	struct ctr_entry *c;
 
-	clock_gettime(CLOCK_REALTIME, &dl);
+	clock_gettime(CLOCK_MONOTONIC, &dl);
 	dl.tv_sec += timeout_ms / 1000;
 	dl.tv_nsec += (timeout_ms % 1000) * 1000000;
 	if (dl.tv_nsec >= 1000000000) {
@@ -636,13 +712,18 @@ static struct ctr_entry *wait_not_running(struct manager *m, const char *id, uin
 		dl.tv_nsec -= 1000000000;
 	}
 	for (;;) {
-		c = mgr_ctr_by_id(m, id);
-		if (!c || c->c.state != CTR_RUNNING || (pid_start && c->c.pid_start != pid_start))
-			return c;
-		if (timeout_ms >= 0 && pthread_cond_timedwait(&m->exited, &m->lock, &dl) == ETIMEDOUT)
-			return mgr_ctr_by_id(m, id);
+		*ret = mgr_ctr_by_id(m, id);
+		if (!*ret || (*ret)->c.state != CTR_RUNNING ||
+		    (pid_start && (*ret)->c.pid_start != pid_start))
+			return 0;
+		if (m->shutting_down)
+			return -ECANCELED;
+		if (timed_out)
+			return -ETIMEDOUT;
 		if (timeout_ms < 0)
 			pthread_cond_wait(&m->exited, &m->lock);
+		else
+			timed_out = pthread_cond_timedwait(&m->exited, &m->lock, &dl) == ETIMEDOUT;
 	}
 }
 
@@ -653,34 +734,46 @@ static int kill_locked(struct manager *m, struct ctr_entry *c, int sig, struct b
 	return rt_kill(c->c.pid, c->c.pid_start, sig, err);
 }
 
-static bool still_runs(const struct ctr_entry *c, uint64_t pid_start)
+/* SIGKILL, then wait (at most 30 s: it cannot be ignored) for the exit. */
+static int kill_wait(struct manager *m, struct ctr_entry *c, const char *what, struct berr *err)
 {
-	return c && c->c.state == CTR_RUNNING && c->c.pid_start == pid_start;
+	char id[ID_LEN + 1], name[NAME_LEN];
+	uint64_t start = c->c.pid_start;
+	int r;
+
+	strscpy(id, c->c.id, sizeof(id));
+	strscpy(name, c->c.name, sizeof(name));
+	r = kill_locked(m, c, SIGKILL, err);
+	if (r >= 0)
+		r = wait_not_running(m, id, start, 30000, &c);
+	if (r == -ETIMEDOUT)
+		return berr_set(err, r, "container %s did not die after SIGKILL", name);
+	if (r == -ECANCELED)
+		return berr_set(err, r, "berthd is shutting down: container %s was not %s", name, what);
+	return r;
 }
 
 static int stop_locked(struct manager *m, struct ctr_entry *c, int timeout_s, struct berr *err)
 {
+	char id[ID_LEN + 1], name[NAME_LEN];
 	uint64_t start = c->c.pid_start;
-	char id[ID_LEN + 1];
 	int r;
 
 	if (c->c.state != CTR_RUNNING)
 		return berr_set(err, -EALREADY, "container %s is not running", c->c.name);
 	strscpy(id, c->c.id, sizeof(id));
+	strscpy(name, c->c.name, sizeof(name));
+	if (timeout_s < 0)
+		timeout_s = 10;
+	blog_info("stopping container %s (SIGTERM, SIGKILL after %d s)", name, timeout_s);
 	r = kill_locked(m, c, SIGTERM, err);
-	if (r < 0)
-		return r;
-	c = wait_not_running(m, id, start, timeout_s < 0 ? 10000 : (int64_t)timeout_s * 1000);
-	if (still_runs(c, start)) {
-		r = kill_locked(m, c, SIGKILL, err);
-		if (r < 0)
-			return r;
-		c = wait_not_running(m, id, start, 30000);
-		if (still_runs(c, start))
-			return berr_set(err, -ETIMEDOUT, "container %s did not die after SIGKILL",
-					c->c.name);
-	}
-	return 0;
+	if (r >= 0)
+		r = wait_not_running(m, id, start, (int64_t)timeout_s * 1000, &c);
+	if (r == -ETIMEDOUT)
+		return kill_wait(m, c, "stopped", err);
+	if (r == -ECANCELED)
+		return berr_set(err, r, "berthd is shutting down: container %s was not stopped", name);
+	return r;
 }
 
 int mgr_container_stop(struct manager *m, const char *ref, int timeout_s, struct berr *err)
@@ -722,7 +815,10 @@ int mgr_container_wait(struct manager *m, const char *ref, int *ret_code, struct
 	}
 	strscpy(id, c->c.id, sizeof(id));
 	*ret_code = c->c.exit_code;
-	c = wait_not_running(m, id, 0, -1);
+	if (wait_not_running(m, id, 0, -1, &c) < 0) {
+		pthread_mutex_unlock(&m->lock);
+		return berr_set(err, -ECANCELED, "berthd is shutting down");
+	}
 	if (c)
 		*ret_code = c->c.exit_code;
 	else if (m->last_exit_id[0] && strcmp(m->last_exit_id, id) == 0)
@@ -740,6 +836,8 @@ int mgr_ctr_delete(struct manager *m, struct ctr_entry *c, struct berr *err)
 	struct berr e2 = BERR_INIT;
 	int r = store_begin(m->store, err);
 
+	/* Only a container that does not run is deleted: its endpoints are inactive and hold no
+	 * addresses (an allocation left by a crash is freed by start-up reconciliation). */
 	for (size_t i = 0; r >= 0 && i < m->eps.n; i++)
 		if (strcmp(m->eps.v[i]->e.container_id, c->c.id) == 0)
 			r = store_endpoint_delete(m->store, m->eps.v[i]->e.id, err);
@@ -751,6 +849,7 @@ int mgr_ctr_delete(struct manager *m, struct ctr_entry *c, struct berr *err)
 		store_rollback(m->store);
 		return r;
 	}
+	crash_point("ctr-rm:after-store");
 	strscpy(m->last_exit_id, c->c.id, sizeof(m->last_exit_id));
 	m->last_exit_code = c->c.exit_code;
 	ctr_drop_eps(m, c);
@@ -759,7 +858,8 @@ int mgr_ctr_delete(struct manager *m, struct ctr_entry *c, struct berr *err)
 			vec_remove(m->ctrs, i);
 			break;
 		}
-	if (rm_rf(state, &e2) < 0 || rm_rf(run, &e2) < 0)
+	mgr_tree_discard(m, state);   /* the writable layer may be large */
+	if (rm_rf(run, &e2) < 0)
 		blog_warn("removing container files: %s", berr_str(&e2));
 	ctr_entry_free(c);
 	pthread_cond_broadcast(&m->exited);
@@ -779,18 +879,16 @@ static int remove_locked(struct manager *m, struct ctr_entry *c, bool force, str
 			return berr_set(err, -EBUSY, "container %s is running: stop it first or use "
 					"--force", c->c.name);
 		strscpy(id, c->c.id, sizeof(id));
-		r = kill_locked(m, c, SIGKILL, err);
-		if (r < 0)
-			return r;
 		/* the lock is released while waiting: no start may slip in (start refuses) */
 		c->removing = true;
-		c = wait_not_running(m, id, 0, 30000);
+		r = kill_wait(m, c, "removed", err);
+		c = mgr_ctr_by_id(m, id);
+		if (c)
+			c->removing = false;
+		if (r < 0)
+			return r;
 		if (!c)
 			return 0;  /* auto-removed on exit */
-		c->removing = false;
-		if (c->c.state == CTR_RUNNING)
-			return berr_set(err, -ETIMEDOUT, "container %s did not die after SIGKILL",
-					c->c.name);
 	}
 	return mgr_ctr_delete(m, c, err);
 }

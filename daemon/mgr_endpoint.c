@@ -37,7 +37,9 @@ static struct ipam_pool *pool_for(struct net_entry *n, int family, const struct 
 	return NULL;
 }
 
-static int static_ip_check(struct net_entry *n, const struct ipaddr *a, struct berr *err)
+/* key names the field (IPv4Address, IPv6Address) in the messages. */
+static int static_ip_check(struct net_entry *n, const char *key, const struct ipaddr *a,
+			   struct berr *err)
 {
 	struct ipam_pool *p;
 	char buf[IP_STRLEN];
@@ -45,16 +47,17 @@ static int static_ip_check(struct net_entry *n, const struct ipaddr *a, struct b
 	if (!a->family)
 		return 0;
 	if (a->family == AF_INET6 && !n->n.ipv6)
-		return berr_set(err, -EINVAL, "network %s does not have IPv6 enabled", n->n.name);
+		return berr_set(err, -EINVAL, "%s: network %s does not have IPv6 enabled", key,
+				n->n.name);
 	p = pool_for(n, a->family, a);
 	if (!p)
-		return berr_set(err, -EINVAL, "address %s is outside the subnets of network %s",
+		return berr_set(err, -EINVAL, "%s %s is outside the subnets of network %s", key,
 				ip_fmt(a, buf), n->n.name);
 	if (!ipam_pool_usable(p, a))
-		return berr_set(err, -EINVAL, "address %s cannot be assigned in network %s",
+		return berr_set(err, -EINVAL, "%s %s cannot be assigned in network %s", key,
 				ip_fmt(a, buf), n->n.name);
 	if (ipam_pool_taken(p, a))
-		return berr_set(err, -EADDRINUSE, "address %s is already in use in network %s",
+		return berr_set(err, -EADDRINUSE, "%s %s is already in use in network %s", key,
 				ip_fmt(a, buf), n->n.name);
 	return 0;
 }
@@ -82,9 +85,9 @@ static int ep_config_parse(struct net_entry *n, const cJSON *cfg, struct bendpoi
 	if (r >= 0)
 		r = static_ip_parse(ipam, "IPv6Address", AF_INET6, &e->req_ip6, err);
 	if (r >= 0)
-		r = static_ip_check(n, &e->req_ip4, err);
+		r = static_ip_check(n, "IPv4Address", &e->req_ip4, err);
 	if (r >= 0)
-		r = static_ip_check(n, &e->req_ip6, err);
+		r = static_ip_check(n, "IPv6Address", &e->req_ip6, err);
 	return r;
 }
 
@@ -355,18 +358,29 @@ static int sandbox_open(struct manager *m, struct ctr_entry *c, struct sandbox *
 	return 0;
 }
 
-/* Undo a failed or interrupted activation: kernel, store, pools. */
+/* Undo a failed activation whose intent (PENDING, with its addresses) is in the store: kernel,
+ * store, pools. An interface that cannot be removed is left to the start-up sweep. When the
+ * store cannot record the undo, the endpoint stays PENDING with its addresses, in memory as in
+ * the store, and the next deactivation (disconnect, start, container exit, the next start of
+ * berthd) finishes it. */
 static void activation_undo(struct manager *m, struct net_entry *n, struct ep_entry *ep,
 			    const struct sandbox *sb, bool existed)
 {
 	struct berr e2 = BERR_INIT;
 
 	if (n->drv->leave && n->drv->leave(&m->drv, &n->n, &ep->e, sb, &e2) < 0)
-		blog_warn("rolling back endpoint %.12s: %s", ep->e.id, berr_str(&e2));
+		blog_warn("rolling back endpoint %.12s: %s; interface %s is left until the next start "
+			  "removes it", ep->e.id, berr_str(&e2),
+			  ep->e.host_ifname[0] ? ep->e.host_ifname : ep->e.ifname);
 	ep->e.state = EP_INACTIVE;
 	/* the store first, while the addresses are known: their allocation rows go too */
-	if (ep_persist(m, ep, false, !existed, &e2) < 0)
-		blog_warn("rolling back endpoint %.12s in the store: %s", ep->e.id, berr_str(&e2));
+	if (ep_persist(m, ep, false, !existed, &e2) < 0) {
+		ep->e.state = EP_PENDING;
+		blog_error("rolling back endpoint %.12s in the store: %s; it stays pending with its "
+			   "addresses until it is disconnected or berthd restarts", ep->e.id,
+			   berr_str(&e2));
+		return;
+	}
 	mgr_ep_release_addrs(m, ep);
 	ep->persisted = existed;
 }
@@ -386,6 +400,12 @@ int mgr_ep_activate(struct manager *m, struct ctr_entry *c, struct ep_entry *ep,
 				ep->e.network_id, c->c.name);
 	if (!n->drv)
 		return berr_set(err, -EOPNOTSUPP, "unknown driver %s", n->n.driver);
+	/* an earlier rollback the store could not record: finish it first */
+	if (ep->e.state == EP_PENDING) {
+		r = mgr_ep_deactivate(m, c, ep, false, err);
+		if (r < 0)
+			return r;
+	}
 	if (!n->drv->join) {
 		/* host and none: nothing in the kernel, the attachment is the whole story */
 		ep->e.state = EP_ACTIVE;
@@ -462,27 +482,35 @@ static int ep_leave(struct manager *m, struct ctr_entry *c, struct net_entry *n,
 	return r;
 }
 
+/* Memory changes only once the store has: a failure at any step leaves the endpoint as the
+ * store describes it (unchanged, or PENDING with its addresses), and the next attempt or the
+ * next start finishes the job. */
 int mgr_ep_deactivate(struct manager *m, struct ctr_entry *c, struct ep_entry *ep, bool final,
 		      struct berr *err)
 {
 	struct net_entry *n = mgr_net_by_id(m, ep->e.network_id);
+	const enum ep_state was = ep->e.state;
 	struct steps st;
 	int r = 0;
 
 	steps_start(&st);
-	if (ep->e.state == EP_ACTIVE) {
-		mgr_dns_endpoint_removed(m, c, ep);
-		steps_mark(&st, "dns");
-		mgr_fw_endpoint_removed(m, c, ep);
-		steps_mark(&st, "fw");
-	}
-	if (ep->e.state != EP_INACTIVE) {
+	if (was != EP_INACTIVE) {
 		ep->e.state = EP_PENDING;     /* intent: a crash from here on finishes the removal */
 		r = ep_persist(m, ep, true, false, err);
-		if (r < 0)
+		if (r < 0) {
+			ep->e.state = was;
 			return r;
+		}
 		steps_mark(&st, "store");
 		crash_point("disconnect:after-intent");
+	}
+	if (was == EP_ACTIVE) {
+		/* (a pending endpoint has none: activation_undo removed them) */
+		mgr_dns_endpoint_removed(m, c, ep);
+		mgr_fw_endpoint_removed(m, c, ep);
+		steps_mark(&st, "dns+fw");
+	}
+	if (was != EP_INACTIVE) {
 		if (n && n->drv && n->drv->leave)
 			r = ep_leave(m, c, n, ep, err);
 		if (r < 0)
@@ -494,8 +522,10 @@ int mgr_ep_deactivate(struct manager *m, struct ctr_entry *c, struct ep_entry *e
 	r = ep_persist(m, ep, false, final, err);
 	steps_mark(&st, "commit");
 	blog_debug("deactivate %.12s: %s", ep->e.id, st.buf);
-	if (r < 0)
+	if (r < 0) {
+		ep->e.state = was == EP_INACTIVE ? EP_INACTIVE : EP_PENDING;
 		return r;
+	}
 	mgr_ep_release_addrs(m, ep);
 	/* the row written above already has no addresses (ep_persist without allocations) */
 	if (final)
@@ -525,11 +555,12 @@ static struct ep_entry *route_carrier(struct manager *m, struct ctr_entry *c, in
 	return NULL;
 }
 
-static int routes_apply(struct manager *m, struct ctr_entry *c, struct berr *err)
+/* Through a netlink socket opened inside the container's namespace. */
+static int routes_apply(struct manager *m, struct ctr_entry *c, int netns_fd, struct berr *err)
 {
 	static const int families[2] = { AF_INET, AF_INET6 };
 	struct nlx *nl = NULL;
-	int r = nlx_open(-1, &nl, err);
+	int r = nlx_open(netns_fd, &nl, err);
 
 	for (int i = 0; r >= 0 && i < 2; i++) {
 		const struct ipaddr *gw = NULL;
@@ -546,17 +577,10 @@ int mgr_sandbox_routes(struct manager *m, struct ctr_entry *c, struct berr *err)
 {
 	_cleanup_free_ char *path = mgr_ctr_netns_path(m, &c->c);
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-	int saved = -1, r;
 
 	if (fd < 0)
 		return berr_errno(err, -errno, "opening network namespace %s", path);
-	r = netns_enter(fd, &saved, err);
-	if (r < 0)
-		return r;
-	r = routes_apply(m, c, err);
-	if (netns_leave(saved, r < 0 ? NULL : err) < 0 && r >= 0)
-		r = err->code;
-	return r;
+	return routes_apply(m, c, fd, err);
 }
 
 /* ---- /etc/hosts and /etc/resolv.conf ---- */

@@ -45,9 +45,18 @@ struct mgr_watch {
 	void *ud;
 };
 
+/* The manager lock is never held across anything slow: an image build runs before it is taken
+ * (under image_lock), a container's files are removed after (mgr_tree_discard), waits for a
+ * container release it (the condition variable, on CLOCK_MONOTONIC) and end at shutdown. */
 struct manager {
 	pthread_mutex_t lock;
-	pthread_cond_t exited;      /* broadcast whenever a container stops running */
+	pthread_cond_t exited;      /* broadcast whenever a container stops running, and at shutdown */
+	bool shutting_down;         /* SIGTERM: waits give up, containers keep running */
+	pthread_mutex_t image_lock; /* one image build at a time; taken without the manager lock */
+	/* Children that threads not holding the lock wait for (an image build): reaping "any
+	 * child" is deferred until there are none, so it never steals their exit status. */
+	unsigned unlocked_children;
+	bool reap_deferred;
 	char *root, *run;
 	struct ipam_default_pool pools[MGR_MAX_POOLS];
 	size_t n_pools;
@@ -124,8 +133,8 @@ size_t mgr_net_ep_count(struct manager *m, const char *net_id);
 bool mgr_net_predefined(const struct net_entry *n);
 int mgr_default_networks(struct manager *m, struct berr *err);
 int mgr_net_remove_locked(struct manager *m, struct net_entry *n, struct berr *err);
-/* A removal of this network was interrupted (its intent is recorded). */
-bool mgr_net_removing(struct manager *m, const char *id);
+/* 1 when a removal of this network was interrupted (its intent is recorded), 0, -errno. */
+int mgr_net_removing(struct manager *m, const char *id, struct berr *err);
 
 /* ---- endpoints (mgr_endpoint.c) ---- */
 int mgr_ep_activate(struct manager *m, struct ctr_entry *c, struct ep_entry *ep,
@@ -158,8 +167,13 @@ int mgr_ctr_watch(struct manager *m, struct ctr_entry *c);
 int mgr_ctr_net_teardown(struct manager *m, struct ctr_entry *c);
 struct rt_proc;
 /* The container's process runs: record it (state, pids, start time) in memory and store. */
-void mgr_ctr_record_running(struct manager *m, struct ctr_entry *c, const struct rt_proc *proc);
+int mgr_ctr_record_running(struct manager *m, struct ctr_entry *c, const struct rt_proc *proc,
+			   struct berr *err);
 int mgr_ctr_delete(struct manager *m, struct ctr_entry *c, struct berr *err);
+
+/* Remove the directory tree at path without blocking: it is renamed into <root>/trash at once
+ * and deleted by a background thread; what a crash leaves there is deleted at the next start. */
+void mgr_tree_discard(struct manager *m, const char *path);
 
 /* ---- reconciliation at start (mgr_reconcile.c) ---- */
 int mgr_reconcile(struct manager *m, struct berr *err);

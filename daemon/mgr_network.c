@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Network operations: create, list, inspect, remove, prune, connect, disconnect. */
+#include <stdarg.h>
+
 #include "common/names.h"
 #include "daemon/mgr_internal.h"
 
@@ -205,14 +207,17 @@ static bool has_family(const struct bnetwork *n, int family)
 	return false;
 }
 
-/* Every subnet in use: other networks' and the host's routes. */
-static size_t avoid_list(struct manager *m, int family, struct cidr **ret)
+/* Every subnet in use: other networks' and the host's routes. Without the host's routes a
+ * subnet could be chosen that the host already reaches another way: that is an error. */
+static int avoid_list(struct manager *m, int family, struct cidr **ret, size_t *ret_n,
+		      struct berr *err)
 {
 	struct cidr *routes = NULL, *v;
 	size_t n_routes = 0, n = 0;
+	int r = nlx_route_list(m->host_nl, family, &routes, &n_routes, err);
 
-	if (nlx_route_list(m->host_nl, family, &routes, &n_routes, NULL) < 0)
-		n_routes = 0;
+	if (r < 0)
+		return r;
 	v = xcalloc(n_routes + m->nets.n * NET_MAX_SUBNETS + 1, sizeof(*v));
 	for (size_t i = 0; i < n_routes; i++)
 		v[n++] = routes[i];
@@ -221,7 +226,8 @@ static size_t avoid_list(struct manager *m, int family, struct cidr **ret)
 			v[n++] = m->nets.v[i]->n.subnets[j].subnet;
 	free(routes);
 	*ret = v;
-	return n;
+	*ret_n = n;
+	return 0;
 }
 
 static bool pools_have_family(struct manager *m, int family)
@@ -239,9 +245,10 @@ static int subnets_default(struct manager *m, struct bnetwork *n, struct berr *e
 	int r;
 
 	if (!has_family(n, AF_INET)) {
-		n_avoid = avoid_list(m, AF_INET, &avoid);
-		r = ipam_pick_subnet(m->pools, m->n_pools, AF_INET, avoid, n_avoid,
-				     &n->subnets[n->n_subnets].subnet, err);
+		r = avoid_list(m, AF_INET, &avoid, &n_avoid, err);
+		if (r >= 0)
+			r = ipam_pick_subnet(m->pools, m->n_pools, AF_INET, avoid, n_avoid,
+					     &n->subnets[n->n_subnets].subnet, err);
 		if (r < 0)
 			return berr_prefix(err, "choosing an IPv4 subnet from the default pools");
 		n->n_subnets++;
@@ -250,7 +257,9 @@ static int subnets_default(struct manager *m, struct bnetwork *n, struct berr *e
 	if (n->ipv6 && !has_family(n, AF_INET6)) {
 		if (n->n_subnets == NET_MAX_SUBNETS)
 			return berr_set(err, -EINVAL, "at most %d subnets per network", NET_MAX_SUBNETS);
-		n_avoid = avoid_list(m, AF_INET6, &avoid);
+		r = avoid_list(m, AF_INET6, &avoid, &n_avoid, err);
+		if (r < 0)
+			return berr_prefix(err, "choosing an IPv6 subnet");
 		/* IPv6 pools given with --default-address-pool win over the host's ULA /48. */
 		if (pools_have_family(m, AF_INET6))
 			r = ipam_pick_subnet(m->pools, m->n_pools, AF_INET6, avoid, n_avoid,
@@ -277,8 +286,6 @@ static int pools_init(struct net_entry *e, struct berr *err)
 				   err);
 		if (r < 0)
 			return r;
-		if (!s->gateway.family)
-			ipam_default_gateway(&s->subnet, &s->gateway);
 		r = ipam_pool_reserve(&e->pools[i], &s->gateway, err);
 		if (r < 0)
 			return berr_prefix(err, "invalid gateway");
@@ -310,6 +317,7 @@ static int net_allocs_put(struct manager *m, struct net_entry *e, struct berr *e
 			_cleanup_free_ char *owner = xasprintf("aux:%s", aux->string);
 			struct ipaddr a;
 
+			/* pools_init() parsed every auxiliary address already */
 			if (r >= 0 && ip_parse(aux->valuestring, &a, NULL) >= 0)
 				r = store_alloc_put(m->store, e->n.id, &a, owner, err);
 		}
@@ -364,12 +372,18 @@ static int net_prepare(struct manager *m, const cJSON *req, struct net_entry *e,
 		return r;
 	id_generate(n->id);
 	time_now_rfc3339(n->created);
+	for (int i = 0; i < n->n_subnets; i++)
+		if (!n->subnets[i].gateway.family)
+			ipam_default_gateway(&n->subnets[i].subnet, &n->subnets[i].gateway);
 	/* The driver may add defaults (interface name, MTU, reserved aux addresses) first. */
 	r = e->drv->validate ? e->drv->validate(&m->drv, n, err) : 0;
 	if (r >= 0)
 		r = pools_init(e, err);
 	if (r >= 0)
 		r = ifname_unique(m, n, err);
+	/* What exists already is not berth's: decided before the store records the network. */
+	if (r >= 0 && e->drv->host_probe)
+		r = e->drv->host_probe(&m->drv, n, err);
 	return r;
 }
 
@@ -435,18 +449,66 @@ static int net_removal_intent(struct manager *m, const char *id, struct berr *er
 	return r;
 }
 
-bool mgr_net_removing(struct manager *m, const char *id)
+int mgr_net_removing(struct manager *m, const char *id, struct berr *err)
 {
 	_cleanup_free_ char *key = removing_key(id);
 	_cleanup_free_ char *v = NULL;
+	int r = store_meta_get(m->store, key, &v, err);
 
-	return store_meta_get(m->store, key, &v, NULL) >= 0;
+	if (r == -ENOENT)
+		return 0;
+	return r < 0 ? r : 1;
+}
+
+/* Append "; <note>" to the message of a failed operation (what its undo left behind). */
+static void err_note(struct berr *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void err_note(struct berr *err, const char *fmt, ...)
+{
+	size_t len = strlen(err->msg);
+	va_list ap;
+
+	if (len + 2 >= sizeof(err->msg))
+		return;
+	memcpy(err->msg + len, "; ", 3);
+	va_start(ap, fmt);
+	vsnprintf(err->msg + len + 2, sizeof(err->msg) - len - 2, fmt, ap);
+	va_end(ap);
+}
+
+/* Kernel objects and firewall of a network the store has recorded. On failure both are undone
+ * and the store forgets the network, in that order; when the undo fails too, the network is
+ * kept (*ret_kept), in memory as in the store, for `network rm` or the next start. */
+static int net_setup(struct manager *m, struct net_entry *e, bool *ret_kept, struct berr *err)
+{
+	struct berr e2 = BERR_INIT;
+	int r;
+
+	*ret_kept = false;
+	if (!e->drv->network_create)
+		return 0;
+	r = e->drv->network_create(&m->drv, &e->n, err);
+	if (r >= 0) {
+		r = mgr_fw_network_added(m, e, err);
+		if (r >= 0)
+			return 0;
+		berr_prefix(err, "firewall");
+	}
+	berr_prefix(err, "creating network %s", e->n.name);
+	if ((e->drv->network_delete && e->drv->network_delete(&m->drv, &e->n, &e2) < 0) ||
+	    net_store_delete(m, e, &e2) < 0) {
+		*ret_kept = true;
+		blog_error("network %s: undoing its creation: %s; the network is kept: remove it "
+			   "with network rm", e->n.name, berr_str(&e2));
+		err_note(err, "undoing it failed (%s): the network is kept, remove it", berr_str(&e2));
+	}
+	return r;
 }
 
 int mgr_network_create(struct manager *m, const cJSON *req, cJSON **ret, struct berr *err)
 {
 	struct net_entry *e = xcalloc(1, sizeof(*e));
-	struct berr ignore = BERR_INIT;
+	bool kept = false;
 	int r;
 
 	pthread_mutex_lock(&m->lock);
@@ -455,19 +517,12 @@ int mgr_network_create(struct manager *m, const cJSON *req, cJSON **ret, struct 
 	if (r >= 0)
 		r = net_commit(m, e, err);
 	crash_point("network-create:after-store");
-	if (r >= 0 && e->drv->network_create) {
-		r = e->drv->network_create(&m->drv, &e->n, err);
-		if (r >= 0) {
-			r = mgr_fw_network_added(m, e, err);
-			if (r < 0)
-				berr_prefix(err, "firewall");
-		}
-		if (r < 0) {
-			berr_prefix(err, "creating network %s", e->n.name);
-			if (e->drv->network_delete)
-				e->drv->network_delete(&m->drv, &e->n, &ignore);
-			net_store_delete(m, e, &ignore);
-		}
+	if (r >= 0)
+		r = net_setup(m, e, &kept, err);
+	if (r < 0 && kept) {
+		vec_push(m->nets, e);
+		pthread_mutex_unlock(&m->lock);
+		return r;
 	}
 	if (r < 0) {
 		net_entry_destroy(e);
@@ -521,9 +576,27 @@ bool mgr_net_predefined(const struct net_entry *n)
 	return false;
 }
 
+/* The kernel refused to delete the network's objects: it stays, so its removal intent goes.
+ * (If the store refuses that too, the next start finishes the removal.) */
+static void net_removal_cancel(struct manager *m, struct net_entry *n)
+{
+	_cleanup_free_ char *key = removing_key(n->n.id);
+	struct berr e2 = BERR_INIT;
+	int r = store_begin(m->store, &e2);
+
+	if (r >= 0)
+		r = store_meta_delete(m->store, key, &e2);
+	if (r >= 0)
+		r = store_commit(m->store, &e2);
+	if (r < 0) {
+		store_rollback(m->store);
+		blog_error("network %s: cancelling its removal: %s; the next start removes it",
+			   n->n.name, berr_str(&e2));
+	}
+}
+
 int mgr_net_remove_locked(struct manager *m, struct net_entry *n, struct berr *err)
 {
-	struct berr ignore = BERR_INIT;
 	size_t eps = mgr_net_ep_count(m, n->n.id);
 	int r;
 
@@ -539,12 +612,19 @@ int mgr_net_remove_locked(struct manager *m, struct net_entry *n, struct berr *e
 	if (r < 0)
 		return r;
 	crash_point("network-rm:after-store");
+	if (n->drv && n->drv->network_delete) {
+		r = n->drv->network_delete(&m->drv, &n->n, err);
+		if (r < 0) {
+			net_removal_cancel(m, n);
+			return berr_prefix(err, "removing network %s", n->n.name);
+		}
+	}
 	mgr_fw_network_removed(m, n);
-	if (n->drv && n->drv->network_delete && n->drv->network_delete(&m->drv, &n->n, &ignore) < 0)
-		blog_warn("removing network %s: %s", n->n.name, berr_str(&ignore));
+	/* A failure from here on leaves the intent: the next start finishes the removal. */
 	r = net_store_delete(m, n, err);
 	if (r < 0)
-		return r;
+		return berr_prefix(err, "removing network %s (its removal is finished at the next "
+				   "start)", n->n.name);
 	for (size_t i = 0; i < m->nets.n; i++)
 		if (m->nets.v[i] == n) {
 			vec_remove(m->nets, i);
@@ -576,11 +656,16 @@ int mgr_network_prune(struct manager *m, cJSON **ret, struct berr *err)
 		_cleanup_free_ char *name = xstrdup(n->n.name);
 		struct berr e2 = BERR_INIT;
 
-		if (!mgr_net_predefined(n) && mgr_net_ep_count(m, n->n.id) == 0 &&
-		    mgr_net_remove_locked(m, n, &e2) == 0) {
+		if (mgr_net_predefined(n) || mgr_net_ep_count(m, n->n.id) > 0) {
+			i++;
+			continue;
+		}
+		if (mgr_net_remove_locked(m, n, &e2) == 0) {
 			cJSON_AddItemToArray(deleted, cJSON_CreateString(name));
 			continue;
 		}
+		/* as in Docker, prune reports what it removed; the rest is logged */
+		blog_warn("prune: %s", berr_str(&e2));
 		i++;
 	}
 	pthread_mutex_unlock(&m->lock);
@@ -634,7 +719,10 @@ static int connect_locked(struct manager *m, const char *ref, const cJSON *req, 
 	}
 	r = mgr_ep_activate(m, c, ep, err);
 	if (r < 0) {
-		mgr_ep_drop(m, ep);      /* the store row was removed by the rollback */
+		/* the rollback removed the store row, unless the store refused: then the endpoint
+		 * stays pending, as recorded, for disconnect or the next start to finish */
+		if (!ep->persisted)
+			mgr_ep_drop(m, ep);
 		return r;
 	}
 	if (mgr_ctr_files_write(m, c, err) < 0)

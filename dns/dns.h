@@ -88,6 +88,10 @@ struct dns_result {
 /* Parse a reply's answer section. -EBADMSG when malformed. */
 int dns_reply_parse(const uint8_t *msg, size_t len, struct dns_result *ret);
 
+/* Whether reply a answers query q (a parsable query): it is a response, carries q's ID and
+ * repeats q's question byte for byte. */
+bool dns_reply_matches(const uint8_t *q, size_t qlen, const uint8_t *a, size_t alen);
+
 /* Reverse names: "4.3.2.1.in-addr.arpa" / nibbles ".ip6.arpa". */
 void dns_ptr_name(const struct ipaddr *a, char ret[DNS_NAME_MAX + 1]);
 bool dns_ptr_parse(const char *name, struct ipaddr *ret);

@@ -11,6 +11,12 @@
 
 void dns_sockaddr(const struct ipaddr *a, uint16_t port, struct sockaddr_storage *ss,
 		  socklen_t *ret_len);
+/* A random query ID (getrandom). */
+int dns_id_random(uint16_t *ret);
+/* A non-blocking socket of type (SOCK_DGRAM, SOCK_STREAM) connect()ed to up:53 (for TCP, the
+ * connection may still be in progress), in the calling thread's namespace; the kernel binds it
+ * to a random ephemeral port. Returns the fd or -errno. */
+int dns_upstream_connect(const struct ipaddr *up, int type);
 /* Send q to each upstream in turn (UDP, then TCP when truncated; TCP only when tcp) until one
  * answers with something other than SERVFAIL/REFUSED (the last one's answer is relayed as is).
  * Returns the reply length in out, or -errno when none answered. */

@@ -1,11 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Blocking exchanges with an upstream server (UDP, TCP), each bounded in time, and failover over
  * a list of upstreams. Used by the TCP path of the server (in worker threads) and by lookups from
- * the host; the UDP path of the server forwards asynchronously from its event loop. */
+ * the host; the UDP path of the server forwards asynchronously from its event loop. Every
+ * exchange has a socket of its own, connect()ed to the upstream: a random ephemeral port, and the
+ * kernel drops datagrams from any other address or port; a reply must also repeat the query's
+ * ID and question. */
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -54,7 +58,19 @@ static int wait_fd(int fd, short events, uint64_t deadline)
 	return r == 0 ? -ETIMEDOUT : 0;
 }
 
-static int connected_socket(const struct ipaddr *up, int type, uint64_t deadline)
+int dns_id_random(uint16_t *ret)
+{
+	ssize_t n;
+
+	do {
+		n = getrandom(ret, sizeof(*ret), 0);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	return n == sizeof(*ret) ? 0 : -EIO;
+}
+
+int dns_upstream_connect(const struct ipaddr *up, int type)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl;
@@ -68,24 +84,24 @@ static int connected_socket(const struct ipaddr *up, int type, uint64_t deadline
 		close(fd);
 		return r;
 	}
-	if (type == SOCK_STREAM) {
-		int soerr = 0;
-		socklen_t el = sizeof(soerr);
-
-		r = wait_fd(fd, POLLOUT, deadline);
-		if (r >= 0 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &el) == 0 && soerr)
-			r = -soerr;
-		if (r < 0) {
-			close(fd);
-			return r;
-		}
-	}
 	return fd;
 }
 
-static bool reply_matches(const uint8_t *q, const uint8_t *a, size_t alen)
+static int connected_socket(const struct ipaddr *up, int type, uint64_t deadline)
 {
-	return alen >= DNS_HDR_LEN && dns_get16(a) == dns_get16(q) && (dns_get16(a + 2) & DNS_F_QR);
+	int fd = dns_upstream_connect(up, type), soerr = 0, r;
+	socklen_t el = sizeof(soerr);
+
+	if (fd < 0 || type != SOCK_STREAM)
+		return fd;
+	r = wait_fd(fd, POLLOUT, deadline);
+	if (r >= 0 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &el) == 0 && soerr)
+		r = -soerr;
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	return fd;
 }
 
 static int udp_exchange(const struct ipaddr *up, const uint8_t *q, size_t qlen, uint8_t *out,
@@ -108,7 +124,7 @@ static int udp_exchange(const struct ipaddr *up, const uint8_t *q, size_t qlen, 
 			continue;
 		if (n < 0)
 			return -errno;
-		if (reply_matches(q, out, (size_t)n))
+		if (dns_reply_matches(q, qlen, out, (size_t)n))
 			return (int)n;
 	}
 }
@@ -161,7 +177,7 @@ static int tcp_exchange(const struct ipaddr *up, const uint8_t *q, size_t qlen, 
 	r = io_full(fd, out, alen, false, deadline);
 	if (r < 0)
 		return r;
-	return reply_matches(q, out, alen) ? (int)alen : -EBADMSG;
+	return dns_reply_matches(q, qlen, out, alen) ? (int)alen : -EBADMSG;
 }
 
 static bool rcode_failover(const uint8_t *a)

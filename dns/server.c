@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The DNS server thread: one epoll over every container's listeners (UDP and TCP on
- * 127.0.0.11:53 inside its netns), the TCP connections, two upstream sockets in the host
- * namespace and an eventfd. Everything it touches is guarded by s->lock, which the manager's
- * hooks take after the manager lock (never the reverse). Objects an epoll event may still point
- * at are freed only by this thread, after the batch of events. */
+ * 127.0.0.11:53 inside its netns), the TCP connections, one upstream socket per query in flight
+ * (in the host namespace) and an eventfd. Everything it touches is guarded by s->lock, which the
+ * manager's hooks take after the manager lock (never the reverse). Objects an epoll event may
+ * still point at are freed only by this thread, after the batch of events. */
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -12,7 +12,6 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
-#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -27,15 +26,21 @@
 #define UDP_BURST 64                 /* datagrams per readiness event, for fairness */
 #define UDP_QUERY_MAX 4096
 #define RRS_MAX 32
-#define FWD_MAX 4096                 /* queries waiting for an upstream */
+/* UDP queries waiting for an upstream, each holding one socket: with the TCP connections and
+ * workers below, berthd's DNS never holds more than 1,024 + 256 + 16 descriptors besides two per
+ * listening container, well inside the 20,000 of RLIMIT_NOFILE. */
+#define FWD_MAX 1024
+#define FWD_PER_CLIENT 64            /* so that one container cannot take every slot */
 #define TCP_CONNS_MAX 256
 #define TCP_CONNS_PER_CLIENT 32
 #define TCP_QUERY_MAX 4096           /* a query needs no more */
-#define TCP_OUT_MAX (256 * 1024)     /* unread answers a client may leave queued */
+#define TCP_OUT_MAX (128 * 1024)     /* unread answers a client may leave queued (2 of 64 KiB) */
 #define TCP_IDLE_MS 10000            /* without a complete query */
 #define TCP_MSG_MS 3000              /* from the first byte of a query to its last */
+#define TCP_WRITE_MS 3000            /* answers queued with none of them taken by the client */
 #define TCP_SWEEP_MS 250
 #define WORKERS_MAX 16
+#define WORKERS_PER_CLIENT 4
 #define RESOLV_CHECK_MS 100
 #define FORBID_MAX 256
 
@@ -58,7 +63,8 @@ struct client {
 	struct ipaddr up[DNS_MAX_UPSTREAMS];
 	size_t n_up;
 	unsigned conns;
-	unsigned refs;             /* connections + pending forwards */
+	unsigned fwds, jobs;       /* UDP forwards in flight, TCP forwards in workers */
+	unsigned refs;             /* connections + forwards + jobs */
 	bool dead;
 };
 
@@ -69,17 +75,19 @@ struct conn {
 	uint64_t id;
 	uint8_t in[2 + TCP_QUERY_MAX];
 	size_t in_len;
-	uint8_t *out;
-	size_t out_len, out_off;
+	uint8_t *out;              /* answers not yet sent: [out_off, out_len) of out_cap bytes */
+	size_t out_cap, out_len, out_off;
 	uint64_t deadline;
+	uint64_t write_deadline;   /* with answers queued: when the client must have taken some */
 	bool busy;                 /* a worker forwards its query */
 	bool dead;
 };
 
 struct fwd {
-	struct fwd *prev, *next;
+	struct handle h;           /* its socket, connect()ed to up[cur] */
+	struct fwd *prev, *next;   /* by deadline; next also links the graveyard */
 	struct client *cl;
-	uint16_t up_id, client_id;
+	uint16_t client_id;
 	struct sockaddr_storage peer;
 	socklen_t peer_len;
 	uint8_t *q;
@@ -92,6 +100,7 @@ struct fwd {
 struct job {
 	struct job *next;
 	struct dns_server *s;
+	struct client *cl;
 	uint64_t conn_id;
 	uint8_t *q;
 	size_t qlen;
@@ -107,18 +116,16 @@ struct dns_server {
 	pthread_t thread;
 	bool started, stopping;
 	int epfd;
-	struct handle wake, up4, up6;
+	struct handle wake;
 	struct dns_table *table;
 	struct client *clients, *dying;
 	struct conn *conns, *conn_grave;
 	unsigned n_conns;
 	uint64_t conn_seq;
-	struct fwd **fwds;             /* by upstream query ID */
-	struct fwd *fhead, *ftail;
+	struct fwd *fhead, *ftail, *fwd_grave;
 	unsigned n_fwd;
 	struct job *done;
 	unsigned workers;
-	uint64_t rng;
 	char *resolv_path;
 	struct dns_resolv host;
 	struct stat resolv_st;
@@ -139,15 +146,6 @@ static uint64_t ms_from_now(unsigned ms)
 	return time_mono_ns() + (uint64_t)ms * 1000000;
 }
 
-static uint16_t rng_next(struct dns_server *s)
-{
-	/* xorshift64*, seeded from getrandom: IDs need to be unpredictable, not cryptographic */
-	s->rng ^= s->rng >> 12;
-	s->rng ^= s->rng << 25;
-	s->rng ^= s->rng >> 27;
-	return (uint16_t)((s->rng * 2685821657736338717ull) >> 48);
-}
-
 static int epoll_add(struct dns_server *s, struct handle *h, uint32_t events)
 {
 	struct epoll_event ev = { .events = events, .data.ptr = h };
@@ -155,17 +153,19 @@ static int epoll_add(struct dns_server *s, struct handle *h, uint32_t events)
 	return epoll_ctl(s->epfd, EPOLL_CTL_ADD, h->fd, &ev) < 0 ? -errno : 0;
 }
 
-static void epoll_mod(struct dns_server *s, struct handle *h, uint32_t events)
+static int epoll_mod(struct dns_server *s, struct handle *h, uint32_t events)
 {
 	struct epoll_event ev = { .events = events, .data.ptr = h };
 
-	epoll_ctl(s->epfd, EPOLL_CTL_MOD, h->fd, &ev);
+	return epoll_ctl(s->epfd, EPOLL_CTL_MOD, h->fd, &ev) < 0 ? -errno : 0;
 }
 
 static void handle_close(struct dns_server *s, struct handle *h)
 {
 	if (h->fd < 0)
 		return;
+	/* close() removes the fd from the epoll set anyway (no other copy of it exists); the
+	 * explicit DEL only makes that immediate, so its failure changes nothing. */
 	epoll_ctl(s->epfd, EPOLL_CTL_DEL, h->fd, NULL);
 	close(h->fd);
 	h->fd = -1;
@@ -302,17 +302,21 @@ static size_t reply_error(struct dns_server *s, const uint8_t *q, size_t qlen, u
 	return r < 0 ? 0 : (size_t)r;
 }
 
-/* ---- forwarding over UDP, asynchronously ---- */
+/* ---- forwarding over UDP, asynchronously ----
+ * Each query in flight has a socket of its own, made in this (the host's) namespace and
+ * connect()ed to the upstream it asks: the kernel binds it to a random ephemeral port and drops
+ * datagrams from any other address or port. Each try carries a fresh random ID; an answer counts
+ * only from that upstream's port 53, with that ID and the query's question. */
 
 static void fwd_unlink(struct dns_server *s, struct fwd *f)
 {
 	if (f->prev)
 		f->prev->next = f->next;
-	else
+	else if (s->fhead == f)
 		s->fhead = f->next;
 	if (f->next)
 		f->next->prev = f->prev;
-	else
+	else if (s->ftail == f)
 		s->ftail = f->prev;
 	f->prev = f->next = NULL;
 }
@@ -328,14 +332,17 @@ static void fwd_append(struct dns_server *s, struct fwd *f)
 	s->ftail = f;
 }
 
+/* Its socket is closed now; the object, which an event of this batch may still point at, goes
+ * to the graveyard. */
 static void fwd_free(struct dns_server *s, struct fwd *f)
 {
 	fwd_unlink(s, f);
-	s->fwds[f->up_id] = NULL;
+	handle_close(s, &f->h);
 	s->n_fwd--;
+	f->cl->fwds--;
 	f->cl->refs--;
-	free(f->q);
-	free(f);
+	f->next = s->fwd_grave;
+	s->fwd_grave = f;
 }
 
 static void client_send(struct dns_server *s, struct fwd *f, const uint8_t *msg, size_t len)
@@ -352,17 +359,34 @@ static void fwd_fail(struct dns_server *s, struct fwd *f)
 	fwd_free(s, f);
 }
 
-/* Send to the current upstream, moving on past those that cannot be reached at all. */
+/* A new socket and ID for the current upstream, and the query sent there. */
+static int fwd_send(struct dns_server *s, struct fwd *f)
+{
+	uint16_t id;
+	int r;
+
+	handle_close(s, &f->h);
+	r = dns_id_random(&id);
+	if (r < 0)
+		return r;
+	dns_put16(f->q, id);
+	f->h.fd = dns_upstream_connect(&f->up[f->cur], SOCK_DGRAM);
+	if (f->h.fd < 0)
+		return f->h.fd;
+	if (send(f->h.fd, f->q, f->qlen, MSG_DONTWAIT) < 0)
+		r = -errno;
+	if (r >= 0)
+		r = epoll_add(s, &f->h, EPOLLIN);
+	if (r < 0)
+		handle_close(s, &f->h);
+	return r;
+}
+
+/* Ask the current upstream, moving on past those that cannot be reached at all. */
 static void fwd_try(struct dns_server *s, struct fwd *f)
 {
 	for (; f->cur < f->n_up; f->cur++) {
-		const struct ipaddr *up = &f->up[f->cur];
-		int fd = up->family == AF_INET ? s->up4.fd : s->up6.fd;
-		struct sockaddr_storage ss;
-		socklen_t sl;
-
-		dns_sockaddr(up, 53, &ss, &sl);
-		if (fd >= 0 && sendto(fd, f->q, f->qlen, MSG_DONTWAIT, (struct sockaddr *)&ss, sl) >= 0) {
+		if (fwd_send(s, f) >= 0) {
 			f->deadline = ms_from_now(DNS_TRY_MS);
 			fwd_unlink(s, f);
 			fwd_append(s, f);
@@ -372,128 +396,106 @@ static void fwd_try(struct dns_server *s, struct fwd *f)
 	fwd_fail(s, f);
 }
 
+static void fwd_next(struct dns_server *s, struct fwd *f)
+{
+	f->cur++;
+	fwd_try(s, f);
+}
+
+/* Over the limits (all of them, or the client's share) or without upstreams: answered at once. */
+static bool fwd_refuse(struct dns_server *s, struct client *cl, size_t n_up, const uint8_t *q,
+		       size_t qlen, const struct sockaddr_storage *peer, socklen_t peer_len)
+{
+	int rc = n_up ? DNS_R_SERVFAIL : DNS_R_REFUSED;
+	size_t n;
+
+	if (n_up && s->n_fwd < FWD_MAX && cl->fwds < FWD_PER_CLIENT)
+		return false;
+	if (n_up)
+		s->st.failed++;
+	else
+		s->st.refused++;
+	n = reply_error(s, q, qlen, dns_get16(q), rc);
+	if (n)
+		sendto(cl->udp.fd, s->out, n, MSG_DONTWAIT, (const struct sockaddr *)peer, peer_len);
+	return true;
+}
+
 static void fwd_start(struct dns_server *s, struct client *cl, const uint8_t *q, size_t qlen,
 		      const struct sockaddr_storage *peer, socklen_t peer_len)
 {
+	struct ipaddr up[DNS_MAX_UPSTREAMS];
+	size_t n_up = upstreams_pick(s, cl->up, cl->n_up, up);
 	struct fwd *f;
-	uint16_t id = 0;
-	int tries;
 
-	f = xcalloc(1, sizeof(*f));
-	f->n_up = upstreams_pick(s, cl->up, cl->n_up, f->up);
-	for (tries = 0; tries < 32; tries++)
-		if (!s->fwds[id = rng_next(s)])
-			break;
-	if (!f->n_up || s->n_fwd >= FWD_MAX || tries == 32) {
-		int rc = f->n_up ? DNS_R_SERVFAIL : DNS_R_REFUSED;
-		size_t n = reply_error(s, q, qlen, dns_get16(q), rc);
-
-		if (f->n_up)
-			s->st.failed++;
-		else
-			s->st.refused++;
-		if (n)
-			sendto(cl->udp.fd, s->out, n, MSG_DONTWAIT, (const struct sockaddr *)peer,
-			       peer_len);
-		free(f);
+	if (fwd_refuse(s, cl, n_up, q, qlen, peer, peer_len))
 		return;
-	}
+	f = xcalloc(1, sizeof(*f));
+	f->h = (struct handle){ H_UPSTREAM, -1 };
+	memcpy(f->up, up, sizeof(up));
+	f->n_up = n_up;
 	f->cl = cl;
 	cl->refs++;
-	f->up_id = id;
+	cl->fwds++;
 	f->client_id = dns_get16(q);
 	f->peer = *peer;
 	f->peer_len = peer_len;
 	f->q = xmalloc(qlen);
 	memcpy(f->q, q, qlen);
-	dns_put16(f->q, id);
 	f->qlen = qlen;
-	s->fwds[id] = f;
 	s->n_fwd++;
 	fwd_append(s, f);
 	s->st.forwarded++;
 	fwd_try(s, f);
 }
 
+/* The kernel filters on the connected address already; checked again all the same. */
 static bool from_upstream(const struct fwd *f, const struct sockaddr_storage *ss)
 {
-	struct ipaddr a = { .family = ss->ss_family };
-	uint16_t port;
+	const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
+	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
+	const struct ipaddr *up = &f->up[f->cur];
 
-	if (ss->ss_family == AF_INET) {
-		const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
-
-		memcpy(a.b, &s4->sin_addr, 4);
-		port = ntohs(s4->sin_port);
-	} else {
-		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
-
-		memcpy(a.b, &s6->sin6_addr, 16);
-		port = ntohs(s6->sin6_port);
-	}
-	for (size_t i = 0; port == 53 && i <= f->cur && i < f->n_up; i++)
-		if (ip_equal(&a, &f->up[i]))
-			return true;
-	return false;
+	if (ss->ss_family != up->family)
+		return false;
+	if (up->family == AF_INET)
+		return ntohs(s4->sin_port) == 53 && memcmp(&s4->sin_addr, up->b, 4) == 0;
+	return ntohs(s6->sin6_port) == 53 && memcmp(&s6->sin6_addr, up->b, 16) == 0;
 }
 
-/* The reply must answer our question: same ID, same question bytes. */
-static struct fwd *fwd_match(struct dns_server *s, const uint8_t *a, size_t len,
-			     const struct sockaddr_storage *ss)
-{
-	struct fwd *f;
-	struct dns_query q;
-
-	if (len < DNS_HDR_LEN || !(dns_get16(a + 2) & DNS_F_QR))
-		return NULL;
-	f = s->fwds[dns_get16(a)];
-	if (!f || !from_upstream(f, ss))
-		return NULL;
-	if (dns_query_parse(f->q, f->qlen, &q) < 0 || len < q.question_end ||
-	    memcmp(a + 4, f->q + 4, 2) != 0 ||
-	    memcmp(a + DNS_HDR_LEN, f->q + DNS_HDR_LEN, q.question_end - DNS_HDR_LEN) != 0)
-		return NULL;
-	return f;
-}
-
-static void upstream_read(struct dns_server *s, struct handle *h)
+static void upstream_read(struct dns_server *s, struct fwd *f)
 {
 	for (int i = 0; i < UDP_BURST; i++) {
 		struct sockaddr_storage ss;
 		socklen_t sl = sizeof(ss);
-		ssize_t n = recvfrom(h->fd, s->buf, sizeof(s->buf), MSG_DONTWAIT,
+		ssize_t n = recvfrom(f->h.fd, s->buf, sizeof(s->buf), MSG_DONTWAIT,
 				     (struct sockaddr *)&ss, &sl);
-		struct fwd *f;
 		int rc;
 
-		if (n < 0)
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			return;
-		f = fwd_match(s, s->buf, (size_t)n, &ss);
-		if (!f)
+		if (n < 0) {                 /* an ICMP error: unreachable, no server there */
+			fwd_next(s, f);
+			return;
+		}
+		if (!from_upstream(f, &ss) || !dns_reply_matches(f->q, f->qlen, s->buf, (size_t)n))
 			continue;
 		rc = dns_get16(s->buf + 2) & 0xf;
 		if ((rc == DNS_R_SERVFAIL || rc == DNS_R_REFUSED) && f->cur + 1 < f->n_up) {
-			f->cur++;
-			fwd_try(s, f);
-			continue;
+			fwd_next(s, f);
+			return;
 		}
 		dns_put16(s->buf, f->client_id);
 		client_send(s, f, s->buf, (size_t)n);
 		fwd_free(s, f);
+		return;
 	}
 }
 
 static void fwd_expire(struct dns_server *s, uint64_t now)
 {
-	while (s->fhead && s->fhead->deadline <= now) {
-		struct fwd *f = s->fhead;
-
-		f->cur++;
-		if (f->cur < f->n_up)
-			fwd_try(s, f);
-		else
-			fwd_fail(s, f);
-	}
+	while (s->fhead && s->fhead->deadline <= now)
+		fwd_next(s, s->fhead);
 }
 
 /* ---- UDP queries ---- */
@@ -547,6 +549,28 @@ static void conn_close(struct dns_server *s, struct conn *c)
 	s->conn_grave = c;
 }
 
+/* A client that leaves its answers unread: reset at once, so that the kernel does not keep
+ * them either. */
+static void conn_abort(struct dns_server *s, struct conn *c)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+
+	s->st.dropped++;
+	if (!c->dead)
+		setsockopt(c->h.fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	conn_close(s, c);
+}
+
+static void conn_out_drop(struct conn *c)
+{
+	free(c->out);
+	c->out = NULL;
+	c->out_cap = c->out_len = c->out_off = 0;
+	c->write_deadline = 0;
+}
+
+/* Sends what the kernel takes. A client that leaves its answers unread for TCP_WRITE_MS is
+ * dropped by conns_expire. */
 static void conn_flush(struct dns_server *s, struct conn *c)
 {
 	while (c->out_off < c->out_len) {
@@ -554,7 +578,11 @@ static void conn_flush(struct dns_server *s, struct conn *c)
 				 MSG_DONTWAIT | MSG_NOSIGNAL);
 
 		if (n < 0 && errno == EAGAIN) {
-			epoll_mod(s, &c->h, EPOLLIN | EPOLLOUT | EPOLLRDHUP);
+			if (!c->write_deadline)
+				c->write_deadline = ms_from_now(TCP_WRITE_MS);
+			/* Without EPOLLOUT the queued answers would never be sent: drop instead. */
+			if (epoll_mod(s, &c->h, EPOLLIN | EPOLLOUT | EPOLLRDHUP) < 0)
+				conn_close(s, c);
 			return;
 		}
 		if (n <= 0) {
@@ -562,19 +590,39 @@ static void conn_flush(struct dns_server *s, struct conn *c)
 			return;
 		}
 		c->out_off += (size_t)n;
+		c->write_deadline = 0;
 	}
-	c->out_off = c->out_len = 0;
-	epoll_mod(s, &c->h, EPOLLIN | EPOLLRDHUP);
+	conn_out_drop(c);
+	if (epoll_mod(s, &c->h, EPOLLIN | EPOLLRDHUP) < 0)
+		conn_close(s, c);
+}
+
+/* Room for need more bytes at the end of the queue, which never takes more than TCP_OUT_MAX:
+ * what was sent is dropped from its head (when it is no less than what is left, or to make room),
+ * then it grows. */
+static void conn_out_reserve(struct conn *c, size_t need)
+{
+	size_t left = c->out_len - c->out_off, cap;
+
+	if (c->out_off && (c->out_off >= left || c->out_len + need > c->out_cap)) {
+		memmove(c->out, c->out + c->out_off, left);
+		c->out_len = left;
+		c->out_off = 0;
+	}
+	if (c->out_len + need <= c->out_cap)
+		return;
+	cap = c->out_cap * 2 > c->out_len + need ? c->out_cap * 2 : c->out_len + need;
+	c->out_cap = cap < TCP_OUT_MAX ? cap : TCP_OUT_MAX;
+	c->out = xrealloc(c->out, c->out_cap);
 }
 
 static void conn_send(struct dns_server *s, struct conn *c, const uint8_t *msg, size_t len)
 {
 	if (c->out_len - c->out_off + len + 2 > TCP_OUT_MAX) {
-		s->st.dropped++;
-		conn_close(s, c);
+		conn_abort(s, c);
 		return;
 	}
-	c->out = xrealloc(c->out, c->out_len + len + 2);
+	conn_out_reserve(c, len + 2);
 	dns_put16(c->out + c->out_len, (uint16_t)len);
 	memcpy(c->out + c->out_len + 2, msg, len);
 	c->out_len += len + 2;
@@ -592,8 +640,9 @@ static void conn_forward(struct dns_server *s, struct conn *c, const uint8_t *q,
 	size_t n;
 
 	j->n_up = upstreams_pick(s, c->cl->up, c->cl->n_up, j->up);
-	if (j->n_up && s->workers < WORKERS_MAX) {
+	if (j->n_up && s->workers < WORKERS_MAX && c->cl->jobs < WORKERS_PER_CLIENT) {
 		j->s = s;
+		j->cl = c->cl;
 		j->conn_id = c->id;
 		j->q = xmalloc(qlen);
 		memcpy(j->q, q, qlen);
@@ -603,6 +652,8 @@ static void conn_forward(struct dns_server *s, struct conn *c, const uint8_t *q,
 		if (pthread_create(&t, &attr, worker_main, j) == 0) {
 			pthread_attr_destroy(&attr);
 			s->workers++;
+			j->cl->jobs++;
+			j->cl->refs++;
 			s->st.forwarded++;
 			c->busy = true;
 			return;
@@ -714,7 +765,9 @@ static void conns_expire(struct dns_server *s, uint64_t now)
 {
 	for (struct conn *c = s->conns, *next; c; c = next) {
 		next = c->next;
-		if (!c->busy && c->deadline <= now)
+		if (c->write_deadline && c->write_deadline <= now)
+			conn_abort(s, c);
+		else if (!c->busy && c->deadline <= now)
 			conn_close(s, c);
 	}
 }
@@ -764,6 +817,8 @@ static void jobs_finish(struct dns_server *s)
 
 		s->done = j->next;
 		s->workers--;
+		j->cl->jobs--;
+		j->cl->refs--;
 		if (!j->a)
 			s->st.failed++;
 		if (c) {
@@ -805,6 +860,13 @@ static void graveyard_sweep(struct dns_server *s)
 		free(c->out);
 		free(c);
 	}
+	while (s->fwd_grave) {
+		struct fwd *f = s->fwd_grave;
+
+		s->fwd_grave = f->next;
+		free(f->q);
+		free(f);
+	}
 	while (*pp) {
 		struct client *cl = *pp;
 
@@ -834,7 +896,7 @@ static void event_dispatch(struct dns_server *s, struct handle *h, uint32_t even
 		break;
 	}
 	case H_UPSTREAM:
-		upstream_read(s, h);
+		upstream_read(s, container_of(h, struct fwd, h));
 		break;
 	case H_WAKE:
 		jobs_finish(s);
@@ -890,15 +952,6 @@ static void *server_main(void *arg)
 
 /* ---- life cycle ---- */
 
-static int upstream_socket(struct dns_server *s, struct handle *h, int family)
-{
-	h->kind = H_UPSTREAM;
-	h->fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (h->fd < 0)
-		return 0;     /* e.g. IPv6 disabled: those upstreams are skipped */
-	return epoll_add(s, h, EPOLLIN);
-}
-
 static int server_setup(struct dns_server *s, struct berr *err)
 {
 	int r;
@@ -911,10 +964,6 @@ static int server_setup(struct dns_server *s, struct berr *err)
 	if (s->wake.fd < 0)
 		return berr_errno(err, -errno, "creating the DNS server's eventfd");
 	r = epoll_add(s, &s->wake, EPOLLIN);
-	if (r >= 0)
-		r = upstream_socket(s, &s->up4, AF_INET);
-	if (r >= 0)
-		r = upstream_socket(s, &s->up6, AF_INET6);
 	if (r < 0)
 		return berr_errno(err, r, "setting up the DNS server");
 	r = pthread_create(&s->thread, NULL, server_main, s);
@@ -931,12 +980,9 @@ int dns_server_new(const char *resolv_path, struct dns_server **ret, struct berr
 
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->workers_cv, NULL);
-	s->epfd = s->wake.fd = s->up4.fd = s->up6.fd = -1;
+	s->epfd = s->wake.fd = -1;
 	s->table = dns_table_new();
-	s->fwds = xcalloc(65536, sizeof(*s->fwds));
 	s->resolv_path = xstrdup(resolv_path);
-	if (getrandom(&s->rng, sizeof(s->rng), 0) != sizeof(s->rng) || !s->rng)
-		s->rng = time_mono_ns() | 1;
 	r = server_setup(s, err);
 	if (r < 0) {
 		dns_server_free(s);
@@ -972,12 +1018,9 @@ void dns_server_free(struct dns_server *s)
 	if (s->started)
 		pthread_join(s->thread, NULL);
 	pthread_mutex_lock(&s->lock);
+	jobs_finish(s);        /* those that ended after the thread's last loop: no wake-up to come */
 	while (s->workers) {
-		uint64_t v;
-
 		pthread_cond_wait(&s->workers_cv, &s->lock);
-		if (read(s->wake.fd, &v, sizeof(v)) < 0)
-			v = 0;
 		jobs_finish(s);
 	}
 	while (s->fhead)
@@ -992,13 +1035,10 @@ void dns_server_free(struct dns_server *s)
 	}
 	graveyard_sweep(s);
 	pthread_mutex_unlock(&s->lock);
-	handle_close(s, &s->up4);
-	handle_close(s, &s->up6);
 	handle_close(s, &s->wake);
 	if (s->epfd >= 0)
 		close(s->epfd);
 	dns_table_free(s->table);
-	free(s->fwds);
 	free(s->resolv_path);
 	pthread_mutex_destroy(&s->lock);
 	pthread_cond_destroy(&s->workers_cv);
@@ -1028,26 +1068,35 @@ static int listener_bind(int type, struct berr *err)
 	return fd;
 }
 
+struct listener_pair {
+	int udp, tcp;
+};
+
+/* Runs inside the container's namespace: the sockets stay bound there. */
+static int listener_pair_bind(void *arg, struct berr *err)
+{
+	struct listener_pair *p = arg;
+
+	p->udp = listener_bind(SOCK_DGRAM, err);
+	if (p->udp < 0)
+		return p->udp;
+	p->tcp = listener_bind(SOCK_STREAM, err);
+	if (p->tcp < 0) {
+		close(p->udp);
+		return p->tcp;
+	}
+	return 0;
+}
+
 int dns_listener_open(int netns_fd, int *ret_udp, int *ret_tcp, struct berr *err)
 {
-	int saved = -1, udp, tcp = -1, r;
+	struct listener_pair p = { -1, -1 };
+	int r = netns_run(netns_fd, listener_pair_bind, &p, err);
 
-	r = netns_enter(netns_fd, &saved, err);
 	if (r < 0)
 		return r;
-	udp = listener_bind(SOCK_DGRAM, err);
-	if (udp >= 0)
-		tcp = listener_bind(SOCK_STREAM, err);
-	r = netns_leave(saved, udp >= 0 && tcp >= 0 ? err : NULL);
-	if (udp < 0 || tcp < 0 || r < 0) {
-		if (udp >= 0)
-			close(udp);
-		if (tcp >= 0)
-			close(tcp);
-		return udp < 0 ? udp : tcp < 0 ? tcp : r;
-	}
-	*ret_udp = udp;
-	*ret_tcp = tcp;
+	*ret_udp = p.udp;
+	*ret_tcp = p.tcp;
 	return 0;
 }
 
@@ -1205,7 +1254,8 @@ int dns_server_resolve(struct dns_server *s, const char *name, uint16_t type,
 	struct ipaddr up[DNS_MAX_UPSTREAMS];
 	struct dns_rr rrs[RRS_MAX];
 	size_t n_up = 0;
-	int n, qlen;
+	uint16_t id;
+	int n, qlen, r;
 
 	memset(ret, 0, sizeof(*ret));
 	pthread_mutex_lock(&s->lock);
@@ -1222,7 +1272,10 @@ int dns_server_resolve(struct dns_server *s, const char *name, uint16_t type,
 	ret->rcode = forward ? DNS_R_SERVFAIL : DNS_R_REFUSED;
 	if (!forward)
 		return 0;
-	qlen = dns_query_build(q, DNS_MSG_MAX, (uint16_t)random(), name, type, 1232);
+	r = dns_id_random(&id);
+	if (r < 0)
+		return berr_errno(err, r, "drawing a random query ID");
+	qlen = dns_query_build(q, DNS_MSG_MAX, id, name, type, 1232);
 	if (qlen < 0)
 		return berr_set(err, qlen, "\"%s\" is not a valid DNS name", name);
 	if (!n_up) {

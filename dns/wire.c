@@ -369,6 +369,17 @@ int dns_reply_parse(const uint8_t *msg, size_t len, struct dns_result *ret)
 	return 0;
 }
 
+bool dns_reply_matches(const uint8_t *q, size_t qlen, const uint8_t *a, size_t alen)
+{
+	struct dns_query pq;
+
+	if (alen < DNS_HDR_LEN || dns_query_parse(q, qlen, &pq) < 0)
+		return false;
+	return dns_get16(a) == pq.id && (dns_get16(a + 2) & DNS_F_QR) &&
+	       dns_get16(a + 4) == 1 && alen >= pq.question_end &&
+	       memcmp(a + DNS_HDR_LEN, q + DNS_HDR_LEN, pq.question_end - DNS_HDR_LEN) == 0;
+}
+
 /* ---- reverse names ---- */
 
 void dns_ptr_name(const struct ipaddr *a, char ret[DNS_NAME_MAX + 1])

@@ -46,15 +46,16 @@ int drv_prefix_of(const struct bnetwork *n, const struct ipaddr *a)
 	return ip_bits(a->family);
 }
 
-/* The calling thread is inside the sandbox. */
-static int configure_here(const struct bnetwork *n, const struct bendpoint *ep, struct berr *err)
+/* Through a netlink socket opened inside the sandbox. */
+static int configure_in(const struct bnetwork *n, const struct bendpoint *ep, int netns_fd,
+			struct berr *err)
 {
 	const struct ipaddr *ips[2] = { &ep->ip4, &ep->ip6 };
 	_cleanup_(nlx_closep) struct nlx *nl = NULL;
 	int r;
 
 	/* accept_ra=0 comes from the namespace's default (drv_sandbox_defaults). */
-	r = nlx_open(-1, &nl, err);
+	r = nlx_open(netns_fd, &nl, err);
 	if (r >= 0)
 		r = nlx_link_set_ipconf(nl, ep->ifname, ep->ip6.family == 0 && !n->ipv6, err);
 	for (int i = 0; r >= 0 && i < 2; i++) {
@@ -74,35 +75,30 @@ static int configure_here(const struct bnetwork *n, const struct bendpoint *ep, 
 int drv_sandbox_configure(const struct bnetwork *n, const struct bendpoint *ep,
 			  const struct sandbox *sb, struct berr *err)
 {
-	int saved = -1, r;
+	int r = configure_in(n, ep, sb->netns_fd, err);
 
-	r = netns_enter(sb->netns_fd, &saved, err);
-	if (r < 0)
-		return r;
-	r = configure_here(n, ep, err);
-	if (netns_leave(saved, r < 0 ? NULL : err) < 0 && r >= 0)
-		r = err->code;
 	if (r < 0)
 		return berr_prefix(err, "configuring %s in container %.12s", ep->ifname,
 				   ep->container_id);
 	return 0;
 }
 
-int drv_sandbox_defaults(int netns_fd, struct berr *err)
+/* Runs inside the sandbox: /proc/sys/net is the sandbox's. */
+static int defaults_here(void *arg, struct berr *err)
 {
 	static const char *const keys[] = { "net/ipv6/conf/default/accept_ra",
 					    "net/ipv6/conf/all/accept_ra" };
-	int saved = -1, r;
+	int r = 0;
 
-	r = netns_enter(netns_fd, &saved, err);
-	if (r < 0)
-		return r;
 	for (size_t i = 0; r >= 0 && i < ARRAY_SIZE(keys); i++) {
 		r = sysctl_write(keys[i], "0", err);
 		if (r == -ENOENT)   /* no IPv6 in this kernel */
 			r = 0;
 	}
-	if (netns_leave(saved, r < 0 ? NULL : err) < 0 && r >= 0)
-		r = err->code;
 	return r;
+}
+
+int drv_sandbox_defaults(int netns_fd, struct berr *err)
+{
+	return netns_run(netns_fd, defaults_here, NULL, err);
 }

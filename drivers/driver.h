@@ -31,7 +31,13 @@ struct driver_ops {
 	bool host_end;             /* endpoints have a host-side interface (bridge: the veth) */
 	/* Check options before any side effect; may fill defaults (ifname, mtu) into n. */
 	int (*validate)(struct drv_ctx *ctx, struct bnetwork *n, struct berr *err);
+	/* Mark the host objects n would use that exist already, so are not the driver's and are
+	 * never deleted (n->ifname_foreign, the subnets' gateway_foreign). Called before the store
+	 * records a new network, and at start-up, where the manager keeps only the marks that still
+	 * hold (what vanished meanwhile, the driver re-creates and so owns). NULL: nothing is. */
+	int (*host_probe)(struct drv_ctx *ctx, struct bnetwork *n, struct berr *err);
 	int (*network_create)(struct drv_ctx *ctx, const struct bnetwork *n, struct berr *err);
+	/* Delete what network_create made (never what the marks above call foreign). */
 	int (*network_delete)(struct drv_ctx *ctx, const struct bnetwork *n, struct berr *err);
 	/* Create the endpoint's interface directly inside the sandbox with its MAC and addresses,
 	 * up. Default routes are the manager's (they depend on the container's other endpoints). */

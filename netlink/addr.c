@@ -114,3 +114,59 @@ int nlx_addr_del(struct nlx *nl, const char *ifname, const struct cidr *addr, st
 		return nlx_fail(nl, r, err, "%s", what);
 	return 0;
 }
+
+struct addr_find {
+	int ifindex;
+	const struct cidr *want;
+	bool found;
+};
+
+static int addr_find_cb(struct nl_msg *msg, void *arg)
+{
+	struct addr_find *f = arg;
+	struct nlmsghdr *hdr = nlmsg_hdr(msg);
+	struct nlattr *tb[IFA_MAX + 1];
+	const struct ifaddrmsg *ifa;
+	const struct nlattr *a;
+	int len = addr_len(f->want->addr.family);
+
+	if (hdr->nlmsg_type != RTM_NEWADDR || !nlmsg_valid_hdr(hdr, sizeof(*ifa)) ||
+	    nlmsg_parse(hdr, sizeof(*ifa), tb, IFA_MAX, NULL) < 0)
+		return NL_SKIP;
+	ifa = nlmsg_data(hdr);
+	a = tb[IFA_LOCAL] ? tb[IFA_LOCAL] : tb[IFA_ADDRESS];
+	if ((int)ifa->ifa_index == f->ifindex && ifa->ifa_family == f->want->addr.family &&
+	    ifa->ifa_prefixlen == f->want->prefix && a && nla_len(a) == len &&
+	    memcmp(nla_data(a), f->want->addr.b, len) == 0)
+		f->found = true;
+	return NL_OK;
+}
+
+int nlx_addr_has(struct nlx *nl, const char *ifname, const struct cidr *addr, struct berr *err)
+{
+	struct ifaddrmsg ifa = { .ifa_family = addr->addr.family };
+	char buf[CIDR_STRLEN], what[64 + CIDR_STRLEN + IFNAME_LEN];
+	struct addr_find f = { .want = addr };
+	struct nl_msg *msg;
+	int r, tries = 0;
+
+	snprintf(what, sizeof(what), "looking for address %s on %s", cidr_fmt(addr, buf), ifname);
+	r = addr_check(addr, what, err);
+	if (r < 0)
+		return r;
+	f.ifindex = nlx_link_index(nl, ifname, err);
+	if (f.ifindex <= 0)
+		return f.ifindex < 0 ? berr_prefix(err, "%s", what) : 0;
+	do {   /* a dump interrupted by a change (-EINTR) is repeated */
+		f.found = false;
+		msg = nlmsg_alloc_simple(RTM_GETADDR, NLM_F_DUMP);
+		if (!msg || nlmsg_append(msg, &ifa, sizeof(ifa), NLMSG_ALIGNTO) < 0) {
+			nlmsg_free(msg);
+			return berr_set(err, -ENOMEM, "%s: out of memory", what);
+		}
+		r = nlx_talk(nl, msg, addr_find_cb, &f);
+	} while (r == -EINTR && ++tries < 5);
+	if (r < 0)
+		return nlx_fail(nl, r, err, "%s", what);
+	return f.found;
+}

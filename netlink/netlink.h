@@ -53,6 +53,9 @@ int nlx_link_list_prefix(struct nlx *nl, const char *prefix, char (**ret)[IFNAME
 int nlx_addr_add(struct nlx *nl, const char *ifname, const struct cidr *addr, bool nodad,
 		 struct berr *err);
 int nlx_addr_del(struct nlx *nl, const char *ifname, const struct cidr *addr, struct berr *err);
+/* 1 when ifname holds addr (same address and prefix length), 0 when not or when ifname does not
+ * exist, -errno. */
+int nlx_addr_has(struct nlx *nl, const char *ifname, const struct cidr *addr, struct berr *err);
 
 /* ---- routes (main table) ---- */
 /* Replace the default route of `family` with one via gw out of ifname. */
@@ -70,10 +73,15 @@ int sysctl_write(const char *key, const char *value, struct berr *err);
 int sysctl_read(const char *key, char *buf, size_t size, struct berr *err);
 
 /* ---- namespaces ---- */
-/* Move the calling THREAD into the namespace of fd; *ret_saved receives an fd of the previous
- * namespace to pass to netns_leave(). Callers keep the window short and always leave. */
-int netns_enter(int fd, int *ret_saved, struct berr *err);
-int netns_leave(int saved, struct berr *err);   /* also closes saved */
+/* Runs fn(arg, err) inside the network namespace of netns_fd and returns what it returned
+ * (-errno with a message if the namespace cannot be entered). The calling thread never changes
+ * namespace: fn runs on berth's namespace worker, a thread that does nothing else (it enters,
+ * runs fn, goes back; if it cannot go back it ends and the next call gets a new worker), one call
+ * at a time; a call made from inside fn runs on a thread made for it. fn must be short and must
+ * not wait for another thread that may call netns_run. Sockets fn creates stay in that namespace
+ * (this is how a netlink or DNS socket is placed in a container); /proc/thread-self and
+ * /proc/sys/net seen by fn are the namespace's. */
+int netns_run(int netns_fd, int (*fn)(void *arg, struct berr *err), void *arg, struct berr *err);
 /* Create a new network namespace bind-mounted at path (the file is created; the parent
  * directory must exist). Loopback is set up inside. Existing mount at path: success. */
 int netns_create(const char *path, struct berr *err);
@@ -102,3 +110,77 @@ int nlx_macvlan_create(struct nlx *nl, int parent_ifindex, const char *name, con
  * that name: success. A kernel without 802.1q: -EOPNOTSUPP with a message saying so. */
 int nlx_vlan_create(struct nlx *nl, const char *parent, const char *name, int vid,
 		    struct berr *err);
+
+/* ---- VXLAN devices (netlink/vxlan.c) ---- */
+/* One VXLAN tunnel endpoint of an overlay network: static forwarding only (learning off), ARP
+ * requests and IPv6 neighbour solicitations answered by the device itself from the neighbour
+ * entries of nlx_neigh_add() (proxy on), so neither crosses the underlay. */
+#define NLX_VXLAN_PORT 4789          /* IANA; the kernel's own default is 8472 */
+#define NLX_VXLAN_L2MISS 1u          /* RTM_GETNEIGH notification for an unknown MAC */
+#define NLX_VXLAN_L3MISS 2u          /* ... for an IP without a neighbour entry */
+struct nlx_vxlan {
+	const char *name;
+	uint32_t vni;              /* 0..16777215 */
+	struct ipaddr local;       /* VTEP address, IPv4 or IPv6; family 0: none (IPv4 tunnel,
+				    * source address chosen by routing) */
+	uint16_t port;             /* UDP destination port; 0: NLX_VXLAN_PORT */
+	int underlay;              /* ifindex of the underlay interface, 0: none (routing picks
+				    * the way out). NB: deleting that interface deletes the
+				    * VXLAN device too (the kernel's rule) */
+	int mtu;                   /* 0: underlay's MTU - 50 (IPv4) / - 70 (IPv6) when underlay
+				    * is set, else the kernel's 1500: without an underlay, pass
+				    * nlx_vxlan_mtu() of nlx_vxlan_underlay()'s MTU */
+	const char *master;        /* bridge to attach it to, NULL: none */
+	unsigned flags;            /* NLX_VXLAN_L2MISS | NLX_VXLAN_L3MISS */
+};
+/* Create the device (IPv6 address generation off: no link-local, DAD or MLD of its own),
+ * attach it to cfg->master and set it up; a failure leaves nothing behind. An existing VXLAN
+ * device of that name with the same VNI, port, local address, underlay and flags: success, and
+ * it is attached to cfg->master, given cfg->mtu (when set) and set up. An existing link of that
+ * name that differs (or is not a VXLAN device): -EEXIST naming the difference. Another VXLAN
+ * device with the same VNI and port: -EEXIST with the kernel's message. */
+int nlx_vxlan_create(struct nlx *nl, const struct nlx_vxlan *cfg, struct berr *err);
+/* MTU of a VXLAN device over an underlay of MTU underlay_mtu: minus 50 bytes of outer headers
+ * (Ethernet 14, VXLAN 8, UDP 8, IPv4 20) over IPv4, minus 70 over IPv6 (IPv6 header 40). */
+int nlx_vxlan_mtu(int underlay_mtu, int family);
+/* The interface of nl's namespace that holds `local` (e.g. --advertise-addr): its ifindex
+ * (> 0) with *ret_mtu its MTU (optional), 0 when no interface holds it, -errno. */
+int nlx_vxlan_underlay(struct nlx *nl, const struct ipaddr *local, int *ret_mtu,
+		       struct berr *err);
+
+/* ---- forwarding (FDB) and neighbour entries (netlink/neigh.c) ---- */
+/* Static entries for remote endpoints, on the device `ifindex` (resolve it once with
+ * nlx_link_index). All of them are NUD_PERMANENT. Adding what exists succeeds (an entry that
+ * differs is replaced); deleting what is missing (or whose device is gone) succeeds. */
+struct nlx_fdb_entry {
+	uint8_t mac[6];            /* all zero: a flood entry */
+	struct ipaddr vtep;        /* remote VTEP; family 0: none */
+	bool permanent;
+};
+struct nlx_neigh_entry {
+	struct ipaddr ip;
+	uint8_t mac[6];            /* all zero when the entry has none (incomplete, failed) */
+	bool permanent;
+};
+/* VXLAN forwarding entry MAC -> remote VTEP (the VXLAN device's own table, "self"). The VTEP
+ * must be of the device's underlay family. A unicast MAC has one VTEP (adding another moves
+ * it). mac NULL or all zero: the flood list, where broadcast, multicast and unknown unicast
+ * frames are copied to every VTEP listed; each call appends one VTEP. */
+int nlx_fdb_add(struct nlx *nl, int ifindex, const uint8_t mac[6], const struct ipaddr *vtep,
+		struct berr *err);
+/* vtep NULL: the entry of that MAC whatever its VTEP (for the flood list: all of it); else
+ * only MAC -> vtep (an entry pointing elsewhere stays). */
+int nlx_fdb_del(struct nlx *nl, int ifindex, const uint8_t mac[6], const struct ipaddr *vtep,
+		struct berr *err);
+/* The device's own forwarding entries, one per (MAC, VTEP): *ret is a malloc'd array. */
+int nlx_fdb_list(struct nlx *nl, int ifindex, struct nlx_fdb_entry **ret, size_t *ret_n,
+		 struct berr *err);
+/* Neighbour entry ip -> mac on the device (IPv4: ARP table, IPv6: ND table). */
+int nlx_neigh_add(struct nlx *nl, int ifindex, const struct ipaddr *ip, const uint8_t mac[6],
+		  struct berr *err);
+int nlx_neigh_del(struct nlx *nl, int ifindex, const struct ipaddr *ip, struct berr *err);
+/* Neighbour entries of the device, of `family` (AF_INET, AF_INET6, 0: both), every state
+ * (entries the kernel made itself are not permanent: a reconciliation compares permanent ones):
+ * *ret is a malloc'd array. */
+int nlx_neigh_list(struct nlx *nl, int ifindex, int family, struct nlx_neigh_entry **ret,
+		   size_t *ret_n, struct berr *err);

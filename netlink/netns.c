@@ -1,6 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Network namespaces: enter/leave on the calling thread, and namespaces kept alive by a bind
- * mount on a file, the way `ip netns add` does it. */
+/* Network namespaces: work done inside one (netns_run) by a thread that serves nothing else, and
+ * namespaces kept alive by a bind mount on a file, the way `ip netns add` does it.
+ *
+ * This file and the container runtime's children are the only places that change a namespace,
+ * and only on threads that serve nothing else: the namespace worker (it enters, runs the job,
+ * goes back; if it cannot go back it ends) or, for a call made from inside a job, a thread made
+ * for it. No failed return can leave a thread that serves requests (the API's, the main loop,
+ * the DNS server) inside a container. tests/system/test_static.sh checks that no other code
+ * calls setns. */
 #include "netlink.h"
 
 #include <errno.h>
@@ -9,6 +16,8 @@
 #include <limits.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -21,27 +30,148 @@
 #define SELF_NETNS "/proc/thread-self/ns/net"
 #define UMOUNT_MAX 8
 
-int netns_enter(int fd, int *ret_saved, struct berr *err)
-{
-	_cleanup_close_ int saved = open(SELF_NETNS, O_RDONLY | O_CLOEXEC);
+struct netns_job {
+	int netns_fd;                          /* -1: a new namespace */
+	int (*fn)(void *arg, struct berr *err);
+	void *arg;
+	struct berr *err;                      /* the caller's: it waits until done */
+	int r;
+	bool done;
+};
 
-	if (saved < 0)
-		return berr_errno(err, -errno, "entering a network namespace: opening %s",
+static __thread bool in_job;               /* this thread runs a job */
+
+/* Enters the job's namespace (a new one for netns_fd < 0) and runs it. */
+static void netns_job_do(struct netns_job *job)
+{
+	in_job = true;
+	if (job->netns_fd >= 0 && setns(job->netns_fd, CLONE_NEWNET) < 0)
+		job->r = berr_errno(job->err, -errno, "entering a network namespace");
+	else if (job->netns_fd < 0 && unshare(CLONE_NEWNET) < 0)
+		job->r = berr_errno(job->err, -errno, "creating a network namespace");
+	else
+		job->r = job->fn(job->arg, job->err);
+}
+
+static void *netns_job_thread(void *p)
+{
+	netns_job_do(p);
+	return NULL;   /* the thread ends in that namespace: nothing to undo */
+}
+
+/* A thread for this job alone (a call made from inside a job: the worker is busy with it). */
+static int netns_job_run(struct netns_job *job)
+{
+	pthread_t thread;
+	int r = pthread_create(&thread, NULL, netns_job_thread, job);
+
+	if (r != 0)
+		return berr_errno(job->err, -r, "starting a thread for a network namespace");
+	pthread_join(thread, NULL);
+	return job->r;
+}
+
+/* The worker: a thread that runs jobs one at a time and does nothing else (a hand-over costs
+ * less than making a thread per call, and has no long tail). After each job it goes back to the namespace it was
+ * started in, so it keeps no container's namespace alive; if it cannot, it ends there and the
+ * next call starts a new worker. It blocks every signal: they are the event loop's. */
+static struct {
+	pthread_mutex_t call;                  /* held by the caller being served */
+	pthread_mutex_t lock;                  /* job, done, alive */
+	pthread_cond_t cv;
+	struct netns_job *job;
+	bool alive;
+} worker = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
+	     NULL, false };
+
+static struct netns_job *netns_worker_next(void)
+{
+	struct netns_job *job;
+
+	pthread_mutex_lock(&worker.lock);
+	while (!worker.job)
+		pthread_cond_wait(&worker.cv, &worker.lock);
+	job = worker.job;
+	pthread_mutex_unlock(&worker.lock);
+	return job;
+}
+
+static void *netns_worker_main(void *p)
+{
+	int home = (int)(intptr_t)p;
+	bool back = true;
+
+	while (back) {
+		struct netns_job *job = netns_worker_next();
+
+		netns_job_do(job);
+		back = setns(home, CLONE_NEWNET) == 0;
+		pthread_mutex_lock(&worker.lock);
+		worker.job = NULL;
+		worker.alive = back;
+		job->done = true;
+		pthread_cond_broadcast(&worker.cv);
+		pthread_mutex_unlock(&worker.lock);
+	}
+	close(home);
+	return NULL;
+}
+
+/* Lock held. The worker's home is the caller's namespace: callers never change theirs. */
+static int netns_worker_start(struct berr *err)
+{
+	int home = open(SELF_NETNS, O_RDONLY | O_CLOEXEC), r;
+	sigset_t all, old;
+	pthread_attr_t attr;
+	pthread_t thread;
+
+	if (home < 0)
+		return berr_errno(err, -errno, "starting the namespace worker: opening %s",
 				  SELF_NETNS);
-	if (setns(fd, CLONE_NEWNET) < 0)
-		return berr_errno(err, -errno, "entering a network namespace");
-	*ret_saved = steal_fd(saved);
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	r = pthread_create(&thread, &attr, netns_worker_main, (void *)(intptr_t)home);
+	pthread_attr_destroy(&attr);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (r != 0) {
+		close(home);
+		return berr_errno(err, -r, "starting the namespace worker");
+	}
+	worker.alive = true;
 	return 0;
 }
 
-int netns_leave(int saved, struct berr *err)
+static int netns_worker_call(struct netns_job *job)
 {
 	int r = 0;
 
-	if (setns(saved, CLONE_NEWNET) < 0)
-		r = berr_errno(err, -errno, "returning to the original network namespace");
-	close(saved);
+	if (in_job)
+		return netns_job_run(job);
+	pthread_mutex_lock(&worker.call);
+	pthread_mutex_lock(&worker.lock);
+	if (!worker.alive)
+		r = netns_worker_start(job->err);
+	if (r >= 0) {
+		worker.job = job;
+		pthread_cond_broadcast(&worker.cv);
+		while (!job->done)
+			pthread_cond_wait(&worker.cv, &worker.lock);
+		r = job->r;
+	}
+	pthread_mutex_unlock(&worker.lock);
+	pthread_mutex_unlock(&worker.call);
 	return r;
+}
+
+int netns_run(int netns_fd, int (*fn)(void *arg, struct berr *err), void *arg, struct berr *err)
+{
+	struct netns_job job = { .netns_fd = netns_fd, .fn = fn, .arg = arg, .err = err };
+
+	if (netns_fd < 0)
+		return berr_set(err, -EBADF, "entering a network namespace: no namespace given");
+	return netns_worker_call(&job);
 }
 
 static bool netns_is_mounted(const char *path)
@@ -89,12 +219,6 @@ static int netns_bind(const char *src, const char *path, struct berr *err)
 	return 0;
 }
 
-struct netns_new {
-	const char *path;
-	int r;
-	struct berr err;
-};
-
 static int netns_lo_up(struct berr *err)
 {
 	_cleanup_(nlx_closep) struct nlx *nl = NULL;
@@ -106,35 +230,20 @@ static int netns_lo_up(struct berr *err)
 	return nlx_link_set_up(nl, "lo", true, err);
 }
 
-/* Runs in its own thread: unshare() then moves this thread only. */
-static void *netns_new_thread(void *arg)
+/* Runs in the new namespace: pin it at path, loopback up. */
+static int netns_new_here(void *arg, struct berr *err)
 {
-	struct netns_new *job = arg;
+	int r = netns_bind(SELF_NETNS, arg, err);
 
-	if (unshare(CLONE_NEWNET) < 0) {
-		job->r = berr_errno(&job->err, -errno, "creating a network namespace");
-		return NULL;
-	}
-	job->r = netns_bind(SELF_NETNS, job->path, &job->err);
-	if (job->r < 0)
-		return NULL;
-	job->r = netns_lo_up(&job->err);
-	return NULL;
+	return r < 0 ? r : netns_lo_up(err);
 }
 
 static int netns_new(const char *path, struct berr *err)
 {
-	struct netns_new job = { .path = path, .err = BERR_INIT };
-	pthread_t thread;
-	int r;
+	struct netns_job job = { .netns_fd = -1, .fn = netns_new_here, .arg = (void *)path,
+				 .err = err };
 
-	r = pthread_create(&thread, NULL, netns_new_thread, &job);
-	if (r != 0)
-		return berr_errno(err, -r, "creating a network namespace: starting a thread");
-	pthread_join(thread, NULL);
-	if (job.r < 0 && err)
-		*err = job.err;
-	return job.r;
+	return netns_worker_call(&job);
 }
 
 int netns_create(const char *path, struct berr *err)

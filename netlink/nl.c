@@ -133,24 +133,27 @@ int nlx_talk(struct nlx *nl, struct nl_msg *msg, nl_recvmsg_msg_cb_t valid, void
 	return 0;
 }
 
-static int nlx_connect(struct nlx *nl, int netns_fd, struct berr *err)
+/* The socket belongs to the namespace of the thread that creates it. */
+static int nlx_connect_here(void *arg, struct berr *err)
 {
-	int saved = -1, r, code = 0;
+	struct nlx *nl = arg;
+	int r;
 
-	if (netns_fd >= 0) {
-		r = netns_enter(netns_fd, &saved, err);
-		if (r < 0)
-			return berr_prefix(err, "opening a netlink socket");
-	}
 	errno = 0;
 	r = nl_connect(nl->sk, NETLINK_ROUTE);
 	if (r < 0)
-		code = errno ? -errno : nlx_nle_errno(r);
-	if (saved >= 0 && netns_leave(saved, err) < 0)
-		return berr_prefix(err, "opening a netlink socket");
-	if (r < 0)
-		return berr_errno(err, code, "opening a netlink socket");
+		return berr_errno(err, errno ? -errno : nlx_nle_errno(r), "connecting");
 	return 0;
+}
+
+static int nlx_connect(struct nlx *nl, int netns_fd, struct berr *err)
+{
+	int r = netns_fd < 0 ? nlx_connect_here(nl, err)
+			     : netns_run(netns_fd, nlx_connect_here, nl, err);
+
+	if (r < 0)
+		berr_prefix(err, "opening a netlink socket");
+	return r;
 }
 
 int nlx_open(int netns_fd, struct nlx **ret, struct berr *err)

@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Batches (a growable buffer of netlink messages with a label per message) and their commit:
- * one sendmsg, then one acknowledgement per message, matched by sequence number. */
+ * one send, then one acknowledgement per message. The connection numbers every message it sends
+ * (the numbers keep increasing on the socket), so an answer is credited only to the batch or
+ * request that owns its sequence number; late answers to an earlier one are dropped. */
 #include <poll.h>
 #include <time.h>
+#include <unistd.h>
+#include <sys/socket.h>
 
 #include <libmnl/libmnl.h>
 #include <libnftnl/common.h>
@@ -17,12 +21,6 @@
 #include "nft/nft_internal.h"
 
 #define MSG_ROOM 16384   /* free space guaranteed before building one message */
-
-struct nft_conn {
-	struct mnl_socket *nl;
-	uint32_t portid;
-	uint32_t seq;
-};
 
 void nft_names_default(struct nft_names *ret)
 {
@@ -125,25 +123,44 @@ void nft_batch_elem(struct nft_batch *b, bool add, const struct nft_elem *e)
 
 /* ---- the socket ---- */
 
-int nft_conn_open(struct nft_conn **ret, struct berr *err)
+#define ACK_TIMEOUT_MS 5000
+#define RECV_SIZE (64 << 10)
+
+struct nft_conn {
+	int fd;
+	uint32_t portid;
+	uint32_t seq;          /* the last sequence number sent: keeps increasing on the socket */
+	int timeout_ms;        /* the longest wait for the answers of one request or batch */
+	char *rbuf;
+};
+
+struct nft_conn *nft_conn_adopt(int fd, uint32_t portid, uint32_t seq, int timeout_ms)
 {
 	struct nft_conn *c = xcalloc(1, sizeof(*c));
+
+	c->fd = fd;
+	c->portid = portid;
+	c->seq = seq;
+	c->timeout_ms = timeout_ms;
+	c->rbuf = xmalloc(RECV_SIZE);
+	return c;
+}
+
+int nft_conn_open(struct nft_conn **ret, struct berr *err)
+{
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	socklen_t sa_len = sizeof(sa);
 	int one = 1, size = 16 << 20;
+	_cleanup_close_ int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
 
-	c->nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
-	if (!c->nl || mnl_socket_bind(c->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		int r = -errno;
-
-		nft_conn_close(c);
-		return berr_errno(err, r, "opening the nftables netlink socket");
-	}
-	c->portid = mnl_socket_get_portid(c->nl);
-	c->seq = (uint32_t)time(NULL);
-	mnl_socket_setsockopt(c->nl, NETLINK_EXT_ACK, &one, sizeof(one));
-	mnl_socket_setsockopt(c->nl, NETLINK_CAP_ACK, &one, sizeof(one));
-	setsockopt(mnl_socket_get_fd(c->nl), SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size));
-	setsockopt(mnl_socket_get_fd(c->nl), SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size));
-	*ret = c;
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&sa, &sa_len) < 0)
+		return berr_errno(err, -errno, "opening the nftables netlink socket");
+	setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
+	setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
+	setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size));
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size));
+	*ret = nft_conn_adopt(steal_fd(fd), sa.nl_pid, (uint32_t)time(NULL), ACK_TIMEOUT_MS);
 	return 0;
 }
 
@@ -151,12 +168,15 @@ void nft_conn_close(struct nft_conn *c)
 {
 	if (!c)
 		return;
-	if (c->nl)
-		mnl_socket_close(c->nl);
+	if (c->fd >= 0)
+		close(c->fd);
+	free(c->rbuf);
 	free(c);
 }
 
 uint32_t nft_conn_portid(const struct nft_conn *c) { return c->portid; }
+
+/* ---- acknowledgements ---- */
 
 /* The kernel's extended-ack text of an error message, if any. */
 static const char *ack_text(const struct nlmsghdr *nlh)
@@ -170,6 +190,8 @@ static const char *ack_text(const struct nlmsghdr *nlh)
 	off = sizeof(*e);
 	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
 		off += mnl_nlmsg_get_payload_len(&e->msg);
+	if (off > mnl_nlmsg_get_payload_len(nlh))
+		return NULL;
 	mnl_attr_for_each_payload((const struct nlattr *)((const char *)e + off),
 				  mnl_nlmsg_get_payload_len(nlh) - off) {
 		if (mnl_attr_get_type(attr) == NLMSGERR_ATTR_MSG &&
@@ -179,85 +201,150 @@ static const char *ack_text(const struct nlmsghdr *nlh)
 	return NULL;
 }
 
-struct acks {
-	struct nft_batch *b;
-	uint32_t first, last;   /* sequence numbers of the labelled messages */
-	size_t got;
-	int error;
-	struct berr *err;
-};
-
-static void ack_one(struct acks *a, const struct nlmsghdr *nlh)
+void nft_acks_for_batch(struct nft_acks *a, uint32_t first, size_t n)
 {
-	const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
-	uint32_t seq = e->msg.nlmsg_seq;
-	const char *text;
-
-	a->got++;
-	if (e->error == 0 || a->error)
-		return;
-	a->error = e->error < 0 ? e->error : -e->error;
-	text = ack_text(nlh);
-	if (seq >= a->first && seq <= a->last)
-		berr_set(a->err, a->error, "nftables refused %s: %s%s%s", a->b->labels[seq - a->first],
-			 strerror(-a->error), text ? ": " : "", text ? text : "");
-	else
-		berr_set(a->err, a->error, "nftables refused the batch: %s", strerror(-a->error));
+	*a = (struct nft_acks){ .first = first, .last = first + (uint32_t)n + 1,
+				.acked = first + 1, .want = n };
 }
 
-static int acks_parse(struct acks *a, const char *buf, size_t len)
+void nft_acks_for_request(struct nft_acks *a, uint32_t seq)
 {
-	const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
+	*a = (struct nft_acks){ .first = seq, .last = seq, .acked = seq, .want = 1 };
+}
+
+/* seq is one of the n numbers from first on (sequence numbers wrap). */
+static bool seq_within(uint32_t seq, uint32_t first, uint64_t n)
+{
+	return (uint32_t)(seq - first) < n;
+}
+
+/* Keeps the error of the lowest-numbered refused message: later ones usually follow from it. */
+static void acks_error(struct nft_acks *a, const struct nlmsghdr *nlh, int error)
+{
+	const char *text;
+
+	if (a->error && (uint32_t)(nlh->nlmsg_seq - a->first) > (uint32_t)(a->error_seq - a->first))
+		return;
+	a->error = error > 0 ? -error : error;
+	a->error_seq = nlh->nlmsg_seq;
+	text = ack_text(nlh);
+	strscpy(a->text, text ? text : "", sizeof(a->text));
+}
+
+static void acks_one(struct nft_acks *a, const struct nlmsghdr *nlh)
+{
+	const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+	bool is_err = nlh->nlmsg_type == NLMSG_ERROR;
+
+	if (!seq_within(nlh->nlmsg_seq, a->first, (uint64_t)(uint32_t)(a->last - a->first) + 1) ||
+	    (is_err && nlh->nlmsg_len < NLMSG_HDRLEN + sizeof(*e))) {
+		a->stale++;
+		blog_debug("nft: dropped a message outside sequence numbers %u-%u (seq %u, type %u, "
+			   "error %d)", a->first, a->last, nlh->nlmsg_seq, nlh->nlmsg_type,
+			   is_err && nlh->nlmsg_len >= NLMSG_HDRLEN + sizeof(*e) ? e->error : 0);
+		return;
+	}
+	if (!is_err) {
+		a->replies++;
+		return;
+	}
+	if (seq_within(nlh->nlmsg_seq, a->acked, a->want))
+		a->got++;
+	else if (e->error)
+		a->whole = true;   /* against the batch begin or end: no other answer follows */
+	if (e->error)
+		acks_error(a, nlh, e->error);
+}
+
+void nft_acks_take(struct nft_acks *a, const void *buf, size_t len)
+{
+	const struct nlmsghdr *nlh = buf;
 	int left = (int)len;
 
-	for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
-		if (nlh->nlmsg_type == NLMSG_ERROR &&
-		    nlh->nlmsg_len >= NLMSG_HDRLEN + sizeof(struct nlmsgerr))
-			ack_one(a, nlh);
+	for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left))
+		acks_one(a, nlh);
+}
+
+bool nft_acks_done(const struct nft_acks *a)
+{
+	return a->got >= a->want || a->whole;
+}
+
+/* Reads until every answer of `a` is in, for at most the connection's timeout; what belongs to
+ * no request of `a` (late answers to an earlier one) is dropped. */
+static int conn_wait(struct nft_conn *c, struct nft_acks *a, struct berr *err)
+{
+	uint64_t deadline = time_mono_ns() + (uint64_t)c->timeout_ms * 1000000;
+	struct pollfd p = { .fd = c->fd, .events = POLLIN };
+
+	while (!nft_acks_done(a)) {
+		uint64_t now = time_mono_ns();
+		ssize_t n;
+		int r;
+
+		if (now >= deadline)
+			return berr_set(err, -ETIMEDOUT, "nftables: %zu of %zu acknowledgements "
+					"missing after %d ms", a->want - a->got, a->want, c->timeout_ms);
+		r = poll(&p, 1, (int)((deadline - now + 999999) / 1000000));
+		if (r < 0 && errno != EINTR)
+			return berr_errno(err, -errno, "nftables: waiting for acknowledgements");
+		if (r <= 0)
+			continue;
+		n = recv(c->fd, c->rbuf, RECV_SIZE, MSG_DONTWAIT);
+		if (n < 0 && errno == ENOBUFS)
+			return berr_set(err, -ENOBUFS, "nftables: acknowledgements lost (the socket's "
+					"receive buffer overflowed)");
+		if (n < 0 && errno != EINTR && errno != EAGAIN)
+			return berr_errno(err, -errno, "nftables: reading acknowledgements");
+		if (n > 0)
+			nft_acks_take(a, c->rbuf, (size_t)n);
 	}
 	return 0;
 }
 
-static int acks_read(struct nft_conn *c, struct acks *a, size_t want)
+/* Numbers the batch's messages from `first` on (the builder's numbers are placeholders). */
+static void batch_number(struct nft_batch *b, uint32_t first)
 {
-	size_t size = 1 << 20;
-	_cleanup_free_ char *buf = xmalloc(size);
-	struct pollfd p = { .fd = mnl_socket_get_fd(c->nl), .events = POLLIN };
-	ssize_t n;
+	struct nlmsghdr *nlh = (struct nlmsghdr *)b->buf;
+	int left = (int)b->len;
 
-	while (a->got < want) {
-		int r = poll(&p, 1, 5000);
+	for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left))
+		nlh->nlmsg_seq = first++;
+}
 
-		if (r == 0)
-			return berr_set(a->err, -ETIMEDOUT, "nftables: %zu of %zu acknowledgements "
-					"missing after 5 s", want - a->got, want);
-		if (r < 0 && errno != EINTR)
-			return berr_errno(a->err, -errno, "nftables: waiting for acknowledgements");
-		n = mnl_socket_recvfrom(c->nl, buf, size);
-		if (n < 0 && errno != EINTR && errno != EAGAIN)
-			return berr_errno(a->err, -errno, "nftables: reading acknowledgements");
-		if (n > 0)
-			acks_parse(a, buf, (size_t)n);
-	}
-	return a->error;
+static int batch_blame(const struct nft_batch *b, const struct nft_acks *a, struct berr *err)
+{
+	uint32_t i = a->error_seq - a->acked;
+	const char *sep = a->text[0] ? ": " : "";
+
+	if (i < b->n_labels)
+		return berr_set(err, a->error, "nftables refused %s: %s%s%s", b->labels[i],
+				strerror(-a->error), sep, a->text);
+	return berr_set(err, a->error, "nftables refused the batch: %s%s%s", strerror(-a->error),
+			sep, a->text);
 }
 
 int nft_batch_commit(struct nft_conn *c, struct nft_batch *b, struct berr *err)
 {
-	struct acks a = { .b = b, .first = 2, .err = err };
-	size_t len;
+	struct nft_acks a;
 	const void *data;
+	size_t len;
 	int r;
 
 	if (b->n_labels == 0)
 		return 0;
 	data = nft_batch_data(b, &len);
-	a.last = (uint32_t)(a.first + b->n_labels - 1);
-	if (mnl_socket_sendto(c->nl, data, len) < 0)
+	nft_acks_for_batch(&a, c->seq + 1, b->n_labels);
+	batch_number(b, a.first);
+	c->seq = a.last;
+	if (send(c->fd, data, len, 0) < 0)
 		return berr_errno(err, -errno, "nftables: sending a batch of %zu messages",
 				  b->n_labels);
-	r = acks_read(c, &a, b->n_labels);
-	blog_debug("nft: batch of %zu messages: %s", b->n_labels, r < 0 ? berr_str(err) : "ok");
+	r = conn_wait(c, &a, err);
+	if (r >= 0 && a.error)
+		r = batch_blame(b, &a, err);
+	blog_debug("nft: batch %u-%u of %zu messages: %s", a.first, a.last, b->n_labels,
+		   r < 0 ? berr_str(err) : "ok");
 	return r;
 }
 
@@ -269,27 +356,22 @@ static int table_get(struct nft_conn *c, int family, const char *name, bool *ret
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nftnl_table *t = nftnl_table_alloc();
 	struct nlmsghdr *nlh;
-	uint32_t seq = ++c->seq;
-	ssize_t n;
-	int r = 0;
+	struct nft_acks a;
+	int r;
 
+	nft_acks_for_request(&a, ++c->seq);
 	nftnl_table_set_str(t, NFTNL_TABLE_NAME, name);
-	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETTABLE, (uint16_t)family, NLM_F_ACK, seq);
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETTABLE, (uint16_t)family, NLM_F_ACK, a.first);
 	nftnl_table_nlmsg_build_payload(nlh, t);
 	nftnl_table_free(t);
-	if (mnl_socket_sendto(c->nl, nlh, nlh->nlmsg_len) < 0)
+	if (send(c->fd, nlh, nlh->nlmsg_len, 0) < 0)
 		return berr_errno(err, -errno, "nftables: asking for table %s", name);
-	*ret = false;
-	do {
-		n = mnl_socket_recvfrom(c->nl, buf, sizeof(buf));
-		if (n < 0)
-			return berr_errno(err, -errno, "nftables: reading table %s", name);
-		r = mnl_cb_run(buf, (size_t)n, seq, c->portid, NULL, NULL);
-	} while (r == MNL_CB_OK);
-	if (r == MNL_CB_STOP)
-		*ret = true;
-	else if (errno != ENOENT)
-		return berr_errno(err, -errno, "nftables: reading table %s", name);
+	r = conn_wait(c, &a, err);
+	if (r < 0)
+		return berr_prefix(err, "table %s", name);
+	if (a.error && a.error != -ENOENT)
+		return berr_errno(err, a.error, "nftables: reading table %s", name);
+	*ret = !a.error && a.replies > 0;
 	return 0;
 }
 

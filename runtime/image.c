@@ -107,6 +107,14 @@ static int image_tmpdir(const char *images_dir, const char *what, char **ret, st
 	return 0;
 }
 
+/* The child has closed its output (exited, normally): collect its status, which nobody else may
+ * reap meanwhile (berthd defers its reaping of "any child" while a build runs). */
+static int spawn_reap(pid_t pid, int *status)
+{
+	delay_point("image-spawn-wait");
+	return rt_waitpid(pid, status);
+}
+
 /* Run argv, collect what it writes on out_fd (1 or 2) into *ret_out; the rest goes nowhere. */
 static int image_spawn(char *const argv[], int out_fd, char **ret_out, int *ret_code,
 		       struct berr *err)
@@ -127,7 +135,7 @@ static int image_spawn(char *const argv[], int out_fd, char **ret_out, int *ret_
 	r = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	close(p[1]);
-	if (r == 0 && rt_read_all(p[0], buf, 65536) >= 0 && rt_waitpid(pid, &status) == 0) {
+	if (r == 0 && rt_read_all(p[0], buf, 65536) >= 0 && spawn_reap(pid, &status) == 0) {
 		*ret_code = rt_wait_code(status);
 		*ret_out = buf;
 		close(p[0]);
@@ -379,6 +387,7 @@ int rt_image_ensure_busybox(const char *images_dir, struct berr *err)
 	if (r < 0)
 		return berr_prefix(err, "building the busybox image");
 	tmp_rootfs = xasprintf("%s/rootfs", tmp);
+	delay_point("image-build");
 	r = busybox_build(tmp_rootfs, err);
 	if (r >= 0)
 		r = image_commit(tmp, final, "busybox", true, err);

@@ -5,7 +5,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -244,6 +246,27 @@ static int init_stdio(int log_fd, struct berr *err)
 	return 0;
 }
 
+/* In a sanitizer build (make asan) only: the report file named by ASAN_OPTIONS' log_path is
+ * opened now, as <log_path>.init-<id>, because after pivot_root its path no longer resolves and
+ * a report would be lost (the sanitizer could only say "Can't open file" in the container's
+ * log). The weak reference is NULL in a normal build: nothing happens. */
+void __sanitizer_set_report_fd(void *fd) __attribute__((weak));
+
+static void init_sanitizer_report(const char *id)
+{
+	const char *opts = getenv("ASAN_OPTIONS"), *p = opts ? strstr(opts, "log_path=") : NULL;
+	_cleanup_free_ char *path = NULL;
+	int fd;
+
+	if (!__sanitizer_set_report_fd || !p)
+		return;
+	p += strlen("log_path=");
+	path = xasprintf("%.*s.init-%.12s", (int)strcspn(p, ":"), p, id);
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	if (fd >= 0)
+		__sanitizer_set_report_fd((void *)(intptr_t)fd);
+}
+
 static int init_run(const struct rt_spec *spec, int go_fd, struct berr *err)
 {
 	_cleanup_free_ char *root = xasprintf("%s/rootfs", spec->run_dir);
@@ -255,6 +278,7 @@ static int init_run(const struct rt_spec *spec, int go_fd, struct berr *err)
 	if (read(go_fd, &go, 1) != 1)
 		_exit(1); /* the shim gave up on us */
 	close(go_fd);
+	init_sanitizer_report(spec->id);
 	if (unshare(CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC) < 0)
 		return berr_errno(err, -errno, "creating the container namespaces");
 	log_fd = open(spec->log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);

@@ -2,6 +2,7 @@
 /* Private helpers shared by the runtime's source files. Not part of the module's interface. */
 #pragma once
 
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "runtime/runtime.h"
@@ -28,6 +29,10 @@ void rt_cgroup_join(pid_t target);
 void rt_signals_reset(void);
 /* Read fd until EOF into buf (NUL-terminated, truncated to size - 1). Returns bytes or -errno. */
 ssize_t rt_read_all(int fd, char *buf, size_t size);
+/* The same, giving up with -ETIMEDOUT when deadline (CLOCK_MONOTONIC ns; 0 = none) passes. */
+ssize_t rt_read_until(int fd, char *buf, size_t size, uint64_t deadline);
+/* Wait until fd is ready for events (poll) or deadline passes: 0 or -ETIMEDOUT / -errno. */
+int rt_fd_wait(int fd, short events, uint64_t deadline);
 /* "<code> <message>" on fd, and its reverse (returns the negative code, message into err). */
 void rt_report_error(int fd, const struct berr *err);
 int rt_report_parse(const char *text, struct berr *err);

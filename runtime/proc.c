@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -151,13 +152,35 @@ void rt_signals_reset(void)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
-ssize_t rt_read_all(int fd, char *buf, size_t size)
+int rt_fd_wait(int fd, short events, uint64_t deadline)
+{
+	for (;;) {
+		int64_t left = (int64_t)(deadline - time_mono_ns());
+		struct pollfd p = { .fd = fd, .events = events };
+		int r;
+
+		if (left <= 0)
+			return -ETIMEDOUT;
+		r = poll(&p, 1, (int)((left + 999999) / 1000000));
+		if (r > 0)
+			return 0;
+		if (r < 0 && errno != EINTR)
+			return -errno;
+	}
+}
+
+ssize_t rt_read_until(int fd, char *buf, size_t size, uint64_t deadline)
 {
 	size_t len = 0;
 
+	buf[0] = '\0';
 	while (len + 1 < size) {
-		ssize_t n = read(fd, buf + len, size - 1 - len);
+		ssize_t n;
+		int r = deadline ? rt_fd_wait(fd, POLLIN, deadline) : 0;
 
+		if (r < 0)
+			return r;
+		n = read(fd, buf + len, size - 1 - len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
@@ -165,9 +188,14 @@ ssize_t rt_read_all(int fd, char *buf, size_t size)
 		if (n == 0)
 			break;
 		len += (size_t)n;
+		buf[len] = '\0';
 	}
-	buf[len] = '\0';
 	return (ssize_t)len;
+}
+
+ssize_t rt_read_all(int fd, char *buf, size_t size)
+{
+	return rt_read_until(fd, buf, size, 0);
 }
 
 void rt_report_error(int fd, const struct berr *err)

@@ -30,7 +30,11 @@ struct rt_spec {
 	const char *resolv_path;    /* bind-mounted at /etc/resolv.conf (NULL = image's) */
 	int64_t memory_max;         /* bytes, 0 = unlimited (cgroup v2 when available) */
 	int64_t pids_max;           /* 0 = unlimited */
+	int start_timeout_ms;       /* bound on the shim's answer; 0 = RT_START_TIMEOUT_MS */
 };
+
+/* How long rt_start() waits for the shim to report the start (normally a few ms). */
+#define RT_START_TIMEOUT_MS 10000
 
 struct rt_proc {
 	pid_t pid;                  /* the container's init, in berthd's pid namespace */
@@ -40,8 +44,9 @@ struct rt_proc {
 
 /* Start the container. Returns once the user's command has been exec'd inside it (or failed:
  * then -errno with e.g. "exec: \"foo\": executable file not found in $PATH" and nothing is left
- * behind). The shim is a child of the caller; it waits for the container and writes its exit
- * status to <run_dir>/exit before exiting itself. */
+ * behind; a shim silent for start_timeout_ms is killed with its container: -ETIMEDOUT). The
+ * shim is a child of the caller; it waits for the container and writes its exit status to
+ * <run_dir>/exit before exiting itself. */
 int rt_start(const struct rt_spec *spec, struct rt_proc *ret, struct berr *err);
 
 /* Shim entry point (see RT_SHIM_ARG). Never returns. */

@@ -5,11 +5,13 @@
  * sends it the spec as JSON over a socketpair. The shim creates the container init in new pid,
  * mount, uts and ipc namespaces (inside the spec's network namespace), answers "ok <pid> <start>"
  * once the user's command has been exec'd, or "err <code> <message>", then waits for the
- * container and writes its exit code to <run_dir>/exit. */
+ * container and writes its exit code to <run_dir>/exit. rt_start() waits for that answer a
+ * bounded time: a shim that stays silent is killed with its process group (the init). */
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -17,6 +19,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -263,6 +266,7 @@ static void __attribute__((noreturn)) shim_run(const struct rt_spec *spec, int s
 	}
 	/* init is our child and unreaped: its /proc entry exists even if it already exited */
 	rt_proc_start_time(pid, &start);
+	delay_point("shim-handshake");
 	dprintf(sock, "ok %d %" PRIu64 "\n", (int)pid, start);
 	close(sock);
 	if (rt_waitpid(pid, &status) < 0)
@@ -410,12 +414,16 @@ static int start_prepare_dirs(const struct rt_spec *spec, struct berr *err)
 	return 0;
 }
 
-static int send_all(int fd, const char *data, size_t len)
+static int send_all(int fd, const char *data, size_t len, uint64_t deadline)
 {
 	while (len > 0) {
-		ssize_t n = send(fd, data, len, MSG_NOSIGNAL);
+		ssize_t n;
+		int r = rt_fd_wait(fd, POLLOUT, deadline);
 
-		if (n < 0 && errno == EINTR)
+		if (r < 0)
+			return r;
+		n = send(fd, data, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (n < 0)
 			return -errno;
@@ -441,13 +449,42 @@ static int start_parse_status(const char *id, const char *status, struct rt_proc
 	return 0;
 }
 
+/* Wait (at most timeout_ms) for a shim that is exiting and reap it. One stuck in the kernel is
+ * left to the caller's reaper. */
+static void shim_reap(pid_t shim, int timeout_ms)
+{
+	_cleanup_close_ int fd = (int)syscall(SYS_pidfd_open, shim, 0);
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	int status;
+
+	if (fd >= 0)
+		while (poll(&p, 1, timeout_ms) < 0 && errno == EINTR)
+			;
+	waitpid(shim, &status, fd >= 0 ? WNOHANG : 0);
+}
+
+/* Leave nothing behind a failed start. The shim is a session leader (setsid) and the init it
+ * forked is in its process group: SIGKILL to the group ends both, and the init's death ends
+ * the container's pid namespace. A shim that reported an error is exiting anyway. */
+static void start_undo(const struct rt_spec *spec, pid_t shim, bool timed_out)
+{
+	kill(-shim, SIGKILL);
+	kill(shim, SIGKILL);
+	shim_reap(shim, 1000);
+	if (timed_out)
+		rt_cgroup_remove(spec->id);  /* the shim had no chance to */
+	rt_cleanup(spec->run_dir, NULL);
+}
+
 int rt_start(const struct rt_spec *spec, struct rt_proc *ret, struct berr *err)
 {
 	_cleanup_free_ char *json = NULL;
 	_cleanup_close_ int sock = -1;
 	char status[RT_REPORT_MAX + 8];
+	int timeout_ms = spec->start_timeout_ms > 0 ? spec->start_timeout_ms : RT_START_TIMEOUT_MS;
+	uint64_t deadline;
 	pid_t shim = -1;
-	int r, wstatus;
+	int r;
 
 	r = spec_validate(spec, err);
 	if (r >= 0)
@@ -460,14 +497,20 @@ int rt_start(const struct rt_spec *spec, struct rt_proc *ret, struct berr *err)
 	r = shim_spawn(spec->id, &sock, &shim, err);
 	if (r < 0)
 		return r;
-	send_all(sock, json, strlen(json)); /* a dead shim shows up as a missing status below */
+	deadline = time_mono_ns() + (uint64_t)timeout_ms * 1000000;
+	/* A dead shim shows up as a missing status below, a silent one as a timeout. */
+	r = send_all(sock, json, strlen(json), deadline);
 	shutdown(sock, SHUT_WR);
-	if (rt_read_all(sock, status, sizeof(status)) < 0)
-		status[0] = '\0';
-	r = start_parse_status(spec->id, status, ret, err);
+	if (r != -ETIMEDOUT)
+		r = (int)rt_read_until(sock, status, sizeof(status), deadline);
+	if (r == -ETIMEDOUT) {
+		start_undo(spec, shim, true);
+		return berr_set(err, r, "container %s: the shim did not report the start within %d ms "
+				"(killed)", spec->id, timeout_ms);
+	}
+	r = start_parse_status(spec->id, r < 0 ? "" : status, ret, err);
 	if (r < 0) {
-		rt_waitpid(shim, &wstatus);
-		rt_cleanup(spec->run_dir, NULL); /* nothing left behind */
+		start_undo(spec, shim, false);
 		return r;
 	}
 	ret->shim_pid = shim;

@@ -12,7 +12,10 @@
  * Transactions span calls, so a struct store is used by one thread at a time; FULLMUTEX only
  * guards against accidental sharing.
  *
- * Schema versions live in PRAGMA user_version; schema_migrate() brings an older file forward. */
+ * Schema versions live in PRAGMA user_version; schema_migrate() brings an older file forward.
+ *
+ * Failures of the database itself (not constraint answers) are counted (store_failures), and
+ * BERTH_STORE_FAIL injects them per statement, so that tests can show the callers survive them. */
 #include "store/store.h"
 
 #include <errno.h>
@@ -24,7 +27,7 @@
 #include "common/util.h"
 #include "store/store_json.h"
 
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 #define BUSY_TIMEOUT_MS 5000
 
 enum stmt_id {
@@ -51,9 +54,35 @@ enum stmt_id {
 	ST_META_DEL,
 	ST_COUNT,
 };
+_Static_assert(ST_COUNT <= 32, "fail_mask holds one bit per statement");
+
+/* Statement names for BERTH_STORE_FAIL. */
+static const char *const stmt_name[ST_COUNT] = {
+	[ST_BEGIN] = "begin",
+	[ST_COMMIT] = "commit",
+	[ST_ROLLBACK] = "rollback",
+	[ST_META_GET] = "meta-get",
+	[ST_META_PUT] = "meta-put",
+	[ST_META_DEL] = "meta-delete",
+	[ST_NET_PUT] = "network-put",
+	[ST_NET_DEL] = "network-delete",
+	[ST_NET_LIST] = "network-list",
+	[ST_NET_EXISTS] = "network-exists",
+	[ST_CTR_PUT] = "container-put",
+	[ST_CTR_DEL] = "container-delete",
+	[ST_CTR_LIST] = "container-list",
+	[ST_CTR_EXISTS] = "container-exists",
+	[ST_EP_PUT] = "endpoint-put",
+	[ST_EP_DEL] = "endpoint-delete",
+	[ST_EP_LIST] = "endpoint-list",
+	[ST_ALLOC_PUT] = "alloc-put",
+	[ST_ALLOC_DEL] = "alloc-delete",
+	[ST_ALLOC_DEL_NET] = "alloc-delete-network",
+	[ST_ALLOC_LIST] = "alloc-list",
+};
 
 #define NET_COLS "id, name, driver, created, internal, ipv6, attachable, subnets, options, " \
-		 "labels, ifname, mtu"
+		 "labels, ifname, mtu, ifname_foreign"
 #define CTR_COLS "id, name, image, hostname, created, network_mode, cmd, env, extra, " \
 		 "auto_remove, state, pid, shim_pid, pid_start, exit_code, started_at, finished_at"
 #define EP_COLS "id, network_id, container_id, seq, state, ifname, host_ifname, mac, ip4, ip6, " \
@@ -68,13 +97,14 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_META_PUT] = "INSERT INTO meta(key, value) VALUES (?1, ?2) "
 			"ON CONFLICT(key) DO UPDATE SET value = excluded.value",
 	[ST_NET_PUT] = "INSERT INTO networks(" NET_COLS ") VALUES "
-		       "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) "
+		       "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) "
 		       "ON CONFLICT(id) DO UPDATE SET name = excluded.name, "
 		       "driver = excluded.driver, created = excluded.created, "
 		       "internal = excluded.internal, ipv6 = excluded.ipv6, "
 		       "attachable = excluded.attachable, subnets = excluded.subnets, "
 		       "options = excluded.options, labels = excluded.labels, "
-		       "ifname = excluded.ifname, mtu = excluded.mtu",
+		       "ifname = excluded.ifname, mtu = excluded.mtu, "
+		       "ifname_foreign = excluded.ifname_foreign",
 	[ST_NET_DEL] = "DELETE FROM networks WHERE id = ?1",
 	[ST_NET_LIST] = "SELECT " NET_COLS " FROM networks ORDER BY rowid",
 	[ST_NET_EXISTS] = "SELECT 1 FROM networks WHERE id = ?1",
@@ -164,10 +194,15 @@ static const char schema_v1[] =
 	"  owner TEXT NOT NULL,"
 	"  PRIMARY KEY(network_id, address));";
 
+static const char schema_v2[] =
+	"ALTER TABLE networks ADD COLUMN ifname_foreign INTEGER NOT NULL DEFAULT 0;";
+
 struct store {
 	sqlite3 *db;
 	sqlite3_stmt *st[ST_COUNT];
 	bool in_tx;
+	unsigned failures;      /* see store_failures() */
+	uint32_t fail_mask;     /* statements BERTH_STORE_FAIL makes fail (bit = enum stmt_id) */
 };
 
 /* ---- errors ---- */
@@ -177,20 +212,51 @@ static bool rc_is(int rc, int code)
 	return rc == code;
 }
 
-/* "store: <what>: <sqlite message>", -EBUSY when the database is locked, else -EIO. */
-static int sql_fail(sqlite3 *db, int rc, struct berr *err, const char *fmt, ...)
+/* -EBUSY when the database is locked, else -EIO. */
+static int fail_code(int rc)
+{
+	return ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED) ? -EBUSY : -EIO;
+}
+
+/* "store: <what>: <sqlite message>", counted as a failure of the database. */
+static int sql_fail(struct store *s, int rc, struct berr *err, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
-static int sql_fail(sqlite3 *db, int rc, struct berr *err, const char *fmt, ...)
+static int sql_fail(struct store *s, int rc, struct berr *err, const char *fmt, ...)
 {
-	int code = ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED) ? -EBUSY : -EIO;
 	char what[256];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	return berr_set(err, code, "store: %s: %s", what, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+	s->failures++;
+	return berr_set(err, fail_code(rc), "store: %s: %s", what,
+			s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+}
+
+unsigned store_failures(const struct store *s)
+{
+	return s->failures;
+}
+
+/* BERTH_STORE_FAIL: a comma-separated list of statement names. */
+static int fail_mask_parse(const char *spec, uint32_t *ret, struct berr *err)
+{
+	_cleanup_free_ char *copy = xstrdup(spec ? spec : "");
+	char *save = NULL;
+
+	*ret = 0;
+	for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		int i = 0;
+
+		while (i < ST_COUNT && strcmp(t, stmt_name[i]) != 0)
+			i++;
+		if (i == ST_COUNT)
+			return berr_set(err, -EINVAL, "BERTH_STORE_FAIL: no statement \"%s\"", t);
+		*ret |= 1u << i;
+	}
+	return 0;
 }
 
 /* ---- statements ---- */
@@ -206,6 +272,8 @@ static void sq_done(struct sq *q)
 {
 	if (!q->st)
 		return;
+	/* finalize and reset repeat the error of the last step, which the caller has reported;
+	 * clear_bindings cannot fail. */
 	if (q->transient) {
 		sqlite3_finalize(q->st);
 	} else {
@@ -221,6 +289,12 @@ static int sq_get(struct store *s, enum stmt_id id, struct sq *q, struct berr *e
 {
 	int rc;
 
+	if (s->fail_mask & (1u << id)) {
+		s->failures++;
+		q->st = NULL;
+		return berr_set(err, -EIO, "store: %s: injected failure (BERTH_STORE_FAIL)",
+				stmt_name[id]);
+	}
 	q->st = s->st[id];
 	q->transient = false;
 	if (!sqlite3_stmt_busy(q->st))
@@ -229,7 +303,7 @@ static int sq_get(struct store *s, enum stmt_id id, struct sq *q, struct berr *e
 	rc = sqlite3_prepare_v2(s->db, stmt_sql[id], -1, &q->st, NULL);
 	if (rc != SQLITE_OK) {
 		q->st = NULL;
-		return sql_fail(s->db, rc, err, "preparing a statement");
+		return sql_fail(s, rc, err, "preparing a statement");
 	}
 	return 0;
 }
@@ -240,9 +314,15 @@ static int stmts_prepare(struct store *s, struct berr *err)
 		int rc = sqlite3_prepare_v3(s->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
 					    &s->st[i], NULL);
 		if (rc != SQLITE_OK)
-			return sql_fail(s->db, rc, err, "preparing \"%s\"", stmt_sql[i]);
+			return sql_fail(s, rc, err, "preparing \"%s\"", stmt_sql[i]);
 	}
 	return 0;
+}
+
+/* Binds the only parameter (?1) of a statement: SQLITE_OK or the error code. */
+static int bind_key(struct sq *q, const char *key)
+{
+	return sqlite3_bind_text(q->st, 1, key, -1, SQLITE_STATIC);
 }
 
 /* Steps a statement that returns no rows: SQLITE_OK or the (extended) error code. */
@@ -295,9 +375,22 @@ static void b_int(struct binder *b, int64_t v)
 	b_note(b, sqlite3_bind_int64(b->st, b->i, v));
 }
 
+/* Text an encoder produced from a value that exists: NULL is its out-of-memory failure, never
+ * "no value". */
+static void b_text_encoded(struct binder *b, char *v)
+{
+	if (!v)
+		b_note(b, SQLITE_NOMEM);
+	else
+		b_text_owned(b, v);
+}
+
 static void b_json(struct binder *b, const cJSON *j)
 {
-	b_text_owned(b, j ? cJSON_PrintUnformatted(j) : NULL);
+	if (!j)
+		b_text_owned(b, NULL);
+	else
+		b_text_encoded(b, cJSON_PrintUnformatted(j));
 }
 
 static void b_ip(struct binder *b, const struct ipaddr *a)
@@ -394,7 +487,7 @@ static int rows_each(struct store *s, struct sq *q,
 			return r;
 	}
 	if (rc != SQLITE_DONE)
-		return sql_fail(s->db, rc, err, "listing %s", what);
+		return sql_fail(s, rc, err, "listing %s", what);
 	return 0;
 }
 
@@ -422,7 +515,7 @@ static int db_pragma(sqlite3 *db, const char *sql, char *buf, size_t size, struc
 	if (rc == SQLITE_OK)
 		rc = sqlite3_step(st);
 	if (rc != SQLITE_ROW) {
-		rc = sql_fail(db, rc, err, "\"%s\"", sql);
+		rc = berr_set(err, fail_code(rc), "store: \"%s\": %s", sql, sqlite3_errmsg(db));
 		sqlite3_finalize(st);
 		return rc;
 	}
@@ -436,6 +529,7 @@ static int db_configure(sqlite3 *db, struct berr *err)
 	char mode[16];
 	int r;
 
+	/* Both only set a field of an open handle: they cannot fail. */
 	sqlite3_extended_result_codes(db, 1);
 	sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
 	r = db_pragma(db, "PRAGMA journal_mode=WAL", mode, sizeof(mode), err);
@@ -457,7 +551,14 @@ static int schema_create(sqlite3 *db, int version, struct berr *err)
 		if (r < 0)
 			return r;
 	}
-	/* Later versions: `if (version < 2) { ALTER ... }` here. */
+	/* 2: whether berth created a network's interface. Older rows: it did (berth then deleted
+	 * every bridge it used, so that is the behaviour they were created under). */
+	if (version < 2) {
+		r = db_exec(db, schema_v2, err);
+		if (r < 0)
+			return r;
+	}
+	/* Later versions: `if (version < 3) { ALTER ... }` here. */
 	snprintf(sql, sizeof(sql), "PRAGMA user_version=%d", SCHEMA_VERSION);
 	return db_exec(db, sql, err);
 }
@@ -487,6 +588,8 @@ static int schema_migrate(sqlite3 *db, struct berr *err)
 	}
 	return db_exec(db, "COMMIT", err);
 fail:
+	/* The error above is the one to report; a failed ROLLBACK leaves nothing either: store_open
+	 * closes the connection, which rolls back. */
 	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 	return r;
 }
@@ -498,9 +601,12 @@ int store_open(const char *path, struct store **ret, struct berr *err)
 	int rc, r;
 
 	*ret = NULL;
+	r = fail_mask_parse(getenv("BERTH_STORE_FAIL"), &s->fail_mask, err);
+	if (r < 0)
+		goto fail;
 	rc = sqlite3_open_v2(path, &s->db, flags, NULL);
 	if (rc != SQLITE_OK) {
-		r = sql_fail(s->db, rc, err, "opening %s", path);
+		r = sql_fail(s, rc, err, "opening %s", path);
 		goto fail;
 	}
 	r = db_configure(s->db, err);
@@ -526,6 +632,8 @@ void store_close(struct store *s)
 		return;
 	if (s->in_tx)
 		store_rollback(s);
+	/* finalize repeats errors already reported; close_v2 always succeeds (a busy handle
+	 * becomes a zombie that closes when its last statement is finalized). */
 	for (int i = 0; i < ST_COUNT; i++)
 		sqlite3_finalize(s->st[i]);
 	sqlite3_close_v2(s->db);
@@ -544,7 +652,7 @@ static int tx_exec(struct store *s, enum stmt_id id, const char *what, struct be
 		return r;
 	rc = sq_exec(&q);
 	if (rc != SQLITE_OK)
-		return sql_fail(s->db, rc, err, "%s", what);
+		return sql_fail(s, rc, err, "%s", what);
 	return 0;
 }
 
@@ -570,6 +678,7 @@ int store_commit(struct store *s, struct berr *err)
 	if (sqlite3_get_autocommit(s->db)) {
 		/* SQLite rolled back on its own (disk full, I/O error): nothing to commit. */
 		s->in_tx = false;
+		s->failures++;
 		return berr_set(err, -EIO, "store: the transaction was rolled back after an error");
 	}
 	r = tx_exec(s, ST_COMMIT, "committing", err);
@@ -606,12 +715,11 @@ int store_meta_get(struct store *s, const char *key, char **ret, struct berr *er
 	r = sq_get(s, ST_META_GET, &q, err);
 	if (r < 0)
 		return r;
-	sqlite3_bind_text(q.st, 1, key, -1, SQLITE_STATIC);
-	rc = sqlite3_step(q.st);
+	rc = bind_key(&q, key) ?: sqlite3_step(q.st);
 	if (rc == SQLITE_DONE)
 		return berr_set(err, -ENOENT, "store: no metadata \"%s\"", key);
 	if (rc != SQLITE_ROW)
-		return sql_fail(s->db, rc, err, "reading metadata \"%s\"", key);
+		return sql_fail(s, rc, err, "reading metadata \"%s\"", key);
 	v = (const char *)sqlite3_column_text(q.st, 0);
 	*ret = xstrdup(v ? v : "");
 	return 0;
@@ -631,7 +739,7 @@ int store_meta_put(struct store *s, const char *key, const char *value, struct b
 	b_text(&b, value);
 	rc = b.rc ?: sq_exec(&q);
 	if (rc != SQLITE_OK)
-		return sql_fail(s->db, rc, err, "saving metadata \"%s\"", key);
+		return sql_fail(s, rc, err, "saving metadata \"%s\"", key);
 	return 0;
 }
 
@@ -654,13 +762,12 @@ static int delete_by_id(struct store *s, enum stmt_id id, const char *kind, cons
 	r = sq_get(s, id, &q, err);
 	if (r < 0)
 		return r;
-	sqlite3_bind_text(q.st, 1, key, -1, SQLITE_STATIC);
-	rc = sq_exec(&q);
+	rc = bind_key(&q, key) ?: sq_exec(&q);
 	if (rc_is(rc, SQLITE_CONSTRAINT_FOREIGNKEY))
 		return berr_set(err, -EBUSY, "%s %.12s is still in use (endpoints or addresses refer "
 				"to it)", kind, key);
 	if (rc != SQLITE_OK)
-		return sql_fail(s->db, rc, err, "deleting %s %.12s", kind, key);
+		return sql_fail(s, rc, err, "deleting %s %.12s", kind, key);
 	return 0;
 }
 
@@ -668,9 +775,9 @@ static bool row_exists(struct store *s, enum stmt_id id, const char *key)
 {
 	_cleanup_sq_ struct sq q = { 0 };
 
-	if (sq_get(s, id, &q, NULL) < 0)
-		return true;   /* cannot tell: let the caller report the generic error */
-	sqlite3_bind_text(q.st, 1, key, -1, SQLITE_STATIC);
+	/* cannot tell: let the caller report the generic error */
+	if (sq_get(s, id, &q, NULL) < 0 || bind_key(&q, key) != SQLITE_OK)
+		return true;
 	return sqlite3_step(q.st) == SQLITE_ROW;
 }
 
@@ -696,16 +803,17 @@ int store_network_put(struct store *s, const struct bnetwork *n, struct berr *er
 	b_int(&b, n->internal);
 	b_int(&b, n->ipv6);
 	b_int(&b, n->attachable);
-	b_text_owned(&b, store_subnets_encode(n->subnets, n->n_subnets));
+	b_text_encoded(&b, store_subnets_encode(n->subnets, n->n_subnets));
 	b_json(&b, n->options);
 	b_json(&b, n->labels);
 	b_text(&b, n->ifname);
 	b_int(&b, n->mtu);
+	b_int(&b, n->ifname_foreign);
 	rc = b.rc ?: sq_exec(&q);
 	if (rc_is(rc, SQLITE_CONSTRAINT_UNIQUE))
 		return berr_set(err, -EEXIST, "network name \"%s\" is already in use", n->name);
 	if (rc != SQLITE_OK)
-		return sql_fail(s->db, rc, err, "saving network %.12s", n->id);
+		return sql_fail(s, rc, err, "saving network %.12s", n->id);
 	return 0;
 }
 
@@ -736,6 +844,7 @@ static int network_load(sqlite3_stmt *st, struct bnetwork **ret, struct berr *er
 	n->labels = r_json(&r, cJSON_Object, true);
 	r_text(&r, n->ifname, sizeof(n->ifname));
 	n->mtu = (int)r_int(&r);
+	n->ifname_foreign = r_int(&r) != 0;
 	k = row_check(&r, "network", n->id, err);
 	if (k < 0) {
 		bnetwork_free(n);
@@ -805,7 +914,7 @@ int store_container_put(struct store *s, const struct bcontainer *c, struct berr
 	if (rc_is(rc, SQLITE_CONSTRAINT_UNIQUE))
 		return berr_set(err, -EEXIST, "container name \"%s\" is already in use", c->name);
 	if (rc != SQLITE_OK)
-		return sql_fail(s->db, rc, err, "saving container %.12s", c->id);
+		return sql_fail(s, rc, err, "saving container %.12s", c->id);
 	return 0;
 }
 
@@ -918,7 +1027,7 @@ int store_endpoint_put(struct store *s, const struct bendpoint *e, struct berr *
 		return endpoint_fk_error(s, e, err);
 	}
 	if (rc != SQLITE_OK)
-		return sql_fail(s->db, rc, err, "saving endpoint %.12s", e->id);
+		return sql_fail(s, rc, err, "saving endpoint %.12s", e->id);
 	return 0;
 }
 
@@ -1009,7 +1118,7 @@ int store_alloc_put(struct store *s, const char *network_id, const struct ipaddr
 	if (rc_is(rc, SQLITE_CONSTRAINT_FOREIGNKEY))
 		return berr_set(err, -ENOENT, "network %.12s does not exist", network_id);
 	if (rc != SQLITE_OK)
-		return sql_fail(s->db, rc, err, "recording address %s in network %.12s", ip,
+		return sql_fail(s, rc, err, "recording address %s in network %.12s", ip,
 				network_id);
 	return 0;
 }
@@ -1032,7 +1141,7 @@ int store_alloc_delete(struct store *s, const char *network_id, const struct ipa
 	b_text(&b, ip_fmt(a, ip));
 	rc = b.rc ?: sq_exec(&q);
 	if (rc != SQLITE_OK)
-		return sql_fail(s->db, rc, err, "releasing address %s in network %.12s", ip,
+		return sql_fail(s, rc, err, "releasing address %s in network %.12s", ip,
 				network_id);
 	return 0;
 }
@@ -1045,10 +1154,9 @@ int store_alloc_delete_network(struct store *s, const char *network_id, struct b
 	r = sq_get(s, ST_ALLOC_DEL_NET, &q, err);
 	if (r < 0)
 		return r;
-	sqlite3_bind_text(q.st, 1, network_id, -1, SQLITE_STATIC);
-	rc = sq_exec(&q);
+	rc = bind_key(&q, network_id) ?: sq_exec(&q);
 	if (rc != SQLITE_OK)
-		return sql_fail(s->db, rc, err, "releasing the addresses of network %.12s",
+		return sql_fail(s, rc, err, "releasing the addresses of network %.12s",
 				network_id);
 	return 0;
 }

@@ -20,6 +20,7 @@ struct bsubnet {
 	struct cidr subnet;        /* host bits zero */
 	struct cidr range;         /* --ip-range; prefix 0 and family 0 when unset */
 	struct ipaddr gateway;     /* family 0 when none */
+	bool gateway_foreign;      /* the address was on a foreign interface already: never removed */
 	cJSON *aux;                /* AuxiliaryAddresses object {name: "ip"} or NULL; owned */
 };
 
@@ -36,6 +37,9 @@ struct bnetwork {
 	cJSON *options;            /* object of strings, owned, never NULL after load */
 	cJSON *labels;             /* object of strings, owned, never NULL after load */
 	char ifname[IFNAME_LEN];   /* the bridge (or parent) interface */
+	/* A bridge berth did not create (named with com.docker.network.bridge.name, it existed
+	 * before the network): used, never deleted. Decided and stored before the kernel is touched. */
+	bool ifname_foreign;
 	int mtu;                   /* 0 = default */
 };
 
@@ -83,8 +87,14 @@ struct bcontainer {
 
 struct store;
 
+/* BERTH_STORE_FAIL=<statement>[,<statement>...] (e.g. "alloc-delete,commit") makes every use of
+ * those statements fail with -EIO, to test how callers survive a failing store. */
 int store_open(const char *path, struct store **ret, struct berr *err);
 void store_close(struct store *s);
+/* How many operations failed in the database itself since the store was opened (I/O, locking,
+ * corruption, injected failures; not constraint answers such as a name in use). A caller
+ * compares two readings to learn whether a sequence of operations all reached the disk. */
+unsigned store_failures(const struct store *s);
 
 int store_begin(struct store *s, struct berr *err);
 int store_commit(struct store *s, struct berr *err);

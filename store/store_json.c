@@ -13,18 +13,29 @@ static void cjson_deletep(cJSON **j)
 
 #define _cleanup_cjson_ _cleanup_(cjson_deletep)
 
+/* NULL when memory runs out (the caller must not store a partial subnet). */
 static cJSON *subnet_encode(const struct bsubnet *sub)
 {
 	char buf[CIDR_STRLEN], ip[IP_STRLEN];
-	cJSON *o = cJSON_CreateObject();
+	cJSON *o = cJSON_CreateObject(), *aux = NULL;
+	bool ok = o && cJSON_AddStringToObject(o, "Subnet", cidr_fmt(&sub->subnet, buf));
 
-	cJSON_AddStringToObject(o, "Subnet", cidr_fmt(&sub->subnet, buf));
-	if (sub->range.addr.family)
-		cJSON_AddStringToObject(o, "IPRange", cidr_fmt(&sub->range, buf));
-	if (sub->gateway.family)
-		cJSON_AddStringToObject(o, "Gateway", ip_fmt(&sub->gateway, ip));
-	if (sub->aux)
-		cJSON_AddItemToObject(o, "AuxiliaryAddresses", cJSON_Duplicate(sub->aux, true));
+	if (ok && sub->range.addr.family)
+		ok = cJSON_AddStringToObject(o, "IPRange", cidr_fmt(&sub->range, buf)) != NULL;
+	if (ok && sub->gateway.family)
+		ok = cJSON_AddStringToObject(o, "Gateway", ip_fmt(&sub->gateway, ip)) != NULL;
+	if (ok && sub->gateway_foreign)
+		ok = cJSON_AddTrueToObject(o, "GatewayForeign") != NULL;
+	if (ok && sub->aux) {
+		aux = cJSON_Duplicate(sub->aux, true);
+		ok = aux && cJSON_AddItemToObject(o, "AuxiliaryAddresses", aux);
+		if (!ok)
+			cJSON_Delete(aux);
+	}
+	if (!ok) {
+		cJSON_Delete(o);
+		return NULL;
+	}
 	return o;
 }
 
@@ -32,8 +43,16 @@ char *store_subnets_encode(const struct bsubnet *subs, int n)
 {
 	_cleanup_cjson_ cJSON *arr = cJSON_CreateArray();
 
-	for (int i = 0; i < n; i++)
-		cJSON_AddItemToArray(arr, subnet_encode(&subs[i]));
+	if (!arr)
+		return NULL;
+	for (int i = 0; i < n; i++) {
+		cJSON *o = subnet_encode(&subs[i]);
+
+		if (!o || !cJSON_AddItemToArray(arr, o)) {
+			cJSON_Delete(o);
+			return NULL;
+		}
+	}
 	return cJSON_PrintUnformatted(arr);
 }
 
@@ -66,12 +85,15 @@ static int subnet_decode(const cJSON *o, struct bsubnet *sub, struct berr *err)
 		return -EIO;
 	if (gw && gw[0] && ip_parse(gw, &sub->gateway, err) < 0)
 		return -EIO;
+	sub->gateway_foreign = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "GatewayForeign"));
 	aux = cJSON_GetObjectItemCaseSensitive(o, "AuxiliaryAddresses");
 	if (aux && !cJSON_IsNull(aux)) {
 		if (!cJSON_IsObject(aux))
 			return berr_set(err, -EIO, "AuxiliaryAddresses of subnet %s is not an object",
 					subnet);
 		sub->aux = cJSON_Duplicate(aux, true);
+		if (!sub->aux)
+			return berr_set(err, -ENOMEM, "out of memory");
 	}
 	return 0;
 }
@@ -123,7 +145,7 @@ int store_json_decode(const char *text, int type, bool empty_if_null, cJSON **re
 	if (!text) {
 		if (empty_if_null)
 			*ret = type == cJSON_Array ? cJSON_CreateArray() : cJSON_CreateObject();
-		return 0;
+		return empty_if_null && !*ret ? berr_set(err, -ENOMEM, "out of memory") : 0;
 	}
 	j = cJSON_Parse(text);
 	if (!j)

@@ -6,8 +6,9 @@
 
 #include "store/store.h"
 
-/* Subnets as [{"Subnet","IPRange","Gateway","AuxiliaryAddresses"}], unset fields omitted.
- * Returns text to release with cJSON_free(). */
+/* Subnets as [{"Subnet","IPRange","Gateway","GatewayForeign","AuxiliaryAddresses"}], unset
+ * fields omitted.
+ * Returns text to release with cJSON_free(), NULL when memory runs out. */
 char *store_subnets_encode(const struct bsubnet *subs, int n);
 /* The reverse; on failure nothing is left allocated. NULL text means no subnets. */
 int store_subnets_decode(const char *text, struct bsubnet subs[NET_MAX_SUBNETS], int *ret_n,

@@ -41,20 +41,68 @@ static int bridge_validate(struct drv_ctx *ctx, struct bnetwork *n, struct berr 
 	return 0;
 }
 
+/* The gateway of s as an interface address (false: s has none). */
+static bool gateway_cidr(const struct bsubnet *s, struct cidr *ret)
+{
+	ret->addr = s->gateway;
+	ret->prefix = s->subnet.prefix;
+	return s->gateway.family != 0;
+}
+
 static int gateways_add(struct nlx *nl, const struct bnetwork *n, struct berr *err)
 {
 	for (int i = 0; i < n->n_subnets; i++) {
-		const struct bsubnet *s = &n->subnets[i];
 		struct cidr a;
 		int r;
 
-		if (!s->gateway.family)
+		if (!gateway_cidr(&n->subnets[i], &a))
 			continue;
-		a.addr = s->gateway;
-		a.prefix = s->subnet.prefix;
 		r = nlx_addr_add(nl, n->ifname, &a, true, err);
 		if (r < 0)
 			return r;
+	}
+	return 0;
+}
+
+/* On a bridge berth did not create: only the gateway addresses berth added. */
+static int gateways_del(struct nlx *nl, const struct bnetwork *n, struct berr *err)
+{
+	for (int i = 0; i < n->n_subnets; i++) {
+		struct cidr a;
+		int r;
+
+		if (!gateway_cidr(&n->subnets[i], &a) || n->subnets[i].gateway_foreign)
+			continue;
+		r = nlx_addr_del(nl, n->ifname, &a, err);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* As in Docker, a bridge that exists before its network (com.docker.network.bridge.name naming
+ * the user's bridge) is used but never deleted; neither are the gateway addresses it holds. */
+static int bridge_host_probe(struct drv_ctx *ctx, struct bnetwork *n, struct berr *err)
+{
+	struct nlx_link_state st;
+	int r = nlx_link_state_get(ctx->host_nl, n->ifname, &st, err);
+
+	if (r < 0)
+		return r;
+	if (r > 0 && strcmp(st.kind, "bridge") != 0)
+		return berr_set(err, -EEXIST, "bridge %s: an interface of that name exists and is not a "
+				"bridge (" OPT_BRIDGE_NAME ")", n->ifname);
+	n->ifname_foreign = r > 0;
+	for (int i = 0; i < n->n_subnets; i++) {
+		struct bsubnet *s = &n->subnets[i];
+		struct cidr a;
+
+		r = 0;
+		if (n->ifname_foreign && gateway_cidr(s, &a))
+			r = nlx_addr_has(ctx->host_nl, n->ifname, &a, err);
+		if (r < 0)
+			return r;
+		s->gateway_foreign = r > 0;
 	}
 	return 0;
 }
@@ -100,6 +148,8 @@ static int bridge_network_create(struct drv_ctx *ctx, const struct bnetwork *n, 
 
 static int bridge_network_delete(struct drv_ctx *ctx, const struct bnetwork *n, struct berr *err)
 {
+	if (n->ifname_foreign)
+		return gateways_del(ctx->host_nl, n, err);
 	return nlx_link_delete(ctx->host_nl, n->ifname, err);
 }
 
@@ -143,6 +193,7 @@ const struct driver_ops bridge_driver = {
 	.host_end = true,
 	.host_ifname_prefix = "berth",   /* generated bridge names (custom names are never swept) */
 	.validate = bridge_validate,
+	.host_probe = bridge_host_probe,
 	.network_create = bridge_network_create,
 	.network_delete = bridge_network_delete,
 	.join = bridge_join,

@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer target for dns/: the query parser, the answer builder (from the table, as the
- * server answers), the reply parser, reverse names and resolv.conf parsing. Built with
- * -fsanitize=fuzzer it is a fuzzer (`make fuzz`); built without (BERTH_FUZZ_REPLAY) main()
- * below replays files and directories of inputs (`make fuzz-replay`, the seed corpus). */
-#include <dirent.h>
+ * server answers), the reply parser and matcher, reverse names and resolv.conf parsing. Built
+ * with -fsanitize=fuzzer it is a fuzzer (`make fuzz`); linked with replay.c (BERTH_FUZZ_REPLAY)
+ * it replays files and directories of inputs (`make fuzz-replay`, the seed corpus). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +48,8 @@ static void fuzz_answer(const uint8_t *data, size_t size, const struct dns_query
 			abort();
 		if (dns_reply_parse(out, (size_t)r, &res) < 0)   /* what we build must parse */
 			abort();
+		if (!dns_reply_matches(data, size, out, (size_t)r))   /* and answer the query */
+			abort();
 	}
 	if (dns_ptr_parse(q->name, &ip)) {
 		char back[DNS_NAME_MAX + 1];
@@ -70,6 +71,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	else if (size >= DNS_HDR_LEN)
 		dns_error_build(out, sizeof(out), data, size, DNS_R_FORMERR);
 	dns_reply_parse(data, size, &res);
+	dns_reply_matches(data, size / 2, data + size / 2, size - size / 2);
 	text = xmalloc(size + 1);
 	memcpy(text, data, size);
 	text[size] = '\0';
@@ -77,51 +79,3 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	free(text);
 	return 0;
 }
-
-#ifdef BERTH_FUZZ_REPLAY
-static int replay_file(const char *path)
-{
-	_cleanup_free_ char *buf = NULL;
-	size_t len = 0;
-
-	if (read_file(path, 1 << 20, &buf, &len, NULL) < 0) {
-		fprintf(stderr, "cannot read %s\n", path);
-		return 1;
-	}
-	LLVMFuzzerTestOneInput((const uint8_t *)buf, len);
-	return 0;
-}
-
-static int replay(const char *path, int *count)
-{
-	DIR *d = opendir(path);
-	struct dirent *e;
-	int bad = 0;
-
-	if (!d) {
-		(*count)++;
-		return replay_file(path);
-	}
-	while ((e = readdir(d))) {
-		_cleanup_free_ char *sub = NULL;
-
-		if (e->d_name[0] == '.')
-			continue;
-		sub = xasprintf("%s/%s", path, e->d_name);
-		bad |= replay_file(sub);
-		(*count)++;
-	}
-	closedir(d);
-	return bad;
-}
-
-int main(int argc, char **argv)
-{
-	int bad = 0, count = 0;
-
-	for (int i = 1; i < argc; i++)
-		bad |= replay(argv[i], &count);
-	printf("fuzz-replay: %d input(s) replayed without a crash\n", count);
-	return bad;
-}
-#endif

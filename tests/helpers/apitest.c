@@ -10,6 +10,7 @@
  * (501), image "nope" is ENOENT; start appends "started" to the log; stop exits 143, kill
  * 128+signal; wait blocks until the container is not running. */
 #include "daemon/api.c"
+#include "daemon/api_decode.c"
 #include "daemon/http_util.c"
 
 #include <libgen.h>

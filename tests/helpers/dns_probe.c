@@ -12,12 +12,23 @@
  *   dns_probe [-s ADDR] tcp-half N       N times: half a query, then a reset
  *   dns_probe [-s ADDR] tcp-big          a length prefix over the limit: "closed" or "open"
  *   dns_probe [-s ADDR] tcp-flood N      hold N connections: prints how many the server kept
- *   dns_probe [-s ADDR] tcp-pipeline     two queries in one write: prints the answers' count */
+ *   dns_probe [-s ADDR] tcp-pipeline     two queries in one write: prints the answers' count
+ *   dns_probe [-s ADDR] flood MS         UDP queries for distinct names, ~20 per ms, for MS ms:
+ *                                        prints "sent N replies R"
+ *   dns_probe [-s ADDR] tcp-hold N MS    N connections, each asking again as soon as answered,
+ *                                        for MS ms: prints "answers A"
+ *   dns_probe [-s ADDR] tcp-noread MS    small buffers, 2,500 pipelined queries, then one a second,
+ *                                        never reading: "closed after T ms" or "open"
+ *   dns_probe [-s ADDR] tcp-slowread N MS  small buffers, ~100 KiB of answers always in flight,
+ *                                        read as they come, until N answers or MS ms:
+ *                                        "answers A in T ms" or "closed after T ms" */
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -29,18 +40,35 @@ static struct ipaddr server;
 static bool use_tcp;
 static int edns, wait_ms = 3000;
 
-static int sock_open(int type)
+/* small: a tiny receive buffer and MSS, so that little of what the server sends fits in the
+ * kernel (the tests also shrink tcp_wmem in the namespace) and unread answers pile up in the
+ * server itself. */
+static int sock_open_opt(int type, bool small)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl;
-	int fd = socket(server.family, type | SOCK_CLOEXEC, 0);
+	int fd = socket(server.family, type | SOCK_CLOEXEC, 0), rcv = 4096, mss = 536;
 
+	if (small) {
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
+		setsockopt(fd, IPPROTO_TCP, TCP_MAXSEG, &mss, sizeof(mss));
+	}
 	dns_sockaddr(&server, 53, &ss, &sl);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&ss, sl) < 0) {
 		perror("dns_probe: connect");
 		exit(2);
 	}
 	return fd;
+}
+
+static int sock_open(int type)
+{
+	return sock_open_opt(type, false);
+}
+
+static long ms_since(uint64_t t0)
+{
+	return (long)((time_mono_ns() - t0) / 1000000);
 }
 
 static bool readable(int fd, int ms)
@@ -267,6 +295,143 @@ static int cmd_tcp_pipeline(void)
 	return 0;
 }
 
+/* A query for NAME, with its TCP length prefix when tcp. Returns the length. */
+static size_t query_make(uint8_t *out, size_t cap, const char *name, uint16_t id, bool tcp)
+{
+	int ql = dns_query_build(out + (tcp ? 2 : 0), cap - 2, id, name, DNS_T_A, 0);
+
+	if (ql < 0)
+		exit(2);
+	if (tcp)
+		dns_put16(out, (uint16_t)ql);
+	return (size_t)ql + (tcp ? 2 : 0);
+}
+
+static int cmd_flood(int ms)
+{
+	int fd = sock_open(SOCK_DGRAM);
+	uint64_t t0 = time_mono_ns();
+	unsigned long sent = 0, replies = 0;
+	uint8_t q[512], a[DNS_MSG_MAX];
+	char name[64];
+
+	while (ms_since(t0) < ms) {
+		for (int k = 0; k < 20; k++) {
+			snprintf(name, sizeof(name), "f%lu-%d.flood.example", sent, (int)getpid());
+			if (send(fd, q, query_make(q, sizeof(q), name, (uint16_t)sent, false),
+				 MSG_DONTWAIT) >= 0)
+				sent++;
+		}
+		while (recv(fd, a, sizeof(a), MSG_DONTWAIT) > 0)
+			replies++;
+		poll(NULL, 0, 1);       /* pacing: ~20 queries per ms */
+	}
+	printf("sent %lu replies %lu\n", sent, replies);
+	return 0;
+}
+
+static int tcp_ask(int fd, unsigned long seq)
+{
+	uint8_t q[512];
+	char name[64];
+	size_t n;
+
+	snprintf(name, sizeof(name), "h%lu-%d.hold.example", seq, (int)getpid());
+	n = query_make(q, sizeof(q), name, (uint16_t)seq, true);
+	return write(fd, q, n) == (ssize_t)n ? 0 : -1;
+}
+
+static int cmd_tcp_hold(int count, int ms)
+{
+	struct pollfd *p = xcalloc((size_t)count, sizeof(*p));
+	uint64_t t0 = time_mono_ns();
+	unsigned long seq = 0, answers = 0;
+	uint8_t a[DNS_MSG_MAX];
+
+	for (int i = 0; i < count; i++) {
+		p[i] = (struct pollfd){ .fd = sock_open(SOCK_STREAM), .events = POLLIN };
+		tcp_ask(p[i].fd, seq++);
+	}
+	while (ms_since(t0) < ms) {
+		if (poll(p, (nfds_t)count, 100) <= 0)
+			continue;
+		for (int i = 0; i < count; i++) {
+			if (!p[i].revents)
+				continue;
+			if (tcp_read_msg(p[i].fd, a, sizeof(a), 100) >= DNS_HDR_LEN)
+				answers++;
+			else {       /* closed by the server: a new connection */
+				close(p[i].fd);
+				p[i].fd = sock_open(SOCK_STREAM);
+			}
+			tcp_ask(p[i].fd, seq++);
+		}
+	}
+	printf("answers %lu\n", answers);
+	return 0;
+}
+
+static bool tcp_reset(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = 0 };
+
+	return poll(&p, 1, 0) > 0 && (p.revents & (POLLERR | POLLHUP));
+}
+
+static int cmd_tcp_noread(int ms)
+{
+	int fd = sock_open_opt(SOCK_STREAM, true);
+	uint8_t q[64 * 100];
+	size_t ql = query_make(q, 64, "web", 1, true);
+	uint64_t t0 = time_mono_ns(), last = 0;
+
+	for (int i = 1; i < 100; i++)
+		memcpy(q + (size_t)i * ql, q, ql);
+	for (int i = 0; i < 25; i++)
+		if (send(fd, q, ql * 100, MSG_NOSIGNAL) < 0)
+			break;
+	while (ms_since(t0) < ms) {
+		if (tcp_reset(fd)) {
+			printf("closed after %ld ms\n", ms_since(t0));
+			return 0;
+		}
+		if (ms_since(t0) - (long)last >= 1000) {     /* not idle: a query a second */
+			last = (uint64_t)ms_since(t0);
+			send(fd, q, ql, MSG_DONTWAIT | MSG_NOSIGNAL);
+		}
+		poll(NULL, 0, 20);
+	}
+	printf("open\n");
+	return 0;
+}
+
+static int cmd_tcp_slowread(unsigned long goal, int ms)
+{
+	int fd = sock_open_opt(SOCK_STREAM, true);
+	uint8_t q[64], buf[4096];
+	size_t ql = query_make(q, sizeof(q), "web", 1, true);
+	size_t alen = ql + 16;                 /* the answer: the query plus one A record */
+	uint64_t t0 = time_mono_ns(), asked = 0, got = 0;
+
+	while (ms_since(t0) < ms && got / alen < goal) {
+		ssize_t n;
+
+		for (; (asked - got / alen) * alen < 100 * 1024; asked++)
+			if (send(fd, q, ql, MSG_NOSIGNAL) != (ssize_t)ql)
+				break;     /* closed: the read below sees it */
+		if (!readable(fd, 100))
+			continue;
+		n = read(fd, buf, sizeof(buf));
+		if (n <= 0) {
+			printf("closed after %ld ms\n", ms_since(t0));
+			return 0;
+		}
+		got += (uint64_t)n;
+	}
+	printf("answers %lu in %ld ms\n", (unsigned long)(got / alen), ms_since(t0));
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *srv = DNS_LISTEN_ADDR;
@@ -311,6 +476,14 @@ int main(int argc, char **argv)
 		return cmd_tcp_flood(atoi(a1));
 	if (!strcmp(cmd, "tcp-pipeline"))
 		return cmd_tcp_pipeline();
+	if (!strcmp(cmd, "flood") && a1)
+		return cmd_flood(atoi(a1));
+	if (!strcmp(cmd, "tcp-hold") && a1 && a2)
+		return cmd_tcp_hold(atoi(a1), atoi(a2));
+	if (!strcmp(cmd, "tcp-noread") && a1)
+		return cmd_tcp_noread(atoi(a1));
+	if (!strcmp(cmd, "tcp-slowread") && a1 && a2)
+		return cmd_tcp_slowread(strtoul(a1, NULL, 10), atoi(a2));
 	fprintf(stderr, "dns_probe: unknown command %s\n", cmd);
 	return 2;
 }

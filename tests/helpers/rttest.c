@@ -9,7 +9,7 @@
  *   rttest kill PID START SIG
  *   rttest cleanup RUN_DIR
  * Optional environment for start: RTTEST_IMAGE (default busybox), RTTEST_HOSTNAME (default ID),
- * RTTEST_HOSTS, RTTEST_RESOLV, RTTEST_MEMORY_MAX, RTTEST_PIDS_MAX. */
+ * RTTEST_HOSTS, RTTEST_RESOLV, RTTEST_MEMORY_MAX, RTTEST_PIDS_MAX, RTTEST_START_TIMEOUT_MS. */
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
@@ -75,6 +75,7 @@ static int cmd_start(int argc, char **argv)
 	spec.resolv_path = getenv("RTTEST_RESOLV");
 	spec.memory_max = env_int("RTTEST_MEMORY_MAX");
 	spec.pids_max = env_int("RTTEST_PIDS_MAX");
+	spec.start_timeout_ms = (int)env_int("RTTEST_START_TIMEOUT_MS");
 	if (!spec.argv)
 		return usage();
 	if (rt_start(&spec, &proc, &err) < 0)

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # Embedded DNS hardening (issue 4): malformed queries get FORMERR/NOTIMP or are dropped, never a
 # crash; TCP limits on connections, message size and time; slow, half-sent and reset clients
-# cost nothing and other clients are served meanwhile.
+# cost nothing and other clients are served meanwhile; a client that leaves its answers unread
+# is reset, and one that reads slowly does not grow berthd's memory.
 . "$(dirname "$0")/lib.sh"
 mkdir -p "$BT_DIR"
 : > "$BT_DIR/resolv.conf"
@@ -50,6 +51,18 @@ check "slow-loris clients are cut off within 5 s" bash -c "cat $BT_DIR/slow.* | 
 wait $idlepid
 check "an idle connection is closed within 11 s" bash -c "awk '/closed after/ {exit !(\$3 > 0 && \$3 <= 11000)} END {}' $BT_DIR/idle && grep -q 'closed after' $BT_DIR/idle"
 check "all of it cost under 1 s of CPU" test $(( $(cpu) - c0 )) -lt "$(getconf CLK_TCK)"
+check "no TCP connection left over" wait_for 5 bash -c "berth dns stats --json | jq -e '.TCPConnections == 0'"
+
+say "# TCP clients that leave their answers unread"
+# small TCP buffers in reader's namespace (where the server's end lives too): unread answers
+# pile up in berthd itself, not in the kernel
+check "run reader, with small TCP buffers in its namespace" bash -c "berth run -d --name reader --network net busybox sleep 1d >/dev/null &&
+	nsenter --net=\"\$(ctr_netns reader)\" sysctl -q -w net.ipv4.tcp_wmem='4096 16384 16384' net.ipv4.tcp_rmem='4096 8192 8192'"
+hwm() { awk '/^VmHWM/ {print $2}' /proc/$pid/status; }
+m0=$(hwm)
+check "a client that never reads (but asks again every second) is reset within 5 s" bash -c "probe reader tcp-noread 8000 | awk '/^closed after/ {exit !(\$3 < 5000)} /^open/ {exit 1}'"
+check "a client that reads as answers come, ~100 KiB behind, is served (400,000 answers)" bash -c "probe reader tcp-slowread 400000 30000 | awk '{exit !(\$1 == \"answers\" && \$2 >= 400000)}'"
+check "berthd's peak memory grew by less than 4 MiB" test $(( $(hwm) - m0 )) -lt 4096
 check "no TCP connection left over" wait_for 5 bash -c "berth dns stats --json | jq -e '.TCPConnections == 0'"
 check "berthd still running" kill -0 "$pid"
 check "and serving" served

@@ -172,7 +172,32 @@ twice "sysctl write (slashes, dotted ifname)" \
 	H "$NT" sysctl-write net/ipv6/conf/br.$$/disable_ipv6 1
 has "sysctl read (slashes, dotted ifname)" "^1$" H "$NT" sysctl-read net/ipv6/conf/br.$$/disable_ipv6
 fails "missing sysctl" "No such file" H "$NT" sysctl-read net.ipv4.nope$$
-has "ns-sysctl: enter/leave" "^0$" H "$NT" ns-sysctl /run/netns/$CNS net.ipv4.ip_forward
+has "ns-sysctl: read inside the namespace" "^0$" H "$NT" ns-sysctl /run/netns/$CNS net.ipv4.ip_forward
+
+echo "== netns_run"
+# The function runs on a thread of its own inside the target namespace; the caller's thread
+# stays where it was, whether the function succeeds, fails, or the namespace cannot be entered.
+TI=$(stat -L -c %i /run/netns/$CNS)
+HI=$(stat -L -c %i /run/netns/$NS)
+has "the caller starts in its own namespace" "^before caller=$HI$" H "$NT" ns-run /run/netns/$CNS
+has "the function ran in the target namespace, on another thread; caller unchanged" \
+	"^ok rc=0 ran=$TI thread=other caller=$HI msg=$" H "$NT" ns-run /run/netns/$CNS
+has "a failing function's error comes back; caller unchanged" \
+	"^fail rc=-5 ran=$TI thread=other caller=$HI msg=deliberate failure" H "$NT" ns-run /run/netns/$CNS
+has "a file that is not a namespace is refused, nothing runs; caller unchanged" \
+	"^bad rc=-22 ran=0 thread=none caller=$HI msg=entering a network namespace" \
+	H "$NT" ns-run /run/netns/$CNS
+# The function leaves its thread unable to change namespace (CAP_SYS_ADMIN dropped from that
+# thread): a thread that had to come back would stay in the container.
+has "a thread that cannot come back strands nobody; caller unchanged" \
+	"^strand rc=0 ran=$TI thread=other caller=$HI msg=$" H "$NT" ns-run /run/netns/$CNS
+has "and the next call still runs in the namespace" \
+	"^after rc=0 ran=$TI thread=other caller=$HI msg=$" H "$NT" ns-run /run/netns/$CNS
+has "a function may itself call netns_run" \
+	"^nested rc=0 ran=$TI thread=other caller=$HI inner_rc=0 inner_ran=$TI msg=$" \
+	H "$NT" ns-run /run/netns/$CNS
+has "afterwards no thread is left in the namespace (none keeps it alive)" "^threads-left=0$" \
+	H "$NT" ns-run /run/netns/$CNS
 
 echo "== namespaces"
 twice "netns create" H "$NT" netns-create "$NSDIR/a"

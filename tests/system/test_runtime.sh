@@ -187,6 +187,24 @@ else
 	check "missing command: run dir cleaned" test ! -e "$TMP/run/missing/rootfs"
 fi
 
+# ---- a shim that never answers: the start gives up at the timeout and leaves nothing ----
+# (BERTH_DELAY_AT makes the shim sleep 60 s before it reports the running container.)
+before=$(pgrep -fc "__berth-shim [0-9]+ rt-$$-")
+nap=$((100000 + $$))
+t0=$(date +%s%N)
+if BERTH_DELAY_AT=shim-handshake:60000 RTTEST_START_TIMEOUT_MS=500 \
+	run_c silent "$NETNS" -- sleep "$nap"; then
+	ko "a silent shim must fail the start"
+else
+	ms=$((($(date +%s%N) - t0) / 1000000))
+	check "silent shim: the start fails within the timeout ($ms ms < 3000)" test "$ms" -lt 3000
+	check "silent shim: clear error" grep -q "did not report the start within 500 ms" "$TMP/err.silent"
+	check "silent shim: the shim is killed" \
+		wait_for test "$(pgrep -fc "__berth-shim [0-9]+ rt-$$-")" = "$before"
+	check "silent shim: the container's process is killed" wait_for not pgrep -f "^sleep $nap\$"
+	check "silent shim: run dir cleaned" test ! -e "$TMP/run/silent/rootfs" -a ! -e "$TMP/run/silent/shim.pid"
+fi
+
 # ---- limits (cgroup v2, or v1 memory/pids controllers) ----
 if [ -w /sys/fs/cgroup ] || [ -d /sys/fs/cgroup/pids ]; then
 	export RTTEST_PIDS_MAX=16 RTTEST_MEMORY_MAX=67108864

@@ -136,7 +136,6 @@ static void test_cidr_parse_subnet(void **state)
 
 	assert_int_equal(cidr_parse_subnet("10.0.0.0/24", &c, &err), 0);
 	assert_int_equal(cidr_parse_subnet("fd00::/64", &c, &err), 0);
-	assert_int_equal(cidr_parse_subnet("0.0.0.0/0", &c, &err), 0);
 	assert_int_equal(cidr_parse_subnet("10.0.0.1/32", &c, &err), 0);
 	assert_int_equal(cidr_parse_subnet("10.0.0.1/24", &c, &err), -EINVAL);
 	assert_string_equal(err.msg,
@@ -145,6 +144,70 @@ static void test_cidr_parse_subnet(void **state)
 	assert_int_equal(cidr_parse_subnet("fd00::1/64", &c, &err), -EINVAL);
 	assert_non_null(strstr(err.msg, "did you mean fd00::/64?"));
 	assert_int_equal(cidr_parse_subnet("10.0.0.0/33", &c, &err), -EINVAL);
+	assert_string_equal(err.msg, "invalid subnet \"10.0.0.0/33\": prefix length must be 0..32");
+}
+
+/* Subnets no network can use, each refused with a message that says why. */
+static void test_cidr_parse_subnet_reserved(void **state)
+{
+	static const struct {
+		const char *s, *want;
+	} rows[] = {
+		{ "0.0.0.0/0", "whole address space" },
+		{ "::/0", "whole address space" },
+		{ "::ffff:10.72.0.0/120", "IPv4 subnet is 10.72.0.0/24" },
+		{ "::ffff:0:0/96", "IPv4 subnet is 0.0.0.0/0" },
+		{ "::ffff:10.72.0.1/128", "IPv4 subnet is 10.72.0.1/32" },
+		{ "::/64", "::/128, the unspecified address" },
+		{ "::1/128", "::1/128, the loopback" },
+		{ "::/95", "unspecified" },
+		{ "0.0.0.0/8", "\"this network\"" },
+		{ "0.1.0.0/16", "\"this network\"" },
+		{ "127.0.0.0/8", "loopback" },
+		{ "127.5.0.0/24", "loopback" },
+		{ "96.0.0.0/3", "loopback" },
+		{ "224.0.0.0/24", "multicast" },
+		{ "128.0.0.0/1", "multicast" },
+		{ "255.255.255.0/24", "broadcast" },
+		{ "fe80::/64", "link-local" },
+		{ "ff02::/64", "multicast" },
+	};
+	static const char *const good[] = {
+		"10.0.0.0/8", "172.17.0.0/16", "192.168.0.0/30", "169.254.0.0/16", "100.64.0.0/10",
+		"240.0.0.0/8", "1.0.0.0/8", "fd00::/8", "2001:db8::/32", "::2/127", "fec0::/10",
+		"10.0.0.0/32", "fd00::/128",
+	};
+	struct berr err = BERR_INIT;
+	struct cidr c;
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		berr_clear(&err);
+		assert_int_equal(cidr_parse_subnet(rows[i].s, &c, &err), -EINVAL);
+		if (!strstr(err.msg, rows[i].want) || !strstr(err.msg, "invalid subnet"))
+			fail_msg("%s: \"%s\" does not say \"%s\"", rows[i].s, err.msg, rows[i].want);
+	}
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		if (cidr_parse_subnet(good[i], &c, &err) < 0)
+			fail_msg("%s refused: %s", good[i], err.msg);
+	/* cidr_parse() itself takes any prefix (routes, stored data). */
+	assert_int_equal(cidr_parse("0.0.0.0/0", &c, &err), 0);
+	assert_int_equal(cidr_parse("::ffff:10.0.0.0/120", &c, &err), 0);
+}
+
+static void test_ip_v4_mapped(void **state)
+{
+	struct ipaddr a;
+
+	assert_int_equal(ip_parse("::ffff:10.1.2.3", &a, NULL), 0);
+	assert_true(ip_is_v4_mapped(&a));
+	assert_int_equal(ip_parse("::ffff:0:0", &a, NULL), 0);
+	assert_true(ip_is_v4_mapped(&a));
+	assert_int_equal(ip_parse("::fffe:10.1.2.3", &a, NULL), 0);
+	assert_false(ip_is_v4_mapped(&a));
+	assert_int_equal(ip_parse("10.1.2.3", &a, NULL), 0);
+	assert_false(ip_is_v4_mapped(&a));
+	assert_int_equal(ip_parse("fd00::ffff:a01:203", &a, NULL), 0);
+	assert_false(ip_is_v4_mapped(&a));
 }
 
 static void test_cidr_first_last_span(void **state)
@@ -235,6 +298,8 @@ int main(void)
 		cmocka_unit_test(test_cidr_parse_valid),
 		cmocka_unit_test(test_cidr_parse_invalid),
 		cmocka_unit_test(test_cidr_parse_subnet),
+		cmocka_unit_test(test_cidr_parse_subnet_reserved),
+		cmocka_unit_test(test_ip_v4_mapped),
 		cmocka_unit_test(test_cidr_first_last_span),
 		cmocka_unit_test(test_cidr_contains_overlaps),
 		cmocka_unit_test(test_cidr_subnet_nth),

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for dns/: the wire format (names, compression, queries, replies, truncation,
- * EDNS), reverse names, resolv.conf parsing and the record table's scoping and rotation. */
+ * EDNS), matching replies to queries, reverse names, resolv.conf parsing and the record table's
+ * scoping and rotation. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -161,6 +162,37 @@ static void test_reply_build_parse(void **state)
 	assert_int_equal(res.rrs[0].ttl, 600);
 }
 
+/* An upstream's reply counts only with the query's ID, QR set and the question byte for byte. */
+static void test_reply_matches(void **state)
+{
+	uint8_t q[512], a[512], b[512];
+	struct dns_query pq;
+	int n = query_make(q, "Web.Example", DNS_T_A, 1232), r;
+
+	assert_int_equal(dns_query_parse(q, (size_t)n, &pq), 0);
+	r = dns_reply_build(a, sizeof(a), q, &pq, DNS_R_NOERROR, NULL, 0);
+	assert_true(r > 0);
+	assert_true(dns_reply_matches(q, (size_t)n, a, (size_t)r));
+	memcpy(b, a, (size_t)r);
+	dns_put16(b, 0x1235);                               /* another ID */
+	assert_false(dns_reply_matches(q, (size_t)n, b, (size_t)r));
+	memcpy(b, a, (size_t)r);
+	dns_put16(b + 2, dns_get16(b + 2) & ~DNS_F_QR);     /* not a response */
+	assert_false(dns_reply_matches(q, (size_t)n, b, (size_t)r));
+	memcpy(b, a, (size_t)r);
+	b[DNS_HDR_LEN + 1] = 'w';                           /* the name's case differs */
+	assert_false(dns_reply_matches(q, (size_t)n, b, (size_t)r));
+	memcpy(b, a, (size_t)r);
+	b[pq.question_end - 1] = 3;                         /* another class */
+	assert_false(dns_reply_matches(q, (size_t)n, b, (size_t)r));
+	memcpy(b, a, (size_t)r);
+	dns_put16(b + 4, 0);                                /* no question */
+	assert_false(dns_reply_matches(q, (size_t)n, b, (size_t)r));
+	assert_false(dns_reply_matches(q, (size_t)n, a, pq.question_end - 1));   /* cut short */
+	assert_false(dns_reply_matches(q, 5, a, (size_t)r));                     /* no query */
+	assert_false(dns_reply_matches(a, (size_t)r, a, (size_t)r));             /* a reply as query */
+}
+
 static void test_reply_ptr(void **state)
 {
 	uint8_t q[512], a[4096];
@@ -300,6 +332,7 @@ int main(void)
 		cmocka_unit_test(test_query_parse),
 		cmocka_unit_test(test_query_refused_forms),
 		cmocka_unit_test(test_reply_build_parse),
+		cmocka_unit_test(test_reply_matches),
 		cmocka_unit_test(test_reply_ptr),
 		cmocka_unit_test(test_reply_truncation_and_edns),
 		cmocka_unit_test(test_error_build),

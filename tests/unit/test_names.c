@@ -87,6 +87,32 @@ static void test_ifname_validate(void **state)
 	assert_int_equal(ifname_validate("a\tb", &err), -EINVAL);
 }
 
+/* Bytes a message cannot show (invalid UTF-8, control characters, quotes) come back as \xNN:
+ * the message is printable ASCII whatever the name was. */
+static void test_name_messages_escaped(void **state)
+{
+	struct berr err = BERR_INIT;
+	char toolong[300];
+
+	assert_int_equal(name_validate("network", "x\xff\xfe", &err), -EINVAL);
+	assert_string_equal(err.msg, "invalid network name \"x\\xff\\xfe\": only "
+			    "[a-zA-Z0-9][a-zA-Z0-9_.-] are allowed");
+	assert_int_equal(name_validate("alias", "a\"b\\c\n", &err), -EINVAL);
+	assert_string_equal(err.msg, "invalid alias name \"a\\x22b\\x5cc\\x0a\": only "
+			    "[a-zA-Z0-9][a-zA-Z0-9_.-] are allowed");
+	memset(toolong, 'a', sizeof(toolong));
+	toolong[30] = '\xc3'; /* a two-byte sequence cut by the 32-byte excerpt stays escaped */
+	toolong[31] = '\xa9';
+	toolong[sizeof(toolong) - 1] = '\0';
+	assert_int_equal(name_validate("container", toolong, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "aaaa\\xc3\\xa9...\": 299 characters, at most 127"));
+	assert_int_equal(ifname_validate("br\xff x", &err), -EINVAL);
+	assert_string_equal(err.msg, "invalid interface name \"br\\xff x\": '/', ':', whitespace "
+			    "and control characters are not allowed");
+	assert_int_equal(ifname_validate("abcdefghijklmno\xff", &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "\"abcdefghijklmno\\xff\": 16 characters, at most 15"));
+}
+
 static void test_ifname_bridge(void **state)
 {
 	char name[IFNAME_LEN];
@@ -158,6 +184,7 @@ int main(void)
 		cmocka_unit_test(test_name_validate_accept),
 		cmocka_unit_test(test_name_validate_refuse),
 		cmocka_unit_test(test_ifname_validate),
+		cmocka_unit_test(test_name_messages_escaped),
 		cmocka_unit_test(test_ifname_bridge),
 		cmocka_unit_test(test_ifname_veth_host),
 		cmocka_unit_test(test_mac),

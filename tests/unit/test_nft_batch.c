@@ -1,12 +1,16 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The nft batch builder without a kernel: build a batch, parse every message back with
- * libnftnl, compare with what was meant. */
+ * libnftnl, compare with what was meant. The commit's acknowledgements without a kernel: the
+ * connection runs over a socketpair whose other end plays the kernel with crafted answers. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <libmnl/libmnl.h>
 #include <libnftnl/chain.h>
@@ -18,6 +22,7 @@
 
 #include "common/util.h"
 #include "nft/nft.h"
+#include "nft/nft_internal.h"
 
 struct seen {
 	size_t tables_new, tables_del, sets, chains, rules, elems;
@@ -180,12 +185,226 @@ static void test_bridge_elems(void **state)
 	nft_batch_free(b);
 }
 
+/* ---- acknowledgements ---- */
+
+/* An answer as the kernel writes it: NLMSG_ERROR (error 0 = ack), capped, with an extended-ack
+ * message when `text` is given. Appended at buf + *len. */
+static void put_ack(char *buf, size_t *len, uint32_t seq, int error, const char *text)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf + *len);
+	struct nlmsgerr *e;
+
+	nlh->nlmsg_type = NLMSG_ERROR;
+	nlh->nlmsg_flags = NLM_F_CAPPED | (text ? NLM_F_ACK_TLVS : 0);
+	nlh->nlmsg_seq = seq;
+	e = mnl_nlmsg_put_extra_header(nlh, sizeof(*e));
+	e->error = error;
+	e->msg.nlmsg_len = sizeof(e->msg);
+	e->msg.nlmsg_seq = seq;
+	if (text)
+		mnl_attr_put_strz(nlh, NLMSGERR_ATTR_MSG, text);
+	*len += NLMSG_ALIGN(nlh->nlmsg_len);
+}
+
+/* One datagram holding one answer, written by the "kernel" end. */
+static void kernel_ack(int fd, uint32_t seq, int error, const char *text)
+{
+	char buf[512];
+	size_t len = 0;
+
+	put_ack(buf, &len, seq, error, text);
+	assert_int_equal(send(fd, buf, len, 0), (ssize_t)len);
+}
+
+/* The "kernel" end reads the batch just committed: returns its first (begin) and last (end)
+ * sequence numbers; every number in between follows the previous one. */
+static void kernel_read_batch(int fd, size_t n, uint32_t *first, uint32_t *last)
+{
+	static char buf[1 << 16];
+	ssize_t got = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+	const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
+	int left = (int)got;
+	size_t k = 0;
+
+	assert_true(got > 0);
+	*first = nlh->nlmsg_seq;
+	for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left), k++) {
+		assert_int_equal(nlh->nlmsg_seq, *first + k);
+		*last = nlh->nlmsg_seq;
+	}
+	assert_int_equal(k, n + 2);
+}
+
+static struct nft_batch *batch_of(const char *l1, const char *l2)
+{
+	struct nft_names names = { "t1", "t2" };
+	struct nft_batch *b = nft_batch_new(&names);
+	struct nft_elem e;
+
+	nft_elem_ifname(&e, NFT_SET_BR_PORTS, "bv1");
+	strscpy(e.label, l1, sizeof(e.label));
+	nft_batch_elem(b, true, &e);
+	nft_elem_ifname(&e, NFT_SET_BR_PORTS, "bv2");
+	strscpy(e.label, l2, sizeof(e.label));
+	nft_batch_elem(b, true, &e);
+	return b;
+}
+
+/* The parse/credit step alone: answers numbered outside the batch, errors included, are
+ * dropped; the lowest-numbered refusal of the batch is the one kept. */
+static void test_acks_range(void **state)
+{
+	struct nft_acks a;
+	char buf[2048];
+	size_t len = 0;
+
+	nft_acks_for_batch(&a, 100, 3);          /* begin 100, messages 101-103, end 104 */
+	put_ack(buf, &len, 97, 0, NULL);         /* an earlier batch's late ack */
+	put_ack(buf, &len, 98, -EEXIST, "old");  /* and its late error */
+	put_ack(buf, &len, 105, -EEXIST, NULL);  /* not sent yet: not ours either */
+	put_ack(buf, &len, 101, 0, NULL);
+	nft_acks_take(&a, buf, len);
+	assert_int_equal(a.got, 1);
+	assert_int_equal(a.stale, 3);
+	assert_int_equal(a.error, 0);
+	assert_false(nft_acks_done(&a));
+	len = 0;
+	put_ack(buf, &len, 103, -ENOENT, "later");
+	put_ack(buf, &len, 102, -EEXIST, "first");
+	nft_acks_take(&a, buf, len);
+	assert_true(nft_acks_done(&a));
+	assert_int_equal(a.error, -EEXIST);
+	assert_int_equal(a.error_seq, 102);
+	assert_string_equal(a.text, "first");
+}
+
+/* Sequence numbers wrap around 2^32 without losing the range. */
+static void test_acks_wrap(void **state)
+{
+	struct nft_acks a;
+	char buf[512];
+	size_t len = 0;
+
+	nft_acks_for_batch(&a, UINT32_MAX - 1, 2);   /* begin 2^32-2, messages 2^32-1 and 0 */
+	put_ack(buf, &len, UINT32_MAX - 2, 0, NULL);
+	put_ack(buf, &len, UINT32_MAX, 0, NULL);
+	put_ack(buf, &len, 0, 0, NULL);
+	nft_acks_take(&a, buf, len);
+	assert_int_equal(a.stale, 1);
+	assert_true(nft_acks_done(&a));
+}
+
+/* A batch times out with one acknowledgement missing; its late answers (an ack and an error)
+ * arrive while the next batch waits: they are not credited to it, and the next batch's own
+ * error names its own element. The sequence numbers keep increasing across batches. */
+static void test_commit_stale_acks(void **state)
+{
+	int sv[2];
+	struct nft_conn *c;
+	struct nft_batch *b;
+	struct berr err = BERR_INIT;
+	uint32_t a_first, a_last, b_first, b_last, c_first, c_last;
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv), 0);
+	c = nft_conn_adopt(sv[0], 4242, 1000, 100);
+
+	b = batch_of("A0", "A1");
+	kernel_ack(sv[1], 1002, 0, NULL);            /* A0 acknowledged, A1's answer is late */
+	assert_int_equal(nft_batch_commit(c, b, &err), -ETIMEDOUT);
+	kernel_read_batch(sv[1], 2, &a_first, &a_last);
+	assert_int_equal(a_first, 1001);
+	assert_int_equal(a_last, 1004);
+	nft_batch_free(b);
+
+	/* batch B: only the late answers of A come in, as many as B wants: B must not succeed */
+	b = batch_of("B0", "B1");
+	kernel_ack(sv[1], 1003, -EEXIST, "stale");
+	kernel_ack(sv[1], 1002, 0, NULL);
+	berr_clear(&err);
+	assert_int_equal(nft_batch_commit(c, b, &err), -ETIMEDOUT);
+	kernel_read_batch(sv[1], 2, &b_first, &b_last);
+	assert_true(b_first > a_last);
+	nft_batch_free(b);
+
+	/* batch C: a late error of A, then C's own answers; C's second element is refused */
+	b = batch_of("C0", "C1");
+	kernel_ack(sv[1], 1003, -EEXIST, "stale");
+	kernel_ack(sv[1], b_last + 2, 0, NULL);
+	kernel_ack(sv[1], b_last + 3, -ENOENT, "No such set");
+	berr_clear(&err);
+	assert_int_equal(nft_batch_commit(c, b, &err), -ENOENT);
+	assert_non_null(strstr(berr_str(&err), "C1"));
+	assert_non_null(strstr(berr_str(&err), "No such set"));
+	assert_null(strstr(berr_str(&err), "stale"));
+	kernel_read_batch(sv[1], 2, &c_first, &c_last);
+	assert_int_equal(c_first, b_last + 1);
+	nft_batch_free(b);
+
+	nft_conn_close(c);
+	close(sv[1]);
+}
+
+/* The kernel refuses a batch as a whole (an error against its begin, e.g. EPERM): the commit
+ * ends at once with that error instead of waiting for acknowledgements that never come. */
+static void test_commit_whole_refusal(void **state)
+{
+	int sv[2];
+	struct nft_conn *c;
+	struct nft_batch *b = batch_of("X0", "X1");
+	struct berr err = BERR_INIT;
+	uint64_t t0;
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv), 0);
+	c = nft_conn_adopt(sv[0], 4242, 7, 5000);
+	kernel_ack(sv[1], 8, -EPERM, NULL);
+	t0 = time_mono_ns();
+	assert_int_equal(nft_batch_commit(c, b, &err), -EPERM);
+	assert_true(time_mono_ns() - t0 < 1000000000ull);
+	assert_non_null(strstr(berr_str(&err), "refused the batch"));
+	nft_batch_free(b);
+	nft_conn_close(c);
+	close(sv[1]);
+}
+
+/* A table lookup (the monitor's check after an overflow) skips a late acknowledgement of an
+ * earlier batch and reads its own answers: an object then an ack = present, ENOENT = absent. */
+static void test_tables_exist_stale(void **state)
+{
+	struct nft_names names = { "t1", "t2" };
+	struct berr err = BERR_INIT;
+	struct nft_conn *c;
+	struct nlmsghdr *nlh;
+	char buf[512];
+	bool exist = true;
+	int sv[2];
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv), 0);
+	c = nft_conn_adopt(sv[0], 4242, 50, 1000);
+	kernel_ack(sv[1], 49, -EEXIST, "stale");
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWTABLE;
+	nlh->nlmsg_seq = 51;
+	mnl_nlmsg_put_extra_header(nlh, sizeof(struct nfgenmsg));
+	assert_int_equal(send(sv[1], buf, nlh->nlmsg_len, 0), (ssize_t)nlh->nlmsg_len);
+	kernel_ack(sv[1], 51, 0, NULL);
+	kernel_ack(sv[1], 52, -ENOENT, NULL);
+	assert_int_equal(nft_tables_exist(c, &names, &exist, &err), 0);
+	assert_false(exist);
+	nft_conn_close(c);
+	close(sv[1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rebuild),
 		cmocka_unit_test(test_port_elem),
 		cmocka_unit_test(test_bridge_elems),
+		cmocka_unit_test(test_acks_range),
+		cmocka_unit_test(test_acks_wrap),
+		cmocka_unit_test(test_commit_stale_acks),
+		cmocka_unit_test(test_commit_whole_refusal),
+		cmocka_unit_test(test_tables_exist_stale),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

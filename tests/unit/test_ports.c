@@ -91,6 +91,7 @@ static void test_errors(void **state)
 	parse_bad("::1:8080:80", "brackets");
 	parse_bad("[::1:8080:80", "brackets");
 	parse_bad("1.2.3:80:80", "invalid host address");
+	parse_bad("[::ffff:10.0.0.1]:80:80", "write 10.0.0.1");
 	parse_bad("70000", "invalid container port");
 	parse_bad("0", "invalid container port");
 	parse_bad("80-70", "invalid container port");
@@ -123,6 +124,8 @@ static void test_pieces(void **state)
 	assert_int_equal(portspec_hostip_parse("", &ip, &err), 0);
 	assert_int_equal(ip.family, 0);
 	assert_true(portspec_hostip_parse("nope", &ip, &err) < 0);
+	assert_true(portspec_hostip_parse("::ffff:127.0.0.1", &ip, &err) < 0);
+	assert_non_null(strstr(err.msg, "HostIp \"::ffff:127.0.0.1\": an IPv4-mapped IPv6 address; write 127.0.0.1"));
 	assert_string_equal(portspec_proto_name(IPPROTO_SCTP), "sctp");
 }
 

@@ -164,6 +164,8 @@ static void network_sample(struct bnetwork *n, unsigned id, const char *name)
 	n->options = cJSON_Parse("{\"com.docker.network.bridge.name\":\"br-test\"}");
 	n->labels = cJSON_Parse("{\"team\":\"net\",\"env\":\"ci\"}");
 	strcpy(n->ifname, "br-test");
+	n->ifname_foreign = true;
+	n->subnets[1].gateway_foreign = true;
 	n->mtu = 1450;
 }
 
@@ -259,7 +261,7 @@ static void test_wal_and_schema_version(void **state)
 	sqlite3_finalize(st);
 	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(st, 0), 1);
+	assert_int_equal(sqlite3_column_int(st, 0), 2);
 	sqlite3_finalize(st);
 	sqlite3_close(db);
 }
@@ -299,12 +301,14 @@ static void network_assert_equal(const struct bnetwork *a, const struct bnetwork
 		assert_ip_equal(&x->range.addr, &y->range.addr);
 		assert_int_equal(x->range.prefix, y->range.prefix);
 		assert_ip_equal(&x->gateway, &y->gateway);
+		assert_int_equal(x->gateway_foreign, y->gateway_foreign);
 		if (x->aux || y->aux)
 			assert_json_equal(x->aux, y->aux);
 	}
 	assert_json_equal(a->options, b->options);
 	assert_json_equal(a->labels, b->labels);
 	assert_string_equal(a->ifname, b->ifname);
+	assert_int_equal(a->ifname_foreign, b->ifname_foreign);
 	assert_int_equal(a->mtu, b->mtu);
 }
 
@@ -387,6 +391,77 @@ static void container_assert_equal(const struct bcontainer *a, const struct bcon
 	assert_int_equal(a->exit_code, b->exit_code);
 	assert_string_equal(a->started_at, b->started_at);
 	assert_string_equal(a->finished_at, b->finished_at);
+}
+
+/* A version 1 file (no ifname_foreign column) is brought forward: its networks keep the
+ * behaviour they were created under (berth owns their interface). */
+static void test_schema_v1_migrated(void **state)
+{
+	struct fixture *f = *state;
+	struct berr err = BERR_INIT;
+	struct bnetwork n;
+	struct bag bag = { 0 };
+	sqlite3 *db;
+
+	network_sample(&n, 1, "old");
+	assert_int_equal(store_network_put(f->s, &n, &err), 0);
+	store_close(f->s);
+	f->s = NULL;
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "ALTER TABLE networks DROP COLUMN ifname_foreign; "
+				      "PRAGMA user_version=1", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(store_open(f->path, &f->s, &err), 0);
+	assert_int_equal(store_network_list(f->s, net_cb, &bag, &err), 0);
+	assert_int_equal(bag.n, 1);
+	assert_false(((struct bnetwork *)bag.items[0])->ifname_foreign);
+	bag_free(&bag, net_free);
+	assert_int_equal(store_network_put(f->s, &n, &err), 0);
+	assert_int_equal(store_network_list(f->s, net_cb, &bag, &err), 0);
+	network_assert_equal(bag.items[0], &n);
+	bag_free(&bag, net_free);
+	network_clear(&n);
+}
+
+/* BERTH_STORE_FAIL makes the named statements fail; every failure of the database is counted,
+ * constraint answers are not. */
+static void test_injected_failures(void **state)
+{
+	struct fixture *f = *state;
+	struct berr err = BERR_INIT;
+	struct ipaddr a = ip("10.7.0.9");
+	struct store *s2 = NULL;
+	struct bnetwork n, dup;
+	unsigned before;
+
+	network_sample(&n, 1, "n");
+	network_sample(&dup, 2, "n");
+	assert_int_equal(store_network_put(f->s, &n, &err), 0);
+	assert_int_equal(store_alloc_put(f->s, n.id, &a, "ep", &err), 0);
+	before = store_failures(f->s);
+	assert_int_equal(store_network_put(f->s, &dup, &err), -EEXIST);
+	assert_int_equal(store_failures(f->s), before);
+
+	setenv("BERTH_STORE_FAIL", "nonsense", 1);
+	assert_int_equal(store_open(f->path, &s2, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "nonsense"));
+	setenv("BERTH_STORE_FAIL", "alloc-delete,commit", 1);
+	assert_int_equal(store_open(f->path, &s2, &err), 0);
+	unsetenv("BERTH_STORE_FAIL");
+	assert_int_equal(store_failures(s2), 0);
+	assert_int_equal(store_alloc_delete(s2, n.id, &a, &err), -EIO);
+	assert_non_null(strstr(err.msg, "injected"));
+	assert_int_equal(store_failures(s2), 1);
+	assert_int_equal(store_begin(s2, &err), 0);
+	assert_int_equal(store_meta_put(s2, "k", "v", &err), 0);
+	assert_int_equal(store_commit(s2, &err), -EIO);
+	assert_int_equal(store_failures(s2), 2);
+	store_close(s2);
+	/* nothing of it reached the file */
+	assert_int_equal(store_meta_get(f->s, "k", &(char *){ NULL }, &err), -ENOENT);
+	assert_int_equal(store_alloc_delete(f->s, n.id, &a, &err), 0);
+	network_clear(&n);
+	network_clear(&dup);
 }
 
 static void test_container_roundtrip(void **state)
@@ -799,6 +874,8 @@ int main(void)
 		T(test_open_reopen_persists),
 		T(test_wal_and_schema_version),
 		T(test_newer_schema_refused),
+		T(test_schema_v1_migrated),
+		T(test_injected_failures),
 		T(test_network_roundtrip),
 		T(test_network_duplicate_name),
 		T(test_container_roundtrip),

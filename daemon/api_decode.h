@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The API's request decoding, without the HTTP server and without the manager: the route of a
+ * method + raw path, its path parameters, its typed query parameters and its JSON body, each
+ * checked (well-formed UTF-8, bounded nesting, the right types). daemon/api.c calls it for every
+ * request and hands the result to the manager; tests/fuzz/fuzz_api_request.c fuzzes it. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+#include "common/error.h"
+#include "daemon/http_util.h"
+
+#define API_BODY_MAX (1024 * 1024)
+#define API_JSON_DEPTH_MAX 64
+#define API_STOP_TIMEOUT_MAX 86400L
+
+enum api_op {
+	API_OP_PING,
+	API_OP_VERSION,
+	API_OP_INFO,
+	API_OP_NETWORK_CREATE,
+	API_OP_NETWORK_PRUNE,
+	API_OP_FIREWALL_RELOAD,
+	API_OP_NETWORK_LIST,
+	API_OP_NETWORK_INSPECT,
+	API_OP_NETWORK_REMOVE,
+	API_OP_NETWORK_CONNECT,
+	API_OP_NETWORK_DISCONNECT,
+	API_OP_CONTAINER_CREATE,
+	API_OP_CONTAINER_LIST,
+	API_OP_CONTAINER_START,
+	API_OP_CONTAINER_STOP,
+	API_OP_CONTAINER_KILL,
+	API_OP_CONTAINER_WAIT,
+	API_OP_CONTAINER_REMOVE,
+	API_OP_CONTAINER_INSPECT,
+	API_OP_CONTAINER_LOGS,
+	API_OP_DNS_LOOKUP,
+	API_OP_DNS_STATS,
+	API_OP_COUNT
+};
+
+/* One query argument as the client sent it (still percent-encoded); value may be NULL. */
+struct api_arg {
+	const char *key;
+	const char *value;
+};
+
+/* A request as the HTTP server received it. */
+struct api_input {
+	const char *method;
+	const char *path;          /* without the query string, still percent-encoded */
+	const struct api_arg *args;
+	size_t n_args;
+	const char *body;          /* len bytes and a NUL (NULL when len is 0) */
+	size_t len;
+};
+
+/* A decoded request: what the handler of op needs, every value checked. */
+struct api_request {
+	enum api_op op;
+	struct http_params params;   /* the "{id}" of the path, decoded */
+	cJSON *body;                 /* a JSON object for the ops that take one, else NULL */
+	char *name;                  /* ?name= (container create, DNS lookup), may be NULL */
+	char *network;               /* ?network= (DNS lookup) */
+	char *type;                  /* ?type= (DNS lookup) */
+	char filter_name[HTTP_PARAM_MAX]; /* ?filters= name filter of a network list, "" if none */
+	bool all, force, follow;     /* ?all= (list), ?force= (remove), ?follow= (logs) */
+	long timeout;                /* ?t= (stop), seconds; 10 when absent */
+	int signal;                  /* ?signal= (kill); SIGKILL when absent */
+	/* Set when decoding fails: */
+	int status;                  /* 400, 404, 405 or 413 */
+	char allow[128];             /* for 405: the methods the path accepts */
+};
+
+/* Decodes in into ret (api_request_done() frees it, also after a failure). Returns 0, or -errno
+ * with ret->status and a message in err naming the offending part. */
+int api_request_decode(const struct api_input *in, struct api_request *ret, struct berr *err);
+void api_request_done(struct api_request *r);
