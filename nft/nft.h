@@ -141,7 +141,8 @@ enum nft_rule_kind nft_rule_kind(const char *comment);
 
 /* ---- tracing one flow (nft/trace.c; the rule is built in nft/skeleton.c) ----
  * A chain NFT_TRACE_CHAIN hooked at prerouting before every other chain of each table (inet
- * -400, bridge -300) holds one rule that sets `meta nftrace` on the packets of one flow; the
+ * -400, bridge -300) holds a rule that sets `meta nftrace` on the packets of one flow (and,
+ * for IPv6, one for the neighbour solicitations for its destination); the
  * kernel then reports every rule and chain policy those packets meet (NFNLGRP_NFTRACE). The
  * chains live in berth's own tables, so any rebuild (start-up after a crash, reload,
  * self-healing) removes a leftover. */

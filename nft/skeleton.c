@@ -685,6 +685,26 @@ static void rule_trace(struct nft_batch *b, bool bridge, const struct nft_flow *
 	rule_push(&rb, NFT_TRACE_COMMENT);
 }
 
+/* IPv6 finds the target's MAC first: its neighbour solicitation is traced too, or a flow
+ * whose solicitations are dropped (ICC off) would show no packet at all. */
+static void rule_trace_ns(struct nft_batch *b, bool bridge, const struct nft_flow *f)
+{
+	struct rb rb = rule_new(b, bridge, NFT_TRACE_CHAIN);
+	uint8_t ns = 135;
+
+	if (bridge)
+		x_ethertype(&rb, 0x86dd);
+	else
+		x_nfproto(&rb, NFPROTO_IPV6);
+	x_l4proto(&rb, IPPROTO_ICMPV6);
+	x_payload(&rb, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1, R(0));
+	x_cmp(&rb, R(0), NFT_CMP_EQ, &ns, 1);
+	x_payload(&rb, NFT_PAYLOAD_TRANSPORT_HEADER, 8, 16, R(0));
+	x_cmp(&rb, R(0), NFT_CMP_EQ, f->daddr.b, 16);
+	x_nftrace_set(&rb);
+	rule_push(&rb, NFT_TRACE_COMMENT);
+}
+
 static void trace_chains_add(struct nft_batch *b)
 {
 	chain_add(b, false, NFT_TRACE_CHAIN, "filter", NF_INET_PRE_ROUTING, -400);
@@ -694,8 +714,11 @@ static void trace_chains_add(struct nft_batch *b)
 void nft_batch_trace_add(struct nft_batch *b, const struct nft_flow *f)
 {
 	trace_chains_add(b);
-	rule_trace(b, false, f);
-	rule_trace(b, true, f);
+	for (int bridge = 0; bridge < 2; bridge++) {
+		rule_trace(b, bridge, f);
+		if (f->daddr.family == AF_INET6)
+			rule_trace_ns(b, bridge, f);
+	}
 }
 
 static void chain_del(struct nft_batch *b, bool bridge, const char *name)
