@@ -972,7 +972,7 @@ int probe_run(const struct probe_world *w, struct probe_cell *cells, size_t n,
 	      const struct probe_opts *o, const struct probe_ctl *ctl, struct berr *err)
 {
 	struct engine e = { .w = w, .cells = cells, .n = n, .o = o, .ctl = ctl, .err = err };
-	uint64_t start = time_mono_ns();
+	uint64_t start = o->start_ns ? o->start_ns : time_mono_ns();
 
 	e.ep = epoll_create1(EPOLL_CLOEXEC);
 	if (e.ep < 0)

@@ -153,6 +153,7 @@ struct probe_opts {
 	uint16_t ports[PROBE_PORTS_MAX];   /* TCP/UDP ports; none: each target's own */
 	size_t n_ports;
 	int timeout_ms;            /* the whole probe; 0: PROBE_TIMEOUT_MS */
+	uint64_t start_ns;         /* when the probe began (the time limit counts from it); 0: now */
 	int wait_ms;               /* per try; 0: PROBE_WAIT_MS */
 };
 
