@@ -9,6 +9,7 @@
  *   -EOPNOTSUPP unsupported by the driver; anything else: internal failure. */
 #pragma once
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -68,6 +69,19 @@ int mgr_dns_lookup(struct manager *m, const char *name, const char *network, con
 		   cJSON **ret, struct berr *err);
 /* Counters {Answered, Forwarded, Failed, Refused, Dropped, Formerr, Listeners, ...}. */
 int mgr_dns_stats(struct manager *m, cJSON **ret, struct berr *err);
+
+/* Isolation testing (daemon/mgr_probe.c, docs/PROBE.md): the reachability matrix of the running
+ * containers, compared with a policy, or one flow explained from the nftables trace. Body and
+ * reply: docs/API.md (POST /networks/probe). The manager lock is held only to copy the state. */
+struct mgr_probe_ctl {
+	void (*progress)(void *ud, size_t done, size_t total);   /* about every 100 ms */
+	void *ud;
+	const atomic_bool *cancel;          /* the client went away */
+};
+int mgr_network_probe(struct manager *m, const cJSON *req, const struct mgr_probe_ctl *ctl,
+		      cJSON **ret, struct berr *err);
+/* The request is well-formed (fields, policy): checked before a streamed reply begins. */
+int mgr_network_probe_check(const cJSON *req, struct berr *err);
 
 /* Called from the daemon's event loop. */
 /* An fd that becomes readable when a container's shim exits; then call mgr_reap(). */

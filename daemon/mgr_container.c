@@ -92,6 +92,9 @@ static void extra_copy(struct bcontainer *c, const cJSON *host, const cJSON *req
 	v = cJSON_GetObjectItemCaseSensitive(req, "ExposedPorts");
 	if (v && !cJSON_IsNull(v))
 		cJSON_AddItemToObject(c->extra, "ExposedPorts", cJSON_Duplicate(v, 1));
+	v = cJSON_GetObjectItemCaseSensitive(req, "Labels");   /* network probe policies select by them */
+	if (cJSON_IsObject(v))
+		cJSON_AddItemToObject(c->extra, "Labels", cJSON_Duplicate(v, 1));
 }
 
 /* HostConfig.Dns must hold IP addresses; DnsSearch and DnsOptions strings. */

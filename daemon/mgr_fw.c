@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <ifaddrs.h>
 #include <netinet/in.h>
+#include <sys/timerfd.h>
 
 #include "common/portspec.h"
 #include "daemon/mgr_internal.h"
@@ -32,6 +33,7 @@ struct fw_state {
 	struct nft_names names;
 	struct nft_conn *conn;
 	int mon_fd;
+	int heal_fd;               /* timerfd of a delayed self-heal, -1: heal at once */
 	VEC(struct fw_port) ports;
 };
 
@@ -792,6 +794,47 @@ static void ports_load(struct manager *m)
 	}
 }
 
+static void heal(struct manager *m)
+{
+	struct berr e2 = BERR_INIT;
+
+	blog_warn("berth's nftables tables were changed by someone else: rebuilding them");
+	if (fw_rebuild(m, &e2) < 0)
+		blog_error("%s", berr_str(&e2));
+}
+
+/* BERTH_FW_HEAL_DELAY_MS=<ms> (tests): the rebuild after someone else's change waits that long
+ * on a timer, so a test can see what the change did (test_probe.sh). */
+static int heal_delay_ms(void)
+{
+	const char *v = getenv("BERTH_FW_HEAL_DELAY_MS");
+
+	return v ? atoi(v) : 0;
+}
+
+static void heal_timer_cb(struct manager *m, int fd, void *ud)
+{
+	uint64_t n;
+
+	if (read(fd, &n, sizeof(n)) == sizeof(n))
+		heal(m);
+}
+
+static void heal_later(struct fw_state *fw)
+{
+	struct itimerspec its = { 0 }, cur;
+	int ms = heal_delay_ms();
+
+	if (timerfd_gettime(fw->heal_fd, &cur) == 0 &&
+	    (cur.it_value.tv_sec || cur.it_value.tv_nsec))
+		return;   /* armed already */
+	its.it_value.tv_sec = ms / 1000;
+	its.it_value.tv_nsec = (long)(ms % 1000) * 1000000;
+	blog_warn("berth's nftables tables were changed by someone else: rebuilding them in "
+		  "%d ms", ms);
+	timerfd_settime(fw->heal_fd, 0, &its, NULL);
+}
+
 static void monitor_cb(struct manager *m, int fd, void *ud)
 {
 	struct berr e2 = BERR_INIT;
@@ -802,9 +845,20 @@ static void monitor_cb(struct manager *m, int fd, void *ud)
 		return;
 	if (r <= 0)
 		return;
-	blog_warn("berth's nftables tables were changed by someone else: rebuilding them");
-	if (fw_rebuild(m, &e2) < 0)
-		blog_error("%s", berr_str(&e2));
+	if (m->fw->heal_fd >= 0)
+		heal_later(m->fw);
+	else
+		heal(m);
+}
+
+static int heal_timer_open(struct manager *m, struct fw_state *fw)
+{
+	if (heal_delay_ms() <= 0)
+		return 0;
+	fw->heal_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (fw->heal_fd < 0)
+		return 0;   /* heal at once */
+	return mgr_watch_add(m, fw->heal_fd, heal_timer_cb, NULL);
 }
 
 static void fw_free(struct fw_state *fw)
@@ -815,6 +869,8 @@ static void fw_free(struct fw_state *fw)
 	nft_conn_close(fw->conn);
 	if (fw->mon_fd >= 0)
 		close(fw->mon_fd);
+	if (fw->heal_fd >= 0)
+		close(fw->heal_fd);
 	free(fw);
 }
 
@@ -823,7 +879,7 @@ int mgr_fw_init(struct manager *m, struct berr *err)
 	struct fw_state *fw = xcalloc(1, sizeof(*fw));
 	int r;
 
-	fw->mon_fd = -1;
+	fw->mon_fd = fw->heal_fd = -1;
 	nft_names_default(&fw->names);
 	r = nft_conn_open(&fw->conn, err);
 	if (r >= 0)
@@ -837,6 +893,8 @@ int mgr_fw_init(struct manager *m, struct berr *err)
 	r = fw_rebuild(m, err);
 	if (r >= 0)
 		r = mgr_watch_add(m, fw->mon_fd, monitor_cb, NULL);
+	if (r >= 0)
+		r = heal_timer_open(m, fw);
 	if (r < 0) {
 		mgr_fw_close(m);
 		return r;
@@ -852,6 +910,8 @@ void mgr_fw_close(struct manager *m)
 		return;
 	if (m->fw->mon_fd >= 0)
 		mgr_watch_del(m, m->fw->mon_fd);
+	if (m->fw->heal_fd >= 0)
+		mgr_watch_del(m, m->fw->heal_fd);
 	fw_free(m->fw);
 	m->fw = NULL;
 }
@@ -864,6 +924,30 @@ int mgr_firewall_reload(struct manager *m, struct berr *err)
 	r = m->fw ? fw_rebuild(m, err) : berr_set(err, -ENOTCONN, "the firewall is not running");
 	pthread_mutex_unlock(&m->lock);
 	return r;
+}
+
+/* ---- tracing one flow (daemon/mgr_explain.c) ---- */
+
+int mgr_fw_trace(struct manager *m, const struct nft_flow *f, struct berr *err)
+{
+	_cleanup_(nft_batch_freep) struct nft_batch *b = NULL;
+
+	if (!m->fw)
+		return berr_set(err, -ENOTCONN, "the firewall is not running");
+	b = nft_batch_new(&m->fw->names);
+	if (f)
+		nft_batch_trace_add(b, f);
+	else
+		nft_batch_trace_del(b);
+	return fw_apply(m, b, err);
+}
+
+void mgr_fw_names(struct manager *m, struct nft_names *ret)
+{
+	if (m->fw)
+		*ret = m->fw->names;
+	else
+		nft_names_default(ret);
 }
 
 int mgr_firewall_cleanup(struct berr *err)

@@ -200,6 +200,12 @@ void mgr_fw_ports_remove(struct manager *m, struct ctr_entry *c);
 int mgr_fw_ports_validate(struct manager *m, struct ctr_entry *c, struct berr *err);
 /* NetworkSettings.Ports in Docker's shape (an empty object unless running). */
 cJSON *mgr_fw_render_ports(struct manager *m, struct ctr_entry *c);
+/* Explain (daemon/mgr_explain.c): adds the trace rule of flow f, or removes it (f NULL), in
+ * berth's tables through the firewall's own connection (its changes are not someone else's). */
+struct nft_flow;
+struct nft_names;
+int mgr_fw_trace(struct manager *m, const struct nft_flow *f, struct berr *err);
+void mgr_fw_names(struct manager *m, struct nft_names *ret);
 
 int mgr_dns_init(struct manager *m, struct berr *err);        /* after reconcile */
 void mgr_dns_close(struct manager *m);

@@ -274,9 +274,11 @@ static enum action query_answer(struct dns_server *s, const struct client *cl, c
 	n = -ENOENT;
 	if (!q.odd_name && (q.qclass == DNS_C_IN || q.qclass == DNS_C_ANY))
 		n = local_lookup(s, cl, q.name, q.qtype, rrs);
+	/* A query without recursion desired (RD off, as `berth network probe` asks) is answered
+	 * from the records alone: nothing goes upstream. */
 	if (n >= 0)
 		s->st.answered++;
-	else if (!cl->forward)
+	else if (!cl->forward || !(q.flags & DNS_F_RD))
 		s->st.refused++;
 	else
 		return ACT_FORWARD;
