@@ -463,6 +463,19 @@ static void expectations(const struct probe_world *w, struct probe_cell *cells, 
 	}
 }
 
+/* The steps of a probe, for the log (bench/probe/run.sh reads it). */
+struct probe_times {
+	uint64_t t0, world, ports, run, reply;
+};
+
+static uint64_t ms_since(uint64_t *last)
+{
+	uint64_t now = time_mono_ns(), d = (now - *last) / 1000000;
+
+	*last = now;
+	return d;
+}
+
 static int probe_matrix(struct manager *m, const struct mgr_probe_req *q,
 			const struct mgr_probe_ctl *ctl, cJSON **ret, struct berr *err)
 {
@@ -470,10 +483,12 @@ static int probe_matrix(struct manager *m, const struct mgr_probe_req *q,
 	struct probe_cell *cells = NULL;
 	struct probe_ctl pc = { .progress = ctl ? ctl->progress : NULL, .ud = ctl ? ctl->ud : NULL,
 				.cancel = ctl ? ctl->cancel : NULL };
-	uint64_t t0 = time_mono_ns();
+	struct probe_times t = { .t0 = q->o.start_ns };
+	uint64_t last = q->o.start_ns;
 	size_t n = 0;
 	int r = mgr_probe_world(m, q, &w, err);
 
+	t.world = ms_since(&last);
 	if (r >= 0 && q->print_policy) {
 		_cleanup_free_ char *text = probe_policy_implied(&w);
 
@@ -482,15 +497,21 @@ static int probe_matrix(struct manager *m, const struct mgr_probe_req *q,
 	}
 	if (r >= 0 && !q->print_policy)
 		r = probe_ports_discover(&w, err);
+	t.ports = ms_since(&last);
 	if (r >= 0 && !q->print_policy)
 		r = probe_cells_build(&w, &q->o, &cells, &n, err);
 	if (r >= 0 && !q->print_policy)
 		r = probe_run(&w, cells, n, &q->o, &pc, err);
+	t.run = ms_since(&last);
 	if (r >= 0 && !q->print_policy) {
 		expectations(&w, cells, n, q->policy);
-		*ret = result_json(&w, cells, n, q, time_mono_ns() - t0);
-		blog_info("probe: %zu cells of %zu containers in %llu ms", n, w.n_nodes,
-			  (unsigned long long)(time_mono_ns() - t0) / 1000000);
+		*ret = result_json(&w, cells, n, q, time_mono_ns() - t.t0);
+		t.reply = ms_since(&last);
+		blog_info("probe: %zu cells of %zu containers in %llu ms (state %llu ms, ports %llu "
+			  "ms, probing %llu ms, reply %llu ms)", n, w.n_nodes - (q->host ? 1 : 0),
+			  (unsigned long long)(time_mono_ns() - t.t0) / 1000000,
+			  (unsigned long long)t.world, (unsigned long long)t.ports,
+			  (unsigned long long)t.run, (unsigned long long)t.reply);
 	}
 	free(cells);
 	probe_world_free(&w);

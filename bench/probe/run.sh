@@ -60,5 +60,6 @@ for r in $(seq "$REPS"); do
 		"\($r) \(.Cells) \($w) \(.DurationMs / 1000) \($c) \(.Reach) \(.Blocked) \(.Errors) \(.Violations) \($f)"' \
 		"$BB_DIR/m.json" | xargs printf '%-4s %8s %9s %9s %8s %8s %8s %6s %7s %5s\n'
 done
-grep -m1 'probe: .* cells, .* nodes set up' "$BB_DIR/berthd.log" >/dev/null 2>&1 || true
+bb_say "berthd's steps (its log):"
+grep 'probe: .* cells of' "$BB_DIR/berthd.log" | sed 's/^.*probe: /  /'
 bb_say "target: a run under 10 s"
