@@ -31,7 +31,23 @@ fw_serve web tcp 80
 fw_serve db tcp 5432
 fw_serve db udp 53                       # a UDP listener that answers
 in_ctr_ns d2 socat -u UDP6-RECV:5300 - >/dev/null 2>&1 &   # one that never answers
-wait_for 5 bash -c "in_ctr_ns d2 cat /proc/net/udp6 | grep -qi ':14B4 '"
+# a TCP listener that says nothing and closes after a second: a probe connection closed
+# politely would sit in TIME_WAIT in its source for a minute
+in_ctr_ns api socat TCP4-LISTEN:7000,fork,reuseaddr SYSTEM:'sleep 1' >/dev/null 2>&1 &
+wait_for 5 bash -c "in_ctr_ns d2 cat /proc/net/udp6 | grep -qi ':14B4 ' && in_ctr_ns api cat /proc/net/tcp | grep -qi ':1B58 '"
+
+fw_snapshot() { inhost nft list ruleset | sed -e 's/[[:space:]]\+/ /g'; }
+ctr_sockets() {   # every socket of every container's namespace (TIME_WAIT would count too)
+	local c
+	for c in web api db app i1 i2 q1 q2 d1 d2; do
+		echo "## $c"; in_ctr_ns $c sh -c 'cat /proc/net/tcp /proc/net/tcp6 /proc/net/udp /proc/net/udp6 /proc/net/raw /proc/net/raw6 /proc/net/packet' | awk 'NR > 1 && $1 != "sl" {print $2, $3, $4}' | sort
+	done
+}
+berthd_fds() { ls /proc/$(bt_berthd_pid)/fd | wc -l; }
+berthd_tasks() { ls /proc/$(bt_berthd_pid)/task | wc -l; }
+ns_procs() { local c; for c in web api db app i1 i2 q1 q2 d1 d2; do ls -l /proc/*/ns/net 2>/dev/null | grep -c "$(stat -L -c %i "$(ctr_netns $c)")"; done; }
+# the state before any probe: compared with the state after every probe of this test
+ctr_sockets >"$BT_DIR/s0"; fw_snapshot >"$BT_DIR/r0"; f0=$(berthd_fds); t0=$(berthd_tasks); ns_procs >"$BT_DIR/p0"
 
 say "# the matrix equals the policy berth's configuration implies"
 probe_json() { berth network probe --format json "$@" >"$BT_DIR/m.json"; }
@@ -51,7 +67,7 @@ check "i1 -> i2 (internal) reach; i1 -> web and web -> i1 blocked" bash -c "$(de
 check "q1 -> q2 (ICC off) blocked over IPv4 and IPv6, names still resolve" bash -c "$(declare -f cell is); is blocked q1 q2 quiet 4 icmp && is blocked q1 q2 quiet 6 tcp && is blocked q1 q2 quiet 6 udp && is reach q1 q2 quiet 6 dns"
 check "d1 -> d2 (dual) reach over IPv4 and IPv6" bash -c "$(declare -f cell is); is reach d1 d2 dual 4 icmp && is reach d1 d2 dual 6 icmp && is reach d1 d2 dual 6 tcp && is reach d1 d2 dual 6 dns"
 check "the host reaches web's published port" bash -c "jq -e '[.Cells[] | select(.Source == \"host\" and .Target == \"web\" and .Published and .Port == 8080)] | length > 0 and all(.Verdict == \"reach\" and .TargetPort == 80)' $BT_DIR/m.json"
-check "TCP probes the ports a target listens on (db: 5432), or 33434 (refused: reached)" bash -c "jq -e '([.Cells[] | select(.Target == \"db\" and .Protocol == \"tcp\") | .Port] | unique) == [5432] and ([.Cells[] | select(.Source == \"web\" and .Target == \"api\" and .Protocol == \"tcp\")][0].Reason | test(\"refused\"))' $BT_DIR/m.json"
+check "TCP probes the ports a target listens on (db: 5432), or 33434 (refused: reached)" bash -c "jq -e '([.Cells[] | select(.Target == \"db\" and .Protocol == \"tcp\") | .Port] | unique) == [5432] and ([.Cells[] | select(.Source == \"web\" and .Target == \"app\" and .Network == \"front\" and .Protocol == \"tcp\")][0].Reason | test(\"refused\"))' $BT_DIR/m.json"
 check "UDP: berth's listener echoes; db's own (answers) and d2's own (only receives) see it" bash -c "jq -e '([.Cells[] | select(.Source == \"web\" and .Target == \"api\" and .Protocol == \"udp\")][0].Reason | test(\"probe listener\")) and ([.Cells[] | select(.Source == \"app\" and .Target == \"db\" and .Protocol == \"udp\")][0].Reason | test(\"answered|arrived\")) and ([.Cells[] | select(.Source == \"d1\" and .Target == \"d2\" and .Protocol == \"udp\" and .Port == 5300)][0].Reason | test(\"arrived\"))' $BT_DIR/m.json"
 check "names through the embedded DNS: nothing was forwarded upstream" bash -c "berth dns stats --json | jq -e '.Forwarded == 0'"
 
@@ -118,18 +134,7 @@ check "the trace rule is gone afterwards" bash -c "! inhost nft list ruleset | g
 check_err "an unknown target is named" "no such container: nosuch" berth network probe --explain web nosuch/tcp/80
 check_err "dns cannot be explained" "expected icmp, tcp or udp" berth network probe --explain web api/dns
 
-say "# nothing left behind"
-fw_snapshot() { inhost nft list ruleset | sed -e 's/[[:space:]]\+/ /g'; }
-ctr_sockets() {   # every socket of every container's namespace (TIME_WAIT would count too)
-	local c
-	for c in web api db app i1 i2 q1 q2 d1 d2; do
-		echo "## $c"; in_ctr_ns $c sh -c 'cat /proc/net/tcp /proc/net/tcp6 /proc/net/udp /proc/net/udp6 /proc/net/raw /proc/net/raw6 /proc/net/packet' | awk 'NR > 1 && $1 != "sl" {print $2, $3, $4}' | sort
-	done
-}
-berthd_fds() { ls /proc/$(bt_berthd_pid)/fd | wc -l; }
-berthd_tasks() { ls /proc/$(bt_berthd_pid)/task | wc -l; }
-ns_procs() { local c; for c in web api db app i1 i2 q1 q2 d1 d2; do ls -l /proc/*/ns/net 2>/dev/null | grep -c "$(stat -L -c %i "$(ctr_netns $c)")"; done; }
-ctr_sockets >"$BT_DIR/s0"; fw_snapshot >"$BT_DIR/r0"; f0=$(berthd_fds); t0=$(berthd_tasks); ns_procs >"$BT_DIR/p0"
+say "# nothing left behind (by any probe of this test: compared with the state before the first)"
 check "a full probe" probe_json
 check "an explain" berth network probe --explain q1 q2/udp/53
 export -f ctr_sockets in_ctr_ns
