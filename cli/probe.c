@@ -256,9 +256,11 @@ static int probe_output(const struct probe_cli *o, const cJSON *reply)
 		return 0;
 	}
 	if (o->format && !strcmp(o->format, "json")) {
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(
+			cJSON_GetObjectItemCaseSensitive(reply, "Summary"), "Violations");
+
 		json_print_pretty(reply, stdout);
-		differ = (size_t)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(
-			cJSON_GetObjectItemCaseSensitive(reply, "Summary"), "Violations"));
+		differ = cJSON_IsNumber(v) && v->valuedouble > 0;   /* an explanation has none */
 	} else if (x) {
 		matrix_explain_print(x, &st, stdout);
 		return 0;
