@@ -988,8 +988,11 @@ int probe_run(const struct probe_world *w, struct probe_cell *cells, size_t n,
 		cells[i].verdict = PROBE_NOT_RUN;
 	ids_random(&e);
 	dns_ids(&e);
-	for (uint32_t k = 0; k < w->n_nodes; k++)
-		node_setup(&e, k);
+	for (uint32_t k = 0; k < w->n_nodes; k++) {
+		e.nodes[k].nsfd = -1;
+		if (time_mono_ns() < e.deadline)
+			node_setup(&e, k);   /* else its cells end as "time limit" */
+	}
 	e.tcp_window = tcp_window();
 	queues_fill(&e);
 	blog_debug("probe: %zu cells, %zu nodes set up in %llu us, TCP window %zu", n,
