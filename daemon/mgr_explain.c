@@ -242,60 +242,49 @@ static const char *iface_net(const struct words *x, uint32_t ifindex, char buf[I
 	return buf;
 }
 
+/* What a rule of berth's does, in words; %s are the networks of the packet's interfaces. */
+enum { NETS_NONE, NETS_IN, NETS_OUT, NETS_BOTH };
+static const struct {
+	enum nft_rule_kind kind;
+	const char *fmt;
+	int nets;
+} rule_texts[] = {
+	{ NFT_RULE_ISOLATION, "dropped: isolation between networks %s and %s", NETS_BOTH },
+	{ NFT_RULE_NOICC, "dropped: inter-container communication is off on network %s", NETS_IN },
+	{ NFT_RULE_INTERNAL_IN, "dropped: network %s is internal: nothing from outside it gets in",
+	  NETS_OUT },
+	{ NFT_RULE_INTERNAL_OUT, "dropped: network %s is internal: nothing leaves it", NETS_IN },
+	{ NFT_RULE_UNEXPOSED, "dropped: container addresses are reachable from outside their "
+	  "network only through published ports", NETS_NONE },
+	{ NFT_RULE_SPOOF, "dropped: anti-spoofing (the source address or MAC is not the "
+	  "container's own)", NETS_NONE },
+	{ NFT_RULE_GUARD, "dropped: containers may not send redirects, router advertisements or "
+	  "foreign neighbour advertisements", NETS_NONE },
+	{ NFT_RULE_LOOPBACK, "dropped: a loopback destination arriving from outside", NETS_NONE },
+	{ NFT_RULE_ICC, "accepted: same network %s", NETS_IN },
+	{ NFT_RULE_PUBLISHED, "accepted: to a published port", NETS_NONE },
+	{ NFT_RULE_ESTABLISHED, "accepted: part of a connection accepted before", NETS_NONE },
+	{ NFT_RULE_ROUTED, "accepted: network %s is in routed mode", NETS_OUT },
+};
+
 static void rule_words(const struct words *x, const struct nft_trace_event *ev,
 		       enum nft_rule_kind kind, char *out, size_t size)
 {
 	char a[IF_NAMESIZE], b[IF_NAMESIZE];
+	const char *comment = comment_of(x, ev);
 
-	switch (kind) {
-	case NFT_RULE_ISOLATION:
-		snprintf(out, size, "dropped: isolation between networks %s and %s",
-			 iface_net(x, ev->iif, a), iface_net(x, ev->oif, b));
+	for (size_t i = 0; i < ARRAY_SIZE(rule_texts); i++) {
+		int nets = rule_texts[i].nets;
+
+		if (rule_texts[i].kind != kind)
+			continue;
+		snprintf(out, size, rule_texts[i].fmt,
+			 iface_net(x, nets == NETS_OUT ? ev->oif : ev->iif, a),
+			 iface_net(x, ev->oif, b));
 		return;
-	case NFT_RULE_NOICC:
-		snprintf(out, size, "dropped: inter-container communication is off on network %s",
-			 iface_net(x, ev->iif, a));
-		return;
-	case NFT_RULE_INTERNAL_IN:
-		snprintf(out, size, "dropped: network %s is internal: nothing from outside it gets "
-			 "in", iface_net(x, ev->oif, a));
-		return;
-	case NFT_RULE_INTERNAL_OUT:
-		snprintf(out, size, "dropped: network %s is internal: nothing leaves it",
-			 iface_net(x, ev->iif, a));
-		return;
-	case NFT_RULE_UNEXPOSED:
-		snprintf(out, size, "dropped: container addresses are reachable from outside "
-			 "their network only through published ports");
-		return;
-	case NFT_RULE_SPOOF:
-		snprintf(out, size, "dropped: anti-spoofing (the source address or MAC is not the "
-			 "container's own)");
-		return;
-	case NFT_RULE_GUARD:
-		snprintf(out, size, "dropped: containers may not send redirects, router "
-			 "advertisements or foreign neighbour advertisements");
-		return;
-	case NFT_RULE_LOOPBACK:
-		snprintf(out, size, "dropped: a loopback destination arriving from outside");
-		return;
-	case NFT_RULE_ICC:
-		snprintf(out, size, "accepted: same network %s", iface_net(x, ev->iif, a));
-		return;
-	case NFT_RULE_PUBLISHED:
-		snprintf(out, size, "accepted: to a published port");
-		return;
-	case NFT_RULE_ESTABLISHED:
-		snprintf(out, size, "accepted: part of a connection accepted before");
-		return;
-	case NFT_RULE_ROUTED:
-		snprintf(out, size, "accepted: network %s is in routed mode",
-			 iface_net(x, ev->oif, a));
-		return;
-	default:
-		snprintf(out, size, "%s by berth's rule \"%s\"", ev->verdict == NF_DROP ?
-			 "dropped" : "accepted", comment_of(x, ev) ? comment_of(x, ev) : "?");
 	}
+	snprintf(out, size, "%s by berth's rule \"%s\"", ev->verdict == NF_DROP ? "dropped" :
+		 "accepted", comment ? comment : "?");
 }
 
 static void event_words(const struct words *x, const struct nft_trace_event *ev, char *out,
