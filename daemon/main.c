@@ -31,6 +31,9 @@ static void usage(FILE *f)
 		"  --run DIR                     runtime state (default /run/berth)\n"
 		"  --socket PATH                 API socket (default <run>/berth.sock)\n"
 		"  --log-level LEVEL             error, warn, info or debug (default info)\n"
+		"  --cni-config-dir DIR          CNI configuration lists of the networks, for\n"
+		"                                berth-cni (default $BERTH_CNI_CONFIG_DIR, else\n"
+		"                                /etc/cni/net.d; \"\": none)\n"
 		"  --default-address-pool base=CIDR,size=N\n"
 		"                                default subnet pool (repeatable; replaces Docker's)\n"
 		"  --cleanup                     remove berth's nftables tables and exit\n"
@@ -46,6 +49,7 @@ static int options_parse(int argc, char **argv, struct options *o, struct berr *
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "default-address-pool", required_argument, NULL, 'p' },
 		{ "cleanup", no_argument, NULL, 'C' },
+		{ "cni-config-dir", required_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -53,6 +57,8 @@ static int options_parse(int argc, char **argv, struct options *o, struct berr *
 
 	o->cfg.root = "/var/lib/berth";
 	o->cfg.run = "/run/berth";
+	o->cfg.cni_config_dir = getenv("BERTH_CNI_CONFIG_DIR") ? getenv("BERTH_CNI_CONFIG_DIR")
+							       : "/etc/cni/net.d";
 	o->level = BLOG_INFO;
 	while ((c = getopt_long(argc, argv, "h", longs, NULL)) != -1) {
 		switch (c) {
@@ -71,6 +77,7 @@ static int options_parse(int argc, char **argv, struct options *o, struct berr *
 				return berr_prefix(err, "invalid --default-address-pool");
 			break;
 		case 'C': o->cleanup = true; break;
+		case 'N': o->cfg.cni_config_dir = optarg; break;
 		case 'h': usage(stdout); exit(0);
 		default: return berr_set(err, -EINVAL, "invalid arguments (see berthd --help)");
 		}
@@ -162,6 +169,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	sock = o.socket ? xstrdup(o.socket) : xasprintf("%s/berth.sock", o.cfg.run);
+	o.cfg.socket = sock;
 	sfd = signals_setup(&err);
 	if (sfd < 0 || mgr_open(&o.cfg, &m, &err) < 0 || api_start(m, sock, &api, &err) < 0) {
 		fprintf(stderr, "berthd: %s\n", berr_str(&err));

@@ -412,6 +412,8 @@ int mgr_open(const struct mgr_config *cfg, struct manager **ret, struct berr *er
 	cond_init_monotonic(&m->exited);
 	m->root = xstrdup(cfg->root);
 	m->run = xstrdup(cfg->run);
+	m->cni_dir = cfg->cni_config_dir ? xstrdup(cfg->cni_config_dir) : NULL;
+	m->api_socket = cfg->socket ? xstrdup(cfg->socket) : NULL;
 	m->lock_fd = m->host_netns_fd = m->epfd = -1;
 	m->n_pools = cfg->n_pools;
 	memcpy(m->pools, cfg->pools, cfg->n_pools * sizeof(cfg->pools[0]));
@@ -445,6 +447,8 @@ int mgr_open(const struct mgr_config *cfg, struct manager **ret, struct berr *er
 		r = mgr_default_networks(m, err);
 	if (r >= 0)
 		r = mgr_dns_init(m, err);
+	if (r >= 0)
+		r = mgr_ext_init(m, err);
 	if (r < 0) {
 		mgr_close(m);
 		return r;
@@ -476,6 +480,7 @@ void mgr_close(struct manager *m)
 {
 	if (!m)
 		return;
+	mgr_ext_close(m);
 	mgr_dns_close(m);
 	mgr_fw_close(m);
 	for (size_t i = 0; i < m->nets.n; i++)
@@ -508,6 +513,8 @@ void mgr_close(struct manager *m)
 		close(m->lock_fd);
 	free(m->root);
 	free(m->run);
+	free(m->cni_dir);
+	free(m->api_socket);
 	free(m);
 }
 

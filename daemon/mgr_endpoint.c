@@ -533,8 +533,8 @@ int mgr_ep_deactivate(struct manager *m, struct ctr_entry *c, struct ep_entry *e
 	return 0;
 }
 
-static struct ep_entry *route_carrier(struct manager *m, struct ctr_entry *c, int family,
-				      const struct ipaddr **ret_gw)
+struct ep_entry *mgr_route_carrier(struct manager *m, struct ctr_entry *c, int family,
+				   const struct ipaddr **ret_gw)
 {
 	_cleanup_free_ struct ep_entry **eps = NULL;
 	size_t n = mgr_ctr_eps(m, c->c.id, &eps);
@@ -564,7 +564,7 @@ static int routes_apply(struct manager *m, struct ctr_entry *c, int netns_fd, st
 
 	for (int i = 0; r >= 0 && i < 2; i++) {
 		const struct ipaddr *gw = NULL;
-		struct ep_entry *ep = route_carrier(m, c, families[i], &gw);
+		struct ep_entry *ep = mgr_route_carrier(m, c, families[i], &gw);
 
 		r = ep ? nlx_route_default_set(nl, families[i], gw, ep->e.ifname, err)
 		       : nlx_route_default_del(nl, families[i], err);
@@ -575,9 +575,13 @@ static int routes_apply(struct manager *m, struct ctr_entry *c, int netns_fd, st
 
 int mgr_sandbox_routes(struct manager *m, struct ctr_entry *c, struct berr *err)
 {
-	_cleanup_free_ char *path = mgr_ctr_netns_path(m, &c->c);
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	_cleanup_free_ char *path = NULL;
+	_cleanup_close_ int fd = -1;
 
+	if (mgr_ctr_external(c))
+		return mgr_ext_routes(m, c, err);
+	path = mgr_ctr_netns_path(m, &c->c);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return berr_errno(err, -errno, "opening network namespace %s", path);
 	return routes_apply(m, c, fd, err);

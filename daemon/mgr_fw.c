@@ -304,8 +304,10 @@ static int port_free(struct resolve *rs, const struct fw_port *p, struct berr *e
 		if (port_clash(rs->out.v[i], p))
 			return berr_set(err, -EADDRINUSE, "host port %s:%u/%s is published twice",
 					h, p->host_port, proto_str(p->proto));
-	r = nft_hostport_holder(p->family, &p->host, p->proto, p->host_port, holder,
-				sizeof(holder));
+	/* A CNI runtime holds the host ports it publishes itself (podman's conmon listens on
+	 * them to reserve them), as the reference portmap plugin expects: not a conflict. */
+	r = mgr_ctr_external(rs->c) ? 0 : nft_hostport_holder(p->family, &p->host, p->proto,
+							      p->host_port, holder, sizeof(holder));
 	if (r > 0)
 		return berr_set(err, -EADDRINUSE, "host port %s:%u/%s is already in use by %s", h,
 				p->host_port, proto_str(p->proto), holder);

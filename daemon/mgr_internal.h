@@ -75,6 +75,9 @@ struct manager {
 	bool creating_defaults;     /* the predefined networks are being created */
 	struct fw_state *fw;        /* owned by daemon/mgr_fw.c */
 	struct dns_state *dns;      /* owned by daemon/mgr_dns.c */
+	struct ext_state *ext;      /* owned by daemon/mgr_external.c */
+	char *cni_dir;              /* CNI configuration lists (NULL or "": none) */
+	char *api_socket;           /* berthd's socket, written into them */
 	char last_exit_id[ID_LEN + 1];   /* exit code of the last removed container, for wait */
 	int last_exit_code;
 };
@@ -154,6 +157,10 @@ void mgr_ep_drop(struct manager *m, struct ep_entry *ep);  /* from memory only *
 /* New endpoints are in memory only until persisted (or activated). */
 int mgr_ep_store_put(struct manager *m, struct ep_entry *ep, struct berr *err);
 int mgr_sandbox_routes(struct manager *m, struct ctr_entry *c, struct berr *err);
+/* The endpoint that carries the default route of `family` (the first active one, by connection
+ * order, on a non-internal network with a gateway for its address), with that gateway. */
+struct ep_entry *mgr_route_carrier(struct manager *m, struct ctr_entry *c, int family,
+				   const struct ipaddr **ret_gw);
 int mgr_ctr_files_write(struct manager *m, struct ctr_entry *c, struct berr *err);
 
 /* ---- containers (mgr_container.c) ---- */
@@ -217,6 +224,25 @@ int mgr_dns_endpoint_added(struct manager *m, struct ctr_entry *c, struct ep_ent
 void mgr_dns_endpoint_removed(struct manager *m, struct ctr_entry *c, struct ep_entry *ep);
 /* The content of the container's /etc/resolv.conf (malloc'd). */
 char *mgr_dns_resolv_conf(struct manager *m, struct ctr_entry *c);
+
+/* ---- external sandboxes: CNI attachments (mgr_external.c, mgr_cni_conf.c) ---- */
+/* A container record with no process, for a network namespace a CNI runtime made. */
+bool mgr_ctr_external(const struct ctr_entry *c);
+int mgr_ext_init(struct manager *m, struct berr *err);   /* after the DNS: the sweep */
+void mgr_ext_close(struct manager *m);
+/* Start-up: 1 when c's namespace is gone and c was released (removed), else 0 (adopt it). */
+int mgr_ext_reconcile(struct manager *m, struct ctr_entry *c);
+/* Default routes in a sandbox berth shares: added where none is, never replaced. */
+int mgr_ext_routes(struct manager *m, struct ctr_entry *c, struct berr *err);
+/* berth's own commands: refused (what: "stopped", "connected"...), rm --force releases. */
+int mgr_ext_refuse(const struct ctr_entry *c, const char *what, struct berr *err);
+int mgr_ext_remove(struct manager *m, struct ctr_entry *c, bool force, struct berr *err);
+/* {Kind, ContainerID, Netns} of an external sandbox, NULL for any other container. */
+cJSON *mgr_ext_render(const struct ctr_entry *c);
+/* <cni-config-dir>/<network>.conflist: written when missing, removed when it is berth's. */
+void mgr_cni_conflist_write(struct manager *m, const struct net_entry *n);
+void mgr_cni_conflist_remove(struct manager *m, const struct net_entry *n);
+void mgr_cni_conflists_sync(struct manager *m);
 
 /* ---- JSON rendering (mgr_render.c) ---- */
 cJSON *mgr_render_network(struct manager *m, struct net_entry *n);

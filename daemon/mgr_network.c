@@ -530,6 +530,7 @@ int mgr_network_create(struct manager *m, const cJSON *req, cJSON **ret, struct 
 		return r;
 	}
 	vec_push(m->nets, e);
+	mgr_cni_conflist_write(m, e);
 	*ret = cJSON_CreateObject();
 	cJSON_AddStringToObject(*ret, "Id", e->n.id);
 	cJSON_AddStringToObject(*ret, "Warning", "");
@@ -630,6 +631,7 @@ int mgr_net_remove_locked(struct manager *m, struct net_entry *n, struct berr *e
 			vec_remove(m->nets, i);
 			break;
 		}
+	mgr_cni_conflist_remove(m, n);
 	net_entry_destroy(n);
 	return 0;
 }
@@ -694,6 +696,8 @@ static int connect_args(struct manager *m, const char *ref, const cJSON *req,
 	if (!*ret_n)
 		return err->code;
 	*ret_c = mgr_ctr_find(m, cref, err);
+	if (*ret_c && mgr_ctr_external(*ret_c))
+		return mgr_ext_refuse(*ret_c, "connected or disconnected", err);
 	return *ret_c ? 0 : err->code;
 }
 

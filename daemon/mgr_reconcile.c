@@ -132,6 +132,10 @@ static void ctr_adopt(struct manager *m, struct ctr_entry *c)
 		ep_repair(m, c, eps[i]);
 	if (!mgr_ctr_host_netns(m, c) && mgr_sandbox_routes(m, c, &e2) < 0)
 		blog_warn("container %s: routes: %s", c->c.name, berr_str(&e2));
+	if (mgr_ctr_external(c)) {
+		blog_info("adopted external sandbox %s", c->c.name);
+		return;
+	}
 	if (mgr_ctr_watch(m, c) < 0)
 		blog_warn("container %s: cannot watch its exit", c->c.name);
 	blog_info("adopted running container %s (pid %d)", c->c.name, (int)c->c.pid);
@@ -185,6 +189,13 @@ static void containers_reconcile(struct manager *m)
 		_cleanup_free_ char *run = mgr_ctr_run_dir(m, &c->c);
 		int code = 255;
 
+		if (mgr_ctr_external(c)) {   /* released when its namespace is gone */
+			if (mgr_ext_reconcile(m, c) > 0)
+				i--;
+			else
+				ctr_adopt(m, c);
+			continue;
+		}
 		if (c->c.state != CTR_RUNNING && orphan_adopt(m, c)) {
 			ctr_adopt(m, c);
 			continue;
