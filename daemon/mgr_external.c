@@ -175,6 +175,15 @@ static size_t ext_sweep(struct manager *m)
 	return n;
 }
 
+static size_t ext_ep_count(struct manager *m, const struct ctr_entry *c)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < m->eps.n; i++)
+		n += strcmp(m->eps.v[i]->e.container_id, c->c.id) == 0;
+	return n;
+}
+
 /* ---- ADD: the request ---- */
 
 struct ext_req {
@@ -706,8 +715,10 @@ static cJSON *reply_interfaces(struct manager *m, struct ctr_entry *c, struct ep
 
 /* {Container, Endpoint, Interfaces[{Name, Mac, Sandbox}] (the sandbox's first), IPs[{Address,
  * Gateway}], Routes[{Dst, Gw}], DNS{Nameservers, Search, Options}}: berth-cni turns it into the
- * CNI result of the version in use. */
-static cJSON *ext_reply(struct manager *m, struct ctr_entry *c, struct ep_entry *ep)
+ * CNI result of the version in use. Only a container's first attachment names berth's resolver:
+ * the listener serves all of them, and a runtime that removes a network's nameservers from the
+ * container's resolv.conf when it disconnects it (podman 4) keeps it for the others. */
+static cJSON *ext_reply(struct manager *m, struct ctr_entry *c, struct ep_entry *ep, bool dns)
 {
 	struct net_entry *n = mgr_net_by_id(m, ep->e.network_id);
 	const struct ipaddr *ips[2] = { &ep->e.ip4, &ep->e.ip6 };
@@ -735,7 +746,7 @@ static cJSON *ext_reply(struct manager *m, struct ctr_entry *c, struct ep_entry 
 		cJSON_AddItemToArray(a, ip);
 	}
 	reply_routes(m, c, ep, cJSON_AddArrayToObject(o, "Routes"));
-	cJSON_AddItemToObject(o, "DNS", reply_dns(m, c));
+	cJSON_AddItemToObject(o, "DNS", dns ? reply_dns(m, c) : cJSON_CreateObject());
 	return o;
 }
 
@@ -770,7 +781,7 @@ static int add_locked(struct manager *m, const struct ext_req *q, cJSON **ret, s
 			blog_warn("undoing CNI ADD: %s", berr_str(&e2));
 		return r;
 	}
-	*ret = ext_reply(m, c, ep);
+	*ret = ext_reply(m, c, ep, ext_ep_count(m, c) == 1);
 	return 0;
 }
 
@@ -796,15 +807,6 @@ int mgr_cni_add(struct manager *m, const cJSON *req, cJSON **ret, struct berr *e
 }
 
 /* ---- DEL ---- */
-
-static size_t ext_ep_count(struct manager *m, const struct ctr_entry *c)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < m->eps.n; i++)
-		n += strcmp(m->eps.v[i]->e.container_id, c->c.id) == 0;
-	return n;
-}
 
 /* The record of the ports that went with an endpoint (mgr_fw_endpoint_removed dropped them). */
 static void ports_forget(struct ctr_entry *c, const char *a4, const char *a6)

@@ -9,6 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 CNI=${BERTH_CNI:-$TOP/build/berth-cni}
 REF=/usr/lib/cni
+[ -x "$REF/portmap" ] || { say "SKIP: containernetworking-plugins is not installed"; exit 77; }
 export BERTH_CNI_SWEEP_MS=300
 bt_setup
 
