@@ -470,9 +470,40 @@ static int valid_attachments(const cJSON *conf, struct cni_call *c, struct cni_e
 	return 0;
 }
 
+static int key_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The first key that an object under j holds twice (NULL: none). A JSON decoder may keep the
+ * first or the last of them (Go's, in the runtime and the next plugin, keeps the last): such a
+ * configuration means two things, and is refused. */
+static const char *dup_key(const cJSON *j)
+{
+	const cJSON *it;
+	const char **keys, *dup = NULL;
+	size_t n = 0;
+
+	cJSON_ArrayForEach(it, j)
+		if ((dup = dup_key(it)))
+			return dup;
+	if (!cJSON_IsObject(j) || !j->child)
+		return NULL;
+	keys = xcalloc((size_t)cJSON_GetArraySize(j), sizeof(*keys));
+	cJSON_ArrayForEach(it, j)
+		keys[n++] = it->string;
+	qsort(keys, n, sizeof(*keys), key_cmp);
+	for (size_t i = 1; i < n && !dup; i++)
+		if (!strcmp(keys[i - 1], keys[i]))
+			dup = keys[i];
+	free(keys);
+	return dup;
+}
+
 static int conf_parse(const char *in, size_t len, struct cni_call *c, struct cni_error *err)
 {
-	const char *end = NULL;
+	const char *end = NULL, *dup;
+	char b[64];
 
 	if (len > CNI_STDIN_MAX)
 		return cni_fail(err, CNI_ERR_IO, "configuration too large",
@@ -493,6 +524,10 @@ static int conf_parse(const char *in, size_t len, struct cni_call *c, struct cni
 	if (!cJSON_IsObject(c->conf))
 		return cni_fail(err, CNI_ERR_DECODE, "failed to decode the configuration",
 				"the configuration must be a JSON object");
+	dup = dup_key(c->conf);
+	if (dup)
+		return cni_fail(err, CNI_ERR_DECODE, "failed to decode the configuration",
+				"key \"%s\" appears twice in one object", shown(dup, b));
 	return 0;
 }
 

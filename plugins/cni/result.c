@@ -183,7 +183,7 @@ static void add_string_if(cJSON *o, const char *key, const char *v)
 		cJSON_AddStringToObject(o, key, v);
 }
 
-static void interfaces_add(cJSON *out, const cJSON *reply)
+static void result_interfaces_add(cJSON *out, const cJSON *reply)
 {
 	cJSON *ifs = list_get(out, "interfaces");
 	const cJSON *it;
@@ -198,7 +198,7 @@ static void interfaces_add(cJSON *out, const cJSON *reply)
 	}
 }
 
-static void ips_add(cJSON *out, const cJSON *reply, int iface)
+static void result_ips_add(cJSON *out, const cJSON *reply, int iface)
 {
 	cJSON *ips = list_get(out, "ips");
 	const cJSON *it;
@@ -213,7 +213,7 @@ static void ips_add(cJSON *out, const cJSON *reply, int iface)
 	}
 }
 
-static void routes_add(cJSON *out, const cJSON *reply)
+static void result_routes_add(cJSON *out, const cJSON *reply)
 {
 	cJSON *routes = list_get(out, "routes");
 	const cJSON *it;
@@ -276,9 +276,9 @@ cJSON *cni_result_build(const cJSON *reply, const cJSON *prev, const char *versi
 	if (!out)
 		return NULL;
 	base = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(out, "interfaces"));
-	interfaces_add(out, reply);
-	ips_add(out, reply, base);   /* berthd lists the sandbox's interface first */
-	routes_add(out, reply);
+	result_interfaces_add(out, reply);
+	result_ips_add(out, reply, base);   /* berthd lists the sandbox's interface first */
+	result_routes_add(out, reply);
 	dns_set(out, reply);
 	shape(out, version);
 	return out;

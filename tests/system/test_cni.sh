@@ -257,6 +257,8 @@ conf 1.0.0 cnet '"ipam":{"type":"host-local"}' > $BT_DIR/v.conf
 bad "an ipam section" 2 "${E[@]}"
 echo '{"cniVersion":"1.0.0",' > $BT_DIR/v.conf
 bad "truncated JSON" 6 "${E[@]}"
+conf 1.0.0 cnet '"type":"other"' > $BT_DIR/v.conf
+bad "a key given twice" 6 "${E[@]}"
 conf 1.0.0 cnet '"runtimeConfig":{"portMappings":[{"hostPort":99999,"containerPort":80}]}' > $BT_DIR/v.conf
 bad "a host port out of range" 7 "${E[@]}"
 conf 1.0.0 cnet '"runtimeConfig":{"mac":"01:00:5e:00:00:01"}' > $BT_DIR/v.conf
