@@ -116,6 +116,15 @@ bt_netns cap2
 check "the same static address is refused for another container (conflict)" bash -c "! conf 1.0.0 cnet '\"runtimeConfig\":{\"ips\":[\"10.77.0.50\"]}' | plug ADD cap2 eth0 cid-cap2 > $BT_DIR/e.json && [ \$(code $BT_DIR/e.json) = 100 ]"
 check "a prefix that is not the subnet's is refused" bash -c "! conf 1.0.0 cnet '\"runtimeConfig\":{\"ips\":[\"10.77.0.51/16\"]}' | plug ADD cap2 eth0 cid-cap2 > $BT_DIR/e.json && jq -e '.code == 7 and (.details | contains(\"/24\"))' $BT_DIR/e.json"
 check "CNI_ARGS IP= and MAC= are honoured" bash -c "conf 1.0.0 | plug ADD cap2 eth0 cid-cap2 'IP=10.77.0.60;MAC=02:42:ac:11:00:60' | jq -e '.ips[0].address == \"10.77.0.60/24\" and .interfaces[0].mac == \"02:42:ac:11:00:60\"'"
+# A runtime holds the host ports it publishes (podman's conmon listens on them): berth publishes
+# over such a socket, as the reference portmap plugin does, where berth's own -p refuses.
+mkdir -p "$BT_DIR/holder" && echo held > "$BT_DIR/holder/index.html"
+inhost busybox httpd -p 18082 -h "$BT_DIR/holder"
+bt_netns cap3
+check "ADD publishing 18082 while a host process listens there" bash -c "conf 1.0.0 cnet '\"runtimeConfig\":{\"portMappings\":[{\"hostPort\":18082,\"containerPort\":80}]}' | plug ADD cap3 eth0 cid-cap3 >/dev/null"
+check "18082 reaches the namespace, not the listener" bash -c "inns cap3 busybox httpd -p 80 -h $BT_DIR && [ \"\$(inhost curl -s -m 3 -o /dev/null -w '%{http_code}' http://127.0.0.1:18082/)\" = 404 ]"
+check "DEL cap3" bash -c "conf 1.0.0 | plug DEL cap3 eth0 cid-cap3"
+pkill -f "httpd -p 18082 -h $BT_DIR/holder"
 check "DEL cap: port 18080 is released" bash -c "conf 1.0.0 | plug DEL cap eth0 cid-cap && ! inhost nft list table inet berth | grep -q 18080"
 pkill -f "httpd -p 80 -h $BT_DIR"
 check "DEL cap2" bash -c "conf 1.0.0 | plug DEL cap2 eth0 cid-cap2"
