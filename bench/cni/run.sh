@@ -91,9 +91,17 @@ tm() {
 	echo $(($(bb_us "$t1") - $(bb_us "$t0")))
 }
 
+# srv_times FROM TAG: berthd's own time (its log) for the ADDs and DELs since line FROM.
+srv_times() {
+	tail -n +"$1" "$BB_DIR/berthd.log" | awk '/api: POST \/cni\/add 200/ {sub("us", "", $NF); print $NF}' |
+		tail -n "$OPS" > "$RESULTS/berthd.$2.add"
+	tail -n +"$1" "$BB_DIR/berthd.log" | awk '/api: POST \/cni\/del 204/ {sub("us", "", $NF); print $NF}' |
+		tail -n "$OPS" > "$RESULTS/berthd.$2.del"
+}
+
 # measure TAG: OPS ADD+DEL cycles of the measured namespace for each system (2 warm-up cycles).
 measure() {
-	local sys k
+	local sys k l0=$(($(wc -l < "$BB_DIR/berthd.log") + 1))
 	for sys in berth bridge netavark; do
 		: > "$RESULTS/$sys.$1.add"; : > "$RESULTS/$sys.$1.del"
 		for k in 1 2; do tm "$sys" ADD 0 > /dev/null; tm "$sys" DEL 0 > /dev/null; done
@@ -104,6 +112,7 @@ measure() {
 			tm "$sys" DEL 0 >> "$RESULTS/$sys.$1.del"
 		done
 	done
+	srv_times "$l0" "$1"
 }
 
 populate() { # FROM TO: attach namespaces FROM..TO on all three (untimed)
@@ -116,7 +125,7 @@ populate() { # FROM TO: attach namespaces FROM..TO on all three (untimed)
 
 start_berthd() {
 	bb_in bh "$BERTHD" --root "$BB_DIR/root" --run "$BB_DIR/run" --socket "$SOCK" \
-		--log-level warn > "$BB_DIR/berthd.log" 2>&1 &
+		--log-level debug > "$BB_DIR/berthd.log" 2>&1 &
 	BERTHD_PID=$!
 	local deadline=$((SECONDS + 20))
 	until curl -sf --unix-socket "$SOCK" http://x/_ping > /dev/null 2>&1; do
@@ -157,6 +166,11 @@ row "$N" "n$N"
 B1=$(bb_p50 "$RESULTS/berth.n1.add") BN=$(bb_p50 "$RESULTS/berth.n$N.add")
 R1=$(bb_p50 "$RESULTS/bridge.n1.add") RN=$(bb_p50 "$RESULTS/bridge.n$N.add")
 bb_say ""
+for t in n1 "n$N"; do
+	read -r a b _ < <(bb_pct "$RESULTS/berthd.$t.add")
+	read -r c d _ < <(bb_pct "$RESULTS/berthd.$t.del")
+	bb_say "berthd's own time (its log), ${t#n} on the network: ADD p50 $a / p99 $b ms, DEL p50 $c / p99 $d ms"
+done
 bb_say "berth-cni ADD / bridge ADD: $(bb_calc "$B1 / $R1") at 1, $(bb_calc "$BN / $RN") at $N (target <= 0.2); berth-cni ADD at $N / at 1: $(bb_calc "$BN / $B1")"
 
 # ---------- 2. podman network connect / disconnect ----------

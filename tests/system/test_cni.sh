@@ -225,6 +225,20 @@ check "stop and connect are refused for an external sandbox" bash -c "n=\$(berth
 for i in 1 2 3 4; do conf 1.1.0 tiny | plug DEL t$i eth0 cid-t$i >/dev/null; done
 check "network rm tiny removes its configuration list" bash -c "test -e $BT_DIR/cni/tiny.conflist && berth network rm tiny && ! test -e $BT_DIR/cni/tiny.conflist"
 
+say "# a macvlan network"
+check "a parent interface and a macvlan network on it" bash -c "inhost ip link add bcnimv0 type veth peer name bcnimv1 && inhost ip link set bcnimv1 up && inhost ip link set bcnimv0 up && berth network create -d macvlan --subnet 10.74.0.0/24 -o parent=bcnimv0 mvnet"
+check "a berth container m1 on mvnet" berth run -d --name m1 --network mvnet busybox sleep 1d
+check "mvnet has its configuration list" test -s "$BT_DIR/cni/mvnet.conflist"
+bt_netns mv
+check "ADD to mvnet" bash -c "conf 1.1.0 mvnet | plug ADD mv eth0 cid-mv 'K8S_POD_NAME=mvpod' > $BT_DIR/mv.json && jq -e '(.interfaces | length) == 1 and (.ips[0].address | startswith(\"10.74.0.\"))' $BT_DIR/mv.json"
+check "eth0 is a macvlan in the namespace" bash -c "inns mv ip -d link show eth0 | grep -q macvlan"
+check "m1 reaches mvpod by name" berth exec m1 ping -c1 -W2 mvpod
+check "mvpod reaches m1" bash -c "inns mv busybox ping -c1 -W2 \$(ctr_ip m1 mvnet)"
+check "CHECK" bash -c "with_prev \"\$(conf 1.1.0 mvnet)\" $BT_DIR/mv.json | plug CHECK mv eth0 cid-mv"
+ip netns del "$BT_ID-mv"
+check "DEL after the namespace is gone (the macvlan lived only there)" bash -c "conf 1.1.0 mvnet | plug DEL mv eth0 cid-mv && ! berth network inspect mvnet | grep -q mvpod"
+check "no macvlan is left on the parent" bash -c "[ \$(ls $BT_DIR/run/netns | wc -l) = \$(berth ps -q | wc -l) ]"
+
 say "# validation: every input from the runtime"
 bt_netns val
 bad() {   # bad DESC CODE VAR=VALUE...: the plugin fails with the spec's error object, that code
