@@ -5,9 +5,9 @@
 #     configuration on stdin, wall time around fork+exec from bash), with 1 and then N other
 #     attachments already on the network, for berth-cni (berthd does the work), the reference
 #     bridge + host-local plugins (containernetworking-plugins) and netavark 1.4 (setup and
-#     teardown of one container, its JSON on stdin). Each system has its own network; the three
-#     share the machine and the N container namespaces (eth0, eth1, eth2), so each is measured
-#     at 1 and at N under the same conditions.
+#     teardown of one container, its JSON on stdin). Each system has its own network. At 1, the
+#     three are measured cycle by cycle in turn (the same moments of the machine); at N, each
+#     system alone with its N attachments, which are removed before the next system's.
 #  2. podman 4.3 `network connect` / `network disconnect` of a running container, with berth-cni,
 #     with the reference bridge plugin (podman's own CNI configuration list: bridge, portmap,
 #     firewall, tuning) and with netavark: whole podman process time.
@@ -61,7 +61,13 @@ nv_json() { # i
    "ipv6_enabled": false, "internal": false, "dns_enabled": false, "ipam_options": {"driver": "host-local"}}}}
 EOF
 }
-ns_of() { [ "$1" = 0 ] && echo "/run/netns/$BB_ID-m" || echo "/run/netns/$BB_ID-c$1"; }
+ns_of() { # SYSTEM I: the measured namespace (0), the shared first one (1), or the system's own
+	case $2 in
+	0) echo "/run/netns/$BB_ID-m" ;;
+	1) echo "/run/netns/$BB_ID-c1" ;;
+	*) echo "/run/netns/$BB_ID-$1$2" ;;
+	esac
+}
 
 # tm SYSTEM ADD|DEL I: one call; prints its wall time in µs; the result of an ADD is kept for DEL.
 tm() {
@@ -78,11 +84,11 @@ tm() {
 	case $sys in
 	netavark)
 		bb_in bh "$NV" --config "$BB_DIR/nv" "$([ "$cmd" = ADD ] && echo setup || echo teardown)" \
-			"$(ns_of "$i")" < "$BB_DIR/nv.$i.json" > "$BB_DIR/nv.out" 2>&1; rc=$? ;;
+			"$(ns_of "$sys" "$i")" < "$BB_DIR/nv.$i.json" > "$BB_DIR/nv.out" 2>&1; rc=$? ;;
 	*)
 		local ifn=eth0 bin=$CNI
 		[ "$sys" = bridge ] && ifn=eth1 bin=$REF/bridge
-		CNI_COMMAND=$cmd CNI_CONTAINERID=$(cid "$i") CNI_NETNS=$(ns_of "$i") CNI_IFNAME=$ifn \
+		CNI_COMMAND=$cmd CNI_CONTAINERID=$(cid "$i") CNI_NETNS=$(ns_of "$sys" "$i") CNI_IFNAME=$ifn \
 			CNI_PATH=$REF bb_in bh "$bin" <<< "$in" > "$out.new"; rc=$? ;;
 	esac
 	t1=$EPOCHREALTIME
@@ -99,28 +105,42 @@ srv_times() {
 		tail -n "$OPS" > "$RESULTS/berthd.$2.del"
 }
 
-# measure TAG: OPS ADD+DEL cycles of the measured namespace for each system (2 warm-up cycles).
+# measure TAG SYSTEM...: OPS ADD+DEL cycles of the measured namespace for each system, in turn
+# (2 warm-up cycles first).
 measure() {
-	local sys k l0=$(($(wc -l < "$BB_DIR/berthd.log") + 1))
-	for sys in berth bridge netavark; do
-		: > "$RESULTS/$sys.$1.add"; : > "$RESULTS/$sys.$1.del"
+	local tag=$1 sys k l0=$(($(wc -l < "$BB_DIR/berthd.log") + 1))
+	shift
+	for sys in "$@"; do
+		: > "$RESULTS/$sys.$tag.add"; : > "$RESULTS/$sys.$tag.del"
 		for k in 1 2; do tm "$sys" ADD 0 > /dev/null; tm "$sys" DEL 0 > /dev/null; done
 	done
-	for k in $(seq "$OPS"); do   # interleaved: the three see the same moments of the machine
-		for sys in berth bridge netavark; do
-			tm "$sys" ADD 0 >> "$RESULTS/$sys.$1.add"
-			tm "$sys" DEL 0 >> "$RESULTS/$sys.$1.del"
+	for k in $(seq "$OPS"); do
+		for sys in "$@"; do
+			tm "$sys" ADD 0 >> "$RESULTS/$sys.$tag.add"
+			tm "$sys" DEL 0 >> "$RESULTS/$sys.$tag.del"
 		done
 	done
-	srv_times "$l0" "$1"
+	[[ " $* " == *" berth "* ]] && srv_times "$l0" "$tag"
+	return 0
 }
 
-populate() { # FROM TO: attach namespaces FROM..TO on all three (untimed)
-	local i sys
-	for i in $(seq "$1" "$2"); do
-		[ -e "/run/netns/$BB_ID-c$i" ] || bb_netns "c$i" || bb_die "cannot create namespace c$i"
-		for sys in berth bridge netavark; do tm "$sys" ADD "$i" > /dev/null; done
+populate() { # SYSTEM FROM TO: attach namespaces FROM..TO (untimed; 1 is shared by the three)
+	local i ns
+	for i in $(seq "$2" "$3"); do
+		ns=$1$i; [ "$i" = 1 ] && ns=c1
+		[ -e "/run/netns/$BB_ID-$ns" ] || bb_netns "$ns" || bb_die "cannot create namespace $ns"
+		tm "$1" ADD "$i" > /dev/null
 	done
+}
+
+# unpopulate SYSTEM: its attachments 2..N go (berth: GC keeping 1; the others: namespaces deleted).
+unpopulate() {
+	local i
+	if [ "$1" = berth ]; then
+		jq -c --arg c "$(cid 1)" '. + {cniVersion: "1.1.0", "cni.dev/valid-attachments": [{containerID: $c, ifname: "eth0"}]}' <<< "$(conf_berth)" |
+			CNI_COMMAND=GC CNI_PATH=$REF bb_in bh "$CNI" > /dev/null || bb_die "GC failed"
+	fi
+	for i in $(seq 2 "$N"); do ip netns del "$BB_ID-$1$i" 2> /dev/null; done
 }
 
 start_berthd() {
@@ -152,12 +172,15 @@ start_berthd
 BERTH_HOST=unix://$SOCK "$BERTH" network create --subnet 10.130.0.0/16 bnet > /dev/null || bb_die "network create"
 bb_say "# CNI ADD/DEL: berth-cni vs bridge + host-local vs netavark; $(bb_machine)"
 bb_say "# containernetworking-plugins $(dpkg-query -W -f='${Version}' containernetworking-plugins), netavark $("$NV" --version | awk '{print $2}'), $OPS cycles per point, N=$N"
-populate 1 1
-measure n1
-T0=$SECONDS
-populate 2 "$N"
-bb_say "# attached $((N - 1)) more on each in $((SECONDS - T0)) s"
-measure "n$N"
+for s in berth bridge netavark; do populate $s 1 1; done
+measure n1 berth bridge netavark
+for s in berth bridge netavark; do
+	T0=$SECONDS
+	populate $s 2 "$N"
+	bb_say "# $s: attached $((N - 1)) more in $((SECONDS - T0)) s"
+	measure "n$N" $s
+	unpopulate $s
+done
 bb_say ""
 bb_say "| attachments on the network | berth-cni ADD p50 / p99 ms | DEL p50 / p99 ms | bridge+host-local ADD | DEL | netavark setup | teardown |"
 bb_say "|---|---|---|---|---|---|---|"
