@@ -201,6 +201,7 @@ bt_start_berthd
 check "keep survives: inspect, ps, its interface" bash -c "berth network inspect cnet | grep -q '\"keep\"' && berth ps -a | grep keep | grep -q external && inns rs ip link show eth0"
 check "DNS in keep's namespace is served again" bash -c "inns rs busybox nslookup web 127.0.0.11 | grep -q \"\$(ctr_ip web cnet)\""
 check "web resolves keep" bash -c "berth exec web nslookup keep 127.0.0.11 | grep -q 10.77.0."
+check "network probe covers keep (a CNI sandbox): web <-> keep by ICMP, both families" bash -c "berth network probe --network cnet --container web --container keep --proto icmp --no-host --format json > $BT_DIR/pr.json && jq -e '[.Cells[] | select(.Verdict == \"reach\") | [.Source, .Target, .Family]] | sort == [[\"keep\",\"web\",4],[\"keep\",\"web\",6],[\"web\",\"keep\",4],[\"web\",\"keep\",6]]' $BT_DIR/pr.json"
 check "lose (namespace gone while berthd was down) was released at start-up" bash -c "! berth ps -a | grep -q lose && ! inhost ip link show $RS2IF 2>/dev/null"
 check "DEL keep" bash -c "echo '$C0' | plug DEL rs eth0 cid-rs"
 
