@@ -72,7 +72,7 @@ check "network inspect lists p1 beside bweb" bash -c "berth network inspect pnet
 check "ps --all marks p1 as external" bash -c "berth ps -a | grep -w p1 | grep -q 'external: CNI'"
 check "podman and berth agree on p1's address" bash -c "[ \"\$(P inspect p1 --format '{{(index .NetworkSettings.Networks \"pnet\").IPAddress}}')\" = \"\$(ctr_ip p1 pnet)\" ]"
 check "p1 got berth's resolver from the CNI result (first nameserver 127.0.0.11)" bash -c "P exec p1 cat /etc/resolv.conf | grep nameserver | head -1 | grep -q 127.0.0.11"
-# (nc, not wget: busybox-static's wget crashes resolving names through glibc's NSS)
+# (nc with -w, not wget -T: Debian 12's busybox-static 1.35 wget segfaults whenever -T is given, names or not)
 get() { berth run --rm --network pnet busybox sh -c "printf 'GET / HTTP/1.0\r\n\r\n' | nc -w 5 $1 80"; }
 export -f get
 check "a berth container reaches p1's httpd by name" bash -c "get p1 | grep -q hello-from-podman"
