@@ -164,6 +164,18 @@ static int api_query_dns_lookup(const struct api_input *in, struct api_request *
 	return n;
 }
 
+static int api_query_network_probe(const struct api_input *in, struct api_request *r,
+				   struct berr *err)
+{
+	return api_query_bool(in, "progress", &r->progress, err);
+}
+
+static int api_query_cni_status(const struct api_input *in, struct api_request *r,
+				struct berr *err)
+{
+	return api_query_string(in, "network", &r->network, err);
+}
+
 /* ---------------------------------------------------------------- routes */
 
 /* Literal paths come before the patterns that would also match them. */
@@ -174,6 +186,8 @@ static const struct api_route api_routes[] = {
 	{ "GET", "/info", API_OP_INFO, API_BODY_NONE, NULL },
 	{ "POST", "/networks/create", API_OP_NETWORK_CREATE, API_BODY_REQUIRED, NULL },
 	{ "POST", "/networks/prune", API_OP_NETWORK_PRUNE, API_BODY_NONE, NULL },
+	{ "POST", "/networks/probe", API_OP_NETWORK_PROBE, API_BODY_OPTIONAL,
+	  api_query_network_probe },
 	{ "POST", "/firewall/reload", API_OP_FIREWALL_RELOAD, API_BODY_NONE, NULL },
 	{ "GET", "/networks", API_OP_NETWORK_LIST, API_BODY_NONE, api_query_network_list },
 	{ "GET", "/networks/{id}", API_OP_NETWORK_INSPECT, API_BODY_NONE, NULL },
@@ -196,6 +210,11 @@ static const struct api_route api_routes[] = {
 	  api_query_container_logs },
 	{ "GET", "/dns/lookup", API_OP_DNS_LOOKUP, API_BODY_NONE, api_query_dns_lookup },
 	{ "GET", "/dns/stats", API_OP_DNS_STATS, API_BODY_NONE, NULL },
+	{ "POST", "/cni/add", API_OP_CNI_ADD, API_BODY_REQUIRED, NULL },
+	{ "POST", "/cni/del", API_OP_CNI_DEL, API_BODY_REQUIRED, NULL },
+	{ "POST", "/cni/check", API_OP_CNI_CHECK, API_BODY_REQUIRED, NULL },
+	{ "POST", "/cni/gc", API_OP_CNI_GC, API_BODY_REQUIRED, NULL },
+	{ "GET", "/cni/status", API_OP_CNI_STATUS, API_BODY_NONE, api_query_cni_status },
 };
 
 static void api_allow_append(char *allow, size_t size, const char *method)

@@ -40,6 +40,12 @@ enum api_op {
 	API_OP_CONTAINER_LOGS,
 	API_OP_DNS_LOOKUP,
 	API_OP_DNS_STATS,
+	API_OP_NETWORK_PROBE,
+	API_OP_CNI_ADD,
+	API_OP_CNI_DEL,
+	API_OP_CNI_CHECK,
+	API_OP_CNI_GC,
+	API_OP_CNI_STATUS,
 	API_OP_COUNT
 };
 
@@ -65,10 +71,11 @@ struct api_request {
 	struct http_params params;   /* the "{id}" of the path, decoded */
 	cJSON *body;                 /* a JSON object for the ops that take one, else NULL */
 	char *name;                  /* ?name= (container create, DNS lookup), may be NULL */
-	char *network;               /* ?network= (DNS lookup) */
+	char *network;               /* ?network= (DNS lookup, CNI status) */
 	char *type;                  /* ?type= (DNS lookup) */
 	char filter_name[HTTP_PARAM_MAX]; /* ?filters= name filter of a network list, "" if none */
 	bool all, force, follow;     /* ?all= (list), ?force= (remove), ?follow= (logs) */
+	bool progress;               /* ?progress= (probe): stream progress lines first */
 	long timeout;                /* ?t= (stop), seconds; 10 when absent */
 	int signal;                  /* ?signal= (kill); SIGKILL when absent */
 	/* Set when decoding fails: */

@@ -31,6 +31,9 @@ static void usage(FILE *f)
 		"  --run DIR                     runtime state (default /run/berth)\n"
 		"  --socket PATH                 API socket (default <run>/berth.sock)\n"
 		"  --log-level LEVEL             error, warn, info or debug (default info)\n"
+		"  --cni-config-dir DIR          CNI configuration lists of the networks, for\n"
+		"                                berth-cni (default $BERTH_CNI_CONFIG_DIR, else\n"
+		"                                /etc/cni/net.d; \"\": none)\n"
 		"  --default-address-pool base=CIDR,size=N\n"
 		"                                default subnet pool (repeatable; replaces Docker's)\n"
 		"  --cluster-store URL           etcd://HOST:PORT[,HOST:PORT...][/PREFIX]: the cluster\n"
@@ -77,6 +80,7 @@ static int options_parse(int argc, char **argv, struct options *o, struct berr *
 		{ "cluster-host-name", required_argument, NULL, 'H' },
 		{ "cluster-ttl", required_argument, NULL, 'T' },
 		{ "data-path-port", required_argument, NULL, 'P' },
+		{ "cni-config-dir", required_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -84,6 +88,8 @@ static int options_parse(int argc, char **argv, struct options *o, struct berr *
 
 	o->cfg.root = "/var/lib/berth";
 	o->cfg.run = "/run/berth";
+	o->cfg.cni_config_dir = getenv("BERTH_CNI_CONFIG_DIR") ? getenv("BERTH_CNI_CONFIG_DIR")
+							       : "/etc/cni/net.d";
 	o->level = BLOG_INFO;
 	while ((c = getopt_long(argc, argv, "h", longs, NULL)) != -1) {
 		switch (c) {
@@ -117,6 +123,7 @@ static int options_parse(int argc, char **argv, struct options *o, struct berr *
 				    err) < 0)
 				return -EINVAL;
 			break;
+		case 'N': o->cfg.cni_config_dir = optarg; break;
 		case 'h': usage(stdout); exit(0);
 		default: return berr_set(err, -EINVAL, "invalid arguments (see berthd --help)");
 		}
@@ -129,23 +136,26 @@ static int options_parse(int argc, char **argv, struct options *o, struct berr *
 static int signals_setup(struct berr *err)
 {
 	sigset_t set;
-	int fd;
+	int fd, r;
 
+	/* signal() and sigaddset() fail only for invalid signal numbers: these are constants. */
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGCHLD);
 	/* Blocked before any thread exists, so every thread inherits the mask. */
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	r = pthread_sigmask(SIG_BLOCK, &set, NULL);
+	if (r != 0)
+		return berr_errno(err, -r, "blocking signals");
 	fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (fd < 0)
 		return berr_errno(err, -errno, "signalfd");
 	return fd;
 }
 
-/* Returns when SIGTERM or SIGINT arrives. */
-static void event_loop(struct manager *m, int sfd)
+/* Returns 0 when SIGTERM or SIGINT arrives, -errno when the loop cannot wait any more. */
+static int event_loop(struct manager *m, int sfd)
 {
 	struct pollfd fds[2] = { { .fd = sfd, .events = POLLIN },
 				 { .fd = mgr_event_fd(m), .events = POLLIN } };
@@ -154,15 +164,19 @@ static void event_loop(struct manager *m, int sfd)
 		struct signalfd_siginfo si;
 		bool stop = false;
 
-		if (poll(fds, 2, -1) < 0 && errno != EINTR)
-			return;
+		if (poll(fds, 2, -1) < 0 && errno != EINTR) {
+			int r = -errno;
+
+			blog_error("event loop: poll: %s: stopping", strerror(-r));
+			return r;
+		}
 		while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
 			if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
 				stop = true;
 		}
 		mgr_reap(m);
 		if (stop)
-			return;
+			return 0;
 	}
 }
 
@@ -173,7 +187,7 @@ int main(int argc, char **argv)
 	struct manager *m = NULL;
 	struct api *api = NULL;
 	_cleanup_free_ char *sock = NULL;
-	int sfd;
+	int sfd, rc;
 
 	if (argc > 1 && strcmp(argv[1], RT_SHIM_ARG) == 0)
 		rt_shim_main(argc, argv);
@@ -194,8 +208,14 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	umask(022);
-	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	/* Orphaned container processes (a shim that died) must come back to berthd, not to a PID 1
+	 * that may not reap them (it does not on these machines). */
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) {
+		fprintf(stderr, "berthd: becoming a child subreaper: %s\n", strerror(errno));
+		return 1;
+	}
 	sock = o.socket ? xstrdup(o.socket) : xasprintf("%s/berth.sock", o.cfg.run);
+	o.cfg.socket = sock;
 	sfd = signals_setup(&err);
 	if (sfd < 0 || mgr_open(&o.cfg, &m, &err) < 0 || api_start(m, sock, &api, &err) < 0) {
 		fprintf(stderr, "berthd: %s\n", berr_str(&err));
@@ -203,11 +223,11 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	blog_info("berthd ready: root %s, run %s, socket %s", o.cfg.root, o.cfg.run, sock);
-	event_loop(m, sfd);
+	rc = event_loop(m, sfd) < 0 ? 1 : 0;
 	blog_info("berthd stopping (containers keep running)");
 	mgr_shutdown(m);   /* pending stops and waits give up: the API's threads end promptly */
 	api_stop(api);
 	mgr_close(m);
 	close(sfd);
-	return 0;
+	return rc;
 }

@@ -9,6 +9,7 @@
  *   -EOPNOTSUPP unsupported by the driver; anything else: internal failure. */
 #pragma once
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -35,6 +36,8 @@ struct mgr_config {
 	struct ipam_default_pool pools[MGR_MAX_POOLS];
 	size_t n_pools;             /* 0 = Docker's defaults */
 	struct mgr_cluster_config cluster;
+	const char *cni_config_dir; /* CNI configuration lists per network; NULL or "": none */
+	const char *socket;         /* the API's socket (named in those lists) */
 };
 
 struct manager;
@@ -79,6 +82,30 @@ int mgr_dns_lookup(struct manager *m, const char *name, const char *network, con
 		   cJSON **ret, struct berr *err);
 /* Counters {Answered, Forwarded, Failed, Refused, Dropped, Formerr, Listeners, ...}. */
 int mgr_dns_stats(struct manager *m, cJSON **ret, struct berr *err);
+
+/* Isolation testing (daemon/mgr_probe.c, docs/PROBE.md): the reachability matrix of the running
+ * containers, compared with a policy, or one flow explained from the nftables trace. Body and
+ * reply: docs/API.md (POST /networks/probe). The manager lock is held only to copy the state. */
+struct mgr_probe_ctl {
+	void (*progress)(void *ud, size_t done, size_t total);   /* about every 100 ms */
+	void *ud;
+	const atomic_bool *cancel;          /* the client went away */
+};
+int mgr_network_probe(struct manager *m, const cJSON *req, const struct mgr_probe_ctl *ctl,
+		      cJSON **ret, struct berr *err);
+/* The request is well-formed (fields, policy): checked before a streamed reply begins. */
+int mgr_network_probe_check(const cJSON *req, struct berr *err);
+/* CNI attachments of network namespaces berth did not create (berth-cni; docs/API.md, "CNI").
+ * ADD {ContainerID, IfName, Netns, Network, Name, Aliases, IPs, MAC, PortMappings} replies
+ * {Container, Endpoint, Interfaces, IPs, Routes, DNS}; DEL {ContainerID, IfName, Network}
+ * succeeds when nothing is attached; CHECK replies {Problems: [...]} (-ENOENT: no such
+ * attachment); GC {Network, Valid: [{containerID, ifname}]} replies {Removed: [...]}; STATUS
+ * replies {Network, Attachable, Exhausted}. */
+int mgr_cni_add(struct manager *m, const cJSON *req, cJSON **ret, struct berr *err);
+int mgr_cni_del(struct manager *m, const cJSON *req, struct berr *err);
+int mgr_cni_check(struct manager *m, const cJSON *req, cJSON **ret, struct berr *err);
+int mgr_cni_gc(struct manager *m, const cJSON *req, cJSON **ret, struct berr *err);
+int mgr_cni_status(struct manager *m, const char *network, cJSON **ret, struct berr *err);
 
 /* Called from the daemon's event loop. */
 /* An fd that becomes readable when a container's shim exits; then call mgr_reap(). */

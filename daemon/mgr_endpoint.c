@@ -282,6 +282,35 @@ static int addrs_alloc(struct manager *m, struct net_entry *n, struct ep_entry *
 	return r;
 }
 
+/* The allocation cursor of each pool is kept in the store ("ipam-cursor/<network>/<subnet>"), so
+ * that after a restart allocation goes on where it was instead of handing out the addresses
+ * freed last first (peers may still hold them in their neighbour caches). */
+char *mgr_ipam_cursor_key(const struct net_entry *n, int i)
+{
+	char buf[CIDR_STRLEN];
+
+	return xasprintf("ipam-cursor/%s/%s", n->n.id, cidr_fmt(&n->n.subnets[i].subnet, buf));
+}
+
+static int cursors_put(struct manager *m, const struct ep_entry *ep, struct berr *err)
+{
+	struct net_entry *n = mgr_net_by_id(m, ep->e.network_id);
+	const struct ipaddr *ips[2] = { &ep->e.ip4, &ep->e.ip6 };
+	int r = 0;
+
+	for (int k = 0; n && r >= 0 && k < n->n.n_subnets; k++) {
+		_cleanup_free_ char *key = NULL;
+		char buf[IP_STRLEN];
+
+		if (!cidr_contains(&n->pools[k].subnet, ips[0]) &&
+		    !cidr_contains(&n->pools[k].subnet, ips[1]))
+			continue;
+		key = mgr_ipam_cursor_key(n, k);
+		r = store_meta_put(m->store, key, ip_fmt(&n->pools[k].cursor, buf), err);
+	}
+	return r;
+}
+
 /* One transaction: the endpoint row in `state` plus its allocations (put or delete). Without
  * allocations the row is written without addresses too: they are being released. */
 static int ep_persist(struct manager *m, struct ep_entry *ep, bool with_allocs, bool drop_row,
@@ -303,6 +332,8 @@ static int ep_persist(struct manager *m, struct ep_entry *ep, bool with_allocs, 
 		if (r >= 0 && with_allocs)
 			r = store_alloc_put(m->store, ep->e.network_id, ips[i], ep->e.id, err);
 	}
+	if (r >= 0 && with_allocs)
+		r = cursors_put(m, ep, err);
 	if (r >= 0)
 		r = drop_row ? store_endpoint_delete(m->store, ep->e.id, err)
 			     : store_endpoint_put(m->store, &row, err);
@@ -518,8 +549,8 @@ int mgr_ep_deactivate(struct manager *m, struct ctr_entry *c, struct ep_entry *e
 	return 0;
 }
 
-static struct ep_entry *route_carrier(struct manager *m, struct ctr_entry *c, int family,
-				      const struct ipaddr **ret_gw)
+struct ep_entry *mgr_route_carrier(struct manager *m, struct ctr_entry *c, int family,
+				   const struct ipaddr **ret_gw)
 {
 	_cleanup_free_ struct ep_entry **eps = NULL;
 	size_t n = mgr_ctr_eps(m, c->c.id, &eps);
@@ -550,7 +581,7 @@ static int routes_apply(struct manager *m, struct ctr_entry *c, int netns_fd, st
 
 	for (int i = 0; r >= 0 && i < 2; i++) {
 		const struct ipaddr *gw = NULL;
-		struct ep_entry *ep = route_carrier(m, c, families[i], &gw);
+		struct ep_entry *ep = mgr_route_carrier(m, c, families[i], &gw);
 
 		r = ep ? nlx_route_default_set(nl, families[i], gw, ep->e.ifname, err)
 		       : nlx_route_default_del(nl, families[i], err);
@@ -561,9 +592,13 @@ static int routes_apply(struct manager *m, struct ctr_entry *c, int netns_fd, st
 
 int mgr_sandbox_routes(struct manager *m, struct ctr_entry *c, struct berr *err)
 {
-	_cleanup_free_ char *path = mgr_ctr_netns_path(m, &c->c);
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	_cleanup_free_ char *path = NULL;
+	_cleanup_close_ int fd = -1;
 
+	if (mgr_ctr_external(c))
+		return mgr_ext_routes(m, c, err);
+	path = mgr_ctr_netns_path(m, &c->c);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return berr_errno(err, -errno, "opening network namespace %s", path);
 	return routes_apply(m, c, fd, err);

@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <ifaddrs.h>
 #include <netinet/in.h>
+#include <sys/timerfd.h>
 
 #include "common/portspec.h"
 #include "daemon/mgr_internal.h"
@@ -32,6 +33,7 @@ struct fw_state {
 	struct nft_names names;
 	struct nft_conn *conn;
 	int mon_fd;
+	int heal_fd;               /* timerfd of a delayed self-heal, -1: heal at once */
 	VEC(struct fw_port) ports;
 	struct ipaddr *vteps;      /* the members' VTEPs in the vteps sets */
 	size_t n_vteps;
@@ -330,8 +332,10 @@ static int port_free(struct resolve *rs, const struct fw_port *p, struct berr *e
 		if (port_clash(rs->out.v[i], p))
 			return berr_set(err, -EADDRINUSE, "host port %s:%u/%s is published twice",
 					h, p->host_port, proto_str(p->proto));
-	r = nft_hostport_holder(p->family, &p->host, p->proto, p->host_port, holder,
-				sizeof(holder));
+	/* A CNI runtime holds the host ports it publishes itself (podman's conmon listens on
+	 * them to reserve them), as the reference portmap plugin expects: not a conflict. */
+	r = mgr_ctr_external(rs->c) ? 0 : nft_hostport_holder(p->family, &p->host, p->proto,
+							      p->host_port, holder, sizeof(holder));
 	if (r > 0)
 		return berr_set(err, -EADDRINUSE, "host port %s:%u/%s is already in use by %s", h,
 				p->host_port, proto_str(p->proto), holder);
@@ -594,14 +598,16 @@ static int port_from_json(const cJSON *o, const char *ctr_id, struct fw_port *p)
 	return 0;
 }
 
-static int ports_record(struct manager *m, struct ctr_entry *c, struct resolve *rs,
+/* Records the ports among v[0..n) that belong to container c as its extra["BerthPorts"]. */
+static int ports_record(struct manager *m, struct ctr_entry *c, struct fw_port *const *v, size_t n,
 			struct berr *err)
 {
 	cJSON *a = cJSON_CreateArray();
 	int r;
 
-	for (size_t i = 0; i < rs->out.n; i++)
-		cJSON_AddItemToArray(a, port_json(rs->out.v[i]));
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(v[i]->ctr_id, c->c.id) == 0)
+			cJSON_AddItemToArray(a, port_json(v[i]));
 	cJSON_DeleteItemFromObjectCaseSensitive(c->c.extra, "BerthPorts");
 	cJSON_AddItemToObject(c->c.extra, "BerthPorts", a);
 	r = store_begin(m->store, err);
@@ -644,7 +650,7 @@ int mgr_fw_ports_add(struct manager *m, struct ctr_entry *c, struct berr *err)
 	r = bindings_walk(&rs, pb, true, err);
 	tr = time_mono_ns();
 	if (r >= 0)
-		r = ports_record(m, c, &rs, err);
+		r = ports_record(m, c, rs.out.v, rs.out.n, err);
 	ts = time_mono_ns();
 	crash_point("publish:after-store");
 	if (r >= 0 && rs.out.n) {
@@ -705,6 +711,10 @@ static void ports_drop(struct manager *m, struct ctr_entry *c, const struct ipad
 		ct_flush(gone[i]);
 		free(gone[i]);
 	}
+	/* the container keeps running without these ports: its record must say so, or a restart
+	 * would publish them again towards an address it no longer holds */
+	if (k && to && ports_record(m, c, fw->ports.v, fw->ports.n, &e2) < 0)
+		blog_warn("recording the ports of %s: %s", c->c.name, berr_str(&e2));
 	free(gone);
 	free(e);
 }
@@ -818,24 +828,84 @@ void mgr_fw_vteps_changed(struct manager *m)
 
 /* ---- start-up, monitor, reload, stop ---- */
 
+static bool port_target_live(struct manager *m, const struct ctr_entry *c, const struct ipaddr *to)
+{
+	for (size_t i = 0; i < m->eps.n; i++) {
+		const struct bendpoint *e = &m->eps.v[i]->e;
+
+		if (e->state == EP_ACTIVE && strcmp(e->container_id, c->c.id) == 0 &&
+		    (ip_equal(&e->ip4, to) || ip_equal(&e->ip6, to)))
+			return true;
+	}
+	return false;
+}
+
+/* The ports of running containers, from their records. A port towards an endpoint that is gone
+ * (a crash while it was being disconnected) is dropped from the record too. */
 static void ports_load(struct manager *m)
 {
 	for (size_t i = 0; i < m->ctrs.n; i++) {
 		struct ctr_entry *c = m->ctrs.v[i];
 		const cJSON *a = cJSON_GetObjectItemCaseSensitive(c->c.extra, "BerthPorts"), *o;
+		struct berr e2 = BERR_INIT;
+		bool stale = false;
 
 		if (c->c.state != CTR_RUNNING)
 			continue;
 		cJSON_ArrayForEach(o, a) {
 			struct fw_port *p = xmalloc(sizeof(*p));
 
-			if (port_from_json(o, c->c.id, p) < 0) {
+			if (port_from_json(o, c->c.id, p) < 0 || !port_target_live(m, c, &p->to)) {
+				stale = true;
 				free(p);
 				continue;
 			}
 			vec_push(m->fw->ports, p);
 		}
+		if (stale && ports_record(m, c, m->fw->ports.v, m->fw->ports.n, &e2) < 0)
+			blog_warn("recording the ports of %s: %s", c->c.name, berr_str(&e2));
 	}
+}
+
+static void heal(struct manager *m)
+{
+	struct berr e2 = BERR_INIT;
+
+	blog_warn("berth's nftables tables were changed by someone else: rebuilding them");
+	if (fw_rebuild(m, &e2) < 0)
+		blog_error("%s", berr_str(&e2));
+}
+
+/* BERTH_FW_HEAL_DELAY_MS=<ms> (tests): the rebuild after someone else's change waits that long
+ * on a timer, so a test can see what the change did (test_probe.sh). */
+static int heal_delay_ms(void)
+{
+	const char *v = getenv("BERTH_FW_HEAL_DELAY_MS");
+
+	return v ? atoi(v) : 0;
+}
+
+static void heal_timer_cb(struct manager *m, int fd, void *ud)
+{
+	uint64_t n;
+
+	if (read(fd, &n, sizeof(n)) == sizeof(n))
+		heal(m);
+}
+
+static void heal_later(struct fw_state *fw)
+{
+	struct itimerspec its = { 0 }, cur;
+	int ms = heal_delay_ms();
+
+	if (timerfd_gettime(fw->heal_fd, &cur) == 0 &&
+	    (cur.it_value.tv_sec || cur.it_value.tv_nsec))
+		return;   /* armed already */
+	its.it_value.tv_sec = ms / 1000;
+	its.it_value.tv_nsec = (long)(ms % 1000) * 1000000;
+	blog_warn("berth's nftables tables were changed by someone else: rebuilding them in "
+		  "%d ms", ms);
+	timerfd_settime(fw->heal_fd, 0, &its, NULL);
 }
 
 static void monitor_cb(struct manager *m, int fd, void *ud)
@@ -848,9 +918,20 @@ static void monitor_cb(struct manager *m, int fd, void *ud)
 		return;
 	if (r <= 0)
 		return;
-	blog_warn("berth's nftables tables were changed by someone else: rebuilding them");
-	if (fw_rebuild(m, &e2) < 0)
-		blog_error("%s", berr_str(&e2));
+	if (m->fw->heal_fd >= 0)
+		heal_later(m->fw);
+	else
+		heal(m);
+}
+
+static int heal_timer_open(struct manager *m, struct fw_state *fw)
+{
+	if (heal_delay_ms() <= 0)
+		return 0;
+	fw->heal_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (fw->heal_fd < 0)
+		return 0;   /* heal at once */
+	return mgr_watch_add(m, fw->heal_fd, heal_timer_cb, NULL);
 }
 
 static void fw_free(struct fw_state *fw)
@@ -862,6 +943,8 @@ static void fw_free(struct fw_state *fw)
 	nft_conn_close(fw->conn);
 	if (fw->mon_fd >= 0)
 		close(fw->mon_fd);
+	if (fw->heal_fd >= 0)
+		close(fw->heal_fd);
 	free(fw);
 }
 
@@ -870,7 +953,7 @@ int mgr_fw_init(struct manager *m, struct berr *err)
 	struct fw_state *fw = xcalloc(1, sizeof(*fw));
 	int r;
 
-	fw->mon_fd = -1;
+	fw->mon_fd = fw->heal_fd = -1;
 	nft_names_default(&fw->names);
 	r = nft_conn_open(&fw->conn, err);
 	if (r >= 0)
@@ -884,6 +967,8 @@ int mgr_fw_init(struct manager *m, struct berr *err)
 	r = fw_rebuild(m, err);
 	if (r >= 0)
 		r = mgr_watch_add(m, fw->mon_fd, monitor_cb, NULL);
+	if (r >= 0)
+		r = heal_timer_open(m, fw);
 	if (r < 0) {
 		mgr_fw_close(m);
 		return r;
@@ -899,6 +984,8 @@ void mgr_fw_close(struct manager *m)
 		return;
 	if (m->fw->mon_fd >= 0)
 		mgr_watch_del(m, m->fw->mon_fd);
+	if (m->fw->heal_fd >= 0)
+		mgr_watch_del(m, m->fw->heal_fd);
 	fw_free(m->fw);
 	m->fw = NULL;
 }
@@ -911,6 +998,30 @@ int mgr_firewall_reload(struct manager *m, struct berr *err)
 	r = m->fw ? fw_rebuild(m, err) : berr_set(err, -ENOTCONN, "the firewall is not running");
 	pthread_mutex_unlock(&m->lock);
 	return r;
+}
+
+/* ---- tracing one flow (daemon/mgr_explain.c) ---- */
+
+int mgr_fw_trace(struct manager *m, const struct nft_flow *f, struct berr *err)
+{
+	_cleanup_(nft_batch_freep) struct nft_batch *b = NULL;
+
+	if (!m->fw)
+		return berr_set(err, -ENOTCONN, "the firewall is not running");
+	b = nft_batch_new(&m->fw->names);
+	if (f)
+		nft_batch_trace_add(b, f);
+	else
+		nft_batch_trace_del(b);
+	return fw_apply(m, b, err);
+}
+
+void mgr_fw_names(struct manager *m, struct nft_names *ret)
+{
+	if (m->fw)
+		*ret = m->fw->names;
+	else
+		nft_names_default(ret);
 }
 
 int mgr_firewall_cleanup(struct berr *err)

@@ -26,7 +26,7 @@ struct ctr_entry {
 	struct bcontainer c;
 	int pidfd;              /* of the shim while running (-1 otherwise) */
 	bool dns_listening;     /* the embedded DNS has sockets in its namespace */
-	bool stopping;
+	bool removing;          /* a forced removal waits for the process to exit */
 };
 
 /* A growable array of owned pointers. */
@@ -75,6 +75,9 @@ struct manager {
 	bool creating_defaults;     /* the predefined networks are being created */
 	struct fw_state *fw;        /* owned by daemon/mgr_fw.c */
 	struct dns_state *dns;      /* owned by daemon/mgr_dns.c */
+	struct ext_state *ext;      /* owned by daemon/mgr_external.c */
+	char *cni_dir;              /* CNI configuration lists (NULL or "": none) */
+	char *api_socket;           /* berthd's socket, written into them */
 	struct cluster *cl;         /* owned by daemon/mgr_cluster*.c; NULL without a cluster */
 	char last_exit_id[ID_LEN + 1];   /* exit code of the last removed container, for wait */
 	int last_exit_code;
@@ -141,7 +144,6 @@ int mgr_net_remove_local(struct manager *m, struct net_entry *n, struct berr *er
 int mgr_net_create_locked(struct manager *m, const cJSON *req, cJSON **ret, struct berr *err);
 /* The network's row and its gateway/auxiliary allocations, in one transaction. */
 int mgr_net_store_put(struct manager *m, struct net_entry *e, struct berr *err);
-int mgr_net_store_delete(struct manager *m, const char *id, struct berr *err);
 void mgr_net_entry_free(struct net_entry *e);
 /* Fresh pools of the network's subnets, gateways and auxiliary addresses reserved. */
 int mgr_net_pools_init(struct net_entry *e, struct berr *err);
@@ -155,6 +157,8 @@ int mgr_ep_activate(struct manager *m, struct ctr_entry *c, struct ep_entry *ep,
 int mgr_ep_deactivate(struct manager *m, struct ctr_entry *c, struct ep_entry *ep, bool final,
 		      struct berr *err);
 void mgr_ep_release_addrs(struct manager *m, struct ep_entry *ep);
+/* Store key of the allocation cursor of subnet i of network n (malloc'd). */
+char *mgr_ipam_cursor_key(const struct net_entry *n, int i);
 /* at_create: the container is being created (host/none may be chosen only then). */
 int mgr_ep_new(struct manager *m, struct ctr_entry *c, struct net_entry *n, const cJSON *cfg,
 	       bool at_create, struct ep_entry **ret, struct berr *err);
@@ -164,6 +168,10 @@ void mgr_ep_drop(struct manager *m, struct ep_entry *ep);  /* from memory only *
 /* New endpoints are in memory only until persisted (or activated). */
 int mgr_ep_store_put(struct manager *m, struct ep_entry *ep, struct berr *err);
 int mgr_sandbox_routes(struct manager *m, struct ctr_entry *c, struct berr *err);
+/* The endpoint that carries the default route of `family` (the first active one, by connection
+ * order, on a non-internal network with a gateway for its address), with that gateway. */
+struct ep_entry *mgr_route_carrier(struct manager *m, struct ctr_entry *c, int family,
+				   const struct ipaddr **ret_gw);
 int mgr_ctr_files_write(struct manager *m, struct ctr_entry *c, struct berr *err);
 
 /* ---- containers (mgr_container.c) ---- */
@@ -177,7 +185,8 @@ int mgr_ctr_watch(struct manager *m, struct ctr_entry *c);
 int mgr_ctr_net_teardown(struct manager *m, struct ctr_entry *c);
 struct rt_proc;
 /* The container's process runs: record it (state, pids, start time) in memory and store. */
-void mgr_ctr_record_running(struct manager *m, struct ctr_entry *c, const struct rt_proc *proc);
+int mgr_ctr_record_running(struct manager *m, struct ctr_entry *c, const struct rt_proc *proc,
+			   struct berr *err);
 int mgr_ctr_delete(struct manager *m, struct ctr_entry *c, struct berr *err);
 
 /* Remove the directory tree at path without blocking: it is renamed into <root>/trash at once
@@ -209,6 +218,12 @@ void mgr_fw_ports_remove(struct manager *m, struct ctr_entry *c);
 int mgr_fw_ports_validate(struct manager *m, struct ctr_entry *c, struct berr *err);
 /* NetworkSettings.Ports in Docker's shape (an empty object unless running). */
 cJSON *mgr_fw_render_ports(struct manager *m, struct ctr_entry *c);
+/* Explain (daemon/mgr_explain.c): adds the trace rule of flow f, or removes it (f NULL), in
+ * berth's tables through the firewall's own connection (its changes are not someone else's). */
+struct nft_flow;
+struct nft_names;
+int mgr_fw_trace(struct manager *m, const struct nft_flow *f, struct berr *err);
+void mgr_fw_names(struct manager *m, struct nft_names *ret);
 
 int mgr_dns_init(struct manager *m, struct berr *err);        /* after reconcile */
 void mgr_dns_close(struct manager *m);
@@ -264,6 +279,25 @@ size_t mgr_cluster_vteps(struct manager *m, struct ipaddr **ret, uint16_t *ret_p
 /* Scope, VNI, peers and the remote endpoints of a global network, added to its JSON. */
 void mgr_cluster_render(struct manager *m, struct net_entry *n, cJSON *o, cJSON *containers);
 void mgr_cluster_info(struct manager *m, cJSON *o);
+
+/* ---- external sandboxes: CNI attachments (mgr_external.c, mgr_cni_conf.c) ---- */
+/* A container record with no process, for a network namespace a CNI runtime made. */
+bool mgr_ctr_external(const struct ctr_entry *c);
+int mgr_ext_init(struct manager *m, struct berr *err);   /* after the DNS: the sweep */
+void mgr_ext_close(struct manager *m);
+/* Start-up: 1 when c's namespace is gone and c was released (removed), else 0 (adopt it). */
+int mgr_ext_reconcile(struct manager *m, struct ctr_entry *c);
+/* Default routes in a sandbox berth shares: added where none is, never replaced. */
+int mgr_ext_routes(struct manager *m, struct ctr_entry *c, struct berr *err);
+/* berth's own commands: refused (what: "stopped", "connected"...), rm --force releases. */
+int mgr_ext_refuse(const struct ctr_entry *c, const char *what, struct berr *err);
+int mgr_ext_remove(struct manager *m, struct ctr_entry *c, bool force, struct berr *err);
+/* {Kind, ContainerID, Netns} of an external sandbox, NULL for any other container. */
+cJSON *mgr_ext_render(const struct ctr_entry *c);
+/* <cni-config-dir>/<network>.conflist: written when missing, removed when it is berth's. */
+void mgr_cni_conflist_write(struct manager *m, const struct net_entry *n);
+void mgr_cni_conflist_remove(struct manager *m, const struct net_entry *n);
+void mgr_cni_conflists_sync(struct manager *m);
 
 /* ---- JSON rendering (mgr_render.c) ---- */
 cJSON *mgr_render_network(struct manager *m, struct net_entry *n);

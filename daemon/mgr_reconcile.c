@@ -135,6 +135,10 @@ static void ctr_adopt(struct manager *m, struct ctr_entry *c)
 		ep_repair(m, c, eps[i]);
 	if (!mgr_ctr_host_netns(m, c) && mgr_sandbox_routes(m, c, &e2) < 0)
 		blog_warn("container %s: routes: %s", c->c.name, berr_str(&e2));
+	if (mgr_ctr_external(c)) {
+		blog_info("adopted external sandbox %s", c->c.name);
+		return;
+	}
 	if (mgr_ctr_watch(m, c) < 0)
 		blog_warn("container %s: cannot watch its exit", c->c.name);
 	blog_info("adopted running container %s (pid %d)", c->c.name, (int)c->c.pid);
@@ -168,12 +172,16 @@ static bool orphan_find(struct manager *m, struct ctr_entry *c, struct rt_proc *
 static bool orphan_adopt(struct manager *m, struct ctr_entry *c)
 {
 	struct rt_proc p = { 0 };
+	struct berr err = BERR_INIT;
 
 	if (!orphan_find(m, c, &p))
 		return false;
 	blog_info("finishing the interrupted start of container %s (pid %d)", c->c.name,
 		  (int)p.pid);
-	mgr_ctr_record_running(m, c, &p);
+	/* A store failure here is counted by the store: reconciliation then refuses to start,
+	 * and the next start adopts the process again. */
+	if (mgr_ctr_record_running(m, c, &p, &err) < 0)
+		blog_error("%s", berr_str(&err));
 	return true;
 }
 
@@ -184,6 +192,13 @@ static void containers_reconcile(struct manager *m)
 		_cleanup_free_ char *run = mgr_ctr_run_dir(m, &c->c);
 		int code = 255;
 
+		if (mgr_ctr_external(c)) {   /* released when its namespace is gone */
+			if (mgr_ext_reconcile(m, c) > 0)
+				i--;
+			else
+				ctr_adopt(m, c);
+			continue;
+		}
 		if (c->c.state != CTR_RUNNING && orphan_adopt(m, c)) {
 			ctr_adopt(m, c);
 			continue;

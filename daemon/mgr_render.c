@@ -203,6 +203,8 @@ cJSON *mgr_render_container(struct manager *m, struct ctr_entry *c)
 	cJSON_AddItemToObject(ns, "Ports", mgr_fw_render_ports(m, c));
 	cJSON_AddItemToObject(ns, "Networks", render_networks(m, c));
 	cJSON_AddItemToObject(o, "NetworkSettings", ns);
+	if (mgr_ctr_external(c))
+		cJSON_AddItemToObject(o, "External", mgr_ext_render(c));
 	return o;
 }
 
@@ -215,12 +217,13 @@ static int64_t rfc3339_unix(const char *s)
 	return (int64_t)timegm(&tm);
 }
 
-static char *status_text(const struct bcontainer *c)
+static char *status_text(const struct bcontainer *c, bool external)
 {
 	int64_t now = (int64_t)time(NULL);
 
 	if (c->state == CTR_RUNNING)
-		return xasprintf("Up %lld seconds", (long long)(now - rfc3339_unix(c->started_at)));
+		return xasprintf("Up %lld seconds%s", (long long)(now - rfc3339_unix(c->started_at)),
+				 external ? " (external: CNI)" : "");
 	if (c->state == CTR_EXITED)
 		return xasprintf("Exited (%d) %lld seconds ago", c->exit_code,
 				 (long long)(now - rfc3339_unix(c->finished_at)));
@@ -231,7 +234,7 @@ cJSON *mgr_render_container_summary(struct manager *m, struct ctr_entry *c)
 {
 	cJSON *o = cJSON_CreateObject(), *names = cJSON_CreateArray(), *ns = cJSON_CreateObject();
 	_cleanup_free_ char *name = xasprintf("/%s", c->c.name);
-	_cleanup_free_ char *status = status_text(&c->c);
+	_cleanup_free_ char *status = status_text(&c->c, mgr_ctr_external(c));
 	_cleanup_free_ char *cmd = xstrdup("");
 	const cJSON *it;
 
@@ -251,5 +254,7 @@ cJSON *mgr_render_container_summary(struct manager *m, struct ctr_entry *c)
 	cJSON_AddStringToObject(o, "Status", status);
 	cJSON_AddItemToObject(ns, "Networks", render_networks(m, c));
 	cJSON_AddItemToObject(o, "NetworkSettings", ns);
+	if (mgr_ctr_external(c))
+		cJSON_AddItemToObject(o, "External", mgr_ext_render(c));
 	return o;
 }
