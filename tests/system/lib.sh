@@ -72,11 +72,24 @@ bt_start_berthd() {
 	fi
 }
 
+# SIGTERM, and berthd must be gone within 20 s (a shutdown that hangs is a failure: its threads'
+# stacks go to berthd.log, then SIGKILL). Returns 1 when it had to be killed.
 bt_stop_berthd() {
+	local rc=0
 	[ -n "$BT_BERTHD_PID" ] || return 0
 	kill -TERM "$BT_BERTHD_PID" 2>/dev/null
+	if ! wait_for 20 bt_berthd_gone; then
+		ko "berthd (pid $BT_BERTHD_PID) stops within 20 s of SIGTERM (its threads: berthd.log)"
+		{ echo "=== berthd did not stop on SIGTERM; its threads:"
+		  gdb -batch -p "$BT_BERTHD_PID" -ex "thread apply all bt" 2>&1 | grep -E '^(Thread|#)'
+		} >>"$BT_DIR/berthd.log"
+		grep -A40 "^=== berthd did not stop" "$BT_DIR/berthd.log" | head -60 | sed 's/^/       | /'
+		kill -KILL "$BT_BERTHD_PID" 2>/dev/null
+		rc=1
+	fi
 	wait "$BT_BERTHD_PID" 2>/dev/null
 	BT_BERTHD_PID=
+	return $rc
 }
 
 bt_kill9_berthd() {
@@ -116,7 +129,7 @@ bt_cleanup() {
 	if [ -n "$BT_BERTHD_PID" ] && [ -S "$BT_DIR/berth.sock" ]; then
 		for c in $(timeout 10 "$BERTH" ps -aq 2>/dev/null); do timeout 20 "$BERTH" rm -f "$c" >/dev/null 2>&1; done
 	fi
-	bt_stop_berthd
+	bt_stop_berthd || rc=1
 	bt_kill_ns_procs
 	for ns in "$BT_DIR"/run/netns/*; do [ -e "$ns" ] && umount -l "$ns" 2>/dev/null; done
 	for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep "^$BT_ID-"); do ip netns del "$ns" 2>/dev/null; done
@@ -152,7 +165,7 @@ ctr_pid() { berth inspect "$1" | jq -r '.[0].State.Pid'; }
 in_ctr() { berth exec "$@"; }
 
 # Checks often run `bash -c "..."`: make the helpers and paths visible there too.
-export BERTH BERTHD BT_NS BT_DIR BT_ID
+export TOP BERTH BERTHD BT_NS BT_DIR BT_ID
 export -f berth inhost wait_for bt_now_ms ctr_ip ctr_ip6 ctr_pid in_ctr say
 
 # ---- daemon lifecycle and consistency helpers (restart, crash, parallel, bad-input tests) ----
@@ -401,21 +414,21 @@ inat() { nsenter --net=/run/netns/$BT_ID-at "$@"; }
 # in_ctr_ns CONTAINER command...: run a host binary inside the container's network namespace.
 in_ctr_ns() { local id; id=$(berth inspect "$1" | jq -r '.[0].Id'); shift; nsenter --net="$BT_DIR/run/netns/$id" "$@"; }
 # fw_serve CONTAINER tcp|udp|sctp PORT: servers (IPv4 and IPv6) in the container's netns that
-# answer "CONTAINER peer=<client address>". TCP/SCTP -t5: fw_get's client half-closes after its
-# probe line, and with socat's default 0.5 s the server would close the connection before a slow
-# (loaded machine) fork of the echo had written its answer. Not for UDP: a forked child holds the
-# port until it ends, and the next datagram would wait for it.
+# answer "CONTAINER peer=<client address>". TCP and UDP: tests/helpers/peer_echo.py, one process
+# without a fork per client (socat's fork and exec per datagram answered too late for the client
+# on a loaded machine). SCTP (Python has no portable SCTP): socat, -t5 so that it does not close
+# before a slow fork of the echo has written its answer.
 fw_serve() {
-	local c=$1 p=${2^^} port=$3 f opt
+	local c=$1 port=$3 f opt
 	for f in 4 6; do
-		opt=; [ $f = 6 ] && opt=,ipv6only=1
-		if [ "$p" = UDP ]; then
-			in_ctr_ns "$c" socat UDP$f-RECVFROM:$port,fork,reuseaddr$opt SYSTEM:"echo $c peer=\$SOCAT_PEERADDR" >/dev/null 2>&1 &
+		if [ "$2" = sctp ]; then
+			opt=; [ $f = 6 ] && opt=,ipv6only=1
+			in_ctr_ns "$c" socat -t5 SCTP$f-LISTEN:$port,fork,reuseaddr$opt SYSTEM:"echo $c peer=\$SOCAT_PEERADDR" >/dev/null 2>&1 &
 		else
-			in_ctr_ns "$c" socat -t5 $p$f-LISTEN:$port,fork,reuseaddr$opt SYSTEM:"echo $c peer=\$SOCAT_PEERADDR" >/dev/null 2>&1 &
+			in_ctr_ns "$c" python3 "$TOP/tests/helpers/peer_echo.py" "$c" "$2" $f "$port" >/dev/null 2>&1 &
 		fi
 	done
-	wait_for 5 bash -c "in_ctr_ns $c cat /proc/net/${2}6 2>/dev/null | grep -qi ':$(printf %04X "$port") ' && in_ctr_ns $c cat /proc/net/${2} 2>/dev/null | grep -qi ':$(printf %04X "$port") '"
+	wait_for 10 bash -c "in_ctr_ns $c cat /proc/net/${2}6 2>/dev/null | grep -qi ':$(printf %04X "$port") ' && in_ctr_ns $c cat /proc/net/${2} 2>/dev/null | grep -qi ':$(printf %04X "$port") '"
 }
 # fw_get RUNNER... -- tcp|udp|sctp ADDR PORT: what the server answers (2 s timeout). ADDR may be
 # [v6]. Example: fw_get incl -- tcp 192.0.2.1 8080

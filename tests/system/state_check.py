@@ -23,6 +23,7 @@ import select
 import socket
 import sqlite3
 import struct
+import time
 import subprocess
 import sys
 
@@ -294,17 +295,30 @@ def udp_socket_in(netns):
         os.close(fd)
 
 
-def dns_exchange(sock, queries, timeout=3.0):
-    """queries: {qid: packet}. Sends them (at most 32 in flight) and returns {qid: reply}."""
-    replies, pending, todo = {}, set(), list(queries)
+def dns_exchange(sock, queries, timeout=2.0, tries=3):
+    """queries: {qid: packet}. Sends them (at most 32 in flight) and returns {qid: reply}. Like a
+    resolver, a query unanswered for `timeout` seconds is sent again (UDP: a datagram may be
+    dropped when the machine is loaded), `tries` times in all."""
+    replies, pending, todo, sent = {}, {}, list(queries), {}
     sock.setblocking(False)
     while todo or pending:
         while todo and len(pending) < 32:
             qid = todo.pop()
             sock.sendto(queries[qid], ("127.0.0.11", 53))
-            pending.add(qid)
-        if not select.select([sock], [], [], timeout)[0]:
-            break
+            pending[qid] = time.monotonic()
+            sent[qid] = 1
+        if not select.select([sock], [], [], 0.2)[0]:
+            now = time.monotonic()
+            for qid, t0 in list(pending.items()):
+                if now - t0 < timeout:
+                    continue
+                if sent[qid] >= tries:
+                    del pending[qid]
+                    continue
+                sock.sendto(queries[qid], ("127.0.0.11", 53))
+                pending[qid] = now
+                sent[qid] += 1
+            continue
         while True:
             try:
                 buf = sock.recv(4096)
@@ -312,7 +326,7 @@ def dns_exchange(sock, queries, timeout=3.0):
                 break
             qid = struct.unpack_from("!H", buf)[0]
             if qid in pending:
-                pending.discard(qid)
+                del pending[qid]
                 replies[qid] = buf
     return replies
 
