@@ -23,6 +23,8 @@
 #include "daemon/api_decode.h"
 #include "daemon/http_util.h"
 #include "daemon/manager.h"
+#include "daemon/plugin_api.h"
+#include "plugins/docker/dkp.h"
 
 #ifndef BERTH_VERSION
 #define BERTH_VERSION "0.1.0"
@@ -40,6 +42,7 @@ struct api {
 	struct manager *m;
 	struct MHD_Daemon *daemon;
 	char *socket_path;
+	bool plugin;            /* the Docker plugin socket (daemon/plugin_api.c), not the API */
 	atomic_bool stopping;
 };
 
@@ -70,12 +73,6 @@ struct api_call {
 };
 
 typedef int (*api_handler_fn)(struct api_call *c);
-
-static void api_json_freep(cJSON **p)
-{
-	cJSON_Delete(*p);
-}
-#define _cleanup_json_ _cleanup_(api_json_freep)
 
 /* ---------------------------------------------------------------- responses */
 
@@ -568,6 +565,25 @@ static enum MHD_Result api_queue_decode_error(struct api_call *c)
 	return api_queue(c->conn, c->req, c->d.status, resp);
 }
 
+/* A call of Docker's remote driver protocol on the plugin socket. */
+static enum MHD_Result api_plugin_dispatch(struct api *a, struct MHD_Connection *conn,
+					   struct api_conn *req, const char *url,
+					   const char *method)
+{
+	struct MHD_Response *resp;
+	char *body = NULL;
+	int status = 500;
+
+	plugin_serve(a->m, method, url, req->body ? req->body : "", req->len, &status, &body);
+	resp = MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_FREE);
+	if (!resp) {
+		free(body);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, DKP_CONTENT_TYPE);
+	return api_queue(conn, req, status, resp);
+}
+
 static enum MHD_Result api_dispatch(struct api *a, struct MHD_Connection *conn,
 				    struct api_conn *req, const char *url, const char *method)
 {
@@ -649,6 +665,8 @@ static enum MHD_Result api_access(void *cls, struct MHD_Connection *conn, const 
 	}
 	if (req->too_large)
 		return api_queue_too_large(conn, req);
+	if (((struct api *)cls)->plugin)
+		return api_plugin_dispatch(cls, conn, req, url, method);
 	return api_dispatch(cls, conn, req, url, method);
 }
 
@@ -780,7 +798,8 @@ static struct MHD_Daemon *api_daemon_start(struct api *a, int fd)
 				MHD_OPTION_END);
 }
 
-int api_start(struct manager *m, const char *socket_path, struct api **ret, struct berr *err)
+static int api_serve(struct manager *m, const char *socket_path, bool plugin, struct api **ret,
+		     struct berr *err)
 {
 	struct api *a;
 	int fd = -1, r;
@@ -790,6 +809,7 @@ int api_start(struct manager *m, const char *socket_path, struct api **ret, stru
 		return r;
 	a = xcalloc(1, sizeof(*a));
 	a->m = m;
+	a->plugin = plugin;
 	a->socket_path = xstrdup(socket_path);
 	atomic_init(&a->stopping, false);
 	a->daemon = api_daemon_start(a, fd);
@@ -800,8 +820,32 @@ int api_start(struct manager *m, const char *socket_path, struct api **ret, stru
 		free(a);
 		return berr_set(err, -EIO, "cannot start the HTTP server on %s", socket_path);
 	}
-	blog_debug("api: listening on %s", socket_path);
+	blog_debug("api: listening on %s%s", socket_path, plugin ? " (docker plugin)" : "");
 	*ret = a;
+	return 0;
+}
+
+int api_start(struct manager *m, const char *socket_path, struct api **ret, struct berr *err)
+{
+	return api_serve(m, socket_path, false, ret, err);
+}
+
+int api_plugin_start(struct manager *m, const char *socket_path, struct api **ret,
+		     struct berr *err)
+{
+	_cleanup_free_ char *dir = xstrdup(socket_path);
+	char *slash = strrchr(dir, '/');
+	int r = 0;
+
+	if (slash && slash != dir) {
+		*slash = '\0';
+		r = mkdir_p(dir, 0755, err);
+	}
+	if (r >= 0)
+		r = api_serve(m, socket_path, true, ret, err);
+	if (r < 0)
+		return berr_prefix(err, "docker plugin socket");
+	mgr_remote_plugin_enable(m);
 	return 0;
 }
 

@@ -262,50 +262,11 @@ static int api_route_find(const char *method, const char *path, struct api_reque
 
 /* ---------------------------------------------------------------- JSON body */
 
-/* Every key and string value under j is well-formed UTF-8; path holds j's field path. */
-static int api_json_utf8_check(const cJSON *j, char *path, size_t size, struct berr *err)
-{
-	size_t len = strlen(path), at, n;
-	const cJSON *it;
-	int i = 0, r;
-
-	cJSON_ArrayForEach(it, j) {
-		if (cJSON_IsArray(j)) {
-			snprintf(path + len, size - len, "[%d]", i++);
-		} else {
-			_cleanup_free_ char *key = http_utf8_escape(it->string);
-
-			snprintf(path + len, size - len, "%s%s", len ? "." : "", key);
-			n = strlen(it->string);
-			at = http_utf8_invalid_at(it->string, n);
-			if (at < n)
-				return berr_set(err, -EILSEQ, "the name of field %s is not valid UTF-8 "
-						"(byte 0x%02x at offset %zu)", path,
-						(unsigned char)it->string[at], at);
-		}
-		if (cJSON_IsString(it)) {
-			n = strlen(it->valuestring);
-			at = http_utf8_invalid_at(it->valuestring, n);
-			if (at < n)
-				return berr_set(err, -EILSEQ, "field %s is not valid UTF-8 (byte 0x%02x "
-						"at offset %zu)", path, (unsigned char)it->valuestring[at],
-						at);
-		}
-		r = api_json_utf8_check(it, path, size, err);
-		if (r < 0)
-			return r;
-		path[len] = '\0';
-	}
-	return 0;
-}
-
 /* The body as a JSON object (an empty body is {} unless required). */
 static int api_body_decode(const struct api_input *in, bool required, struct api_request *r,
 			   struct berr *err)
 {
 	char path[API_FIELD_PATH_MAX] = "";
-	const char *end = NULL;
-	size_t at = 0;
 	int n;
 
 	if (in->len > API_BODY_MAX)
@@ -316,21 +277,12 @@ static int api_body_decode(const struct api_input *in, bool required, struct api
 		r->body = cJSON_CreateObject();
 		return r->body ? 0 : -ENOMEM;
 	}
-	n = http_json_scan(in->body, in->len, API_JSON_DEPTH_MAX, &at);
-	if (n == -ELOOP)
-		return api_fail(r, 400, berr_set(err, n, "JSON body nests arrays and objects deeper "
-						 "than %d levels (byte %zu)", API_JSON_DEPTH_MAX, at));
+	n = http_json_parse(in->body, in->len, API_JSON_DEPTH_MAX, &r->body, err);
 	if (n < 0)
-		return api_fail(r, 400, berr_set(err, n, "JSON body holds a NUL character (byte %zu)",
-						 at));
-	/* len + 1 takes in the NUL after the body, so trailing garbage after the value is refused. */
-	r->body = cJSON_ParseWithLengthOpts(in->body, in->len + 1, &end, true);
-	if (!r->body)
-		return api_fail(r, 400, berr_set(err, -EINVAL, "malformed JSON body: syntax error at byte %zu",
-						 end ? (size_t)(end - in->body) : (size_t)0));
+		return api_fail(r, 400, n);
 	if (!cJSON_IsObject(r->body))
 		return api_fail(r, 400, berr_set(err, -EINVAL, "request body must be a JSON object"));
-	n = api_json_utf8_check(r->body, path, sizeof(path), err);
+	n = http_json_utf8_check(r->body, path, sizeof(path), err);
 	return n < 0 ? api_fail(r, 400, n) : 0;
 }
 

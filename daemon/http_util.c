@@ -481,3 +481,60 @@ int http_status_from_errno(int code)
 		return 500;
 	}
 }
+
+int http_json_parse(const char *text, size_t len, int max_depth, cJSON **ret, struct berr *err)
+{
+	const char *end = NULL;
+	size_t at = 0;
+	int n;
+
+	*ret = NULL;
+	n = http_json_scan(text, len, max_depth, &at);
+	if (n == -ELOOP)
+		return berr_set(err, n, "JSON body nests arrays and objects deeper than %d levels "
+				"(byte %zu)", max_depth, at);
+	if (n < 0)
+		return berr_set(err, n, "JSON body holds a NUL character (byte %zu)", at);
+	/* len + 1 takes in the NUL after the text, so trailing garbage after the value is refused. */
+	*ret = cJSON_ParseWithLengthOpts(text, len + 1, &end, true);
+	if (!*ret)
+		return berr_set(err, -EINVAL, "malformed JSON body: syntax error at byte %zu",
+				end ? (size_t)(end - text) : (size_t)0);
+	return 0;
+}
+
+int http_json_utf8_check(const cJSON *j, char *path, size_t size, struct berr *err)
+{
+	size_t len = strlen(path), at, n;
+	const cJSON *it;
+	int i = 0, r;
+
+	cJSON_ArrayForEach(it, j) {
+		if (cJSON_IsArray(j)) {
+			snprintf(path + len, size - len, "[%d]", i++);
+		} else {
+			_cleanup_free_ char *key = http_utf8_escape(it->string);
+
+			snprintf(path + len, size - len, "%s%s", len ? "." : "", key);
+			n = strlen(it->string);
+			at = http_utf8_invalid_at(it->string, n);
+			if (at < n)
+				return berr_set(err, -EILSEQ, "the name of field %s is not valid UTF-8 "
+						"(byte 0x%02x at offset %zu)", path,
+						(unsigned char)it->string[at], at);
+		}
+		if (cJSON_IsString(it)) {
+			n = strlen(it->valuestring);
+			at = http_utf8_invalid_at(it->valuestring, n);
+			if (at < n)
+				return berr_set(err, -EILSEQ, "field %s is not valid UTF-8 (byte 0x%02x "
+						"at offset %zu)", path, (unsigned char)it->valuestring[at],
+						at);
+		}
+		r = http_json_utf8_check(it, path, size, err);
+		if (r < 0)
+			return r;
+		path[len] = '\0';
+	}
+	return 0;
+}

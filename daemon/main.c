@@ -12,11 +12,13 @@
 #include "common/util.h"
 #include "daemon/api.h"
 #include "daemon/manager.h"
+#include "daemon/plugin_api.h"
 #include "runtime/runtime.h"
 
 struct options {
 	struct mgr_config cfg;
 	const char *socket;
+	const char *plugin;        /* --docker-plugin: the plugin socket, NULL when not served */
 	enum blog_level level;
 	bool cleanup;
 };
@@ -33,6 +35,8 @@ static void usage(FILE *f)
 		"  --log-level LEVEL             error, warn, info or debug (default info)\n"
 		"  --default-address-pool base=CIDR,size=N\n"
 		"                                default subnet pool (repeatable; replaces Docker's)\n"
+		"  --docker-plugin[=PATH]        also serve Docker's remote network and IPAM driver\n"
+		"                                (default " PLUGIN_SOCKET_DEFAULT ")\n"
 		"  --cleanup                     remove berth's nftables tables and exit\n"
 		"  -h, --help                    this help\n");
 }
@@ -46,6 +50,7 @@ static int options_parse(int argc, char **argv, struct options *o, struct berr *
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "default-address-pool", required_argument, NULL, 'p' },
 		{ "cleanup", no_argument, NULL, 'C' },
+		{ "docker-plugin", optional_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -71,6 +76,7 @@ static int options_parse(int argc, char **argv, struct options *o, struct berr *
 				return berr_prefix(err, "invalid --default-address-pool");
 			break;
 		case 'C': o->cleanup = true; break;
+		case 'D': o->plugin = optarg && *optarg ? optarg : PLUGIN_SOCKET_DEFAULT; break;
 		case 'h': usage(stdout); exit(0);
 		default: return berr_set(err, -EINVAL, "invalid arguments (see berthd --help)");
 		}
@@ -125,7 +131,7 @@ int main(int argc, char **argv)
 	struct options o = { 0 };
 	struct berr err = BERR_INIT;
 	struct manager *m = NULL;
-	struct api *api = NULL;
+	struct api *api = NULL, *plugin = NULL;
 	_cleanup_free_ char *sock = NULL;
 	int sfd;
 
@@ -151,15 +157,19 @@ int main(int argc, char **argv)
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	sock = o.socket ? xstrdup(o.socket) : xasprintf("%s/berth.sock", o.cfg.run);
 	sfd = signals_setup(&err);
-	if (sfd < 0 || mgr_open(&o.cfg, &m, &err) < 0 || api_start(m, sock, &api, &err) < 0) {
+	if (sfd < 0 || mgr_open(&o.cfg, &m, &err) < 0 || api_start(m, sock, &api, &err) < 0 ||
+	    (o.plugin && api_plugin_start(m, o.plugin, &plugin, &err) < 0)) {
 		fprintf(stderr, "berthd: %s\n", berr_str(&err));
+		api_stop(api);
 		mgr_close(m);
 		return 1;
 	}
-	blog_info("berthd ready: root %s, run %s, socket %s", o.cfg.root, o.cfg.run, sock);
+	blog_info("berthd ready: root %s, run %s, socket %s%s%s", o.cfg.root, o.cfg.run, sock,
+		  o.plugin ? ", docker plugin " : "", o.plugin ? o.plugin : "");
 	event_loop(m, sfd);
 	blog_info("berthd stopping (containers keep running)");
 	mgr_shutdown(m);   /* pending stops and waits give up: the API's threads end promptly */
+	api_stop(plugin);
 	api_stop(api);
 	mgr_close(m);
 	close(sfd);

@@ -180,6 +180,8 @@ static int state_load(struct manager *m, struct berr *err)
 		r = store_endpoint_list(m->store, load_ep, m, err);
 	if (r >= 0)
 		r = store_alloc_list(m->store, load_alloc, m, err);
+	if (r >= 0)
+		r = mgr_remote_load(m, err);
 	return r < 0 ? berr_prefix(err, "loading state") : 0;
 }
 
@@ -435,6 +437,7 @@ void mgr_close(struct manager *m)
 {
 	if (!m)
 		return;
+	mgr_remote_close(m);
 	mgr_dns_close(m);
 	mgr_fw_close(m);
 	for (size_t i = 0; i < m->nets.n; i++)

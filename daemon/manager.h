@@ -69,6 +69,15 @@ int mgr_dns_lookup(struct manager *m, const char *name, const char *network, con
 /* Counters {Answered, Forwarded, Failed, Refused, Dropped, Formerr, Listeners, ...}. */
 int mgr_dns_stats(struct manager *m, cJSON **ret, struct berr *err);
 
+/* Docker's remote network and IPAM driver (daemon/mgr_remote*.c): one decoded call of
+ * plugins/docker/dkp.h; *ret is the reply object (NULL: an empty one). */
+struct dkp_request;
+int mgr_remote_call(struct manager *m, const struct dkp_request *q, cJSON **ret,
+		    struct berr *err);
+/* The plugin socket is being served: dockerd's iptables FORWARD chain is told to leave berth's
+ * bridges to berth's rules (plugins/docker/iptables.c), now and after every network change. */
+void mgr_remote_plugin_enable(struct manager *m);
+
 /* Called from the daemon's event loop. */
 /* An fd that becomes readable when a container's shim exits; then call mgr_reap(). */
 int mgr_event_fd(struct manager *m);

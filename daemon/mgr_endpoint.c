@@ -166,6 +166,9 @@ static bool ctr_has_eps(struct manager *m, const struct ctr_entry *c)
 static int attach_rules(struct manager *m, const struct ctr_entry *c, const struct net_entry *n,
 			bool at_create, struct berr *err)
 {
+	if (mgr_net_docker_owned(n))
+		return berr_set(err, -EPERM, "network %s belongs to dockerd (its addresses are "
+				"dockerd's to give): connect Docker containers to it", n->n.name);
 	if (ctr_attached_to(m, c, &host_driver))
 		return berr_set(err, -EINVAL, "container %s uses the host's network namespace: it "
 				"cannot be connected to other networks", c->c.name);

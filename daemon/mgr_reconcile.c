@@ -369,6 +369,7 @@ int mgr_reconcile(struct manager *m, struct berr *err)
 	} phases[] = {
 		{ "restoring networks", networks_restore },
 		{ "reconciling containers", containers_reconcile },
+		{ "rolling back dockerd's interrupted endpoints", mgr_remote_reconcile },
 		{ "removing orphan interfaces", orphan_links_sweep },
 		{ "removing orphan network namespaces", orphan_netns_remove },
 		{ "freeing leaked addresses", allocations_reconcile },

@@ -160,6 +160,19 @@ static int bridge_join(struct drv_ctx *ctx, const struct bnetwork *n, const stru
 	return r;
 }
 
+static int bridge_join_detached(struct drv_ctx *ctx, const struct bnetwork *n,
+				const struct bendpoint *ep, const char *peer, struct berr *err)
+{
+	uint8_t mac[6];
+	int r;
+
+	r = mac_parse(ep->mac, mac, err);
+	if (r >= 0)
+		r = nlx_veth_create(ctx->host_nl, ep->host_ifname, n->ifname, ctx->host_netns_fd, peer,
+				    mac, n->mtu, NLX_VETH_PORT_ONLY, err);
+	return r;
+}
+
 static int bridge_leave(struct drv_ctx *ctx, const struct bnetwork *n, const struct bendpoint *ep,
 			const struct sandbox *sb, struct berr *err)
 {
@@ -189,6 +202,7 @@ const struct driver_ops bridge_driver = {
 	.network_create = bridge_network_create,
 	.network_delete = bridge_network_delete,
 	.join = bridge_join,
+	.join_detached = bridge_join_detached,
 	.leave = bridge_leave,
 	.endpoint_check = bridge_endpoint_check,
 	.restore = bridge_restore,

@@ -115,6 +115,18 @@ void mgr_close(struct manager *m)
 	free(m);
 }
 
+/* The Docker plugin socket is not served by apitest. */
+void plugin_serve(struct manager *m, const char *method, const char *path, const char *body,
+		  size_t len, int *ret_status, char **ret_body)
+{
+	*ret_status = 501;
+	*ret_body = xstrdup("{\"Err\":\"apitest serves no plugin\"}");
+}
+
+void mgr_remote_plugin_enable(struct manager *m)
+{
+}
+
 int mgr_info(struct manager *m, cJSON **ret, struct berr *err)
 {
 	int i, n = 0, running = 0, nets = 0;
