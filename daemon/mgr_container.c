@@ -386,7 +386,7 @@ static int image_rootfs(struct manager *m, const char *image, char *buf, size_t 
 
 /* Children a thread waits for without the manager lock: mgr_reap() leaves zombies alone
  * meanwhile (it would steal their exit status) and the last one out reaps them. */
-static void children_hold(struct manager *m)
+void mgr_children_hold(struct manager *m)
 {
 	pthread_mutex_lock(&m->lock);
 	m->unlocked_children++;
@@ -400,7 +400,7 @@ static void zombies_reap(struct manager *m)
 	m->reap_deferred = false;
 }
 
-static void children_release(struct manager *m)
+void mgr_children_release(struct manager *m)
 {
 	pthread_mutex_lock(&m->lock);
 	if (--m->unlocked_children == 0 && m->reap_deferred)
@@ -418,9 +418,9 @@ static int image_ensure(struct manager *m, const char *image, struct berr *err)
 	if (strcmp(image, "busybox") != 0)
 		return 0;
 	pthread_mutex_lock(&m->image_lock);
-	children_hold(m);
+	mgr_children_hold(m);
 	r = rt_image_ensure_busybox(dir, err);
-	children_release(m);
+	mgr_children_release(m);
 	pthread_mutex_unlock(&m->image_lock);
 	return r;
 }

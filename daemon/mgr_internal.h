@@ -182,6 +182,12 @@ struct rt_proc;
 void mgr_ctr_record_running(struct manager *m, struct ctr_entry *c, const struct rt_proc *proc);
 int mgr_ctr_delete(struct manager *m, struct ctr_entry *c, struct berr *err);
 
+/* Children a thread waits for without the manager lock (hold before it starts them, release
+ * once it has reaped them; lock not held): mgr_reap() leaves zombies alone meanwhile (it would
+ * steal their exit status) and the last one out reaps them. */
+void mgr_children_hold(struct manager *m);
+void mgr_children_release(struct manager *m);
+
 /* Remove the directory tree at path without blocking: it is renamed into <root>/trash at once
  * and deleted by a background thread; what a crash leaves there is deleted at the next start. */
 void mgr_tree_discard(struct manager *m, const char *path);
@@ -241,8 +247,11 @@ const cJSON *mgr_remote_ep_ports(const struct ep_entry *ep);
 /* The subnets of berth IPAM's pools (dockerd's): how many there are, written to out when not
  * NULL. New networks avoid them. */
 size_t mgr_remote_pools(struct manager *m, struct cidr *out);
-/* The set of networks changed (lock held): dockerd's iptables learn berth's bridges. */
+/* The set of networks changed (lock held): dockerd's iptables must learn berth's bridges. */
 void mgr_remote_networks_changed(struct manager *m);
+/* ... which they do here, without the manager lock (lock NOT held; iptables takes a few ms):
+ * every entry point that may have changed the set calls it after unlocking. */
+void mgr_remote_fw_flush(struct manager *m);
 /* The network was created by dockerd (through the plugin): only dockerd removes it. */
 bool mgr_net_docker_owned(const struct net_entry *n);
 

@@ -546,6 +546,7 @@ int mgr_network_create(struct manager *m, const cJSON *req, cJSON **ret, struct 
 		cJSON_AddStringToObject(*ret, "Warning", "");
 	}
 	pthread_mutex_unlock(&m->lock);
+	mgr_remote_fw_flush(m);
 	return r;
 }
 
@@ -660,6 +661,7 @@ int mgr_network_remove(struct manager *m, const char *ref, struct berr *err)
 	else
 		r = n ? mgr_net_remove_locked(m, n, err) : err->code;
 	pthread_mutex_unlock(&m->lock);
+	mgr_remote_fw_flush(m);
 	return r;
 }
 
@@ -687,6 +689,7 @@ int mgr_network_prune(struct manager *m, cJSON **ret, struct berr *err)
 		i++;
 	}
 	pthread_mutex_unlock(&m->lock);
+	mgr_remote_fw_flush(m);
 	*ret = cJSON_CreateObject();
 	cJSON_AddItemToObject(*ret, "NetworksDeleted", deleted);
 	return 0;

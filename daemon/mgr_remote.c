@@ -219,22 +219,58 @@ int mgr_remote_load(struct manager *m, struct berr *err)
 /* dockerd's FORWARD chain (policy DROP once dockerd enabled forwarding) would drop what crosses
  * berth's bridges: berth's own chain, jumped to from DOCKER-USER, hands their traffic to berth's
  * nftables rules instead (plugins/docker/iptables.c). Every bridge network of berth's, rewritten
- * whole after each change; without iptables on the host there is nothing to do. */
-static void docker_fw_sync(struct manager *m)
+ * whole after each change, one writer at a time (docker_fw_lock, taken before the manager lock)
+ * and from the state of the moment, so the last writer always writes the latest state. */
+static pthread_mutex_t docker_fw_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void mgr_remote_networks_changed(struct manager *m)
 {
-	char (*br)[IFNAME_LEN] = xcalloc(m->nets.n + 1, sizeof(*br));
-	struct berr e2 = BERR_INIT;
+	if (m->remote)
+		m->remote->fw_dirty = true;
+}
+
+/* Lock held: the bridges (*ret malloc'd), and the dirty mark taken. False: nothing to do. */
+static bool docker_fw_snapshot(struct manager *m, char (**ret)[IFNAME_LEN], size_t *ret_n)
+{
+	char (*br)[IFNAME_LEN];
 	size_t n = 0;
 
-	if (!m->remote || !m->remote->plugin) {
-		free(br);
-		return;
-	}
+	if (!m->remote || !m->remote->plugin || !m->remote->fw_dirty)
+		return false;
+	m->remote->fw_dirty = false;
+	br = xcalloc(m->nets.n + 1, sizeof(*br));
 	for (size_t i = 0; i < m->nets.n; i++)
 		if (!strcmp(m->nets.v[i]->n.driver, "bridge") && m->nets.v[i]->n.ifname[0])
 			strscpy(br[n++], m->nets.v[i]->n.ifname, IFNAME_LEN);
-	if (dkp_iptables_sync(br, n, &e2) < 0)
-		blog_warn("docker's iptables: %s", berr_str(&e2));
+	*ret = br;
+	*ret_n = n;
+	return true;
+}
+
+void mgr_remote_fw_flush(struct manager *m)
+{
+	char (*br)[IFNAME_LEN] = NULL;
+	struct berr e2 = BERR_INIT;
+	size_t n = 0;
+	bool todo;
+	int r;
+
+	pthread_mutex_lock(&docker_fw_lock);
+	pthread_mutex_lock(&m->lock);
+	todo = docker_fw_snapshot(m, &br, &n);
+	pthread_mutex_unlock(&m->lock);
+	if (todo) {
+		mgr_children_hold(m);   /* iptables is our child: mgr_reap() must not reap it */
+		r = dkp_iptables_sync(br, n, &e2);
+		mgr_children_release(m);
+		if (r < 0) {
+			blog_warn("docker's iptables: %s; retried at the next network change", berr_str(&e2));
+			pthread_mutex_lock(&m->lock);
+			m->remote->fw_dirty = true;
+			pthread_mutex_unlock(&m->lock);
+		}
+	}
+	pthread_mutex_unlock(&docker_fw_lock);
 	free(br);
 }
 
@@ -242,13 +278,9 @@ void mgr_remote_plugin_enable(struct manager *m)
 {
 	pthread_mutex_lock(&m->lock);
 	remote_state(m)->plugin = true;
-	docker_fw_sync(m);
+	m->remote->fw_dirty = true;
 	pthread_mutex_unlock(&m->lock);
-}
-
-void mgr_remote_networks_changed(struct manager *m)
-{
-	docker_fw_sync(m);
+	mgr_remote_fw_flush(m);
 }
 
 /* ---------------------------------------------------------------- networks */
@@ -769,5 +801,7 @@ int mgr_remote_call(struct manager *m, const struct dkp_request *q, cJSON **ret,
 	pthread_mutex_lock(&m->lock);
 	r = network_call(m, q, ret, err);
 	pthread_mutex_unlock(&m->lock);
+	if (q->op == DKP_NET_CREATE || q->op == DKP_NET_DELETE)
+		mgr_remote_fw_flush(m);
 	return r;
 }

@@ -29,6 +29,7 @@ struct remote_pool {
 
 struct remote_state {
 	bool plugin;                   /* the plugin socket is served (Docker's iptables) */
+	bool fw_dirty;                 /* berth's bridges changed since Docker's iptables learnt them */
 	VEC(struct remote_pool) pools;
 };
 
