@@ -239,56 +239,21 @@ int http_uint_parse(const char *s, long def, long max, long *ret)
 	return 0;
 }
 
-/* The first string of ["x", ...] or the first key whose value is true of {"x": true}. */
-static const char *http_filters_first(const cJSON *names)
-{
-	const cJSON *it;
-
-	if (cJSON_IsArray(names)) {
-		it = cJSON_GetArrayItem(names, 0);
-		if (!it)
-			return "";
-		return cJSON_IsString(it) ? it->valuestring : NULL;
-	}
-	if (!cJSON_IsObject(names))
-		return NULL;
-	cJSON_ArrayForEach(it, names) {
-		if (!cJSON_IsBool(it))
-			return NULL;
-		if (cJSON_IsTrue(it))
-			return it->string;
-	}
-	return "";
-}
-
 int http_filters_name(const char *filters, char *buf, size_t size)
 {
-	const cJSON *names;
-	const char *name;
-	cJSON *root;
-	int r = 0;
+	_cleanup_json_ cJSON *f = NULL;
+	const cJSON *first;
+	int r = http_filters_parse(filters, &f);
 
-	if (!filters || !*filters)
+	if (r <= 0)
+		return r;
+	first = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(f, "name"), 0);
+	if (!first || !*first->valuestring)
 		return 0;
-	root = cJSON_ParseWithLength(filters, strlen(filters));
-	if (!cJSON_IsObject(root)) {
-		cJSON_Delete(root);
-		return -EINVAL;
-	}
-	names = cJSON_GetObjectItemCaseSensitive(root, "name");
-	if (names) {
-		name = http_filters_first(names);
-		if (!name)
-			r = -EINVAL;
-		else if (*name && strlen(name) >= size)
-			r = -ENAMETOOLONG;
-		else if (*name) {
-			memcpy(buf, name, strlen(name) + 1);
-			r = 1;
-		}
-	}
-	cJSON_Delete(root);
-	return r;
+	if (strlen(first->valuestring) >= size)
+		return -ENAMETOOLONG;
+	memcpy(buf, first->valuestring, strlen(first->valuestring) + 1);
+	return 1;
 }
 
 /* Length of the well-formed UTF-8 sequence at s (n bytes available), 0 when there is none. */
@@ -537,4 +502,54 @@ int http_json_utf8_check(const cJSON *j, char *path, size_t size, struct berr *e
 		path[len] = '\0';
 	}
 	return 0;
+}
+
+/* One filter's values: ["a", "b"] or {"a": true, "b": true} -> a new array of strings. */
+static cJSON *http_filter_values(const cJSON *v)
+{
+	cJSON *out = cJSON_CreateArray();
+	const cJSON *it;
+
+	cJSON_ArrayForEach(it, v) {
+		const char *s = cJSON_IsArray(v) ? (cJSON_IsString(it) ? it->valuestring : NULL)
+						 : (cJSON_IsBool(it) ? it->string : NULL);
+
+		if (!s) {
+			cJSON_Delete(out);
+			return NULL;
+		}
+		if (cJSON_IsArray(v) || cJSON_IsTrue(it))
+			cJSON_AddItemToArray(out, cJSON_CreateString(s));
+	}
+	return out;
+}
+
+int http_filters_parse(const char *filters, cJSON **ret)
+{
+	cJSON *root, *out;
+	const cJSON *it;
+
+	*ret = NULL;
+	if (!filters || !*filters)
+		return 0;
+	root = cJSON_ParseWithLength(filters, strlen(filters));
+	if (!cJSON_IsObject(root)) {
+		cJSON_Delete(root);
+		return -EINVAL;
+	}
+	out = cJSON_CreateObject();
+	cJSON_ArrayForEach(it, root) {
+		cJSON *vals = (cJSON_IsArray(it) || cJSON_IsObject(it)) ? http_filter_values(it) : NULL;
+
+		if (!vals || http_utf8_invalid_at(it->string, strlen(it->string)) < strlen(it->string)) {
+			cJSON_Delete(vals);
+			cJSON_Delete(out);
+			cJSON_Delete(root);
+			return -EINVAL;
+		}
+		cJSON_AddItemToObject(out, it->string, vals);
+	}
+	cJSON_Delete(root);
+	*ret = out;
+	return 1;
 }

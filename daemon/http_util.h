@@ -55,6 +55,11 @@ int http_uint_parse(const char *s, long def, long max, long *ret);
  * -ENAMETOOLONG when it does not fit. */
 int http_filters_name(const char *filters, char *buf, size_t size);
 
+/* Docker filters JSON, {"key": ["v", ...]} or {"key": {"v": true, ...}}, normalised to the
+ * first form in *ret (caller frees): 1, 0 when there are none, -EINVAL for bad JSON or shape.
+ * (Values are checked for UTF-8 by the caller's decoding of the whole query string.) */
+int http_filters_parse(const char *filters, cJSON **ret);
+
 /* Offset of the first byte of s[0..len) that is not part of well-formed UTF-8 (overlong forms,
  * surrogates and code points above U+10FFFF are not), len when every byte is. */
 size_t http_utf8_invalid_at(const char *s, size_t len);

@@ -80,7 +80,7 @@ static int image_check(struct manager *m, const char *image, struct berr *err)
 static void extra_copy(struct bcontainer *c, const cJSON *host, const cJSON *req)
 {
 	static const char *const host_keys[] = { "PortBindings", "Dns", "DnsSearch", "DnsOptions",
-						 "PublishAllPorts" };
+						 "PublishAllPorts", "ExtraHosts" };
 	const cJSON *v;
 
 	c->extra = cJSON_CreateObject();
@@ -92,6 +92,30 @@ static void extra_copy(struct bcontainer *c, const cJSON *host, const cJSON *req
 	v = cJSON_GetObjectItemCaseSensitive(req, "ExposedPorts");
 	if (v && !cJSON_IsNull(v))
 		cJSON_AddItemToObject(c->extra, "ExposedPorts", cJSON_Duplicate(v, 1));
+	v = cJSON_GetObjectItemCaseSensitive(req, "Labels");
+	if (cJSON_GetArraySize(v) > 0)
+		cJSON_AddItemToObject(c->extra, "Labels", cJSON_Duplicate(v, 1));
+}
+
+/* HostConfig.ExtraHosts: "name:address" entries for /etc/hosts. */
+static int extra_hosts_check(const cJSON *host, struct berr *err)
+{
+	cJSON *hosts = NULL;
+	const cJSON *it;
+	int r = json_string_array(host, "ExtraHosts", &hosts, err);
+
+	cJSON_ArrayForEach(it, hosts) {
+		const char *colon = strchr(it->valuestring, ':');
+		struct ipaddr a;
+
+		if (r >= 0 && (!colon || colon == it->valuestring ||
+			       ip_parse(colon + 1, &a, NULL) < 0 || strspn(it->valuestring,
+			       " \t\n#") > 0))
+			r = berr_set(err, -EINVAL, "invalid ExtraHosts entry \"%s\": expected "
+				     "NAME:ADDRESS", it->valuestring);
+	}
+	cJSON_Delete(hosts);
+	return r;
 }
 
 /* HostConfig.Dns must hold IP addresses; DnsSearch and DnsOptions strings. */
@@ -123,6 +147,7 @@ static int ctr_parse(struct manager *m, const char *name, const cJSON *req, stru
 {
 	const cJSON *host = cJSON_GetObjectItemCaseSensitive(req, "HostConfig");
 	const char *image = NULL, *hostname = NULL, *mode = NULL;
+	cJSON *labels = NULL;
 	int r;
 
 	if (!cJSON_IsObject(req))
@@ -135,7 +160,10 @@ static int ctr_parse(struct manager *m, const char *name, const cJSON *req, stru
 	} else {
 		name_generate(c->name);
 	}
-	r = json_string_member(req, "Image", &image, err);
+	r = json_string_map(req, "Labels", &labels, err);
+	cJSON_Delete(labels);
+	if (r >= 0)
+		r = json_string_member(req, "Image", &image, err);
 	if (r >= 0)
 		r = json_string_member(req, "Hostname", &hostname, err);
 	if (r >= 0)
@@ -160,6 +188,8 @@ static int ctr_parse(struct manager *m, const char *name, const cJSON *req, stru
 	if (cJSON_GetArraySize(c->cmd) == 0)
 		cJSON_AddItemToArray(c->cmd, cJSON_CreateString("sh"));
 	r = dns_settings_check(host, err);
+	if (r >= 0)
+		r = extra_hosts_check(host, err);
 	if (r < 0)
 		return r;
 	extra_copy(c, host, req);
@@ -582,6 +612,7 @@ void mgr_ctr_exited(struct manager *m, struct ctr_entry *c, int code)
 		blog_warn("container %s: %s", c->c.name, berr_str(&e2));
 	c->c.state = CTR_EXITED;
 	c->c.exit_code = code;
+	c->exits++;
 	c->c.pid = c->c.shim_pid = 0;
 	c->c.pid_start = 0;
 	time_now_rfc3339(c->c.finished_at);

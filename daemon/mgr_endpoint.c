@@ -570,6 +570,25 @@ static int file_rewrite(const char *path, const char *data, struct berr *err)
 	return 0;
 }
 
+/* HostConfig.ExtraHosts ("name:address", checked at create) appended as "address name". */
+static char *hosts_extra(struct ctr_entry *c, char *out)
+{
+	const cJSON *it;
+
+	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(c->c.extra, "ExtraHosts")) {
+		const char *colon = cJSON_IsString(it) ? strchr(it->valuestring, ':') : NULL;
+		char *next;
+
+		if (!colon)
+			continue;
+		next = xasprintf("%s%s\t%.*s\n", out, colon + 1, (int)(colon - it->valuestring),
+				 it->valuestring);
+		free(out);
+		out = next;
+	}
+	return out;
+}
+
 static char *hosts_render(struct manager *m, struct ctr_entry *c)
 {
 	_cleanup_free_ struct ep_entry **eps = NULL;
@@ -590,7 +609,7 @@ static char *hosts_render(struct manager *m, struct ctr_entry *c)
 			out = next;
 		}
 	}
-	return out;
+	return hosts_extra(c, out);
 }
 
 int mgr_ctr_files_write(struct manager *m, struct ctr_entry *c, struct berr *err)

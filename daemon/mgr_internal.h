@@ -32,6 +32,7 @@ struct ctr_entry {
 	int pidfd;              /* of the shim while running (-1 otherwise) */
 	bool dns_listening;     /* the embedded DNS has sockets in its namespace */
 	bool stopping;
+	unsigned exits;         /* exits seen since berthd started (wait condition=next-exit) */
 };
 
 /* A growable array of owned pointers. */
@@ -254,6 +255,9 @@ void mgr_remote_networks_changed(struct manager *m);
 void mgr_remote_fw_flush(struct manager *m);
 /* The network was created by dockerd (through the plugin): only dockerd removes it. */
 bool mgr_net_docker_owned(const struct net_entry *n);
+
+/* ---- images (mgr_docker.c) ---- */
+void mgr_image_id(struct manager *m, const char *name, char ret[MGR_IMAGE_ID_LEN]);
 
 /* ---- JSON rendering (mgr_render.c) ---- */
 cJSON *mgr_render_network(struct manager *m, struct net_entry *n);

@@ -253,7 +253,7 @@ static int subnets_default(struct manager *m, struct bnetwork *n, struct berr *e
 					     &n->subnets[n->n_subnets].subnet, err);
 		if (r < 0)
 			return berr_prefix(err, "choosing an IPv4 subnet from the default pools");
-		n->n_subnets++;
+		n->subnets[n->n_subnets++].subnet_auto = true;
 		free(steal_ptr(avoid));
 	}
 	if (n->ipv6 && !has_family(n, AF_INET6)) {
@@ -271,7 +271,7 @@ static int subnets_default(struct manager *m, struct bnetwork *n, struct berr *e
 					    &n->subnets[n->n_subnets].subnet, err);
 		if (r < 0)
 			return berr_prefix(err, "choosing an IPv6 subnet");
-		n->n_subnets++;
+		n->subnets[n->n_subnets++].subnet_auto = true;
 	}
 	return 0;
 }
@@ -379,8 +379,10 @@ static int net_prepare(struct manager *m, const cJSON *req, const char *id, stru
 		id_generate(n->id);
 	time_now_rfc3339(n->created);
 	for (int i = 0; i < n->n_subnets; i++)
-		if (!n->subnets[i].gateway.family)
+		if (!n->subnets[i].gateway.family) {
 			ipam_default_gateway(&n->subnets[i].subnet, &n->subnets[i].gateway);
+			n->subnets[i].gateway_auto = true;
+		}
 	/* The driver may add defaults (interface name, MTU, reserved aux addresses) first. */
 	r = e->drv->validate ? e->drv->validate(&m->drv, n, err) : 0;
 	if (r >= 0)

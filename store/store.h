@@ -21,6 +21,8 @@ struct bsubnet {
 	struct cidr range;         /* --ip-range; prefix 0 and family 0 when unset */
 	struct ipaddr gateway;     /* family 0 when none */
 	bool gateway_foreign;      /* the address was on a foreign interface already: never removed */
+	bool subnet_auto;          /* berth chose the subnet (none was asked) */
+	bool gateway_auto;         /* berth chose the gateway (none was asked) */
 	cJSON *aux;                /* AuxiliaryAddresses object {name: "ip"} or NULL; owned */
 };
 

@@ -13,6 +13,7 @@ DK_DIR=$BT_DIR/dk
 DK_SOCK=$DK_DIR/docker.sock
 DK_PID=
 DK_CGROUP=$BT_ID-docker
+DK_NS=${DK_NS:-$BT_NS}   # the network namespace dockerd runs in (berthd's by default)
 
 # dk_require: skip (77) when Debian's docker.io is not installed.
 dk_require() {
@@ -30,7 +31,7 @@ dk_up() {
 	[ -f "$DK_DIR/daemon.json" ] || echo '{}' >"$DK_DIR/daemon.json"
 	rm -f "$DK_SOCK"
 	# nsenter, unshare and sh all exec: $! is dockerd itself.
-	nsenter --net=/run/netns/$BT_NS unshare -m --propagation private sh -c "
+	nsenter --net=/run/netns/$DK_NS unshare -m --propagation private sh -c "
 		mount -t tmpfs -o mode=755 tmpfs /run && mkdir -p /run/docker/plugins &&
 		mount --bind '$BT_DIR/plugins' /run/docker/plugins &&
 		{ [ ! -d /etc/docker ] || mount -t tmpfs -o mode=755 tmpfs /etc/docker; } &&
