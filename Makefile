@@ -76,13 +76,15 @@ helpers: $(HELPER_BINS)
 # tests/fuzz/replay.c (no clang needed).
 FUZZ_TIME ?= 20
 FUZZ_JOBS ?= 2
-FUZZ_TARGETS := dns_wire api_request cidr portspec http_response
+FUZZ_TARGETS := dns_wire api_request cidr portspec http_response docker_plugin
 FUZZ_COMMON := common/util.c common/error.c
 FUZZ_SRCS_dns_wire := dns/wire.c dns/records.c dns/resolv.c common/cidr.c
 FUZZ_SRCS_api_request := daemon/api_decode.c daemon/http_util.c
 FUZZ_SRCS_cidr := common/cidr.c
 FUZZ_SRCS_portspec := common/portspec.c common/cidr.c
 FUZZ_SRCS_http_response := cli/http_reply.c
+FUZZ_SRCS_docker_plugin := plugins/docker/decode.c daemon/http_util.c common/cidr.c common/names.c \
+	common/portspec.c
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 FUZZ_FLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -I. $(shell pkg-config --cflags libcjson)
 FUZZ_LIBS := $(shell pkg-config --libs libcjson)
