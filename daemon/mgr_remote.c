@@ -575,10 +575,12 @@ static int join_locked(struct manager *m, struct net_entry *n, struct ep_entry *
 		       const struct dkp_request *q, struct berr *err)
 {
 	struct berr e2 = BERR_INIT;
+	struct steps st;
 	int r;
 
 	if (!n->drv || !n->drv->join_detached)
 		return berr_set(err, -EOPNOTSUPP, "driver %s cannot serve dockerd", n->n.driver);
+	steps_start(&st);
 	ep->e.state = EP_PENDING;   /* intent first */
 	strscpy(ep->remote->sandbox, q->sandbox_key, sizeof(ep->remote->sandbox));
 	r = rep_persist(m, ep, err);
@@ -586,9 +588,11 @@ static int join_locked(struct manager *m, struct net_entry *n, struct ep_entry *
 		ep->e.state = EP_INACTIVE;
 		return r;
 	}
+	steps_mark(&st, "store");
 	crash_point("docker-join:after-store");
 	/* the firewall first: the interface's first frames must already be allowed */
 	r = mgr_fw_endpoint_added(m, NULL, ep, err);
+	steps_mark(&st, "fw");
 	if (r < 0) {
 		ep->e.state = EP_INACTIVE;
 		if (rep_persist(m, ep, &e2) < 0)
@@ -596,10 +600,13 @@ static int join_locked(struct manager *m, struct net_entry *n, struct ep_entry *
 		return r;
 	}
 	r = n->drv->join_detached(&m->drv, &n->n, &ep->e, ep->remote->peer, err);
+	steps_mark(&st, "veth");
 	if (r >= 0) {
 		ep->e.state = EP_ACTIVE;
 		r = rep_persist(m, ep, err);
 	}
+	steps_mark(&st, "commit");
+	blog_debug("docker join %.12s: %s", ep->e.id, st.buf);
 	if (r < 0) {
 		ep->e.state = EP_ACTIVE;   /* so that the teardown removes the elements too */
 		if (rep_teardown(m, n, ep, &e2) < 0)
