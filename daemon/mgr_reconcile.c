@@ -287,8 +287,10 @@ static bool alloc_live(struct manager *m, const char *net_id, const struct ipadd
 	for (size_t i = 0; i < m->eps.n; i++) {
 		struct bendpoint *e = &m->eps.v[i]->e;
 
+		/* a dockerd endpoint has its addresses from its creation on, joined or not */
 		if (strcmp(e->id, owner) == 0)
-			return e->state != EP_INACTIVE && strcmp(e->network_id, net_id) == 0 &&
+			return (e->state != EP_INACTIVE || m->eps.v[i]->remote) &&
+			       strcmp(e->network_id, net_id) == 0 &&
 			       (ip_equal(&e->ip4, a) || ip_equal(&e->ip6, a));
 	}
 	return strcmp(owner, "gateway") == 0 || strncmp(owner, "aux:", 4) == 0;

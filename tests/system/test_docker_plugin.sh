@@ -18,6 +18,30 @@ fw_lan_setup || { ko "LAN namespaces"; bt_summary; }
 check "berthd serves the plugin socket" test -S "$PLUG"
 check "Plugin.Activate: a network and an IPAM driver" bash -c "curl -sf --unix-socket $PLUG -X POST -d null http://x/Plugin.Activate | jq -e '.Implements == [\"NetworkDriver\", \"IpamDriver\"]'"
 check "an unknown call is a 404 with Err" bash -c "curl -s --unix-socket $PLUG -X POST http://x/NetworkDriver.Nope | jq -e '.Err | test(\"unknown plugin call\")'"
+say "# the protocol, straight to the socket (what dockerd would send)"
+NID=$(printf 'a%.0s' $(seq 64)); EID=$(printf 'e%.0s' $(seq 64))
+pcall() { curl -s --unix-socket "$PLUG" -X POST -H 'Content-Type: application/json' -d "$2" "http://x/$1"; }
+pstatus() { curl -s -o /dev/null -w '%{http_code}' --unix-socket "$PLUG" -X POST -d "$2" "http://x/$1"; }
+export -f pcall pstatus; export PLUG NID EID
+check "CreateNetwork (IPv4, Docker's IPAM)" bash -c "pcall NetworkDriver.CreateNetwork '{\"NetworkID\":\"$NID\",\"IPv4Data\":[{\"Pool\":\"10.44.0.0/24\",\"Gateway\":\"10.44.0.1/24\"}],\"Options\":{\"com.docker.network.generic\":{}}}' | jq -e '. == {}'"
+check "CreateNetwork again: the same network, nothing new" bash -c "pcall NetworkDriver.CreateNetwork '{\"NetworkID\":\"$NID\",\"IPv4Data\":[{\"Pool\":\"10.44.0.0/24\",\"Gateway\":\"10.44.0.1/24\"}]}' | jq -e '. == {}' && [ \$(berth network ls -q | wc -l) = 4 ]"
+check "CreateEndpoint outside the subnet: 400 with Err" bash -c "[ \$(pstatus NetworkDriver.CreateEndpoint '{\"NetworkID\":\"$NID\",\"EndpointID\":\"$EID\",\"Interface\":{\"Address\":\"10.99.0.2/24\"}}') = 400 ] && pcall NetworkDriver.CreateEndpoint '{\"NetworkID\":\"$NID\",\"EndpointID\":\"$EID\",\"Interface\":{\"Address\":\"10.99.0.2/24\"}}' | jq -e '.Err | test(\"outside the subnets\")'"
+check "CreateEndpoint: berth gives the MAC dockerd left to it" bash -c "pcall NetworkDriver.CreateEndpoint '{\"NetworkID\":\"$NID\",\"EndpointID\":\"$EID\",\"Interface\":{\"Address\":\"10.44.0.5/24\"}}' | jq -e '.Interface.MacAddress | test(\"^02:\")'"
+check "berthd stops with a created (not joined) endpoint" bt_term_berthd
+check "berthd starts again" bt_start_berthd --docker-plugin="$PLUG"
+check "... which keeps its address (dockerd's to release)" bash -c "[ \$(sqlite3 $BT_DIR/root/berth.db \"select count(*) from allocations where owner = '$EID' and address = '10.44.0.5'\") = 1 ]"
+check "Join: the interface to move and the gateway" bash -c "pcall NetworkDriver.Join '{\"NetworkID\":\"$NID\",\"EndpointID\":\"$EID\",\"SandboxKey\":\"/x\"}' | tee $BT_DIR/join.json | jq -e '.InterfaceName.DstPrefix == \"eth\" and .Gateway == \"10.44.0.1\"'"
+peer=$(jq -r .InterfaceName.SrcName "$BT_DIR/join.json" 2>/dev/null)
+check "... it is in the host namespace, down, its pair a port of the bridge" bash -c "inhost ip -br link show $peer | grep -q DOWN && [ \$(inhost ip -br link show master berth${NID:0:10} | wc -l) = 1 ]"
+check "EndpointOperInfo" bash -c "pcall NetworkDriver.EndpointOperInfo '{\"NetworkID\":\"$NID\",\"EndpointID\":\"$EID\"}' | jq -e '.Value[\"berth.state\"] == \"active\"'"
+check "DiscoverNew and DiscoverDelete are accepted" bash -c "pcall NetworkDriver.DiscoverNew '{\"DiscoveryType\":1,\"DiscoveryData\":{}}' | jq -e '. == {}' && pcall NetworkDriver.DiscoverDelete '{\"DiscoveryType\":1}' | jq -e '. == {}'"
+check "AllocateNetwork (swarm) is refused: 501" bash -c "[ \$(pstatus NetworkDriver.AllocateNetwork '{\"NetworkID\":\"$NID\"}') = 501 ]"
+check "a body that is not JSON: 400" bash -c "[ \$(pstatus NetworkDriver.Join '{nope') = 400 ]"
+check "Leave, DeleteEndpoint, DeleteNetwork" bash -c "pcall NetworkDriver.Leave '{\"NetworkID\":\"$NID\",\"EndpointID\":\"$EID\"}' | jq -e '. == {}' && pcall NetworkDriver.DeleteEndpoint '{\"NetworkID\":\"$NID\",\"EndpointID\":\"$EID\"}' | jq -e '. == {}' && pcall NetworkDriver.DeleteNetwork '{\"NetworkID\":\"$NID\"}' | jq -e '. == {}'"
+check "... and again: deleting what is gone succeeds" bash -c "pcall NetworkDriver.DeleteEndpoint '{\"NetworkID\":\"$NID\",\"EndpointID\":\"$EID\"}' | jq -e '. == {}' && pcall NetworkDriver.DeleteNetwork '{\"NetworkID\":\"$NID\"}' | jq -e '. == {}'"
+check "nothing is left (interfaces, records)" bash -c "! inhost ip link show $peer && ! inhost ip link show berth${NID:0:10} && [ \$(sqlite3 $BT_DIR/root/berth.db \"select count(*) from meta where key like 'docker/%'\") = 0 ]"
+
+say "# with dockerd"
 # Forwarding off when dockerd starts: dockerd turns it on and sets the FORWARD policy to DROP
 # (berth's networks must still work: plugins/docker/iptables.c).
 inhost sysctl -qw net.ipv4.ip_forward=0
