@@ -58,6 +58,29 @@ static cJSON *dup_or_null_if_empty(const cJSON *v)
 	return v && cJSON_GetArraySize(v) > 0 ? cJSON_Duplicate(v, 1) : cJSON_CreateNull();
 }
 
+static int key_cmp(const void *a, const void *b)
+{
+	return strcmp((*(cJSON *const *)a)->string, (*(cJSON *const *)b)->string);
+}
+
+/* Go encodes a map with its keys sorted: Docker's maps (networks, ports, labels, options) come
+ * out that way, whatever order berth keeps. */
+static void keys_sort(cJSON *o)
+{
+	size_t n = (size_t)cJSON_GetArraySize(o), k = 0;
+	cJSON **v, *it;
+
+	if (!cJSON_IsObject(o) || n < 2)
+		return;
+	v = xcalloc(n, sizeof(*v));
+	while ((it = o->child))
+		v[k++] = cJSON_DetachItemViaPointer(o, it);
+	qsort(v, k, sizeof(*v), key_cmp);
+	for (size_t i = 0; i < k; i++)
+		cJSON_AddItemToArray(o, v[i]);   /* links the member, its key kept */
+	free(v);
+}
+
 static bool str_in(const char *s, const char *const *set)
 {
 	for (; *set; set++)
@@ -158,7 +181,7 @@ static bool net_predefined(const cJSON *net)
  * (not on the predefined bridge, whose addresses are the daemon's configuration). */
 static void net_ipam_shape(cJSON *ipam, const cJSON *origins, bool predefined)
 {
-	cJSON *cfg = (cJSON *)get(ipam, "Config"), *c;
+	cJSON *cfg = (cJSON *)get(ipam, "Config"), *c, *next, *v6 = cJSON_CreateArray();
 	int i = 0;
 
 	cJSON_ArrayForEach(c, cfg) {
@@ -169,6 +192,15 @@ static void net_ipam_shape(cJSON *ipam, const cJSON *origins, bool predefined)
 		if (predefined || (gw_auto && !sub_auto))
 			cJSON_DeleteItemFromObjectCaseSensitive(c, "Gateway");
 	}
+	/* dockerd keeps IPv4 and IPv6 configurations apart: IPv4 first, each in its order */
+	for (c = cfg ? cfg->child : NULL; c; c = next) {
+		next = c->next;
+		if (strchr(get_str(c, "Subnet"), ':'))
+			cJSON_AddItemToArray(v6, cJSON_DetachItemViaPointer(cfg, c));
+	}
+	while ((c = cJSON_DetachItemFromArray(v6, 0)))
+		cJSON_AddItemToArray(cfg, c);
+	cJSON_Delete(v6);
 	if (predefined)
 		cJSON_ReplaceItemInObjectCaseSensitive(ipam, "Options", cJSON_CreateNull());
 }
@@ -196,6 +228,9 @@ void docker_network_shape(cJSON *net)
 	move(out, net, "Containers");
 	move(out, net, "Options");
 	move(out, net, "Labels");
+	keys_sort((cJSON *)get(out, "Containers"));
+	keys_sort((cJSON *)get(out, "Options"));
+	keys_sort((cJSON *)get(out, "Labels"));
 	cJSON_Delete(berth);
 	replace_members(net, out);
 }
@@ -396,6 +431,7 @@ static void networks_shape(cJSON *nets, const char *id, bool inspect)
 	cJSON *ep;
 
 	snprintf(short_id, sizeof(short_id), "%.12s", id);
+	keys_sort(nets);
 	cJSON_ArrayForEach(ep, nets) {
 		if (!get(ep, "NetworkID")) {   /* host/none before the container ran: {} */
 			cJSON_AddStringToObject(ep, "NetworkID", "");
@@ -478,6 +514,7 @@ void docker_summary_shape(cJSON *s, bool size)
 		summary_sizes(out, berth);
 	cJSON_AddItemToObject(out, "Labels", get(extra, "Labels") ? cJSON_Duplicate(get(extra, "Labels"), 1)
 								: cJSON_CreateObject());
+	keys_sort((cJSON *)get(out, "Labels"));
 	move(out, s, "State");
 	move(out, s, "Status");
 	hc = cJSON_DetachItemFromObjectCaseSensitive(s, "HostConfig");
@@ -726,6 +763,10 @@ void docker_container_shape(cJSON *c)
 	cJSON_AddArrayToObject(out, "Mounts");
 	cJSON_AddItemToObject(out, "Config", inspect_config(cfg, extra));
 	cJSON_AddItemToObject(out, "NetworkSettings", inspect_netsettings(ns, id, running));
+	keys_sort((cJSON *)get(get(out, "NetworkSettings"), "Ports"));
+	keys_sort((cJSON *)get(get(out, "HostConfig"), "PortBindings"));
+	keys_sort((cJSON *)get(get(out, "Config"), "ExposedPorts"));
+	keys_sort((cJSON *)get(get(out, "Config"), "Labels"));
 	cJSON_Delete(berth);
 	cJSON_Delete(hc);
 	cJSON_Delete(cfg);

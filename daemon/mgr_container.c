@@ -227,14 +227,20 @@ static int ctr_networks(struct manager *m, struct ctr_entry *c, const cJSON *req
 	const cJSON *nc = cJSON_GetObjectItemCaseSensitive(req, "NetworkingConfig");
 	const cJSON *epc = nc ? cJSON_GetObjectItemCaseSensitive(nc, "EndpointsConfig") : NULL;
 	char *mode = c->c.network_mode;
+	const char *first;
 	const cJSON *it;
 	int r = 0;
 
 	if (epc && !cJSON_IsNull(epc) && !cJSON_IsObject(epc))
 		return berr_set(err, -EINVAL, "NetworkingConfig.EndpointsConfig must be an object");
-	if (!*mode || strcmp(mode, "default") == 0)
-		strscpy(mode, cJSON_GetArraySize(epc) > 0 ? epc->child->string : "bridge", NAME_LEN);
-	r = attach_ref(m, c, mode, cJSON_GetObjectItemCaseSensitive(epc, mode), err);
+	first = cJSON_GetArraySize(epc) > 0 ? epc->child->string : "bridge";
+	/* "default" stays the container's network mode, as in Docker; "" becomes the network */
+	if (!*mode)
+		strscpy(mode, first, NAME_LEN);
+	if (strcmp(mode, "default") == 0)
+		r = attach_ref(m, c, first, cJSON_GetObjectItemCaseSensitive(epc, first), err);
+	else
+		r = attach_ref(m, c, mode, cJSON_GetObjectItemCaseSensitive(epc, mode), err);
 	cJSON_ArrayForEach(it, epc) {
 		if (r < 0)
 			break;

@@ -13,6 +13,9 @@ their kind (ID, image ID, RFC 3339 time, IPv4/IPv6 address or prefix, MAC, path,
 an empty string fits any kind). The keys of data maps (Options, Labels, Containers, Networks,
 Ports...) are data, so only their values' shapes count.
 
+Values are compared too where equivalent objects must agree (names, states, commands, drivers,
+subnets, settings, network modes...: VALUES below), with IDs, times and durations masked.
+
 KNOWN lists the differences that are understood: `PATH | reason`, PATH a shell pattern over
 "<file>:<object>:<field path>". Prints every difference, known or not; exits 1 if one is not.
 """
@@ -25,6 +28,70 @@ import sys
 # Objects whose keys are data (names, IDs, ports, options), not fields.
 DATA_PATHS = re.compile(r"(^|\.)(Options|Labels|Containers|Networks|Ports|ExposedPorts|"
                         r"PortBindings|LogConfig\.Config|IPAM\.Options)$")
+
+
+# Fields whose values must be equal for equivalent objects (regular expressions over the field
+# path with concrete keys, arrays as [n]).
+VALUES = {
+    "netls": [r"Name", r"Driver", r"Scope", r"IPv6", r"Internal", r"Labels"],
+    "ps": [r"Names", r"Image", r"Command", r"State", r"Networks", r"Ports", r"Labels",
+           r"Mounts", r"LocalVolumes", r"Status", r"RunningFor", r"CreatedAt"],
+    "netinspect": [r"Name", r"Scope", r"Driver", r"EnableIPv6", r"Internal", r"Attachable",
+                   r"Ingress", r"ConfigFrom\..*", r"ConfigOnly", r"IPAM\.Driver",
+                   r"IPAM\.Config\[\d+\]\..*", r"Labels\..*", r"Options\..*",
+                   r"Containers\.[^.]+\.Name"],
+    "inspect": [r"Name", r"Path", r"Args.*", r"State\.(Status|Running|ExitCode|Paused|Dead|Error)",
+                r"Config\.(Cmd|Image|Env|Labels|ExposedPorts|Tty|OpenStdin|User|WorkingDir).*",
+                r"HostConfig\.(NetworkMode|PortBindings|Dns|DnsSearch|DnsOptions|ExtraHosts|"
+                r"AutoRemove|RestartPolicy|Privileged|Links|Binds).*",
+                r"NetworkSettings\.Networks\.[^.]+\.(Aliases|IPAMConfig|IPPrefixLen|"
+                r"GlobalIPv6PrefixLen|Links|DriverOpts).*",
+                r"NetworkSettings\.Ports\..*"],
+}
+
+
+def mask(v):
+    """IDs, times and durations are not compared."""
+    if not isinstance(v, str):
+        return v
+    v = re.sub(r"[0-9a-f]{64}", "<id>", v)
+    v = re.sub(r"\b[0-9a-f]{12}\b", "<id>", v)
+    v = re.sub(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(\.\d+)?( \+0000 UTC|Z)?", "<time>", v)
+    v = re.sub(r"(Less than a second|About a minute|About an hour|\d+ (seconds?|minutes?|"
+               r"hours?|days?|weeks?|months?|years?))", "<duration>", v)
+    return v
+
+
+def flatten(v, path, out):
+    if isinstance(v, dict):
+        if not v:
+            out[path] = {}
+        for k, x in v.items():
+            # a network's containers are keyed by ID: pair them by name
+            k = x["Name"] if path == "Containers" and isinstance(x, dict) and "Name" in x else mask(k)
+            flatten(x, "%s.%s" % (path, k) if path else k, out)
+    elif isinstance(v, list):
+        if not v:
+            out[path] = []
+        for i, x in enumerate(v):
+            flatten(x, "%s[%d]" % (path, i), out)
+    else:
+        out[path] = v
+    return out
+
+
+def compare_values(fname, name, l, r, diffs):
+    fl, fr = flatten(l, "", {}), flatten(r, "", {})
+    pats = [re.compile(p + "$") for p in VALUES[fname]]
+    for p in sorted(set(fl) | set(fr)):
+        if not any(x.match(p) for x in pats):
+            continue
+        a, b = mask(fl.get(p, "<absent>")), mask(fr.get(p, "<absent>"))
+        if fname == "ps" and p == "Networks":   # the CLI lists a map: any order
+            a, b = ",".join(sorted(str(a).split(","))), ",".join(sorted(str(b).split(",")))
+        if a != b:
+            diffs.append(("%s:%s:%s=" % (fname, name, p),
+                          "value differs: dockerd %s, berthd %s" % (json.dumps(a), json.dumps(b))))
 
 
 def str_kind(s):
@@ -128,6 +195,7 @@ def compare(fname, left, right, diffs):
             elif not compatible(sl[p], sr[p]):
                 diffs.append((where, "format differs: dockerd %s, berthd %s" %
                               (sorted(sl[p]), sorted(sr[p]))))
+        compare_values(fname, name, l[name], r[name], diffs)
 
 
 def main():
