@@ -159,6 +159,7 @@ check "docker rm -f every container" bash -c "dkd rm -f \$(dkd ps -aq) >/dev/nul
 check "no veth of dockerd's endpoints is left" bash -c "! inhost ip -br link | grep -qE '^b[vd][0-9a-f]'"
 check "no endpoint records, allocations only the gateways" bash -c "[ \$(sqlite3 $BT_DIR/root/berth.db \"select count(*) from meta where key like 'docker/ep/%'\") = 0 ] && [ \$(sqlite3 $BT_DIR/root/berth.db \"select count(*) from allocations where owner != 'gateway'\") = 0 ]"
 check "berth's published map is empty" bash -c "! pub_map"
+check "berth's anti-spoofing sets are empty" bash -c "[ -z \"\$(fw_set_elems bridge mac)\$(fw_set_elems bridge ports)\" ]"
 check "docker network rm bnet dnet" dkd network rm bnet dnet
 check "berth's network and its bridge are gone" bash -c "! berth network inspect $nid && ! inhost ip link show $bridge"
 check "berth IPAM's pools and addresses are released" bash -c "[ \$(sqlite3 $BT_DIR/root/berth.db \"select count(*) from meta where key like 'docker/%'\") = 0 ]"
