@@ -308,8 +308,10 @@ static int api_not_implemented(struct api_call *c)
 
 static int api_network_create(struct api_call *c)
 {
+	int r = docker_network_create_check(c->d.body, &c->err);
+
 	c->status = 201;
-	return mgr_network_create(c->api->m, c->d.body, &c->reply, &c->err);
+	return r < 0 ? r : mgr_network_create(c->api->m, c->d.body, &c->reply, &c->err);
 }
 
 /* Docker clients get Docker's filters and shapes; berth's own keep its name filter. */

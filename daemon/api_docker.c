@@ -1077,6 +1077,19 @@ int docker_create_check(cJSON *body, const char *name, struct berr *err)
 	return 0;
 }
 
+static const struct unsupported network_unsupported[] = {
+	UNSUP("Ingress", "ingress networks (swarm)"),
+	UNSUP("ConfigOnly", "configuration-only networks"),
+	UNSUP("ConfigFrom", "networks configured from others"),
+	UNSUP_OK("Scope", "scopes other than local", "local"),
+	UNSUP("IPAM.Options", "IPAM driver options"),
+};
+
+int docker_network_create_check(const cJSON *body, struct berr *err)
+{
+	return unsupported_check(body, network_unsupported, ARRAY_SIZE(network_unsupported), err);
+}
+
 int docker_connect_check(const cJSON *body, struct berr *err)
 {
 	const cJSON *force = get(body, "Force");

@@ -38,6 +38,8 @@ int docker_containers_filter(cJSON *list, const cJSON *filters, struct berr *err
  * implement, -EINVAL for a name Docker refuses; otherwise the body is made berth's (the
  * EndpointsConfig key "default" is the predefined "bridge"). */
 int docker_create_check(cJSON *body, const char *name, struct berr *err);
+/* POST /networks/create: -EOPNOTSUPP for ingress, config-only, other scopes, IPAM options. */
+int docker_network_create_check(const cJSON *body, struct berr *err);
 /* POST /networks/{id}/connect and disconnect bodies: -EOPNOTSUPP for what berth lacks. */
 int docker_connect_check(const cJSON *body, struct berr *err);
 

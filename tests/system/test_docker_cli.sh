@@ -38,6 +38,9 @@ run_cli() {
 	check "network create --internal" dk network create --internal dkint
 	check_err "network create of an existing name" "already exists" dk network create dk1
 	check_err "network create -d of an unknown driver" "unknown network driver" dk network create -d nosuch dkx
+	check_err "network create --ingress is refused (501)" "does not support ingress networks" dk network create --ingress dkx
+	check_err "network create --config-only is refused (501)" "does not support configuration-only" dk network create --config-only dkx
+	check_err "network create --ipam-opt is refused (501)" "does not support IPAM driver options" dk network create --ipam-opt a=b dkx
 	check "network ls shows them and the predefined ones (none's driver is null)" bash -c "dk network ls --format '{{.Name}} {{.Driver}}' | sort | tr '\n' ',' | grep -qx 'bridge bridge,dk1 bridge,dk2 bridge,dkint bridge,host host,none null,'"
 	check "network ls --filter name=dk1" bash -c "[ \"\$(dk network ls -q --filter name=dk1 | wc -l)\" = 1 ]"
 	check "network ls --filter type=builtin" bash -c "[ \"\$(dk network ls --filter type=builtin --format '{{.Name}}' | sort | tr '\n' ,)\" = bridge,host,none, ]"
