@@ -420,7 +420,10 @@ static void ep_shape(cJSON *ep, const char *net, const char *short_id, bool insp
 	move(out, ep, "IPv6Gateway");
 	move(out, ep, "GlobalIPv6Address");
 	move(out, ep, "GlobalIPv6PrefixLen");
-	move(out, ep, "MacAddress");
+	if (user_network(net) || !strcmp(net, "bridge"))
+		move(out, ep, "MacAddress");
+	else   /* host and none have no interface of their own */
+		cJSON_AddStringToObject(out, "MacAddress", "");
 	cJSON_AddNullToObject(out, "DriverOpts");
 	replace_members(ep, out);
 }

@@ -46,7 +46,8 @@ VALUES = {
                 r"AutoRemove|RestartPolicy|Privileged|Links|Binds).*",
                 r"NetworkSettings\.Networks\.[^.]+\.(Aliases|IPAMConfig|IPPrefixLen|"
                 r"GlobalIPv6PrefixLen|Links|DriverOpts).*",
-                r"NetworkSettings\.Ports\..*"],
+                r"NetworkSettings\.Ports\..*",
+                r"NetworkSettings\.Networks\.(host|none)\..*"],
 }
 
 

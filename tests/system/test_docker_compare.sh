@@ -30,7 +30,9 @@ make_objects() {
 	$d create --name ccreated busybox true &&
 	$d run -d --name cexit busybox true &&
 	$d wait cexit &&
-	$d run -d --name c6 --network cmp2 --label x=y -e A=1 --dns 10.9.9.9 --add-host db:10.50.0.7 busybox sleep 1d
+	$d run -d --name c6 --network cmp2 --label x=y -e A=1 --dns 10.9.9.9 --add-host db:10.50.0.7 busybox sleep 1d &&
+	$d run -d --name chost --network host busybox sleep 1d &&
+	$d run -d --name cnone --network none busybox sleep 1d
 } >"$BT_DIR/make.$(basename "$2").out" 2>&1
 
 # capture CLI SOCK DIR: what the CLI prints of those objects
@@ -40,7 +42,7 @@ capture() {
 	$d network ls --format '{{json .}}' >"$3/netls.json" &&
 	$d ps -a --format '{{json .}}' >"$3/ps.json" &&
 	$d network inspect bridge host none cmp1 cmp2 cmp3 cmpint >"$3/netinspect.json" &&
-	$d inspect cweb cplain ccreated cexit c6 >"$3/inspect.json"
+	$d inspect cweb cplain ccreated cexit c6 chost cnone >"$3/inspect.json"
 }
 
 check "the objects on dockerd" make_objects "$DOCKER_DEB" "$DK_SOCK"
