@@ -228,6 +228,12 @@ void docker_network_shape(cJSON *net)
 	move(out, net, "Containers");
 	move(out, net, "Options");
 	move(out, net, "Labels");
+	if (!strcmp(get_str(out, "Driver"), "host") || !strcmp(get_str(out, "Driver"), "null")) {
+		cJSON *ep;
+
+		cJSON_ArrayForEach(ep, get(out, "Containers"))   /* no interface of their own */
+			cJSON_ReplaceItemInObjectCaseSensitive(ep, "MacAddress", cJSON_CreateString(""));
+	}
 	keys_sort((cJSON *)get(out, "Containers"));
 	keys_sort((cJSON *)get(out, "Options"));
 	keys_sort((cJSON *)get(out, "Labels"));
@@ -428,7 +434,7 @@ static void ep_shape(cJSON *ep, const char *net, const char *short_id, bool insp
 	replace_members(ep, out);
 }
 
-static void networks_shape(cJSON *nets, const char *id, bool inspect)
+static void networks_shape(cJSON *nets, const char *id, bool inspect, bool created)
 {
 	char short_id[13];
 	cJSON *ep;
@@ -441,6 +447,8 @@ static void networks_shape(cJSON *nets, const char *id, bool inspect)
 			cJSON_AddStringToObject(ep, "EndpointID", "");
 		}
 		ep_shape(ep, ep->string, short_id, inspect);
+		if (created)   /* never connected yet */
+			cJSON_ReplaceItemInObjectCaseSensitive(ep, "NetworkID", cJSON_CreateString(""));
 	}
 }
 
@@ -505,7 +513,7 @@ void docker_summary_shape(cJSON *s, bool size)
 	const char *id = get_str(s, "Id");
 	bool running = !strcmp(get_str(s, "State"), "running");
 
-	networks_shape(nets, id, false);
+	networks_shape(nets, id, false, !strcmp(get_str(s, "State"), "created"));
 	move(out, s, "Id");
 	move(out, s, "Names");
 	move(out, s, "Image");
@@ -663,15 +671,15 @@ static cJSON *inspect_hostconfig(cJSON *berth_hc, const cJSON *extra)
 
 static cJSON *inspect_config(cJSON *cfg, const cJSON *extra)
 {
-	static const char *const falses[] = { "AttachStdin", "AttachStdout", "AttachStderr", NULL };
+	static const char *const attach[] = { "AttachStdin", "AttachStdout", "AttachStderr", NULL };
 	static const char *const falses2[] = { "Tty", "OpenStdin", "StdinOnce", NULL };
 	cJSON *o = cJSON_CreateObject(), *env = cJSON_DetachItemFromObjectCaseSensitive(cfg, "Env");
 
 	move(o, cfg, "Hostname");
 	cJSON_AddStringToObject(o, "Domainname", "");
 	cJSON_AddStringToObject(o, "User", "");
-	for (const char *const *f = falses; *f; f++)
-		cJSON_AddFalseToObject(o, *f);
+	for (const char *const *f = attach; *f; f++)   /* as asked at create */
+		cJSON_AddBoolToObject(o, *f, cJSON_IsTrue(get(extra, *f)));
 	if (get(extra, "ExposedPorts"))
 		cJSON_AddItemToObject(o, "ExposedPorts", cJSON_Duplicate(get(extra, "ExposedPorts"), 1));
 	for (const char *const *f = falses2; *f; f++)
@@ -703,7 +711,10 @@ static cJSON *inspect_graph(const cJSON *paths)
 
 /* NetworkSettings: the top-level endpoint fields are those of the predefined bridge's endpoint
  * (empty when the container is not on it), as in Docker. */
-static cJSON *inspect_netsettings(cJSON *ns, const char *id, bool running)
+/* NetworkSettings of a container: `started` (it ran at least once): dockerd keeps its sandbox's
+ * ID and key after it stops; `created` (never ran): no network ID either. */
+static cJSON *inspect_netsettings(cJSON *ns, const char *id, const cJSON *paths, bool started,
+				  bool created)
 {
 	static const char *const flat[] = { "EndpointID", "Gateway", "GlobalIPv6Address",
 					    "GlobalIPv6PrefixLen", "IPAddress", "IPPrefixLen",
@@ -711,15 +722,15 @@ static cJSON *inspect_netsettings(cJSON *ns, const char *id, bool running)
 	cJSON *o = cJSON_CreateObject(), *nets = cJSON_DetachItemFromObjectCaseSensitive(ns, "Networks");
 	const cJSON *br;
 
-	networks_shape(nets, id, true);
+	networks_shape(nets, id, true, created);
 	br = get(nets, "bridge");
 	cJSON_AddStringToObject(o, "Bridge", "");
-	cJSON_AddStringToObject(o, "SandboxID", running ? id : "");
+	cJSON_AddStringToObject(o, "SandboxID", started ? id : "");
 	cJSON_AddFalseToObject(o, "HairpinMode");
 	cJSON_AddStringToObject(o, "LinkLocalIPv6Address", "");
 	cJSON_AddNumberToObject(o, "LinkLocalIPv6PrefixLen", 0);
 	move(o, ns, "Ports");
-	move(o, ns, "SandboxKey");
+	cJSON_AddStringToObject(o, "SandboxKey", started ? get_str(paths, "Netns") : "");
 	cJSON_AddNullToObject(o, "SecondaryIPAddresses");
 	cJSON_AddNullToObject(o, "SecondaryIPv6Addresses");
 	for (const char *const *f = flat; *f; f++) {
@@ -741,7 +752,7 @@ void docker_container_shape(cJSON *c)
 	cJSON *ns = cJSON_DetachItemFromObjectCaseSensitive(c, "NetworkSettings");
 	const cJSON *extra = get(berth, "Extra"), *paths = get(berth, "Paths");
 	const char *id = get_str(c, "Id");
-	bool running = cJSON_IsTrue(get(get(c, "State"), "Running"));
+	bool created = !strcmp(get_str(get(c, "State"), "Status"), "created");
 
 	move(out, c, "Id");
 	move(out, c, "Created");
@@ -749,10 +760,11 @@ void docker_container_shape(cJSON *c)
 	move(out, c, "Args");
 	cJSON_AddItemToObject(out, "State", inspect_state(get(c, "State")));
 	cJSON_AddStringToObject(out, "Image", get_str(berth, "ImageID"));
-	cJSON_AddStringToObject(out, "ResolvConfPath", get_str(paths, "Resolv"));
+	/* a container that never ran has none of these files yet */
+	cJSON_AddStringToObject(out, "ResolvConfPath", created ? "" : get_str(paths, "Resolv"));
 	cJSON_AddStringToObject(out, "HostnamePath", "");
-	cJSON_AddStringToObject(out, "HostsPath", get_str(paths, "Hosts"));
-	cJSON_AddStringToObject(out, "LogPath", get_str(paths, "Log"));
+	cJSON_AddStringToObject(out, "HostsPath", created ? "" : get_str(paths, "Hosts"));
+	cJSON_AddStringToObject(out, "LogPath", created ? "" : get_str(paths, "Log"));
 	move(out, c, "Name");
 	cJSON_AddNumberToObject(out, "RestartCount", 0);
 	cJSON_AddStringToObject(out, "Driver", "overlay");
@@ -765,7 +777,8 @@ void docker_container_shape(cJSON *c)
 	cJSON_AddItemToObject(out, "GraphDriver", inspect_graph(paths));
 	cJSON_AddArrayToObject(out, "Mounts");
 	cJSON_AddItemToObject(out, "Config", inspect_config(cfg, extra));
-	cJSON_AddItemToObject(out, "NetworkSettings", inspect_netsettings(ns, id, running));
+	cJSON_AddItemToObject(out, "NetworkSettings", inspect_netsettings(ns, id, paths, !created,
+									   created));
 	keys_sort((cJSON *)get(get(out, "NetworkSettings"), "Ports"));
 	keys_sort((cJSON *)get(get(out, "HostConfig"), "PortBindings"));
 	keys_sort((cJSON *)get(get(out, "Config"), "ExposedPorts"));

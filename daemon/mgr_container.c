@@ -81,6 +81,7 @@ static void extra_copy(struct bcontainer *c, const cJSON *host, const cJSON *req
 {
 	static const char *const host_keys[] = { "PortBindings", "Dns", "DnsSearch", "DnsOptions",
 						 "PublishAllPorts", "ExtraHosts" };
+	static const char *const attach[] = { "AttachStdout", "AttachStderr" };
 	const cJSON *v;
 
 	c->extra = cJSON_CreateObject();
@@ -95,6 +96,9 @@ static void extra_copy(struct bcontainer *c, const cJSON *host, const cJSON *req
 	v = cJSON_GetObjectItemCaseSensitive(req, "Labels");
 	if (cJSON_GetArraySize(v) > 0)
 		cJSON_AddItemToObject(c->extra, "Labels", cJSON_Duplicate(v, 1));
+	for (size_t i = 0; i < ARRAY_SIZE(attach); i++)   /* shown by inspect, as asked */
+		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(req, attach[i])))
+			cJSON_AddTrueToObject(c->extra, attach[i]);
 }
 
 /* HostConfig.ExtraHosts: "name:address" entries for /etc/hosts. */

@@ -220,6 +220,10 @@ static cJSON *render_paths(struct manager *m, struct ctr_entry *c)
 	add_fmt(p, "Work", "%s/work", state);
 	add_fmt(p, "Merged", "%s/rootfs", run);
 	add_fmt(p, "Image", "%s/images/%s/rootfs", m->root, c->c.image);
+	if (mgr_ctr_host_netns(m, c))
+		add_fmt(p, "Netns", "/proc/%d/ns/net", (int)getpid());   /* berthd's: the host's */
+	else
+		add_fmt(p, "Netns", "%s/netns/%s", m->run, c->c.id);
 	return p;
 }
 

@@ -153,13 +153,18 @@ def shape(v, path, out, data=False):
     return out
 
 
+# String kinds an empty string may stand for (free text); an empty ID, address, path or time
+# where the other side has one is a difference.
+LOOSE = {"string:text", "string:number", "string:empty", "string"}
+
+
 def compatible(a, b):
-    """Two sets of kinds agree: the same kinds, an empty string fitting any string kind."""
+    """Two sets of kinds agree: the same kinds, an empty string fitting free text."""
     if a == b:
         return True
     na, nb = a - {"string:empty"}, b - {"string:empty"}
     if not na or not nb:
-        return all(k.startswith("string:") for k in a | b)
+        return (na | nb) <= LOOSE
     return na == nb
 
 
