@@ -13,6 +13,7 @@
 #include "daemon/api.h"
 #include "daemon/manager.h"
 #include "daemon/plugin_api.h"
+#include "plugins/docker/iptables.h"
 #include "runtime/runtime.h"
 
 struct options {
@@ -37,7 +38,8 @@ static void usage(FILE *f)
 		"                                default subnet pool (repeatable; replaces Docker's)\n"
 		"  --docker-plugin[=PATH]        also serve Docker's remote network and IPAM driver\n"
 		"                                (default " PLUGIN_SOCKET_DEFAULT ")\n"
-		"  --cleanup                     remove berth's nftables tables and exit\n"
+		"  --cleanup                     remove berth's nftables tables (and its iptables chain\n"
+		"                                for dockerd) and exit\n"
 		"  -h, --help                    this help\n");
 }
 
@@ -147,7 +149,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (o.cleanup) {
-		if (mgr_firewall_cleanup(&err) < 0) {
+		if (mgr_firewall_cleanup(&err) < 0 || dkp_iptables_remove(&err) < 0) {
 			fprintf(stderr, "berthd: %s\n", berr_str(&err));
 			return 1;
 		}

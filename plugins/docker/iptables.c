@@ -126,6 +126,31 @@ static int ipt_family(const char *tool, const char *restore, const char *rules,
 	return r;
 }
 
+static int ipt_remove_family(const char *tool, struct berr *err)
+{
+	char *unjump[] = { (char *)tool, "-w", "-D", "DOCKER-USER", "-j", DKP_IPT_CHAIN, NULL };
+	char *flush[] = { (char *)tool, "-w", "-F", DKP_IPT_CHAIN, NULL };
+	char *del[] = { (char *)tool, "-w", "-X", DKP_IPT_CHAIN, NULL };
+	char *check[] = { (char *)tool, "-w", "-S", DKP_IPT_CHAIN, NULL };
+	struct berr ignored = BERR_INIT;
+	int r;
+
+	while (ipt_run(unjump, NULL, &ignored) == 0)
+		;
+	r = ipt_run(check, NULL, &ignored);
+	if (r == -ENOENT || r == -EIO)   /* no iptables, or no such chain */
+		return 0;
+	r = ipt_run(flush, NULL, err);
+	return r < 0 ? r : ipt_run(del, NULL, err);
+}
+
+int dkp_iptables_remove(struct berr *err)
+{
+	int r = ipt_remove_family("iptables", err);
+
+	return r < 0 ? r : ipt_remove_family("ip6tables", err);
+}
+
 int dkp_iptables_sync(char (*bridges)[IFNAME_LEN], size_t n, struct berr *err)
 {
 	_cleanup_free_ char *rules = dkp_iptables_rules(bridges, n);

@@ -31,3 +31,5 @@ char *dkp_iptables_rules(char (*bridges)[IFNAME_LEN], size_t n);
 /* Rewrites the chain and makes sure FORWARD -> DOCKER-USER -> BERTH-DOCKER, for iptables and
  * ip6tables (one missing: skipped). 0, or -errno with the tool's message. */
 int dkp_iptables_sync(char (*bridges)[IFNAME_LEN], size_t n, struct berr *err);
+/* Removes the chain and the jump to it (berthd --cleanup); what is missing already is fine. */
+int dkp_iptables_remove(struct berr *err);

@@ -164,4 +164,7 @@ check "docker network rm bnet dnet" dkd network rm bnet dnet
 check "berth's network and its bridge are gone" bash -c "! berth network inspect $nid && ! inhost ip link show $bridge"
 check "berth IPAM's pools and addresses are released" bash -c "[ \$(sqlite3 $BT_DIR/root/berth.db \"select count(*) from meta where key like 'docker/%'\") = 0 ]"
 check "Docker's FORWARD rules no longer name the bridge" bash -c "inhost iptables -S BERTH-DOCKER | grep -q berth0 && ! inhost iptables -S BERTH-DOCKER | grep -q $bridge"
+check "berthd stops" bt_term_berthd
+check "berthd --cleanup removes its chain and the jump to it, not Docker's" bash -c "inhost $BERTHD --cleanup && ! inhost iptables -S BERTH-DOCKER 2>/dev/null && ! inhost iptables -S DOCKER-USER | grep -q BERTH && inhost iptables -S DOCKER-USER >/dev/null && ! inhost ip6tables -S BERTH-DOCKER 2>/dev/null"
+check "--cleanup again (nothing there) succeeds" inhost "$BERTHD" --cleanup
 bt_summary
