@@ -549,6 +549,29 @@ static int rep_teardown(struct manager *m, struct net_entry *n, struct ep_entry 
 	return r;
 }
 
+/* The network's other subnets of the endpoint's families are on the same bridge: reachable
+ * directly (RouteType 1, "connected" in libnetwork), without a gateway, on internal networks
+ * too. */
+static cJSON *join_routes(const struct net_entry *n, const struct ep_entry *ep)
+{
+	cJSON *a = cJSON_CreateArray();
+	char buf[CIDR_STRLEN];
+
+	for (int i = 0; i < n->n.n_subnets; i++) {
+		const struct cidr *s = &n->n.subnets[i].subnet;
+		const struct ipaddr *ip = s->addr.family == AF_INET ? &ep->e.ip4 : &ep->e.ip6;
+		cJSON *r;
+
+		if (!ip->family || cidr_contains(s, ip))
+			continue;
+		r = cJSON_CreateObject();
+		cJSON_AddStringToObject(r, "Destination", cidr_fmt(s, buf));
+		cJSON_AddNumberToObject(r, "RouteType", 1);
+		cJSON_AddItemToArray(a, r);
+	}
+	return a;
+}
+
 static cJSON *join_reply(const struct net_entry *n, const struct ep_entry *ep)
 {
 	cJSON *o = cJSON_CreateObject(), *ifn = cJSON_AddObjectToObject(o, "InterfaceName");
@@ -566,7 +589,7 @@ static cJSON *join_reply(const struct net_entry *n, const struct ep_entry *ep)
 		    !cJSON_GetObjectItemCaseSensitive(o, key))
 			cJSON_AddStringToObject(o, key, ip_fmt(&s->gateway, buf));
 	}
-	cJSON_AddArrayToObject(o, "StaticRoutes");
+	cJSON_AddItemToObject(o, "StaticRoutes", join_routes(n, ep));
 	cJSON_AddBoolToObject(o, "DisableGatewayService", false);
 	return o;
 }

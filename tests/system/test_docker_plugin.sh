@@ -72,6 +72,13 @@ check "cb has eth1 on bnet and reaches ca" bash -c "dkd exec cb ip addr show eth
 check "docker network disconnect bnet cb" dkd network disconnect bnet cb
 check "cb's eth1 and its host end are gone" bash -c "! dkd exec cb ip link show eth1 && [ \$(inhost ip -br link show master $bridge | grep -c '^bv') = 1 ]"
 
+say "# static routes: two subnets on one internal network"
+check "docker network create -d berth --internal with two subnets" dkd network create -d berth --internal --subnet 10.45.0.0/24 --subnet 10.46.0.0/24 multi
+check "ma in the first subnet, mb in the second" bash -c "dkd run -d --stop-timeout 1 --name ma --network multi busybox sleep 1d && dkd run -d --stop-timeout 1 --name mb --network multi --ip 10.46.0.5 busybox sleep 1d"
+check "ma has a connected route to the other subnet (Join's StaticRoutes)" bash -c "dkd exec ma ip route | grep -q '^10.46.0.0/24 dev eth0'"
+check "... and reaches mb without a gateway" dkd exec ma ping -c1 -W2 10.46.0.5
+check "docker rm -f ma mb; network rm multi" bash -c "dkd rm -f ma mb >/dev/null && dkd network rm multi >/dev/null"
+
 say "# publishing through berth's nftables"
 check "docker run -d web -p 8080:80 on bnet" dkd run -d --stop-timeout 1 --name web --network bnet -p 8080:80 busybox httpd -f -p 80 -h /etc
 webip=$(dkd inspect -f '{{(index .NetworkSettings.Networks "bnet").IPAddress}}' web)
