@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 # berth: plain Makefile with pkg-config probes.
 CC ?= cc
-PKGS := libnl-3.0 libnl-route-3.0 libmnl libnftnl libseccomp libcjson sqlite3 libmicrohttpd libcurl
+PKGS := libnl-3.0 libnl-route-3.0 libmnl libnftnl libseccomp libcjson sqlite3 libmicrohttpd libcurl yaml-0.1
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS := $(shell pkg-config --libs $(PKGS))
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka)
@@ -13,7 +13,7 @@ LDLIBS := $(PKG_LIBS) -lpthread
 
 BUILD := build
 Q := $(if $(V),,@)
-LIB_DIRS := common netlink nft store ipam drivers $(patsubst %/,%,$(wildcard drivers/*/)) dns runtime
+LIB_DIRS := common netlink nft store ipam drivers $(patsubst %/,%,$(wildcard drivers/*/)) dns runtime probe
 LIB_SRCS := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 DAEMON_SRCS := $(wildcard daemon/*.c plugins/docker/*.c)
@@ -76,18 +76,19 @@ helpers: $(HELPER_BINS)
 # tests/fuzz/replay.c (no clang needed).
 FUZZ_TIME ?= 20
 FUZZ_JOBS ?= 2
-FUZZ_TARGETS := dns_wire api_request cidr portspec http_response docker_plugin
+FUZZ_TARGETS := dns_wire api_request cidr portspec http_response probe_policy docker_plugin
 FUZZ_COMMON := common/util.c common/error.c
 FUZZ_SRCS_dns_wire := dns/wire.c dns/records.c dns/resolv.c common/cidr.c
 FUZZ_SRCS_api_request := daemon/api_decode.c daemon/http_util.c
 FUZZ_SRCS_cidr := common/cidr.c
 FUZZ_SRCS_portspec := common/portspec.c common/cidr.c
 FUZZ_SRCS_http_response := cli/http_reply.c
+FUZZ_SRCS_probe_policy := probe/policy.c probe/yaml.c probe/cells.c dns/wire.c common/cidr.c
 FUZZ_SRCS_docker_plugin := plugins/docker/decode.c daemon/http_util.c common/cidr.c common/names.c \
 	common/portspec.c
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
-FUZZ_FLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -I. $(shell pkg-config --cflags libcjson)
-FUZZ_LIBS := $(shell pkg-config --libs libcjson)
+FUZZ_FLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -I. $(shell pkg-config --cflags libcjson yaml-0.1)
+FUZZ_LIBS := $(shell pkg-config --libs libcjson yaml-0.1)
 
 .SECONDEXPANSION:
 $(BUILD)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $$(FUZZ_SRCS_$$*) $(FUZZ_COMMON)

@@ -7,9 +7,11 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdarg.h>
+#include <sys/eventfd.h>
 #include <sys/inotify.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -838,6 +840,179 @@ static int api_dns_stats(struct api_call *c)
 	return mgr_dns_stats(c->api->m, &c->reply, &c->err);
 }
 
+/* ---------------------------------------------------------------- network probe */
+
+/* ?progress=1: the reply is a stream of JSON lines, {"Progress": {"Done", "Total"}} about every
+ * 250 ms while the probe runs (on a thread of its own), then the result (or {"message",
+ * "Status"} for a failure found once the stream had begun). A client that hangs up, or berthd
+ * stopping, cancels the probe. */
+#define API_PROBE_TICK_MS 250
+
+struct api_probe {
+	struct api *api;
+	cJSON *req;
+	pthread_t thread;
+	bool started;
+	int efd;                   /* eventfd: progress or the end */
+	int client;
+	pthread_mutex_t lock;      /* done, total, finished, result */
+	size_t done, total, told;
+	bool finished, result_sent;
+	char *result;
+	atomic_bool cancel;
+	char *line;                /* being sent */
+	size_t line_len, line_off;
+};
+
+static void api_probe_progress(void *ud, size_t done, size_t total)
+{
+	struct api_probe *p = ud;
+	uint64_t one = 1;
+
+	pthread_mutex_lock(&p->lock);
+	p->done = done;
+	p->total = total;
+	pthread_mutex_unlock(&p->lock);
+	if (write(p->efd, &one, sizeof(one)) < 0)
+		blog_debug("api: probe progress: %m");
+}
+
+static char *api_probe_result(int r, cJSON *reply, const struct berr *err)
+{
+	_cleanup_json_ cJSON *o = r < 0 ? cJSON_CreateObject() : reply;
+	_cleanup_free_ char *s = NULL;
+
+	if (r < 0) {
+		cJSON_AddStringToObject(o, "message", berr_str(err));
+		cJSON_AddNumberToObject(o, "Status", http_status_from_errno(r));
+	}
+	http_json_utf8_fix(o);
+	s = cJSON_PrintUnformatted(o);
+	return xasprintf("%s\n", s ? s : "{}");
+}
+
+static void *api_probe_thread(void *arg)
+{
+	struct api_probe *p = arg;
+	struct mgr_probe_ctl ctl = { .progress = api_probe_progress, .ud = p, .cancel = &p->cancel };
+	struct berr err = BERR_INIT;
+	cJSON *reply = NULL;
+	int r = mgr_network_probe(p->api->m, p->req, &ctl, &reply, &err);
+	char *text = api_probe_result(r, reply, &err);
+	uint64_t one = 1;
+
+	pthread_mutex_lock(&p->lock);
+	p->result = text;
+	p->finished = true;
+	pthread_mutex_unlock(&p->lock);
+	if (write(p->efd, &one, sizeof(one)) < 0)
+		blog_debug("api: probe end: %m");
+	return NULL;
+}
+
+static void api_probe_free(void *cls)
+{
+	struct api_probe *p = cls;
+
+	atomic_store(&p->cancel, true);
+	if (p->started)
+		pthread_join(p->thread, NULL);
+	cJSON_Delete(p->req);
+	close(p->efd);
+	pthread_mutex_destroy(&p->lock);
+	free(p->result);
+	free(p->line);
+	free(p);
+}
+
+/* The next line to send, waiting for one; NULL when the client or berthd went away. */
+static char *api_probe_next(struct api_probe *p)
+{
+	uint64_t n;
+
+	for (;;) {
+		int r = api_poll(p->api, p->client, p->efd, API_PROBE_TICK_MS);
+		char *line = NULL;
+
+		if (r < 0)
+			return NULL;
+		if (r > 0 && read(p->efd, &n, sizeof(n)) < 0)
+			blog_debug("api: probe: %m");
+		pthread_mutex_lock(&p->lock);
+		if (p->finished) {
+			line = steal_ptr(p->result);
+			p->result_sent = true;
+		} else if (p->done != p->told || (p->total && !p->told)) {
+			line = xasprintf("{\"Progress\":{\"Done\":%zu,\"Total\":%zu}}\n", p->done,
+					 p->total);
+			p->told = p->done ? p->done : 1;
+		}
+		pthread_mutex_unlock(&p->lock);
+		if (line)
+			return line;
+	}
+}
+
+static ssize_t api_probe_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct api_probe *p = cls;
+	size_t k;
+
+	if (p->line_off == p->line_len) {
+		free(p->line);
+		p->line = NULL;
+		p->line_len = p->line_off = 0;
+		if (p->result_sent)
+			return MHD_CONTENT_READER_END_OF_STREAM;
+		p->line = api_probe_next(p);
+		if (!p->line) {
+			atomic_store(&p->cancel, true);
+			return MHD_CONTENT_READER_END_WITH_ERROR;
+		}
+		p->line_len = strlen(p->line);
+	}
+	k = p->line_len - p->line_off < max ? p->line_len - p->line_off : max;
+	memcpy(buf, p->line + p->line_off, k);
+	p->line_off += k;
+	return (ssize_t)k;
+}
+
+static int api_probe_stream(struct api_call *c)
+{
+	struct api_probe *p = xcalloc(1, sizeof(*p));
+	int r;
+
+	p->api = c->api;
+	p->req = c->d.body ? cJSON_Duplicate(c->d.body, 1) : NULL;
+	p->client = api_client_fd(c->conn);
+	p->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	pthread_mutex_init(&p->lock, NULL);
+	atomic_init(&p->cancel, false);
+	r = p->efd < 0 ? -errno : -pthread_create(&p->thread, NULL, api_probe_thread, p);
+	p->started = r == 0;
+	if (r == 0)
+		c->resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, api_probe_read,
+							    p, api_probe_free);
+	if (!c->resp) {
+		api_probe_free(p);
+		return r < 0 ? berr_errno(&c->err, r, "starting the probe") : -ENOMEM;
+	}
+	MHD_add_response_header(c->resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/x-ndjson");
+	return 0;
+}
+
+static int api_network_probe(struct api_call *c)
+{
+	struct mgr_probe_ctl ctl = { .cancel = &c->api->stopping };
+	int r = mgr_network_probe_check(c->d.body, &c->err);
+
+	if (r < 0)
+		return r;
+	if (c->d.progress)
+		return api_probe_stream(c);
+	return mgr_network_probe(c->api->m, c->d.body, &ctl, &c->reply, &c->err);
+}
+
 /* ---------------------------------------------------------------- dispatch */
 
 static const api_handler_fn api_handlers[API_OP_COUNT] = {
@@ -866,6 +1041,7 @@ static const api_handler_fn api_handlers[API_OP_COUNT] = {
 	[API_OP_IMAGE_LIST] = api_image_list,
 	[API_OP_IMAGE_INSPECT] = api_image_inspect,
 	[API_OP_UNSUPPORTED] = api_not_implemented,
+	[API_OP_NETWORK_PROBE] = api_network_probe,
 };
 
 struct api_args {

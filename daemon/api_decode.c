@@ -275,6 +275,12 @@ static int api_query_dns_lookup(const struct api_input *in, struct api_request *
 	return n;
 }
 
+static int api_query_network_probe(const struct api_input *in, struct api_request *r,
+				   struct berr *err)
+{
+	return api_query_bool(in, "progress", &r->progress, err);
+}
+
 /* ---------------------------------------------------------------- routes */
 
 /* Literal paths come before the patterns that would also match them. */
@@ -285,6 +291,8 @@ static const struct api_route api_routes[] = {
 	{ "GET", "/info", API_OP_INFO, API_BODY_NONE, NULL },
 	{ "POST", "/networks/create", API_OP_NETWORK_CREATE, API_BODY_REQUIRED, NULL },
 	{ "POST", "/networks/prune", API_OP_NETWORK_PRUNE, API_BODY_NONE, api_query_network_prune },
+	{ "POST", "/networks/probe", API_OP_NETWORK_PROBE, API_BODY_OPTIONAL,
+	  api_query_network_probe },
 	{ "POST", "/firewall/reload", API_OP_FIREWALL_RELOAD, API_BODY_NONE, NULL },
 	{ "GET", "/networks", API_OP_NETWORK_LIST, API_BODY_NONE, api_query_network_list },
 	{ "GET", "/networks/{id}", API_OP_NETWORK_INSPECT, API_BODY_NONE, api_query_network_inspect },

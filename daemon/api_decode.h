@@ -42,6 +42,7 @@ enum api_op {
 	API_OP_CONTAINER_LOGS,
 	API_OP_DNS_LOOKUP,
 	API_OP_DNS_STATS,
+	API_OP_NETWORK_PROBE,
 	API_OP_IMAGE_LIST,
 	API_OP_IMAGE_INSPECT,
 	API_OP_UNSUPPORTED,          /* a Docker endpoint berth does not implement: 501 */
@@ -74,6 +75,7 @@ struct api_request {
 	char *type;                  /* ?type= (DNS lookup) */
 	char filter_name[HTTP_PARAM_MAX]; /* ?filters= name filter of a network list, "" if none */
 	bool all, force, follow;     /* ?all= (list), ?force= (remove), ?follow= (logs) */
+	bool progress;               /* ?progress= (probe): stream progress lines first */
 	long timeout;                /* ?t= (stop), seconds; 10 when absent */
 	int signal;                  /* ?signal= (kill); SIGKILL when absent */
 	/* A version-prefixed path ("/v1.41/..."): a Docker client, which gets Docker's exact

@@ -91,23 +91,26 @@ static int options_parse(int argc, char **argv, struct options *o, struct berr *
 static int signals_setup(struct berr *err)
 {
 	sigset_t set;
-	int fd;
+	int fd, r;
 
+	/* signal() and sigaddset() fail only for invalid signal numbers: these are constants. */
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGCHLD);
 	/* Blocked before any thread exists, so every thread inherits the mask. */
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	r = pthread_sigmask(SIG_BLOCK, &set, NULL);
+	if (r != 0)
+		return berr_errno(err, -r, "blocking signals");
 	fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (fd < 0)
 		return berr_errno(err, -errno, "signalfd");
 	return fd;
 }
 
-/* Returns when SIGTERM or SIGINT arrives. */
-static void event_loop(struct manager *m, int sfd)
+/* Returns 0 when SIGTERM or SIGINT arrives, -errno when the loop cannot wait any more. */
+static int event_loop(struct manager *m, int sfd)
 {
 	struct pollfd fds[2] = { { .fd = sfd, .events = POLLIN },
 				 { .fd = mgr_event_fd(m), .events = POLLIN } };
@@ -116,15 +119,19 @@ static void event_loop(struct manager *m, int sfd)
 		struct signalfd_siginfo si;
 		bool stop = false;
 
-		if (poll(fds, 2, -1) < 0 && errno != EINTR)
-			return;
+		if (poll(fds, 2, -1) < 0 && errno != EINTR) {
+			int r = -errno;
+
+			blog_error("event loop: poll: %s: stopping", strerror(-r));
+			return r;
+		}
 		while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
 			if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
 				stop = true;
 		}
 		mgr_reap(m);
 		if (stop)
-			return;
+			return 0;
 	}
 }
 
@@ -135,7 +142,7 @@ int main(int argc, char **argv)
 	struct manager *m = NULL;
 	struct api *api = NULL, *plugin = NULL;
 	_cleanup_free_ char *sock = NULL;
-	int sfd;
+	int sfd, rc;
 
 	if (argc > 1 && strcmp(argv[1], RT_SHIM_ARG) == 0)
 		rt_shim_main(argc, argv);
@@ -156,7 +163,12 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	umask(022);
-	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	/* Orphaned container processes (a shim that died) must come back to berthd, not to a PID 1
+	 * that may not reap them (it does not on these machines). */
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) {
+		fprintf(stderr, "berthd: becoming a child subreaper: %s\n", strerror(errno));
+		return 1;
+	}
 	sock = o.socket ? xstrdup(o.socket) : xasprintf("%s/berth.sock", o.cfg.run);
 	sfd = signals_setup(&err);
 	if (sfd < 0 || mgr_open(&o.cfg, &m, &err) < 0 || api_start(m, sock, &api, &err) < 0 ||
@@ -168,12 +180,12 @@ int main(int argc, char **argv)
 	}
 	blog_info("berthd ready: root %s, run %s, socket %s%s%s", o.cfg.root, o.cfg.run, sock,
 		  o.plugin ? ", docker plugin " : "", o.plugin ? o.plugin : "");
-	event_loop(m, sfd);
+	rc = event_loop(m, sfd) < 0 ? 1 : 0;
 	blog_info("berthd stopping (containers keep running)");
 	mgr_shutdown(m);   /* pending stops and waits give up: the API's threads end promptly */
 	api_stop(plugin);
 	api_stop(api);
 	mgr_close(m);
 	close(sfd);
-	return 0;
+	return rc;
 }

@@ -9,6 +9,7 @@
  *   -EOPNOTSUPP unsupported by the driver; anything else: internal failure. */
 #pragma once
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -96,6 +97,18 @@ int mgr_remote_call(struct manager *m, const struct dkp_request *q, cJSON **ret,
 /* The plugin socket is being served: dockerd's iptables FORWARD chain is told to leave berth's
  * bridges to berth's rules (plugins/docker/iptables.c), now and after every network change. */
 void mgr_remote_plugin_enable(struct manager *m);
+/* Isolation testing (daemon/mgr_probe.c, docs/PROBE.md): the reachability matrix of the running
+ * containers, compared with a policy, or one flow explained from the nftables trace. Body and
+ * reply: docs/API.md (POST /networks/probe). The manager lock is held only to copy the state. */
+struct mgr_probe_ctl {
+	void (*progress)(void *ud, size_t done, size_t total);   /* about every 100 ms */
+	void *ud;
+	const atomic_bool *cancel;          /* the client went away */
+};
+int mgr_network_probe(struct manager *m, const cJSON *req, const struct mgr_probe_ctl *ctl,
+		      cJSON **ret, struct berr *err);
+/* The request is well-formed (fields, policy): checked before a streamed reply begins. */
+int mgr_network_probe_check(const cJSON *req, struct berr *err);
 
 /* Called from the daemon's event loop. */
 /* An fd that becomes readable when a container's shim exits; then call mgr_reap(). */

@@ -93,8 +93,8 @@ static void extra_copy(struct bcontainer *c, const cJSON *host, const cJSON *req
 	v = cJSON_GetObjectItemCaseSensitive(req, "ExposedPorts");
 	if (v && !cJSON_IsNull(v))
 		cJSON_AddItemToObject(c->extra, "ExposedPorts", cJSON_Duplicate(v, 1));
-	v = cJSON_GetObjectItemCaseSensitive(req, "Labels");
-	if (cJSON_GetArraySize(v) > 0)
+	v = cJSON_GetObjectItemCaseSensitive(req, "Labels");   /* network probe policies select by them */
+	if (cJSON_IsObject(v))
 		cJSON_AddItemToObject(c->extra, "Labels", cJSON_Duplicate(v, 1));
 	for (size_t i = 0; i < ARRAY_SIZE(attach); i++)   /* shown by inspect, as asked */
 		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(req, attach[i])))
@@ -401,7 +401,11 @@ static int net_setup(struct manager *m, struct ctr_entry *c, struct berr *err)
 		if (r >= 0)
 			r = sandbox_defaults(ns, err);
 		if (r < 0) {
-			netns_delete(ns, NULL);
+			struct berr e2 = BERR_INIT;
+
+			/* Left behind, the mount is removed by the next start-up's sweep. */
+			if (netns_delete(ns, &e2) < 0)
+				blog_warn("container %s: %s", c->c.name, berr_str(&e2));
 			return r;
 		}
 	}
@@ -514,8 +518,7 @@ int mgr_ctr_watch(struct manager *m, struct ctr_entry *c)
 	if (fd < 0 && c->c.shim_pid > 0)
 		fd = (int)syscall(SYS_pidfd_open, c->c.pid, 0);
 	if (fd < 0)
-		return -errno;
-	fcntl(fd, F_SETFD, FD_CLOEXEC);
+		return -errno;   /* pidfd_open() sets close-on-exec itself */
 	ev.data.fd = fd;
 	if (epoll_ctl(m->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
 		close(fd);
@@ -525,9 +528,10 @@ int mgr_ctr_watch(struct manager *m, struct ctr_entry *c)
 	return 0;
 }
 
-void mgr_ctr_record_running(struct manager *m, struct ctr_entry *c, const struct rt_proc *proc)
+int mgr_ctr_record_running(struct manager *m, struct ctr_entry *c, const struct rt_proc *proc,
+			   struct berr *err)
 {
-	struct berr e2 = BERR_INIT;
+	int r;
 
 	c->c.state = CTR_RUNNING;
 	c->c.pid = proc->pid;
@@ -536,17 +540,21 @@ void mgr_ctr_record_running(struct manager *m, struct ctr_entry *c, const struct
 	c->c.exit_code = 0;
 	c->c.finished_at[0] = '\0';
 	time_now_rfc3339(c->c.started_at);
-	if (ctr_persist(m, c, false, &e2) < 0)
-		blog_error("container %s runs but is not recorded: %s", c->c.name, berr_str(&e2));
+	r = ctr_persist(m, c, false, err);
+	if (r < 0)
+		return berr_prefix(err, "container %s runs but is not recorded", c->c.name);
+	return 0;
 }
 
 static int start_locked(struct manager *m, struct ctr_entry *c, struct berr *err)
 {
 	struct rt_proc proc = { 0 };
-	int r;
+	int r, w;
 
 	if (c->c.state == CTR_RUNNING)
 		return berr_set(err, -EALREADY, "container %s is already running", c->c.name);
+	if (c->removing)
+		return berr_set(err, -EBUSY, "container %s is being removed", c->c.name);
 	r = net_setup(m, c, err);
 	if (r < 0)
 		return r;
@@ -568,9 +576,19 @@ static int start_locked(struct manager *m, struct ctr_entry *c, struct berr *err
 		return berr_prefix(err, "starting container %s", c->c.name);
 	}
 	crash_point("start:after-exec");
-	mgr_ctr_record_running(m, c, &proc);
-	if (mgr_ctr_watch(m, c) < 0)
-		blog_warn("container %s: cannot watch its exit: %m", c->c.name);
+	r = mgr_ctr_record_running(m, c, &proc, err);
+	w = mgr_ctr_watch(m, c);
+	if (w < 0)
+		blog_warn("container %s: cannot watch its exit: %s", c->c.name, strerror(-w));
+	if (r < 0) {
+		/* The store does not say it runs: stop it again; its exit is seen on the pidfd and
+		 * tears its networking down as for any exit (and a restart finds it gone). */
+		struct berr e2 = BERR_INIT;
+
+		if (rt_kill(c->c.pid, c->c.pid_start, SIGKILL, &e2) < 0)
+			blog_warn("container %s: %s", c->c.name, berr_str(&e2));
+		return berr_prefix(err, "starting container %s: stopped it again", c->c.name);
+	}
 	return 0;
 }
 
@@ -611,6 +629,7 @@ void mgr_ctr_exited(struct manager *m, struct ctr_entry *c, int code)
 	struct berr e2 = BERR_INIT;
 
 	if (c->pidfd >= 0) {
+		/* close() drops it from the epoll set too: a failed DEL changes nothing. */
 		epoll_ctl(m->epfd, EPOLL_CTL_DEL, c->pidfd, NULL);
 		close(c->pidfd);
 		c->pidfd = -1;
@@ -665,6 +684,8 @@ void mgr_watch_del(struct manager *m, int fd)
 {
 	for (size_t i = 0; i < m->watches.n; i++)
 		if (m->watches.v[i]->fd == fd) {
+			/* The caller owns fd and closes it, which removes it from the set anyway;
+			 * DEL only makes that immediate. */
 			epoll_ctl(m->epfd, EPOLL_CTL_DEL, fd, NULL);
 			free(m->watches.v[i]);
 			vec_remove(m->watches, i);
@@ -713,11 +734,13 @@ int mgr_reap(struct manager *m)
 
 /* ---- stop / kill / wait ---- */
 
-/* Wait (lock held, released while waiting) until the container `id` is not running; timeout_ms
- * < 0: no deadline. 0 with *ret the entry (NULL: removed meanwhile), -ETIMEDOUT, or -ECANCELED
- * when berthd is shutting down. */
-static int wait_not_running(struct manager *m, const char *id, int64_t timeout_ms,
-			    struct ctr_entry **ret)
+/* Wait (lock held, released while waiting) until the container `id` no longer runs the process
+ * that started at `pid_start` (0: any process; a start by another request while the lock was
+ * released is a new process, not a failure to stop this one); timeout_ms < 0: no deadline.
+ * 0 with *ret the entry (NULL: removed meanwhile), -ETIMEDOUT, or -ECANCELED when berthd is
+ * shutting down. */
+static int wait_not_running(struct manager *m, const char *id, uint64_t pid_start,
+			    int64_t timeout_ms, struct ctr_entry **ret)
 {
 	bool timed_out = false;
 	struct timespec dl;
@@ -731,7 +754,8 @@ static int wait_not_running(struct manager *m, const char *id, int64_t timeout_m
 	}
 	for (;;) {
 		*ret = mgr_ctr_by_id(m, id);
-		if (!*ret || (*ret)->c.state != CTR_RUNNING)
+		if (!*ret || (*ret)->c.state != CTR_RUNNING ||
+		    (pid_start && (*ret)->c.pid_start != pid_start))
 			return 0;
 		if (m->shutting_down)
 			return -ECANCELED;
@@ -755,13 +779,14 @@ static int kill_locked(struct manager *m, struct ctr_entry *c, int sig, struct b
 static int kill_wait(struct manager *m, struct ctr_entry *c, const char *what, struct berr *err)
 {
 	char id[ID_LEN + 1], name[NAME_LEN];
+	uint64_t start = c->c.pid_start;
 	int r;
 
 	strscpy(id, c->c.id, sizeof(id));
 	strscpy(name, c->c.name, sizeof(name));
 	r = kill_locked(m, c, SIGKILL, err);
 	if (r >= 0)
-		r = wait_not_running(m, id, 30000, &c);
+		r = wait_not_running(m, id, start, 30000, &c);
 	if (r == -ETIMEDOUT)
 		return berr_set(err, r, "container %s did not die after SIGKILL", name);
 	if (r == -ECANCELED)
@@ -772,6 +797,7 @@ static int kill_wait(struct manager *m, struct ctr_entry *c, const char *what, s
 static int stop_locked(struct manager *m, struct ctr_entry *c, int timeout_s, struct berr *err)
 {
 	char id[ID_LEN + 1], name[NAME_LEN];
+	uint64_t start = c->c.pid_start;
 	int r;
 
 	if (c->c.state != CTR_RUNNING)
@@ -783,7 +809,7 @@ static int stop_locked(struct manager *m, struct ctr_entry *c, int timeout_s, st
 	blog_info("stopping container %s (SIGTERM, SIGKILL after %d s)", name, timeout_s);
 	r = kill_locked(m, c, SIGTERM, err);
 	if (r >= 0)
-		r = wait_not_running(m, id, (int64_t)timeout_s * 1000, &c);
+		r = wait_not_running(m, id, start, (int64_t)timeout_s * 1000, &c);
 	if (r == -ETIMEDOUT)
 		return kill_wait(m, c, "stopped", err);
 	if (r == -ECANCELED)
@@ -830,7 +856,7 @@ int mgr_container_wait(struct manager *m, const char *ref, int *ret_code, struct
 	}
 	strscpy(id, c->c.id, sizeof(id));
 	*ret_code = c->c.exit_code;
-	if (wait_not_running(m, id, -1, &c) < 0) {
+	if (wait_not_running(m, id, 0, -1, &c) < 0) {
 		pthread_mutex_unlock(&m->lock);
 		return berr_set(err, -ECANCELED, "berthd is shutting down");
 	}
@@ -851,6 +877,8 @@ int mgr_ctr_delete(struct manager *m, struct ctr_entry *c, struct berr *err)
 	struct berr e2 = BERR_INIT;
 	int r = store_begin(m->store, err);
 
+	/* Only a container that does not run is deleted: its endpoints are inactive and hold no
+	 * addresses (an allocation left by a crash is freed by start-up reconciliation). */
 	for (size_t i = 0; r >= 0 && i < m->eps.n; i++)
 		if (strcmp(m->eps.v[i]->e.container_id, c->c.id) == 0)
 			r = store_endpoint_delete(m->store, m->eps.v[i]->e.id, err);
@@ -884,15 +912,22 @@ static int remove_locked(struct manager *m, struct ctr_entry *c, bool force, str
 	char id[ID_LEN + 1];
 	int r;
 
+	if (c->removing)
+		return berr_set(err, -EBUSY, "removal of container %s is already in progress",
+				c->c.name);
 	if (c->c.state == CTR_RUNNING) {
 		if (!force)
 			return berr_set(err, -EBUSY, "container %s is running: stop it first or use "
 					"--force", c->c.name);
 		strscpy(id, c->c.id, sizeof(id));
+		/* the lock is released while waiting: no start may slip in (start refuses) */
+		c->removing = true;
 		r = kill_wait(m, c, "removed", err);
+		c = mgr_ctr_by_id(m, id);
+		if (c)
+			c->removing = false;
 		if (r < 0)
 			return r;
-		c = mgr_ctr_by_id(m, id);
 		if (!c)
 			return 0;  /* auto-removed on exit */
 	}

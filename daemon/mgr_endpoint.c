@@ -285,6 +285,35 @@ static int addrs_alloc(struct manager *m, struct net_entry *n, struct ep_entry *
 	return r;
 }
 
+/* The allocation cursor of each pool is kept in the store ("ipam-cursor/<network>/<subnet>"), so
+ * that after a restart allocation goes on where it was instead of handing out the addresses
+ * freed last first (peers may still hold them in their neighbour caches). */
+char *mgr_ipam_cursor_key(const struct net_entry *n, int i)
+{
+	char buf[CIDR_STRLEN];
+
+	return xasprintf("ipam-cursor/%s/%s", n->n.id, cidr_fmt(&n->n.subnets[i].subnet, buf));
+}
+
+static int cursors_put(struct manager *m, const struct ep_entry *ep, struct berr *err)
+{
+	struct net_entry *n = mgr_net_by_id(m, ep->e.network_id);
+	const struct ipaddr *ips[2] = { &ep->e.ip4, &ep->e.ip6 };
+	int r = 0;
+
+	for (int k = 0; n && r >= 0 && k < n->n.n_subnets; k++) {
+		_cleanup_free_ char *key = NULL;
+		char buf[IP_STRLEN];
+
+		if (!cidr_contains(&n->pools[k].subnet, ips[0]) &&
+		    !cidr_contains(&n->pools[k].subnet, ips[1]))
+			continue;
+		key = mgr_ipam_cursor_key(n, k);
+		r = store_meta_put(m->store, key, ip_fmt(&n->pools[k].cursor, buf), err);
+	}
+	return r;
+}
+
 /* One transaction: the endpoint row in `state` plus its allocations (put or delete). Without
  * allocations the row is written without addresses too: they are being released. */
 static int ep_persist(struct manager *m, struct ep_entry *ep, bool with_allocs, bool drop_row,
@@ -306,6 +335,8 @@ static int ep_persist(struct manager *m, struct ep_entry *ep, bool with_allocs, 
 		if (r >= 0 && with_allocs)
 			r = store_alloc_put(m->store, ep->e.network_id, ips[i], ep->e.id, err);
 	}
+	if (r >= 0 && with_allocs)
+		r = cursors_put(m, ep, err);
 	if (r >= 0)
 		r = drop_row ? store_endpoint_delete(m->store, ep->e.id, err)
 			     : store_endpoint_put(m->store, &row, err);

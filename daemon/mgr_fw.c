@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <ifaddrs.h>
 #include <netinet/in.h>
+#include <sys/timerfd.h>
 
 #include "common/portspec.h"
 #include "daemon/mgr_internal.h"
@@ -32,6 +33,7 @@ struct fw_state {
 	struct nft_names names;
 	struct nft_conn *conn;
 	int mon_fd;
+	int heal_fd;               /* timerfd of a delayed self-heal, -1: heal at once */
 	VEC(struct fw_port) ports;
 };
 
@@ -591,23 +593,18 @@ static int port_from_json(const cJSON *o, const char *ctr_id, struct fw_port *p)
 	return 0;
 }
 
-static cJSON *ports_json(const struct resolve *rs)
+/* Records the ports among v[0..n) that belong to container c as its extra["BerthPorts"]. */
+static int ports_record(struct manager *m, struct ctr_entry *c, struct fw_port *const *v, size_t n,
+			struct berr *err)
 {
 	cJSON *a = cJSON_CreateArray();
-
-	for (size_t i = 0; i < rs->out.n; i++)
-		cJSON_AddItemToArray(a, port_json(rs->out.v[i]));
-	return a;
-}
-
-/* A container's resolved ports go to its extra["BerthPorts"], committed. */
-static int ctr_ports_record(struct manager *m, void *ud, cJSON *record, struct berr *err)
-{
-	struct ctr_entry *c = ud;
 	int r;
 
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(v[i]->ctr_id, c->c.id) == 0)
+			cJSON_AddItemToArray(a, port_json(v[i]));
 	cJSON_DeleteItemFromObjectCaseSensitive(c->c.extra, "BerthPorts");
-	cJSON_AddItemToObject(c->c.extra, "BerthPorts", record);
+	cJSON_AddItemToObject(c->c.extra, "BerthPorts", a);
 	r = store_begin(m->store, err);
 	if (r >= 0)
 		r = store_container_put(m->store, &c->c, err);
@@ -616,6 +613,33 @@ static int ctr_ports_record(struct manager *m, void *ud, cJSON *record, struct b
 	else
 		store_rollback(m->store);
 	return r;
+}
+
+/* How ports_publish() records what it resolved, before the kernel is touched. */
+typedef int (*ports_record_fn)(struct manager *m, void *ud, struct fw_port *const *v, size_t n,
+			       struct berr *err);
+
+static int ctr_ports_record(struct manager *m, void *ud, struct fw_port *const *v, size_t n,
+			    struct berr *err)
+{
+	return ports_record(m, ud, v, n, err);
+}
+
+/* A Docker endpoint's: its owner (mgr_remote.c) stores the BerthPorts-shaped JSON. */
+struct ep_record {
+	int (*record)(struct manager *m, void *ud, cJSON *rec, struct berr *err);
+	void *ud;
+};
+
+static int ep_ports_record(struct manager *m, void *ud, struct fw_port *const *v, size_t n,
+			   struct berr *err)
+{
+	const struct ep_record *er = ud;
+	cJSON *a = cJSON_CreateArray();
+
+	for (size_t i = 0; i < n; i++)
+		cJSON_AddItemToArray(a, port_json(v[i]));
+	return er->record(m, er->ud, a, err);
 }
 
 static void ct_flush(const struct fw_port *p)
@@ -635,11 +659,10 @@ static void resolve_free(struct resolve *rs)
 	free(rs->out.v);
 }
 
-/* Resolves PortBindings pb for rs, has `record` store the result (it takes the JSON), then
- * applies one batch: the record is committed before the kernel is touched. */
+/* Resolves PortBindings pb for rs, has `record` store the result, then applies one batch: the
+ * record is committed before the kernel is touched. */
 static int ports_publish(struct manager *m, struct resolve *rs, const cJSON *pb,
-			 int (*record)(struct manager *m, void *ud, cJSON *rec, struct berr *err),
-			 void *ud, struct berr *err)
+			 ports_record_fn record, void *ud, struct berr *err)
 {
 	uint64_t t0 = time_mono_ns(), tr = 0, ts = 0, t1 = 0, t2 = 0, tf;
 	struct nft_elem *e;
@@ -648,7 +671,7 @@ static int ports_publish(struct manager *m, struct resolve *rs, const cJSON *pb,
 	r = bindings_walk(rs, pb, true, err);
 	tr = time_mono_ns();
 	if (r >= 0)
-		r = record(m, ud, ports_json(rs), err);
+		r = record(m, ud, rs->out.v, rs->out.n, err);
 	ts = time_mono_ns();
 	crash_point("publish:after-store");
 	if (r >= 0 && rs->out.n) {
@@ -697,14 +720,17 @@ int mgr_fw_ep_ports_add(struct manager *m, struct ep_entry *ep, const cJSON *pb,
 {
 	_cleanup_free_ char *name = xasprintf("docker endpoint %.12s", ep->e.id);
 	struct resolve rs = { .m = m, .ep = ep, .id = ep->e.id, .name = name };
+	struct ep_record er = { .record = record, .ud = ud };
 
 	if (!m->fw || !pb)
 		return 0;
-	return ports_publish(m, &rs, pb, record, ud, err);
+	return ports_publish(m, &rs, pb, ep_ports_record, &er, err);
 }
 
-/* Removes the ports of owner id (all, or only those going to `to`). */
-static void ports_drop(struct manager *m, const char *id, const struct ipaddr *to)
+/* Removes the ports of owner id (all, or only those going to `to`); c: the owner when it is a
+ * container (NULL for a Docker endpoint, whose owner records what is left itself). */
+static void ports_drop(struct manager *m, const char *id, struct ctr_entry *c,
+		       const struct ipaddr *to)
 {
 	struct fw_state *fw = m->fw;
 	struct nft_elem *e = xcalloc(fw->ports.n + 1, sizeof(*e));
@@ -732,6 +758,10 @@ static void ports_drop(struct manager *m, const char *id, const struct ipaddr *t
 		ct_flush(gone[i]);
 		free(gone[i]);
 	}
+	/* the container keeps running without these ports: its record must say so, or a restart
+	 * would publish them again towards an address it no longer holds */
+	if (k && to && c && ports_record(m, c, fw->ports.v, fw->ports.n, &e2) < 0)
+		blog_warn("recording the ports of %s: %s", c->c.name, berr_str(&e2));
 	free(gone);
 	free(e);
 }
@@ -739,13 +769,13 @@ static void ports_drop(struct manager *m, const char *id, const struct ipaddr *t
 void mgr_fw_ports_remove(struct manager *m, struct ctr_entry *c)
 {
 	if (m->fw)
-		ports_drop(m, c->c.id, NULL);
+		ports_drop(m, c->c.id, c, NULL);
 }
 
 void mgr_fw_ep_ports_remove(struct manager *m, struct ep_entry *ep)
 {
 	if (m->fw)
-		ports_drop(m, ep->e.id, NULL);
+		ports_drop(m, ep->e.id, NULL, NULL);
 }
 
 /* ---- networks and endpoints ---- */
@@ -798,9 +828,9 @@ void mgr_fw_endpoint_removed(struct manager *m, struct ctr_entry *c, struct ep_e
 	if (!m->fw)
 		return;
 	if (ep->e.ip4.family)
-		ports_drop(m, c ? c->c.id : ep->e.id, &ep->e.ip4);
+		ports_drop(m, c ? c->c.id : ep->e.id, c, &ep->e.ip4);
 	if (ep->e.ip6.family)
-		ports_drop(m, c ? c->c.id : ep->e.id, &ep->e.ip6);
+		ports_drop(m, c ? c->c.id : ep->e.id, c, &ep->e.ip6);
 	k = ep_elems(m, ep, e);
 	if (k)
 		elems_remove(m, e, k, ep->e.host_ifname);
@@ -808,34 +838,98 @@ void mgr_fw_endpoint_removed(struct manager *m, struct ctr_entry *c, struct ep_e
 
 /* ---- start-up, monitor, reload, stop ---- */
 
-static void ports_load_record(struct manager *m, const char *id, const cJSON *a)
+static bool port_target_live(struct manager *m, const char *owner, const struct ipaddr *to)
 {
+	for (size_t i = 0; i < m->eps.n; i++) {
+		const struct bendpoint *e = &m->eps.v[i]->e;
+
+		if (e->state == EP_ACTIVE && strcmp(e->container_id, owner) == 0 &&
+		    (ip_equal(&e->ip4, to) || ip_equal(&e->ip6, to)))
+			return true;
+	}
+	return false;
+}
+
+/* The ports of a record of owner (a running container, a Docker endpoint) whose target is still
+ * one of its active endpoints; true when some were not (dropped: a crash while it was being
+ * disconnected). */
+static bool ports_load_record(struct manager *m, const char *owner, const cJSON *a)
+{
+	bool stale = false;
 	const cJSON *o;
 
 	cJSON_ArrayForEach(o, a) {
 		struct fw_port *p = xmalloc(sizeof(*p));
 
-		if (port_from_json(o, id, p) < 0) {
+		if (port_from_json(o, owner, p) < 0 || !port_target_live(m, owner, &p->to)) {
+			stale = true;
 			free(p);
 			continue;
 		}
 		vec_push(m->fw->ports, p);
 	}
+	return stale;
 }
 
-/* The published ports of running containers and of Docker endpoints, as recorded. */
+/* The ports of running containers and of Docker endpoints, from their records. A container's
+ * record that named an endpoint that is gone is written again without it. */
 static void ports_load(struct manager *m)
 {
 	for (size_t i = 0; i < m->ctrs.n; i++) {
 		struct ctr_entry *c = m->ctrs.v[i];
+		struct berr e2 = BERR_INIT;
 
-		if (c->c.state == CTR_RUNNING)
-			ports_load_record(m, c->c.id, cJSON_GetObjectItemCaseSensitive(c->c.extra,
-										"BerthPorts"));
+		if (c->c.state != CTR_RUNNING)
+			continue;
+		if (ports_load_record(m, c->c.id, cJSON_GetObjectItemCaseSensitive(c->c.extra,
+										    "BerthPorts")) &&
+		    ports_record(m, c, m->fw->ports.v, m->fw->ports.n, &e2) < 0)
+			blog_warn("recording the ports of %s: %s", c->c.name, berr_str(&e2));
 	}
 	for (size_t i = 0; i < m->eps.n; i++)
 		if (m->eps.v[i]->remote)
 			ports_load_record(m, m->eps.v[i]->e.id, mgr_remote_ep_ports(m->eps.v[i]));
+}
+
+static void heal(struct manager *m)
+{
+	struct berr e2 = BERR_INIT;
+
+	blog_warn("berth's nftables tables were changed by someone else: rebuilding them");
+	if (fw_rebuild(m, &e2) < 0)
+		blog_error("%s", berr_str(&e2));
+}
+
+/* BERTH_FW_HEAL_DELAY_MS=<ms> (tests): the rebuild after someone else's change waits that long
+ * on a timer, so a test can see what the change did (test_probe.sh). */
+static int heal_delay_ms(void)
+{
+	const char *v = getenv("BERTH_FW_HEAL_DELAY_MS");
+
+	return v ? atoi(v) : 0;
+}
+
+static void heal_timer_cb(struct manager *m, int fd, void *ud)
+{
+	uint64_t n;
+
+	if (read(fd, &n, sizeof(n)) == sizeof(n))
+		heal(m);
+}
+
+static void heal_later(struct fw_state *fw)
+{
+	struct itimerspec its = { 0 }, cur;
+	int ms = heal_delay_ms();
+
+	if (timerfd_gettime(fw->heal_fd, &cur) == 0 &&
+	    (cur.it_value.tv_sec || cur.it_value.tv_nsec))
+		return;   /* armed already */
+	its.it_value.tv_sec = ms / 1000;
+	its.it_value.tv_nsec = (long)(ms % 1000) * 1000000;
+	blog_warn("berth's nftables tables were changed by someone else: rebuilding them in "
+		  "%d ms", ms);
+	timerfd_settime(fw->heal_fd, 0, &its, NULL);
 }
 
 static void monitor_cb(struct manager *m, int fd, void *ud)
@@ -848,9 +942,20 @@ static void monitor_cb(struct manager *m, int fd, void *ud)
 		return;
 	if (r <= 0)
 		return;
-	blog_warn("berth's nftables tables were changed by someone else: rebuilding them");
-	if (fw_rebuild(m, &e2) < 0)
-		blog_error("%s", berr_str(&e2));
+	if (m->fw->heal_fd >= 0)
+		heal_later(m->fw);
+	else
+		heal(m);
+}
+
+static int heal_timer_open(struct manager *m, struct fw_state *fw)
+{
+	if (heal_delay_ms() <= 0)
+		return 0;
+	fw->heal_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (fw->heal_fd < 0)
+		return 0;   /* heal at once */
+	return mgr_watch_add(m, fw->heal_fd, heal_timer_cb, NULL);
 }
 
 static void fw_free(struct fw_state *fw)
@@ -861,6 +966,8 @@ static void fw_free(struct fw_state *fw)
 	nft_conn_close(fw->conn);
 	if (fw->mon_fd >= 0)
 		close(fw->mon_fd);
+	if (fw->heal_fd >= 0)
+		close(fw->heal_fd);
 	free(fw);
 }
 
@@ -869,7 +976,7 @@ int mgr_fw_init(struct manager *m, struct berr *err)
 	struct fw_state *fw = xcalloc(1, sizeof(*fw));
 	int r;
 
-	fw->mon_fd = -1;
+	fw->mon_fd = fw->heal_fd = -1;
 	nft_names_default(&fw->names);
 	r = nft_conn_open(&fw->conn, err);
 	if (r >= 0)
@@ -883,6 +990,8 @@ int mgr_fw_init(struct manager *m, struct berr *err)
 	r = fw_rebuild(m, err);
 	if (r >= 0)
 		r = mgr_watch_add(m, fw->mon_fd, monitor_cb, NULL);
+	if (r >= 0)
+		r = heal_timer_open(m, fw);
 	if (r < 0) {
 		mgr_fw_close(m);
 		return r;
@@ -898,6 +1007,8 @@ void mgr_fw_close(struct manager *m)
 		return;
 	if (m->fw->mon_fd >= 0)
 		mgr_watch_del(m, m->fw->mon_fd);
+	if (m->fw->heal_fd >= 0)
+		mgr_watch_del(m, m->fw->heal_fd);
 	fw_free(m->fw);
 	m->fw = NULL;
 }
@@ -910,6 +1021,30 @@ int mgr_firewall_reload(struct manager *m, struct berr *err)
 	r = m->fw ? fw_rebuild(m, err) : berr_set(err, -ENOTCONN, "the firewall is not running");
 	pthread_mutex_unlock(&m->lock);
 	return r;
+}
+
+/* ---- tracing one flow (daemon/mgr_explain.c) ---- */
+
+int mgr_fw_trace(struct manager *m, const struct nft_flow *f, struct berr *err)
+{
+	_cleanup_(nft_batch_freep) struct nft_batch *b = NULL;
+
+	if (!m->fw)
+		return berr_set(err, -ENOTCONN, "the firewall is not running");
+	b = nft_batch_new(&m->fw->names);
+	if (f)
+		nft_batch_trace_add(b, f);
+	else
+		nft_batch_trace_del(b);
+	return fw_apply(m, b, err);
+}
+
+void mgr_fw_names(struct manager *m, struct nft_names *ret)
+{
+	if (m->fw)
+		*ret = m->fw->names;
+	else
+		nft_names_default(ret);
 }
 
 int mgr_firewall_cleanup(struct berr *err)

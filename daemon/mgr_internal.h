@@ -32,6 +32,7 @@ struct ctr_entry {
 	int pidfd;              /* of the shim while running (-1 otherwise) */
 	bool dns_listening;     /* the embedded DNS has sockets in its namespace */
 	bool stopping;
+	bool removing;          /* a forced removal waits for the process to exit */
 	unsigned exits;         /* exits seen since berthd started (wait condition=next-exit) */
 };
 
@@ -158,6 +159,8 @@ int mgr_ep_activate(struct manager *m, struct ctr_entry *c, struct ep_entry *ep,
 int mgr_ep_deactivate(struct manager *m, struct ctr_entry *c, struct ep_entry *ep, bool final,
 		      struct berr *err);
 void mgr_ep_release_addrs(struct manager *m, struct ep_entry *ep);
+/* Store key of the allocation cursor of subnet i of network n (malloc'd). */
+char *mgr_ipam_cursor_key(const struct net_entry *n, int i);
 /* at_create: the container is being created (host/none may be chosen only then). */
 int mgr_ep_new(struct manager *m, struct ctr_entry *c, struct net_entry *n, const cJSON *cfg,
 	       bool at_create, struct ep_entry **ret, struct berr *err);
@@ -180,7 +183,8 @@ int mgr_ctr_watch(struct manager *m, struct ctr_entry *c);
 int mgr_ctr_net_teardown(struct manager *m, struct ctr_entry *c);
 struct rt_proc;
 /* The container's process runs: record it (state, pids, start time) in memory and store. */
-void mgr_ctr_record_running(struct manager *m, struct ctr_entry *c, const struct rt_proc *proc);
+int mgr_ctr_record_running(struct manager *m, struct ctr_entry *c, const struct rt_proc *proc,
+			   struct berr *err);
 int mgr_ctr_delete(struct manager *m, struct ctr_entry *c, struct berr *err);
 
 /* Children a thread waits for without the manager lock (hold before it starts them, release
@@ -225,6 +229,12 @@ void mgr_fw_ep_ports_remove(struct manager *m, struct ep_entry *ep);
 int mgr_fw_ports_validate(struct manager *m, struct ctr_entry *c, struct berr *err);
 /* NetworkSettings.Ports in Docker's shape (an empty object unless running). */
 cJSON *mgr_fw_render_ports(struct manager *m, struct ctr_entry *c);
+/* Explain (daemon/mgr_explain.c): adds the trace rule of flow f, or removes it (f NULL), in
+ * berth's tables through the firewall's own connection (its changes are not someone else's). */
+struct nft_flow;
+struct nft_names;
+int mgr_fw_trace(struct manager *m, const struct nft_flow *f, struct berr *err);
+void mgr_fw_names(struct manager *m, struct nft_names *ret);
 
 int mgr_dns_init(struct manager *m, struct berr *err);        /* after reconcile */
 void mgr_dns_close(struct manager *m);

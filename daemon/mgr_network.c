@@ -417,14 +417,21 @@ static char *removing_key(const char *id)
 	return xasprintf("removing/%s", id);
 }
 
-static int net_store_delete(struct manager *m, const char *id, struct berr *err)
+static int net_store_delete(struct manager *m, const struct net_entry *n, struct berr *err)
 {
+	const char *id = n->n.id;
 	_cleanup_free_ char *key = removing_key(id);
 	int r = store_begin(m->store, err);
 
 	if (r < 0)
 		return r;
-	r = store_alloc_delete_network(m->store, id, err);
+	for (int k = 0; r >= 0 && k < n->n.n_subnets; k++) {
+		_cleanup_free_ char *cursor = mgr_ipam_cursor_key(n, k);
+
+		r = store_meta_delete(m->store, cursor, err);
+	}
+	if (r >= 0)
+		r = store_alloc_delete_network(m->store, id, err);
 	if (r >= 0)
 		r = store_network_delete(m->store, id, err);
 	if (r >= 0)
@@ -497,7 +504,7 @@ static int net_setup(struct manager *m, struct net_entry *e, bool *ret_kept, str
 	}
 	berr_prefix(err, "creating network %s", e->n.name);
 	if ((e->drv->network_delete && e->drv->network_delete(&m->drv, &e->n, &e2) < 0) ||
-	    net_store_delete(m, e->n.id, &e2) < 0) {
+	    net_store_delete(m, e, &e2) < 0) {
 		*ret_kept = true;
 		blog_error("network %s: undoing its creation: %s; the network is kept: remove it "
 			   "with network rm", e->n.name, berr_str(&e2));
@@ -636,7 +643,7 @@ int mgr_net_remove_locked(struct manager *m, struct net_entry *n, struct berr *e
 	}
 	mgr_fw_network_removed(m, n);
 	/* A failure from here on leaves the intent: the next start finishes the removal. */
-	r = net_store_delete(m, n->n.id, err);
+	r = net_store_delete(m, n, err);
 	if (r < 0)
 		return berr_prefix(err, "removing network %s (its removal is finished at the next "
 				   "start)", n->n.name);

@@ -165,12 +165,16 @@ static bool orphan_find(struct manager *m, struct ctr_entry *c, struct rt_proc *
 static bool orphan_adopt(struct manager *m, struct ctr_entry *c)
 {
 	struct rt_proc p = { 0 };
+	struct berr err = BERR_INIT;
 
 	if (!orphan_find(m, c, &p))
 		return false;
 	blog_info("finishing the interrupted start of container %s (pid %d)", c->c.name,
 		  (int)p.pid);
-	mgr_ctr_record_running(m, c, &p);
+	/* A store failure here is counted by the store: reconciliation then refuses to start,
+	 * and the next start adopts the process again. */
+	if (mgr_ctr_record_running(m, c, &p, &err) < 0)
+		blog_error("%s", berr_str(&err));
 	return true;
 }
 

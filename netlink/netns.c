@@ -71,8 +71,8 @@ static int netns_job_run(struct netns_job *job)
 	return job->r;
 }
 
-/* The worker: a thread that runs jobs one at a time and does nothing else (a hand-over costs a
- * few µs, a thread made per call tens). After each job it goes back to the namespace it was
+/* The worker: a thread that runs jobs one at a time and does nothing else (a hand-over costs
+ * less than making a thread per call, and has no long tail). After each job it goes back to the namespace it was
  * started in, so it keeps no container's namespace alive; if it cannot, it ends there and the
  * next call starts a new worker. It blocks every signal: they are the event loop's. */
 static struct {

@@ -4,7 +4,7 @@
 set -eu
 pkgs=(build-essential pkg-config
       libnl-3-dev libnl-route-3-dev libmnl-dev libnftnl-dev libseccomp-dev libcjson-dev
-      libsqlite3-dev libmicrohttpd-dev libcurl4-openssl-dev libcmocka-dev
+      libsqlite3-dev libmicrohttpd-dev libcurl4-openssl-dev libcmocka-dev libyaml-dev
       busybox-static iproute2 nftables util-linux procps psmisc curl jq sqlite3 ca-certificates
       clang libclang-rt-14-dev python3 socat
       etcd-server etcd-client openssl

@@ -90,7 +90,8 @@ static int bridge_host_probe(struct drv_ctx *ctx, struct bnetwork *n, struct ber
 	if (r < 0)
 		return r;
 	if (r > 0 && strcmp(st.kind, "bridge") != 0)
-		return berr_set(err, -EEXIST, "interface %s exists and is not a bridge", n->ifname);
+		return berr_set(err, -EEXIST, "bridge %s: an interface of that name exists and is not a "
+				"bridge (" OPT_BRIDGE_NAME ")", n->ifname);
 	n->ifname_foreign = r > 0;
 	for (int i = 0; i < n->n_subnets; i++) {
 		struct bsubnet *s = &n->subnets[i];
@@ -125,12 +126,19 @@ static int bridge_network_create(struct drv_ctx *ctx, const struct bnetwork *n, 
 	if (r < 0)
 		return r;
 	if (n->ipv6) {
-		/* The bridge holds a static gateway: it must neither autoconfigure nor do DAD. */
-		_cleanup_free_ char *key = xasprintf("net/ipv6/conf/%s/accept_ra", n->ifname);
+		/* The bridge holds a static gateway: it must neither autoconfigure nor do DAD. DAD
+		 * of its link-local address (1-2 s after the first port comes up) would also stop
+		 * the host from soliciting its containers' addresses meanwhile: neighbour
+		 * solicitations for forwarded packets need a valid link-local source. */
+		static const char *const off[] = { "accept_ra", "accept_dad" };
 
-		r = sysctl_write(key, "0", err);
-		if (r < 0)
-			return r;
+		for (size_t i = 0; i < ARRAY_SIZE(off); i++) {
+			_cleanup_free_ char *key = xasprintf("net/ipv6/conf/%s/%s", n->ifname, off[i]);
+
+			r = sysctl_write(key, "0", err);
+			if (r < 0)
+				return r;
+		}
 	}
 	r = gateways_add(ctx->host_nl, n, err);
 	if (r < 0)

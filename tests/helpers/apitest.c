@@ -596,6 +596,47 @@ int mgr_dns_stats(struct manager *m, cJSON **ret, struct berr *err)
 	return berr_set(err, -EOPNOTSUPP, "no embedded DNS in apitest");
 }
 
+/* The network probe: a canned matrix of two cells reached in 6 steps of 300 ms, with progress
+ * (streamed with ?progress=1) and cancellation; a body {"Fail": true} fails with EIO. */
+int mgr_network_probe_check(const cJSON *req, struct berr *err)
+{
+	if (req && !cJSON_IsObject(req))
+		return berr_set(err, -EINVAL, "the request body must be a JSON object");
+	return 0;
+}
+
+int mgr_network_probe(struct manager *m, const cJSON *req, const struct mgr_probe_ctl *ctl,
+		      cJSON **ret, struct berr *err)
+{
+	cJSON *cells;
+
+	for (size_t i = 0; i <= 6; i++) {
+		if (ctl && ctl->cancel && atomic_load(ctl->cancel))
+			return berr_set(err, -ECANCELED, "cancelled");
+		if (ctl && ctl->progress)
+			ctl->progress(ctl->ud, i * 2, 12);
+		usleep(300000);
+	}
+	if (cJSON_IsTrue(cJSON_GetObjectItem(req, "Fail")))
+		return berr_set(err, -EIO, "the fake probe failed");
+	*ret = cJSON_CreateObject();
+	cells = cJSON_AddArrayToObject(*ret, "Cells");
+	for (int i = 0; i < 2; i++) {
+		cJSON *c = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(c, "Source", i ? "b" : "a");
+		cJSON_AddStringToObject(c, "Target", i ? "a" : "b");
+		cJSON_AddStringToObject(c, "Network", "n");
+		cJSON_AddNumberToObject(c, "Family", 4);
+		cJSON_AddStringToObject(c, "Protocol", "icmp");
+		cJSON_AddStringToObject(c, "Verdict", "reach");
+		cJSON_AddBoolToObject(c, "Match", true);
+		cJSON_AddItemToArray(cells, c);
+	}
+	cJSON_AddStringToObject(*ret, "Policy", "networks");
+	return 0;
+}
+
 /* ------------------------------------------------------------------ main */
 
 int main(int argc, char **argv)
