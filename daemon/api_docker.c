@@ -1065,6 +1065,17 @@ static int extra_hosts_check(const cJSON *body, struct berr *err)
 	return 0;
 }
 
+/* NetworkMode "container:<name|id>": the network namespace of another container. */
+static int network_mode_check(const cJSON *body, struct berr *err)
+{
+	const cJSON *mode = get_path(body, "HostConfig.NetworkMode");
+
+	if (cJSON_IsString(mode) && !strncmp(mode->valuestring, "container:", 10))
+		return berr_set(err, -EOPNOTSUPP, "berth does not support sharing another "
+				"container's network namespace (NetworkMode %s)", mode->valuestring);
+	return 0;
+}
+
 int docker_create_check(cJSON *body, const char *name, struct berr *err)
 {
 	cJSON *epc = (cJSON *)get_path(body, "NetworkingConfig.EndpointsConfig"), *ep, *dflt;
@@ -1078,6 +1089,8 @@ int docker_create_check(cJSON *body, const char *name, struct berr *err)
 	r = unsupported_check(body, create_unsupported, ARRAY_SIZE(create_unsupported), err);
 	if (r >= 0)
 		r = extra_hosts_check(body, err);
+	if (r >= 0)
+		r = network_mode_check(body, err);
 	cJSON_ArrayForEach(ep, eps)
 		if (r >= 0)
 			r = unsupported_check(ep, endpoint_unsupported,

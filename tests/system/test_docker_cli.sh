@@ -64,6 +64,9 @@ run_cli() {
 	check_err "a restart policy is refused (501)" "does not support restart policies" dk create --name rp --restart always busybox true
 	check_err "a memory limit is refused (501)" "does not support memory limits" dk create --name mem -m 64m busybox true
 	check_err "a bind mount is refused (501)" "does not support bind mounts" dk create --name bnd -v /tmp:/x busybox true
+	check_err "another container's network namespace is refused (501)" "does not support sharing another container's network" dk create --name shr --network container:web busybox true
+	check "an unknown network: named, no attempt to pull the image (400, not 404)" bash -c "! dk create --name unk --network nosuch busybox true >$BT_DIR/unk.out 2>&1 && grep -q 'no such network: nosuch' $BT_DIR/unk.out && ! grep -q 'Unable to find image' $BT_DIR/unk.out"
+	check "... and nothing was created" bash -c "! dk inspect unk >/dev/null 2>&1 && ! dk inspect shr >/dev/null 2>&1 && [ \"\$(dapi -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/json' -d '{\"Image\":\"busybox\",\"HostConfig\":{\"NetworkMode\":\"container:web\"}}' 'http://x/v1.41/containers/create?name=shr')\" = 501 ]"
 	check "create (created state)" dk create --name made busybox echo made-output
 	check "ps shows the running ones with their ports (IPv4 and IPv6: dk1 is dual stack)" bash -c "dk ps --format '{{.Names}} {{.Ports}}' | grep -qxE 'web 0.0.0.0:8080->80/tcp, (::|\\[::\\]):8080->80/tcp'"
 	check "ps -a shows the created one" bash -c "dk ps -a --format '{{.Names}} {{.Status}}' | grep -qx 'made Created'"
