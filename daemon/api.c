@@ -411,13 +411,30 @@ static int api_network_disconnect(struct api_call *c)
 
 /* ---------------------------------------------------------------- containers */
 
+/* A Docker client takes a 404 from a create for a missing image and pulls it: when the image is
+ * there, what is missing (a network) is a bad parameter. */
+static int api_docker_not_image(struct api_call *c, int r)
+{
+	const cJSON *image = cJSON_GetObjectItemCaseSensitive(c->d.body, "Image");
+	_cleanup_json_ cJSON *info = NULL;
+
+	if (r != -ENOENT || !c->d.docker)
+		return r;
+	if (mgr_image_inspect(c->api->m, cJSON_IsString(image) && *image->valuestring ?
+			      image->valuestring : "busybox", &info, NULL) < 0)
+		return r;
+	c->err.code = -EINVAL;
+	return -EINVAL;
+}
+
 static int api_container_create(struct api_call *c)
 {
 	int r = docker_create_check(c->d.body, c->d.docker ? c->d.name : NULL, &c->err);
 
 	c->status = 201;
-	return r < 0 ? r : mgr_container_create(c->api->m, c->d.name, c->d.body, &c->reply,
-						&c->err);
+	if (r >= 0)
+		r = mgr_container_create(c->api->m, c->d.name, c->d.body, &c->reply, &c->err);
+	return api_docker_not_image(c, r);
 }
 
 static int api_container_start(struct api_call *c)

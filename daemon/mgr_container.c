@@ -215,10 +215,6 @@ static int attach_ref(struct manager *m, struct ctr_entry *c, const char *ref, c
 	struct net_entry *n = mgr_net_find(m, ref, err);
 	struct ep_entry *ep;
 
-	/* a bad parameter (400): a 404 from a create means "no such image" to Docker's clients,
-	 * which then try to pull it */
-	if (!n && err->code == -ENOENT)
-		err->code = -EINVAL;
 	if (!n)
 		return err->code;
 	if (mgr_ep_find(m, n->n.id, c->c.id))
