@@ -72,6 +72,11 @@ check "cb has eth1 on bnet and reaches ca" bash -c "dkd exec cb ip addr show eth
 check "docker network disconnect bnet cb" dkd network disconnect bnet cb
 check "cb's eth1 and its host end are gone" bash -c "! dkd exec cb ip link show eth1 && [ \$(inhost ip -br link show master $bridge | grep -c '^bv') = 1 ]"
 
+say "# Docker's own IPAM, dual stack, under berth's driver"
+check "docker network create -d berth --ipv6 (Docker's IPAM)" dkd network create -d berth --ipv6 --subnet 10.47.0.0/24 --subnet fd00:47::/64 d6
+check "a container gets Docker IPAM's addresses and the gateways, and reaches them" bash -c "dkd run --rm --network d6 busybox sh -c 'ip addr show eth0 | grep -q \"inet 10.47.0.2/24\" && ip addr show eth0 | grep -q \"inet6 fd00:47::2/64\" && ip -6 route | grep -q \"default via fd00:47::1\" && ping -c1 -W2 10.47.0.1 >/dev/null && ping -6 -c1 -W2 fd00:47::1 >/dev/null'"
+check "docker network rm d6" dkd network rm d6
+
 say "# static routes: two subnets on one internal network"
 check "docker network create -d berth --internal with two subnets" dkd network create -d berth --internal --subnet 10.45.0.0/24 --subnet 10.46.0.0/24 multi
 check "ma in the first subnet, mb in the second" bash -c "dkd run -d --stop-timeout 1 --name ma --network multi busybox sleep 1d && dkd run -d --stop-timeout 1 --name mb --network multi --ip 10.46.0.5 busybox sleep 1d"
