@@ -71,6 +71,9 @@ check "docker network connect bnet cb (live)" dkd network connect bnet cb
 check "cb has eth1 on bnet and reaches ca" bash -c "dkd exec cb ip addr show eth1 | grep -q 'inet 10.40.0.' && dkd exec cb ping -c1 -W2 10.40.0.2"
 check "docker network disconnect bnet cb" dkd network disconnect bnet cb
 check "cb's eth1 and its host end are gone" bash -c "! dkd exec cb ip link show eth1 && [ \$(inhost ip -br link show master $bridge | grep -c '^bv') = 1 ]"
+check "docker network connect --ip: berth's IPAM gives the address asked" bash -c "dkd network connect --ip 10.40.0.77 --ip6 fd00:40::77 bnet cb && dkd exec cb ip addr | grep -q 'inet 10.40.0.77/24' && dkd exec cb ip addr | grep -q 'inet6 fd00:40::77/64'; r=\$?; dkd network disconnect bnet cb && exit \$r"
+check "... released on disconnect: asked again, given again" bash -c "dkd network connect --ip 10.40.0.77 bnet cb && dkd network disconnect bnet cb"
+check_err "an address in use is refused" "10.40.0.2" dkd network connect --ip 10.40.0.2 bnet cb
 
 say "# Docker's own IPAM, dual stack, under berth's driver"
 check "docker network create -d berth --ipv6 (Docker's IPAM)" dkd network create -d berth --ipv6 --subnet 10.47.0.0/24 --subnet fd00:47::/64 d6
