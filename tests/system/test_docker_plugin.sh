@@ -141,6 +141,12 @@ check_err "berth refuses to remove dockerd's network" "belongs to dockerd" berth
 check "berth network prune leaves it" bash -c "berth network prune >/dev/null && berth network inspect $nid >/dev/null"
 check_err "berth's containers do not join dockerd's network" "belongs to dockerd" berth run -d --name bx --network "$bname" busybox sleep 1d
 
+say "# berth's probe next to dockerd's networks (it probes berth's own containers)"
+check "berth run -d pa and pb on the predefined bridge" bash -c "berth run -d --name pa busybox sleep 1d >/dev/null && berth run -d --name pb busybox sleep 1d >/dev/null"
+check "berth network probe: pa and pb reach each other; dockerd's endpoints are not nodes" bash -c "berth network probe --proto icmp --format json >$BT_DIR/probe.json && jq -e '([.Nodes[] | select(.Host | not) | .Name] | sort) == [\"pa\", \"pb\"] and ([.Cells[] | select(.Source == \"pa\" and .Target == \"pb\" and .Verdict == \"reach\")] | length > 0)' $BT_DIR/probe.json"
+check "berth network probe --print-policy works next to dockerd's network" bash -c "berth network probe --print-policy >$BT_DIR/policy.yaml && berth network probe --proto icmp --expect $BT_DIR/policy.yaml >/dev/null"
+check "berth rm -f pa pb" berth rm -f pa pb
+
 say "# berthd restarts (containers keep their network)"
 check "berthd stops" bt_term_berthd
 check "ca still reaches web while berthd is down" dkd exec ca ping -c1 -W2 "$webip"
