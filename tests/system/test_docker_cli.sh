@@ -29,6 +29,7 @@ run_cli() {
 	check "docker version talks to berthd (API 1.41)" bash -c "dk version --format '{{.Server.APIVersion}}' | grep -qx 1.41"
 	check "docker info" bash -c "dk info --format '{{.ServerVersion}} {{.OperatingSystem}}' | grep -q ."
 	check "HEAD /_ping answers with Api-Version" bash -c "dapi -I http://x/_ping | grep -qi '^Api-Version: 1.41'"
+	check "GET /_ping and /v1.41/_ping answer OK with Api-Version" bash -c "[ \"\$(dapi http://x/_ping)\" = OK ] && dapi -i http://x/v1.41/_ping | grep -qi '^Api-Version: 1.41' && [ \"\$(dapi http://x/v1.41/_ping)\" = OK ]"
 	check "a client newer than 1.41 is told so (400)" bash -c "[ \$(dapi -o /dev/null -w '%{http_code}' http://x/v1.99/info) = 400 ] && dapi http://x/v1.99/info | jq -er .message | grep -qF 'client version 1.99 is too new. Maximum supported API version is 1.41'"
 	check "one older than 1.24 too" bash -c "dapi http://x/v1.12/info | jq -er .message | grep -qF 'client version 1.12 is too old'"
 
