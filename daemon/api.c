@@ -1030,6 +1030,34 @@ static int api_network_probe(struct api_call *c)
 	return mgr_network_probe(c->api->m, c->d.body, &ctl, &c->reply, &c->err);
 }
 
+/* ---------------------------------------------------------------- CNI (berth-cni) */
+
+static int api_cni_add(struct api_call *c)
+{
+	return mgr_cni_add(c->api->m, c->d.body, &c->reply, &c->err);
+}
+
+static int api_cni_del(struct api_call *c)
+{
+	c->status = 204;
+	return mgr_cni_del(c->api->m, c->d.body, &c->err);
+}
+
+static int api_cni_check(struct api_call *c)
+{
+	return mgr_cni_check(c->api->m, c->d.body, &c->reply, &c->err);
+}
+
+static int api_cni_gc(struct api_call *c)
+{
+	return mgr_cni_gc(c->api->m, c->d.body, &c->reply, &c->err);
+}
+
+static int api_cni_status(struct api_call *c)
+{
+	return mgr_cni_status(c->api->m, c->d.network, &c->reply, &c->err);
+}
+
 /* ---------------------------------------------------------------- dispatch */
 
 static const api_handler_fn api_handlers[API_OP_COUNT] = {
@@ -1059,6 +1087,11 @@ static const api_handler_fn api_handlers[API_OP_COUNT] = {
 	[API_OP_IMAGE_INSPECT] = api_image_inspect,
 	[API_OP_UNSUPPORTED] = api_not_implemented,
 	[API_OP_NETWORK_PROBE] = api_network_probe,
+	[API_OP_CNI_ADD] = api_cni_add,
+	[API_OP_CNI_DEL] = api_cni_del,
+	[API_OP_CNI_CHECK] = api_cni_check,
+	[API_OP_CNI_GC] = api_cni_gc,
+	[API_OP_CNI_STATUS] = api_cni_status,
 };
 
 struct api_args {

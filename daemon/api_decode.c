@@ -281,6 +281,12 @@ static int api_query_network_probe(const struct api_input *in, struct api_reques
 	return api_query_bool(in, "progress", &r->progress, err);
 }
 
+static int api_query_cni_status(const struct api_input *in, struct api_request *r,
+				struct berr *err)
+{
+	return api_query_string(in, "network", &r->network, err);
+}
+
 /* ---------------------------------------------------------------- routes */
 
 /* Literal paths come before the patterns that would also match them. */
@@ -316,6 +322,11 @@ static const struct api_route api_routes[] = {
 	  api_query_container_logs },
 	{ "GET", "/dns/lookup", API_OP_DNS_LOOKUP, API_BODY_NONE, api_query_dns_lookup },
 	{ "GET", "/dns/stats", API_OP_DNS_STATS, API_BODY_NONE, NULL },
+	{ "POST", "/cni/add", API_OP_CNI_ADD, API_BODY_REQUIRED, NULL },
+	{ "POST", "/cni/del", API_OP_CNI_DEL, API_BODY_REQUIRED, NULL },
+	{ "POST", "/cni/check", API_OP_CNI_CHECK, API_BODY_REQUIRED, NULL },
+	{ "POST", "/cni/gc", API_OP_CNI_GC, API_BODY_REQUIRED, NULL },
+	{ "GET", "/cni/status", API_OP_CNI_STATUS, API_BODY_NONE, api_query_cni_status },
 	{ "GET", "/images/json", API_OP_IMAGE_LIST, API_BODY_NONE, NULL },
 	{ "GET", "/images/{id}/json", API_OP_IMAGE_INSPECT, API_BODY_NONE, NULL },
 };

@@ -46,6 +46,11 @@ enum api_op {
 	API_OP_IMAGE_LIST,
 	API_OP_IMAGE_INSPECT,
 	API_OP_UNSUPPORTED,          /* a Docker endpoint berth does not implement: 501 */
+	API_OP_CNI_ADD,
+	API_OP_CNI_DEL,
+	API_OP_CNI_CHECK,
+	API_OP_CNI_GC,
+	API_OP_CNI_STATUS,
 	API_OP_COUNT
 };
 
@@ -71,7 +76,7 @@ struct api_request {
 	struct http_params params;   /* the "{id}" of the path, decoded */
 	cJSON *body;                 /* a JSON object for the ops that take one, else NULL */
 	char *name;                  /* ?name= (container create, DNS lookup), may be NULL */
-	char *network;               /* ?network= (DNS lookup) */
+	char *network;               /* ?network= (DNS lookup, CNI status) */
 	char *type;                  /* ?type= (DNS lookup) */
 	char filter_name[HTTP_PARAM_MAX]; /* ?filters= name filter of a network list, "" if none */
 	bool all, force, follow;     /* ?all= (list), ?force= (remove), ?follow= (logs) */

@@ -34,13 +34,39 @@ static void usage(FILE *f)
 		"  --run DIR                     runtime state (default /run/berth)\n"
 		"  --socket PATH                 API socket (default <run>/berth.sock)\n"
 		"  --log-level LEVEL             error, warn, info or debug (default info)\n"
+		"  --cni-config-dir DIR          CNI configuration lists of the networks, for\n"
+		"                                berth-cni (default $BERTH_CNI_CONFIG_DIR, else\n"
+		"                                /etc/cni/net.d; \"\": none)\n"
 		"  --default-address-pool base=CIDR,size=N\n"
 		"                                default subnet pool (repeatable; replaces Docker's)\n"
+		"  --cluster-store URL           etcd://HOST:PORT[,HOST:PORT...][/PREFIX]: the cluster\n"
+		"                                store of overlay networks (etcd v3)\n"
+		"  --cluster-store-cafile FILE   CA to verify etcd (https)\n"
+		"  --cluster-store-certfile FILE client certificate for etcd\n"
+		"  --cluster-store-keyfile FILE  its key\n"
+		"  --advertise-addr IP           this host's address for VXLAN (its VTEP)\n"
+		"  --cluster-host-name NAME      this host's name in the cluster (default: hostname)\n"
+		"  --cluster-ttl SECONDS         lease of this host's records (default 15)\n"
+		"  --data-path-port PORT         VXLAN UDP port (default 4789)\n"
 		"  --docker-plugin[=PATH]        also serve Docker's remote network and IPAM driver\n"
 		"                                (default " PLUGIN_SOCKET_DEFAULT ")\n"
 		"  --cleanup                     remove berth's nftables tables (and its iptables chain\n"
 		"                                for dockerd) and exit\n"
 		"  -h, --help                    this help\n");
+}
+
+static int int_opt(const char *flag, const char *s, long lo, long hi, int *ret, struct berr *err)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < lo || v > hi)
+		return berr_set(err, -EINVAL, "invalid %s \"%s\": an integer from %ld to %ld", flag,
+				s, lo, hi);
+	*ret = (int)v;
+	return 0;
 }
 
 static int options_parse(int argc, char **argv, struct options *o, struct berr *err)
@@ -53,6 +79,15 @@ static int options_parse(int argc, char **argv, struct options *o, struct berr *
 		{ "default-address-pool", required_argument, NULL, 'p' },
 		{ "cleanup", no_argument, NULL, 'C' },
 		{ "docker-plugin", optional_argument, NULL, 'D' },
+		{ "cluster-store", required_argument, NULL, 'S' },
+		{ "cluster-store-cafile", required_argument, NULL, 'A' },
+		{ "cluster-store-certfile", required_argument, NULL, 'E' },
+		{ "cluster-store-keyfile", required_argument, NULL, 'K' },
+		{ "advertise-addr", required_argument, NULL, 'a' },
+		{ "cluster-host-name", required_argument, NULL, 'H' },
+		{ "cluster-ttl", required_argument, NULL, 'T' },
+		{ "data-path-port", required_argument, NULL, 'P' },
+		{ "cni-config-dir", required_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -60,6 +95,8 @@ static int options_parse(int argc, char **argv, struct options *o, struct berr *
 
 	o->cfg.root = "/var/lib/berth";
 	o->cfg.run = "/run/berth";
+	o->cfg.cni_config_dir = getenv("BERTH_CNI_CONFIG_DIR") ? getenv("BERTH_CNI_CONFIG_DIR")
+							       : "/etc/cni/net.d";
 	o->level = BLOG_INFO;
 	while ((c = getopt_long(argc, argv, "h", longs, NULL)) != -1) {
 		switch (c) {
@@ -79,6 +116,22 @@ static int options_parse(int argc, char **argv, struct options *o, struct berr *
 			break;
 		case 'C': o->cleanup = true; break;
 		case 'D': o->plugin = optarg && *optarg ? optarg : PLUGIN_SOCKET_DEFAULT; break;
+		case 'S': o->cfg.cluster.store_url = optarg; break;
+		case 'A': o->cfg.cluster.cafile = optarg; break;
+		case 'E': o->cfg.cluster.certfile = optarg; break;
+		case 'K': o->cfg.cluster.keyfile = optarg; break;
+		case 'a': o->cfg.cluster.advertise = optarg; break;
+		case 'H': o->cfg.cluster.host_name = optarg; break;
+		case 'T':
+			if (int_opt("--cluster-ttl", optarg, 2, 3600, &o->cfg.cluster.ttl_s, err) < 0)
+				return -EINVAL;
+			break;
+		case 'P':
+			if (int_opt("--data-path-port", optarg, 1, 65535, &o->cfg.cluster.data_port,
+				    err) < 0)
+				return -EINVAL;
+			break;
+		case 'N': o->cfg.cni_config_dir = optarg; break;
 		case 'h': usage(stdout); exit(0);
 		default: return berr_set(err, -EINVAL, "invalid arguments (see berthd --help)");
 		}
@@ -170,6 +223,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	sock = o.socket ? xstrdup(o.socket) : xasprintf("%s/berth.sock", o.cfg.run);
+	o.cfg.socket = sock;
 	sfd = signals_setup(&err);
 	if (sfd < 0 || mgr_open(&o.cfg, &m, &err) < 0 || api_start(m, sock, &api, &err) < 0 ||
 	    (o.plugin && api_plugin_start(m, o.plugin, &plugin, &err) < 0)) {

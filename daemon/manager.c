@@ -110,6 +110,15 @@ size_t mgr_net_ep_count(struct manager *m, const char *net_id)
 	return n;
 }
 
+bool mgr_net_has_live_eps(struct manager *m, const char *net_id)
+{
+	for (size_t i = 0; i < m->eps.n; i++)
+		if (strcmp(m->eps.v[i]->e.network_id, net_id) == 0 &&
+		    m->eps.v[i]->e.state != EP_INACTIVE)
+			return true;
+	return false;
+}
+
 /* ---- loading ---- */
 
 static int load_net(struct bnetwork *bn, void *ud)
@@ -414,6 +423,8 @@ int mgr_open(const struct mgr_config *cfg, struct manager **ret, struct berr *er
 	cond_init_monotonic(&m->exited);
 	m->root = xstrdup(cfg->root);
 	m->run = xstrdup(cfg->run);
+	m->cni_dir = cfg->cni_config_dir ? xstrdup(cfg->cni_config_dir) : NULL;
+	m->api_socket = cfg->socket ? xstrdup(cfg->socket) : NULL;
 	m->lock_fd = m->host_netns_fd = m->epfd = -1;
 	m->n_pools = cfg->n_pools;
 	memcpy(m->pools, cfg->pools, cfg->n_pools * sizeof(cfg->pools[0]));
@@ -438,6 +449,8 @@ int mgr_open(const struct mgr_config *cfg, struct manager **ret, struct berr *er
 		r = state_load(m, err);
 	}
 	if (r >= 0)
+		r = mgr_cluster_open(m, &cfg->cluster, err);
+	if (r >= 0)
 		trees_sweep(m);    /* before reconciliation adds to the trash */
 	if (r >= 0)
 		r = mgr_reconcile(m, err);
@@ -447,6 +460,10 @@ int mgr_open(const struct mgr_config *cfg, struct manager **ret, struct berr *er
 		r = mgr_default_networks(m, err);
 	if (r >= 0)
 		r = mgr_dns_init(m, err);
+	if (r >= 0)
+		r = mgr_ext_init(m, err);
+	if (r >= 0)
+		r = mgr_cluster_start(m, err);
 	if (r < 0) {
 		mgr_close(m);
 		return r;
@@ -463,26 +480,17 @@ void mgr_shutdown(struct manager *m)
 	pthread_mutex_unlock(&m->lock);
 }
 
-static void net_entry_free(struct net_entry *n)
-{
-	for (int i = 0; i < n->n.n_subnets; i++) {
-		ipam_pool_free(&n->pools[i]);
-		cJSON_Delete(n->n.subnets[i].aux);
-	}
-	cJSON_Delete(n->n.options);
-	cJSON_Delete(n->n.labels);
-	free(n);
-}
-
 void mgr_close(struct manager *m)
 {
 	if (!m)
 		return;
 	mgr_remote_close(m);
+	mgr_cluster_close(m);
+	mgr_ext_close(m);
 	mgr_dns_close(m);
 	mgr_fw_close(m);
 	for (size_t i = 0; i < m->nets.n; i++)
-		net_entry_free(m->nets.v[i]);
+		mgr_net_entry_free(m->nets.v[i]);
 	for (size_t i = 0; i < m->eps.n; i++)
 		mgr_ep_drop(m, m->eps.v[i]), i--;
 	for (size_t i = 0; i < m->ctrs.n; i++) {
@@ -511,6 +519,8 @@ void mgr_close(struct manager *m)
 		close(m->lock_fd);
 	free(m->root);
 	free(m->run);
+	free(m->cni_dir);
+	free(m->api_socket);
 	free(m);
 }
 
@@ -529,6 +539,7 @@ int mgr_info(struct manager *m, cJSON **ret, struct berr *err)
 	cJSON_AddNumberToObject(o, "Endpoints", (double)m->eps.n);
 	cJSON_AddStringToObject(o, "Root", m->root);
 	cJSON_AddStringToObject(o, "Run", m->run);
+	mgr_cluster_info(m, o);
 	pthread_mutex_unlock(&m->lock);
 	*ret = o;
 	return 0;

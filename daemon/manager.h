@@ -21,11 +21,24 @@
 
 #define MGR_MAX_POOLS 64
 
+/* Multi-host overlay networks (daemon/mgr_cluster*.c): off when store_url is NULL. */
+struct mgr_cluster_config {
+	const char *store_url;      /* --cluster-store etcd://h1:2379,h2:2379[/prefix] */
+	const char *cafile, *certfile, *keyfile;
+	const char *advertise;      /* --advertise-addr: this host's VTEP address */
+	const char *host_name;      /* --cluster-host-name (NULL: the hostname) */
+	int ttl_s;                  /* --cluster-ttl (0: 15) */
+	int data_port;              /* --data-path-port (0: 4789) */
+};
+
 struct mgr_config {
 	const char *root;           /* persistent state: berth.db, images/, containers/ */
 	const char *run;            /* runtime: netns/, containers/ */
 	struct ipam_default_pool pools[MGR_MAX_POOLS];
 	size_t n_pools;             /* 0 = Docker's defaults */
+	struct mgr_cluster_config cluster;
+	const char *cni_config_dir; /* CNI configuration lists per network; NULL or "": none */
+	const char *socket;         /* the API's socket (named in those lists) */
 };
 
 struct manager;
@@ -109,6 +122,17 @@ int mgr_network_probe(struct manager *m, const cJSON *req, const struct mgr_prob
 		      cJSON **ret, struct berr *err);
 /* The request is well-formed (fields, policy): checked before a streamed reply begins. */
 int mgr_network_probe_check(const cJSON *req, struct berr *err);
+/* CNI attachments of network namespaces berth did not create (berth-cni; docs/API.md, "CNI").
+ * ADD {ContainerID, IfName, Netns, Network, Name, Aliases, IPs, MAC, PortMappings} replies
+ * {Container, Endpoint, Interfaces, IPs, Routes, DNS}; DEL {ContainerID, IfName, Network}
+ * succeeds when nothing is attached; CHECK replies {Problems: [...]} (-ENOENT: no such
+ * attachment); GC {Network, Valid: [{containerID, ifname}]} replies {Removed: [...]}; STATUS
+ * replies {Network, Attachable, Exhausted}. */
+int mgr_cni_add(struct manager *m, const cJSON *req, cJSON **ret, struct berr *err);
+int mgr_cni_del(struct manager *m, const cJSON *req, struct berr *err);
+int mgr_cni_check(struct manager *m, const cJSON *req, cJSON **ret, struct berr *err);
+int mgr_cni_gc(struct manager *m, const cJSON *req, cJSON **ret, struct berr *err);
+int mgr_cni_status(struct manager *m, const char *network, cJSON **ret, struct berr *err);
 
 /* Called from the daemon's event loop. */
 /* An fd that becomes readable when a container's shim exits; then call mgr_reap(). */

@@ -308,6 +308,8 @@ static int create_locked(struct manager *m, const char *name, const cJSON *req,
 	if (r >= 0)
 		r = ctr_networks(m, c, req, err);
 	if (r >= 0)
+		r = mgr_cluster_gw_sync(m, c, true, err);
+	if (r >= 0)
 		r = mgr_fw_ports_validate(m, c, err);
 	if (r >= 0)
 		r = ctr_persist(m, c, true, err);
@@ -770,6 +772,8 @@ static int wait_not_running(struct manager *m, const char *id, uint64_t pid_star
 
 static int kill_locked(struct manager *m, struct ctr_entry *c, int sig, struct berr *err)
 {
+	if (mgr_ctr_external(c))
+		return mgr_ext_refuse(c, "signalled or stopped", err);
 	if (c->c.state != CTR_RUNNING)
 		return berr_set(err, -ESRCH, "container %s is not running", c->c.name);
 	return rt_kill(c->c.pid, c->c.pid_start, sig, err);
@@ -915,6 +919,8 @@ static int remove_locked(struct manager *m, struct ctr_entry *c, bool force, str
 	if (c->removing)
 		return berr_set(err, -EBUSY, "removal of container %s is already in progress",
 				c->c.name);
+	if (mgr_ctr_external(c))
+		return mgr_ext_remove(m, c, force, err);
 	if (c->c.state == CTR_RUNNING) {
 		if (!force)
 			return berr_set(err, -EBUSY, "container %s is running: stop it first or use "

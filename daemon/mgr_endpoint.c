@@ -375,6 +375,8 @@ static void activation_undo(struct manager *m, struct net_entry *n, struct ep_en
 		blog_warn("rolling back endpoint %.12s: %s; interface %s is left until the next start "
 			  "removes it", ep->e.id, berr_str(&e2),
 			  ep->e.host_ifname[0] ? ep->e.host_ifname : ep->e.ifname);
+	if (n->drv->global_scope)
+		mgr_cluster_ep_withdraw(m, n, ep);
 	ep->e.state = EP_INACTIVE;
 	/* the store first, while the addresses are known: their allocation rows go too */
 	if (ep_persist(m, ep, false, !existed, &e2) < 0) {
@@ -386,6 +388,8 @@ static void activation_undo(struct manager *m, struct net_entry *n, struct ep_en
 	}
 	mgr_ep_release_addrs(m, ep);
 	ep->persisted = existed;
+	if (n->drv->global_scope)
+		mgr_cluster_dataplane_gc(m, n);
 }
 
 int mgr_ep_activate(struct manager *m, struct ctr_entry *c, struct ep_entry *ep, struct berr *err)
@@ -422,7 +426,8 @@ int mgr_ep_activate(struct manager *m, struct ctr_entry *c, struct ep_entry *ep,
 	r = sandbox_open(m, c, &sb, &path, err);
 	if (r < 0)
 		return r;
-	r = addrs_alloc(m, n, ep, err);
+	/* overlay: the addresses are allocated, and the endpoint published, in the cluster store */
+	r = n->drv->global_scope ? mgr_cluster_ep_alloc(m, n, ep, err) : addrs_alloc(m, n, ep, err);
 	steps_mark(&st, "ipam");
 	if (r < 0)
 		goto out;
@@ -430,6 +435,8 @@ int mgr_ep_activate(struct manager *m, struct ctr_entry *c, struct ep_entry *ep,
 	r = ep_persist(m, ep, true, false, err);
 	if (r < 0) {
 		ep->e.state = EP_INACTIVE;
+		if (n->drv->global_scope)
+			mgr_cluster_ep_withdraw(m, n, ep);
 		mgr_ep_release_addrs(m, ep);
 		goto out;
 	}
@@ -440,6 +447,9 @@ int mgr_ep_activate(struct manager *m, struct ctr_entry *c, struct ep_entry *ep,
 	 * here on is repaired by the start-up rebuild of the tables from the store. */
 	r = mgr_fw_endpoint_added(m, c, ep, err);
 	steps_mark(&st, "fw");
+	if (r >= 0 && n->drv->global_scope)
+		r = mgr_cluster_dataplane_up(m, n, err);
+	delay_point("connect-join");
 	if (r >= 0)
 		r = n->drv->join(&m->drv, &n->n, &ep->e, &sb, err);
 	steps_mark(&st, "join");
@@ -450,6 +460,8 @@ int mgr_ep_activate(struct manager *m, struct ctr_entry *c, struct ep_entry *ep,
 	}
 	steps_mark(&st, "commit");
 	crash_point("connect:after-commit");
+	if (r >= 0 && n->drv->global_scope)
+		r = mgr_cluster_ep_announce(m, c, n, ep, err);
 	if (r >= 0)
 		r = mgr_dns_endpoint_added(m, c, ep, err);
 	steps_mark(&st, "dns");
@@ -520,6 +532,8 @@ int mgr_ep_deactivate(struct manager *m, struct ctr_entry *c, struct ep_entry *e
 			return berr_prefix(err, "disconnecting container %s", c->c.name);
 		steps_mark(&st, "leave");
 		crash_point("disconnect:after-leave");
+		if (n && n->drv && n->drv->global_scope)
+			mgr_cluster_ep_withdraw(m, n, ep);
 	}
 	ep->e.state = EP_INACTIVE;
 	r = ep_persist(m, ep, false, final, err);
@@ -530,14 +544,16 @@ int mgr_ep_deactivate(struct manager *m, struct ctr_entry *c, struct ep_entry *e
 		return r;
 	}
 	mgr_ep_release_addrs(m, ep);
+	if (was != EP_INACTIVE && n && n->drv && n->drv->global_scope)
+		mgr_cluster_dataplane_gc(m, n);
 	/* the row written above already has no addresses (ep_persist without allocations) */
 	if (final)
 		mgr_ep_drop(m, ep);
 	return 0;
 }
 
-static struct ep_entry *route_carrier(struct manager *m, struct ctr_entry *c, int family,
-				      const struct ipaddr **ret_gw)
+struct ep_entry *mgr_route_carrier(struct manager *m, struct ctr_entry *c, int family,
+				   const struct ipaddr **ret_gw)
 {
 	_cleanup_free_ struct ep_entry **eps = NULL;
 	size_t n = mgr_ctr_eps(m, c->c.id, &eps);
@@ -546,7 +562,8 @@ static struct ep_entry *route_carrier(struct manager *m, struct ctr_entry *c, in
 		struct net_entry *net = mgr_net_by_id(m, eps[i]->e.network_id);
 		const struct ipaddr *ip = family == AF_INET ? &eps[i]->e.ip4 : &eps[i]->e.ip6;
 
-		if (eps[i]->e.state != EP_ACTIVE || !net || net->n.internal || !ip->family)
+		if (eps[i]->e.state != EP_ACTIVE || !net || net->n.internal || !ip->family ||
+		    (net->drv && net->drv->no_gateway))
 			continue;
 		for (int k = 0; k < net->n.n_subnets; k++)
 			if (cidr_contains(&net->n.subnets[k].subnet, ip) &&
@@ -567,7 +584,7 @@ static int routes_apply(struct manager *m, struct ctr_entry *c, int netns_fd, st
 
 	for (int i = 0; r >= 0 && i < 2; i++) {
 		const struct ipaddr *gw = NULL;
-		struct ep_entry *ep = route_carrier(m, c, families[i], &gw);
+		struct ep_entry *ep = mgr_route_carrier(m, c, families[i], &gw);
 
 		r = ep ? nlx_route_default_set(nl, families[i], gw, ep->e.ifname, err)
 		       : nlx_route_default_del(nl, families[i], err);
@@ -578,9 +595,13 @@ static int routes_apply(struct manager *m, struct ctr_entry *c, int netns_fd, st
 
 int mgr_sandbox_routes(struct manager *m, struct ctr_entry *c, struct berr *err)
 {
-	_cleanup_free_ char *path = mgr_ctr_netns_path(m, &c->c);
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	_cleanup_free_ char *path = NULL;
+	_cleanup_close_ int fd = -1;
 
+	if (mgr_ctr_external(c))
+		return mgr_ext_routes(m, c, err);
+	path = mgr_ctr_netns_path(m, &c->c);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return berr_errno(err, -errno, "opening network namespace %s", path);
 	return routes_apply(m, c, fd, err);

@@ -35,6 +35,8 @@ struct fw_state {
 	int mon_fd;
 	int heal_fd;               /* timerfd of a delayed self-heal, -1: heal at once */
 	VEC(struct fw_port) ports;
+	struct ipaddr *vteps;      /* the members' VTEPs in the vteps sets */
+	size_t n_vteps;
 };
 
 /* ---- options ---- */
@@ -135,6 +137,12 @@ static void mac_link_local(const uint8_t mac[6], struct ipaddr *ret)
 	ret->b[15] = mac[5];
 }
 
+/* Networks whose endpoints are ports of a bridge berth made: bridge and overlay. */
+static bool net_has_ports(const struct net_entry *n)
+{
+	return net_is_bridge(n) || (n && n->drv && n->drv->global_scope && n->n.ifname[0]);
+}
+
 static size_t ep_elems(struct manager *m, const struct ep_entry *ep, struct nft_elem *e)
 {
 	struct net_entry *n = mgr_net_by_id(m, ep->e.network_id);
@@ -145,7 +153,7 @@ static size_t ep_elems(struct manager *m, const struct ep_entry *ep, struct nft_
 
 	/* PENDING too: the elements go in before the interface exists (they are keyed by its
 	 * name), so the very first frames it sends (the arp_notify announcement) pass. */
-	if (!net_is_bridge(n) || ep->e.state == EP_INACTIVE || !ifn[0] ||
+	if (!net_has_ports(n) || ep->e.state == EP_INACTIVE || !ifn[0] ||
 	    mac_parse(ep->e.mac, mac, NULL) < 0)
 		return 0;
 	nft_elem_ifname(&e[k++], NFT_SET_BR_PORTS, ifn);
@@ -201,6 +209,25 @@ static void route_localnet(const struct net_entry *n)
 		blog_warn("%s", berr_str(&e2));
 }
 
+/* The data-path port and every member VTEP (a cluster of one: only this host's). */
+static void vteps_batch(struct manager *m, struct nft_batch *b)
+{
+	struct fw_state *fw = m->fw;
+	struct nft_elem e;
+	uint16_t port;
+
+	free(fw->vteps);
+	fw->n_vteps = mgr_cluster_vteps(m, &fw->vteps, &port);
+	if (!port)
+		return;
+	nft_elem_vxport(&e, port);
+	nft_batch_elem(b, true, &e);
+	for (size_t i = 0; i < fw->n_vteps; i++) {
+		nft_elem_vtep(&e, &fw->vteps[i]);
+		nft_batch_elem(b, true, &e);
+	}
+}
+
 static int fw_rebuild(struct manager *m, struct berr *err)
 {
 	_cleanup_(nft_batch_freep) struct nft_batch *b = nft_batch_new(&m->fw->names);
@@ -227,6 +254,7 @@ static int fw_rebuild(struct manager *m, struct berr *err)
 		port_elem(m->fw->ports.v[i], e);
 		nft_batch_elem(b, true, e);
 	}
+	vteps_batch(m, b);
 	if (fw_apply(m, b, err) < 0)
 		return berr_prefix(err, "rebuilding the firewall");
 	blog_debug("firewall rebuilt: %zu networks, %zu endpoints, %zu ports", m->nets.n, m->eps.n,
@@ -328,8 +356,10 @@ static int port_free(struct resolve *rs, const struct fw_port *p, struct berr *e
 		if (port_clash(rs->out.v[i], p))
 			return berr_set(err, -EADDRINUSE, "host port %s:%u/%s is published twice",
 					h, p->host_port, proto_str(p->proto));
-	r = nft_hostport_holder(p->family, &p->host, p->proto, p->host_port, holder,
-				sizeof(holder));
+	/* A CNI runtime holds the host ports it publishes itself (podman's conmon listens on
+	 * them to reserve them), as the reference portmap plugin expects: not a conflict. */
+	r = mgr_ctr_external(rs->c) ? 0 : nft_hostport_holder(p->family, &p->host, p->proto,
+							      p->host_port, holder, sizeof(holder));
 	if (r > 0)
 		return berr_set(err, -EADDRINUSE, "host port %s:%u/%s is already in use by %s", h,
 				p->host_port, proto_str(p->proto), holder);
@@ -836,6 +866,49 @@ void mgr_fw_endpoint_removed(struct manager *m, struct ctr_entry *c, struct ep_e
 		elems_remove(m, e, k, ep->e.host_ifname);
 }
 
+static bool ip_in(const struct ipaddr *a, const struct ipaddr *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (ip_equal(a, &v[i]))
+			return true;
+	return false;
+}
+
+/* One batch: the VTEPs that left the cluster out, those that joined in. */
+void mgr_fw_vteps_changed(struct manager *m)
+{
+	_cleanup_(nft_batch_freep) struct nft_batch *b = NULL;
+	struct fw_state *fw = m->fw;
+	struct berr e2 = BERR_INIT;
+	struct ipaddr *now = NULL;
+	struct nft_elem e;
+	uint16_t port;
+	size_t n;
+
+	if (!fw)
+		return;
+	n = mgr_cluster_vteps(m, &now, &port);
+	b = nft_batch_new(&fw->names);
+	for (size_t i = 0; i < fw->n_vteps; i++)
+		if (!ip_in(&fw->vteps[i], now, n)) {
+			nft_elem_vtep(&e, &fw->vteps[i]);
+			nft_batch_elem(b, false, &e);
+		}
+	for (size_t i = 0; i < n; i++)
+		if (!ip_in(&now[i], fw->vteps, fw->n_vteps)) {
+			nft_elem_vtep(&e, &now[i]);
+			nft_batch_elem(b, true, &e);
+		}
+	free(fw->vteps);
+	fw->vteps = now;
+	fw->n_vteps = n;
+	if (nft_batch_count(b) > 0 && fw_apply(m, b, &e2) < 0) {
+		blog_warn("firewall: member VTEPs: %s; rebuilding", berr_str(&e2));
+		if (fw_rebuild(m, &e2) < 0)
+			blog_error("%s", berr_str(&e2));
+	}
+}
+
 /* ---- start-up, monitor, reload, stop ---- */
 
 static bool port_target_live(struct manager *m, const char *owner, const struct ipaddr *to)
@@ -963,6 +1036,7 @@ static void fw_free(struct fw_state *fw)
 	for (size_t i = 0; i < fw->ports.n; i++)
 		free(fw->ports.v[i]);
 	free(fw->ports.v);
+	free(fw->vteps);
 	nft_conn_close(fw->conn);
 	if (fw->mon_fd >= 0)
 		close(fw->mon_fd);

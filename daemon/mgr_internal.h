@@ -83,6 +83,10 @@ struct manager {
 	struct fw_state *fw;        /* owned by daemon/mgr_fw.c */
 	struct dns_state *dns;      /* owned by daemon/mgr_dns.c */
 	struct remote_state *remote; /* owned by daemon/mgr_remote*.c (Docker remote driver) */
+	struct ext_state *ext;      /* owned by daemon/mgr_external.c */
+	char *cni_dir;              /* CNI configuration lists (NULL or "": none) */
+	char *api_socket;           /* berthd's socket, written into them */
+	struct cluster *cl;         /* owned by daemon/mgr_cluster*.c; NULL without a cluster */
 	char last_exit_id[ID_LEN + 1];   /* exit code of the last removed container, for wait */
 	int last_exit_code;
 };
@@ -137,6 +141,8 @@ struct ep_entry *mgr_ep_find(struct manager *m, const char *net_id, const char *
 /* Endpoints of a container sorted by seq; *ret malloc'd. */
 size_t mgr_ctr_eps(struct manager *m, const char *ctr_id, struct ep_entry ***ret);
 size_t mgr_net_ep_count(struct manager *m, const char *net_id);
+/* An endpoint on the network holds (or is acquiring) kernel state here: active or pending. */
+bool mgr_net_has_live_eps(struct manager *m, const char *net_id);
 
 bool mgr_net_predefined(const struct net_entry *n);
 /* Subnets in use for `family`: the host's routes, the networks' subnets and berth IPAM's pools
@@ -149,6 +155,13 @@ int mgr_net_create_locked(struct manager *m, const cJSON *req, const char *id,
 			  struct net_entry **ret, struct berr *err);
 int mgr_default_networks(struct manager *m, struct berr *err);
 int mgr_net_remove_locked(struct manager *m, struct net_entry *n, struct berr *err);
+/* This host's part of a removal (intent, kernel, firewall, store, memory), no checks. */
+int mgr_net_remove_local(struct manager *m, struct net_entry *n, struct berr *err);
+/* The network's row and its gateway/auxiliary allocations, in one transaction. */
+int mgr_net_store_put(struct manager *m, struct net_entry *e, struct berr *err);
+void mgr_net_entry_free(struct net_entry *e);
+/* Fresh pools of the network's subnets, gateways and auxiliary addresses reserved. */
+int mgr_net_pools_init(struct net_entry *e, struct berr *err);
 /* 1 when a removal of this network was interrupted (its intent is recorded), 0, -errno. */
 int mgr_net_removing(struct manager *m, const char *id, struct berr *err);
 
@@ -170,6 +183,10 @@ void mgr_ep_drop(struct manager *m, struct ep_entry *ep);  /* from memory only *
 /* New endpoints are in memory only until persisted (or activated). */
 int mgr_ep_store_put(struct manager *m, struct ep_entry *ep, struct berr *err);
 int mgr_sandbox_routes(struct manager *m, struct ctr_entry *c, struct berr *err);
+/* The endpoint that carries the default route of `family` (the first active one, by connection
+ * order, on a non-internal network with a gateway for its address), with that gateway. */
+struct ep_entry *mgr_route_carrier(struct manager *m, struct ctr_entry *c, int family,
+				   const struct ipaddr **ret_gw);
 int mgr_ctr_files_write(struct manager *m, struct ctr_entry *c, struct berr *err);
 
 /* ---- containers (mgr_container.c) ---- */
@@ -268,6 +285,69 @@ bool mgr_net_docker_owned(const struct net_entry *n);
 
 /* ---- images (mgr_docker.c) ---- */
 void mgr_image_id(struct manager *m, const char *name, char ret[MGR_IMAGE_ID_LEN]);
+
+/* Remote endpoints of overlay networks (no local container): records only. */
+void mgr_dns_remote_set(struct manager *m, const char *ep_id, const char *net_id,
+			const char *ctr_name, const char *ctr_id, const cJSON *aliases,
+			const struct ipaddr *ip4, const struct ipaddr *ip6);
+void mgr_dns_remote_del(struct manager *m, const char *ep_id);
+/* The VTEP allow-list (cluster members) changed: bring the firewall's sets in line. */
+void mgr_fw_vteps_changed(struct manager *m);
+
+/* ---- the cluster: overlay networks over etcd (mgr_cluster*.c) ----
+ * Without --cluster-store, m->cl is NULL and every hook is a no-op (or a clear refusal). */
+int mgr_cluster_open(struct manager *m, const struct mgr_cluster_config *cfg, struct berr *err);
+int mgr_cluster_start(struct manager *m, struct berr *err);  /* after reconcile, fw, dns */
+void mgr_cluster_close(struct manager *m);
+/* Fails fast (-EHOSTUNREACH "cluster store unreachable: ...") unless the store is configured,
+ * reachable (its watch streams) and mirrored here. */
+int mgr_cluster_check(struct manager *m, struct berr *err);
+/* Network e (prepared, validated) recorded in the store: name and subnets unique in the
+ * cluster, a VNI of its own. */
+int mgr_cluster_network_create(struct manager *m, struct net_entry *e, struct berr *err);
+/* Removed from the store, refused while any host has endpoints on it. */
+int mgr_cluster_network_remove(struct manager *m, struct net_entry *n, struct berr *err);
+/* The endpoint's addresses allocated in the store (under this host's lease). */
+int mgr_cluster_ep_alloc(struct manager *m, struct net_entry *n, struct ep_entry *ep,
+			 struct berr *err);
+/* Its record written, once its interface is up: other hosts reach and resolve it from then. */
+int mgr_cluster_ep_announce(struct manager *m, struct ctr_entry *c, struct net_entry *n,
+			    struct ep_entry *ep, struct berr *err);
+/* Its keys deleted (best effort: what remains is removed when the store is back). */
+void mgr_cluster_ep_withdraw(struct manager *m, struct net_entry *n, struct ep_entry *ep);
+/* The network's bridge and VXLAN device exist here, with every remote peer's entries. */
+int mgr_cluster_dataplane_up(struct manager *m, struct net_entry *n, struct berr *err);
+/* Deleted when no local endpoint is left on the network. */
+void mgr_cluster_dataplane_gc(struct manager *m, struct net_entry *n);
+/* Containers with an endpoint on a non-internal overlay network get one on berth_gwbridge too
+ * (outbound access, published ports), removed with the last such endpoint. at_create: the
+ * container is being created (endpoints kept in memory, persisted with it). */
+int mgr_cluster_gw_sync(struct manager *m, struct ctr_entry *c, bool at_create,
+			struct berr *err);
+/* Member VTEP addresses for the firewall (*ret malloc'd) and the data-path port (0: none). */
+size_t mgr_cluster_vteps(struct manager *m, struct ipaddr **ret, uint16_t *ret_port);
+/* Scope, VNI, peers and the remote endpoints of a global network, added to its JSON. */
+void mgr_cluster_render(struct manager *m, struct net_entry *n, cJSON *o, cJSON *containers);
+void mgr_cluster_info(struct manager *m, cJSON *o);
+
+/* ---- external sandboxes: CNI attachments (mgr_external.c, mgr_cni_conf.c) ---- */
+/* A container record with no process, for a network namespace a CNI runtime made. */
+bool mgr_ctr_external(const struct ctr_entry *c);
+int mgr_ext_init(struct manager *m, struct berr *err);   /* after the DNS: the sweep */
+void mgr_ext_close(struct manager *m);
+/* Start-up: 1 when c's namespace is gone and c was released (removed), else 0 (adopt it). */
+int mgr_ext_reconcile(struct manager *m, struct ctr_entry *c);
+/* Default routes in a sandbox berth shares: added where none is, never replaced. */
+int mgr_ext_routes(struct manager *m, struct ctr_entry *c, struct berr *err);
+/* berth's own commands: refused (what: "stopped", "connected"...), rm --force releases. */
+int mgr_ext_refuse(const struct ctr_entry *c, const char *what, struct berr *err);
+int mgr_ext_remove(struct manager *m, struct ctr_entry *c, bool force, struct berr *err);
+/* {Kind, ContainerID, Netns} of an external sandbox, NULL for any other container. */
+cJSON *mgr_ext_render(const struct ctr_entry *c);
+/* <cni-config-dir>/<network>.conflist: written when missing, removed when it is berth's. */
+void mgr_cni_conflist_write(struct manager *m, const struct net_entry *n);
+void mgr_cni_conflist_remove(struct manager *m, const struct net_entry *n);
+void mgr_cni_conflists_sync(struct manager *m);
 
 /* ---- JSON rendering (mgr_render.c) ---- */
 cJSON *mgr_render_network(struct manager *m, struct net_entry *n);

@@ -277,7 +277,7 @@ static int subnets_default(struct manager *m, struct bnetwork *n, struct berr *e
 }
 
 /* Pools with gateway and auxiliary addresses reserved. */
-static int pools_init(struct net_entry *e, struct berr *err)
+int mgr_net_pools_init(struct net_entry *e, struct berr *err)
 {
 	for (int i = 0; i < e->n.n_subnets; i++) {
 		struct bsubnet *s = &e->n.subnets[i];
@@ -329,7 +329,7 @@ static int net_allocs_put(struct manager *m, struct net_entry *e, struct berr *e
 	return 0;
 }
 
-static void net_entry_destroy(struct net_entry *e)
+void mgr_net_entry_free(struct net_entry *e)
 {
 	for (int i = 0; i < e->n.n_subnets; i++) {
 		ipam_pool_free(&e->pools[i]);
@@ -386,7 +386,7 @@ static int net_prepare(struct manager *m, const cJSON *req, const char *id, stru
 	/* The driver may add defaults (interface name, MTU, reserved aux addresses) first. */
 	r = e->drv->validate ? e->drv->validate(&m->drv, n, err) : 0;
 	if (r >= 0)
-		r = pools_init(e, err);
+		r = mgr_net_pools_init(e, err);
 	if (r >= 0)
 		r = ifname_unique(m, n, err);
 	/* What exists already is not berth's: decided before the store records the network. */
@@ -395,7 +395,7 @@ static int net_prepare(struct manager *m, const cJSON *req, const char *id, stru
 	return r;
 }
 
-static int net_commit(struct manager *m, struct net_entry *e, struct berr *err)
+int mgr_net_store_put(struct manager *m, struct net_entry *e, struct berr *err)
 {
 	int r = store_begin(m->store, err);
 
@@ -513,6 +513,17 @@ static int net_setup(struct manager *m, struct net_entry *e, bool *ret_kept, str
 	return r;
 }
 
+/* Overlay networks live in the cluster store first; the local row is a cache that lets local
+ * endpoints refer to them (no kernel objects until an endpoint joins on this host). */
+static int net_global_create(struct manager *m, struct net_entry *e, struct berr *err)
+{
+	int r = mgr_cluster_network_create(m, e, err);
+
+	if (r >= 0)
+		r = mgr_net_store_put(m, e, err);
+	return r;
+}
+
 int mgr_net_create_locked(struct manager *m, const cJSON *req, const char *id,
 			  struct net_entry **ret, struct berr *err)
 {
@@ -525,18 +536,25 @@ int mgr_net_create_locked(struct manager *m, const cJSON *req, const char *id,
 		return berr_set(err, -EEXIST, "network %.12s already exists", id);
 	}
 	r = net_prepare(m, req, id, e, err);
+	if (r >= 0 && e->drv->global_scope) {
+		r = net_global_create(m, e, err);
+		goto done;
+	}
 	/* Intent first: a crash after the commit is finished by restore() at start-up. */
 	if (r >= 0)
-		r = net_commit(m, e, err);
+		r = mgr_net_store_put(m, e, err);
 	crash_point("network-create:after-store");
 	if (r >= 0)
 		r = net_setup(m, e, &kept, err);
+done:
 	if (r < 0 && !kept) {
-		net_entry_destroy(e);
+		mgr_net_entry_free(e);
 		return r;
 	}
 	vec_push(m->nets, e);
 	mgr_remote_networks_changed(m);
+	if (r >= 0)
+		mgr_cni_conflist_write(m, e);
 	if (ret)
 		*ret = e;
 	return r;
@@ -617,18 +635,10 @@ static void net_removal_cancel(struct manager *m, struct net_entry *n)
 	}
 }
 
-int mgr_net_remove_locked(struct manager *m, struct net_entry *n, struct berr *err)
+int mgr_net_remove_local(struct manager *m, struct net_entry *n, struct berr *err)
 {
-	size_t eps = mgr_net_ep_count(m, n->n.id);
 	int r;
 
-	if (mgr_net_predefined(n))
-		return berr_set(err, -EPERM, "%s is a pre-defined network and cannot be removed",
-				n->n.name);
-	if (eps > 0)
-		return berr_set(err, -EBUSY,
-				"network %s has %zu connected container%s: disconnect or remove them first",
-				n->n.name, eps, eps == 1 ? "" : "s");
 	/* Intent first: a crash from here on is finished by start-up reconciliation. */
 	r = net_removal_intent(m, n->n.id, err);
 	if (r < 0)
@@ -652,9 +662,31 @@ int mgr_net_remove_locked(struct manager *m, struct net_entry *n, struct berr *e
 			vec_remove(m->nets, i);
 			break;
 		}
-	net_entry_destroy(n);
+	mgr_cni_conflist_remove(m, n);
+	mgr_net_entry_free(n);
 	mgr_remote_networks_changed(m);
 	return 0;
+}
+
+int mgr_net_remove_locked(struct manager *m, struct net_entry *n, struct berr *err)
+{
+	size_t eps = mgr_net_ep_count(m, n->n.id);
+	int r;
+
+	if (mgr_net_predefined(n))
+		return berr_set(err, -EPERM, "%s is a pre-defined network and cannot be removed",
+				n->n.name);
+	if (eps > 0)
+		return berr_set(err, -EBUSY,
+				"network %s has %zu connected container%s: disconnect or remove them first",
+				n->n.name, eps, eps == 1 ? "" : "s");
+	/* A global network goes from the cluster store first: every host then forgets it. */
+	if (n->drv && n->drv->global_scope) {
+		r = mgr_cluster_network_remove(m, n, err);
+		if (r < 0)
+			return r;
+	}
+	return mgr_net_remove_local(m, n, err);
 }
 
 int mgr_network_remove(struct manager *m, const char *ref, struct berr *err)
@@ -724,7 +756,24 @@ static int connect_args(struct manager *m, const char *ref, const cJSON *req,
 	if (!*ret_n)
 		return err->code;
 	*ret_c = mgr_ctr_find(m, cref, err);
+	if (*ret_c && mgr_ctr_external(*ret_c))
+		return mgr_ext_refuse(*ret_c, "connected or disconnected", err);
 	return *ret_c ? 0 : err->code;
+}
+
+/* An overlay endpoint brings berth_gwbridge along (mgr_cluster_gw_sync); if that fails the
+ * connection is undone. */
+static int connect_gw(struct manager *m, struct ctr_entry *c, struct ep_entry *ep,
+		      struct berr *err)
+{
+	struct berr e2 = BERR_INIT;
+	int r = mgr_cluster_gw_sync(m, c, false, err);
+
+	if (r >= 0)
+		return 0;
+	if (mgr_ep_deactivate(m, c, ep, true, &e2) < 0)
+		blog_warn("container %s: undoing its connection: %s", c->c.name, berr_str(&e2));
+	return r;
 }
 
 static int connect_locked(struct manager *m, const char *ref, const cJSON *req, struct berr *err)
@@ -736,6 +785,8 @@ static int connect_locked(struct manager *m, const char *ref, const cJSON *req, 
 	int r;
 
 	r = connect_args(m, ref, req, &n, &c, err);
+	if (r >= 0 && n->drv && n->drv->global_scope)
+		r = mgr_cluster_check(m, err);
 	if (r < 0)
 		return r;
 	r = mgr_ep_new(m, c, n, cfg, false, &ep, err);
@@ -745,7 +796,7 @@ static int connect_locked(struct manager *m, const char *ref, const cJSON *req, 
 		r = mgr_ep_store_put(m, ep, err);
 		if (r < 0)
 			mgr_ep_drop(m, ep);
-		return r;
+		return r < 0 ? r : connect_gw(m, c, ep, err);
 	}
 	r = mgr_ep_activate(m, c, ep, err);
 	if (r < 0) {
@@ -755,6 +806,9 @@ static int connect_locked(struct manager *m, const char *ref, const cJSON *req, 
 			mgr_ep_drop(m, ep);
 		return r;
 	}
+	r = connect_gw(m, c, ep, err);
+	if (r < 0)
+		return r;
 	if (mgr_ctr_files_write(m, c, err) < 0)
 		blog_warn("container %s: %s", c->c.name, berr_str(err));
 	return 0;
@@ -788,7 +842,14 @@ static int disconnect_locked(struct manager *m, const char *ref, const cJSON *re
 	if (n->drv && n->drv->shares_host_netns)
 		return berr_set(err, -EINVAL, "container %s cannot be disconnected from the host "
 				"network", c->c.name);
+	if (n->drv && n->drv->global_scope && c->c.state == CTR_RUNNING) {
+		r = mgr_cluster_check(m, err);
+		if (r < 0)
+			return r;
+	}
 	r = mgr_ep_deactivate(m, c, ep, true, err);
+	if (r >= 0)
+		r = mgr_cluster_gw_sync(m, c, false, err);
 	if (r >= 0 && c->c.state == CTR_RUNNING) {
 		struct berr e2 = BERR_INIT;
 

@@ -94,17 +94,18 @@ static cJSON *render_net_containers(struct manager *m, struct net_entry *n)
 cJSON *mgr_render_network(struct manager *m, struct net_entry *n)
 {
 	cJSON *o = cJSON_CreateObject(), *b = cJSON_CreateObject();
+	cJSON *containers = render_net_containers(m, n);
 
 	cJSON_AddStringToObject(o, "Name", n->n.name);
 	cJSON_AddStringToObject(o, "Id", n->n.id);
 	cJSON_AddStringToObject(o, "Created", n->n.created);
-	cJSON_AddStringToObject(o, "Scope", "local");
+	cJSON_AddStringToObject(o, "Scope", n->drv && n->drv->global_scope ? "global" : "local");
 	cJSON_AddStringToObject(o, "Driver", n->n.driver);
 	cJSON_AddBoolToObject(o, "EnableIPv6", n->n.ipv6);
 	cJSON_AddItemToObject(o, "IPAM", render_ipam(&n->n));
 	cJSON_AddBoolToObject(o, "Internal", n->n.internal);
 	cJSON_AddBoolToObject(o, "Attachable", n->n.attachable);
-	cJSON_AddItemToObject(o, "Containers", render_net_containers(m, n));
+	cJSON_AddItemToObject(o, "Containers", containers);
 	cJSON_AddItemToObject(o, "Options", cJSON_Duplicate(n->n.options, 1));
 	cJSON_AddItemToObject(o, "Labels", cJSON_Duplicate(n->n.labels, 1));
 	cJSON_AddStringToObject(b, "Bridge", n->n.ifname);
@@ -113,6 +114,8 @@ cJSON *mgr_render_network(struct manager *m, struct net_entry *n)
 	cJSON_AddBoolToObject(b, "Predefined", mgr_net_predefined(n));
 	cJSON_AddItemToObject(b, "Subnets", render_subnet_origins(&n->n));
 	cJSON_AddItemToObject(o, "Berth", b);
+	if (n->drv && n->drv->global_scope)
+		mgr_cluster_render(m, n, o, containers);
 	return o;
 }
 
@@ -274,6 +277,8 @@ cJSON *mgr_render_container(struct manager *m, struct ctr_entry *c)
 	cJSON_AddItemToObject(ns, "Networks", render_networks(m, c));
 	cJSON_AddItemToObject(o, "NetworkSettings", ns);
 	cJSON_AddItemToObject(o, "Berth", render_berth(m, c));
+	if (mgr_ctr_external(c))
+		cJSON_AddItemToObject(o, "External", mgr_ext_render(c));
 	return o;
 }
 
@@ -314,14 +319,14 @@ static char *human_duration(int64_t s)
 	return xasprintf("%lld years", (long long)(s / 3600 / 24 / 365));
 }
 
-static char *status_text(const struct bcontainer *c)
+static char *status_text(const struct bcontainer *c, bool external)
 {
 	int64_t now = (int64_t)time(NULL);
 	_cleanup_free_ char *d = NULL;
 
 	if (c->state == CTR_RUNNING) {
 		d = human_duration(now - rfc3339_unix(c->started_at));
-		return xasprintf("Up %s", d);
+		return xasprintf("Up %s%s", d, external ? " (external: CNI)" : "");
 	}
 	if (c->state == CTR_EXITED) {
 		d = human_duration(now - rfc3339_unix(c->finished_at));
@@ -334,7 +339,7 @@ cJSON *mgr_render_container_summary(struct manager *m, struct ctr_entry *c)
 {
 	cJSON *o = cJSON_CreateObject(), *names = cJSON_CreateArray(), *ns = cJSON_CreateObject();
 	_cleanup_free_ char *name = xasprintf("/%s", c->c.name);
-	_cleanup_free_ char *status = status_text(&c->c);
+	_cleanup_free_ char *status = status_text(&c->c, mgr_ctr_external(c));
 	_cleanup_free_ char *cmd = xstrdup("");
 	const cJSON *it;
 
@@ -357,5 +362,7 @@ cJSON *mgr_render_container_summary(struct manager *m, struct ctr_entry *c)
 	cJSON_AddStringToObject(cJSON_AddObjectToObject(o, "HostConfig"), "NetworkMode",
 				c->c.network_mode);
 	cJSON_AddItemToObject(o, "Berth", render_berth(m, c));
+	if (mgr_ctr_external(c))
+		cJSON_AddItemToObject(o, "External", mgr_ext_render(c));
 	return o;
 }

@@ -42,6 +42,9 @@ enum nft_set_id {
 	NFT_MAP_PUBW6,
 	NFT_SET_CTR4,       /* ipv4_addr: container addresses on berth bridges (hairpin masquerade) */
 	NFT_SET_CTR6,       /* ipv6_addr */
+	NFT_SET_VTEP4,      /* ipv4_addr: VTEPs of the cluster's members (VXLAN accepted from) */
+	NFT_SET_VTEP6,      /* ipv6_addr */
+	NFT_SET_VXPORT,     /* inet_service: the VXLAN data-path port (empty without a cluster) */
 	/* bridge table */
 	NFT_SET_BR_PORTS,   /* ifname: host ends of container veths */
 	NFT_SET_BR_MAC,     /* ifname . ether_addr */
@@ -70,6 +73,9 @@ void nft_elem_ifname_mac(struct nft_elem *e, const char *ifname, const uint8_t m
 void nft_elem_ifname_ip(struct nft_elem *e, const char *ifname, const struct ipaddr *ip);
 /* NFT_SET_CTR4 or _CTR6 by the address family. */
 void nft_elem_ctr_ip(struct nft_elem *e, const struct ipaddr *ip);
+/* NFT_SET_VTEP4 or _VTEP6 by the address family. */
+void nft_elem_vtep(struct nft_elem *e, const struct ipaddr *ip);
+void nft_elem_vxport(struct nft_elem *e, uint16_t port);
 /* A published port: host (family 0 = every address of `family`) proto port -> to:to_port. */
 void nft_elem_port(struct nft_elem *e, int family, const struct ipaddr *host, uint8_t proto,
 		   uint16_t port, const struct ipaddr *to, uint16_t to_port);

@@ -19,6 +19,8 @@
  *             drop; ct status dnat accept; iifname @bridges drop (isolation); @routed4/6 accept;
  *             drop (container addresses are not reachable directly)
  *   from_bridge: iifname @internal drop
+ *   input     (filter input -10): udp dport @vxports ip saddr != @vteps4 drop (same for ip6 /
+ *             @vteps6): VXLAN is taken only from the cluster's members
  * table bridge berth
  *   pre (filter prerouting -200): iifname @ports jump from_ctr
  *   from_ctr: ether saddr, ARP sender, IPv4/IPv6 source must be the port's own (@mac, @ip4,
@@ -459,6 +461,24 @@ static void rules_forward(struct nft_batch *b)
 		     "iifname @internal drop");
 }
 
+/* VXLAN from anything but a member VTEP is dropped before the kernel's VXLAN socket sees it. */
+static void rules_input(struct nft_batch *b)
+{
+	for (int v6 = 0; v6 < 2; v6++) {
+		struct rb rb = rule_new(b, false, "input");
+
+		x_nfproto(&rb, v6 ? NFPROTO_IPV6 : NFPROTO_IPV4);
+		x_l4proto(&rb, IPPROTO_UDP);
+		x_payload(&rb, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, R(0));
+		x_lookup(&rb, NFT_SET_VXPORT, R(0), -1, false);
+		x_payload(&rb, NFT_PAYLOAD_NETWORK_HEADER, v6 ? 8 : 12, v6 ? 16 : 4, R(0));
+		x_lookup(&rb, v6 ? NFT_SET_VTEP6 : NFT_SET_VTEP4, R(0), -1, true);
+		x_verdict(&rb, NF_DROP, NULL);
+		rule_push(&rb, v6 ? "udp dport @vxports ip6 saddr != @vteps6 drop"
+				  : "udp dport @vxports ip saddr != @vteps4 drop");
+	}
+}
+
 /* ---- bridge table rules ---- */
 
 /* iifname . <payload> not in set -> drop */
@@ -580,6 +600,7 @@ void nft_batch_rebuild(struct nft_batch *b)
 	chain_add(b, false, "nat_out", "nat", NF_INET_LOCAL_OUT, -100);
 	chain_add(b, false, "nat_post", "nat", NF_INET_POST_ROUTING, 100);
 	chain_add(b, false, "forward", "filter", NF_INET_FORWARD, 0);
+	chain_add(b, false, "input", "filter", NF_INET_LOCAL_IN, -10);
 	chain_add(b, false, "publish", NULL, 0, 0);
 	chain_add(b, false, "post_bridge", NULL, 0, 0);
 	chain_add(b, false, "to_bridge", NULL, 0, 0);
@@ -591,6 +612,7 @@ void nft_batch_rebuild(struct nft_batch *b)
 	rules_nat(b);
 	rules_post_bridge(b);
 	rules_forward(b);
+	rules_input(b);
 	rules_bridge_l2(b);
 	rules_bridge_ip(b);
 }

@@ -153,21 +153,6 @@ static int bridge_network_delete(struct drv_ctx *ctx, const struct bnetwork *n, 
 	return nlx_link_delete(ctx->host_nl, n->ifname, err);
 }
 
-static int bridge_join(struct drv_ctx *ctx, const struct bnetwork *n, const struct bendpoint *ep,
-		       const struct sandbox *sb, struct berr *err)
-{
-	uint8_t mac[6];
-	int r;
-
-	r = mac_parse(ep->mac, mac, err);
-	if (r >= 0)
-		r = nlx_veth_create(ctx->host_nl, ep->host_ifname, n->ifname, sb->netns_fd,
-				    ep->ifname, mac, n->mtu, NLX_VETH_PORT_ONLY, err);
-	if (r >= 0)
-		r = drv_sandbox_configure(n, ep, sb, err);
-	return r;
-}
-
 static int bridge_join_detached(struct drv_ctx *ctx, const struct bnetwork *n,
 				const struct bendpoint *ep, const char *peer, struct berr *err)
 {
@@ -179,21 +164,6 @@ static int bridge_join_detached(struct drv_ctx *ctx, const struct bnetwork *n,
 		r = nlx_veth_create(ctx->host_nl, ep->host_ifname, n->ifname, ctx->host_netns_fd, peer,
 				    mac, n->mtu, NLX_VETH_PORT_ONLY, err);
 	return r;
-}
-
-static int bridge_leave(struct drv_ctx *ctx, const struct bnetwork *n, const struct bendpoint *ep,
-			const struct sandbox *sb, struct berr *err)
-{
-	/* Deleting the host end removes the pair, wherever the peer is. */
-	return nlx_link_delete(ctx->host_nl, ep->host_ifname, err);
-}
-
-static int bridge_endpoint_check(struct drv_ctx *ctx, const struct bnetwork *n,
-				 const struct bendpoint *ep, const struct sandbox *sb, struct berr *err)
-{
-	int r = nlx_link_index(ctx->host_nl, ep->host_ifname, err);
-
-	return r < 0 ? r : r > 0;
 }
 
 static int bridge_restore(struct drv_ctx *ctx, const struct bnetwork *n, struct berr *err)
@@ -209,9 +179,9 @@ const struct driver_ops bridge_driver = {
 	.host_probe = bridge_host_probe,
 	.network_create = bridge_network_create,
 	.network_delete = bridge_network_delete,
-	.join = bridge_join,
+	.join = drv_veth_join,
 	.join_detached = bridge_join_detached,
-	.leave = bridge_leave,
-	.endpoint_check = bridge_endpoint_check,
+	.leave = drv_veth_leave,
+	.endpoint_check = drv_veth_check,
 	.restore = bridge_restore,
 };

@@ -637,6 +637,32 @@ int mgr_network_probe(struct manager *m, const cJSON *req, const struct mgr_prob
 	return 0;
 }
 
+/* CNI attachments are not faked either (test_cni.sh drives the real ones). */
+int mgr_cni_add(struct manager *m, const cJSON *req, cJSON **ret, struct berr *err)
+{
+	return berr_set(err, -EOPNOTSUPP, "no CNI in apitest");
+}
+
+int mgr_cni_del(struct manager *m, const cJSON *req, struct berr *err)
+{
+	return berr_set(err, -EOPNOTSUPP, "no CNI in apitest");
+}
+
+int mgr_cni_check(struct manager *m, const cJSON *req, cJSON **ret, struct berr *err)
+{
+	return berr_set(err, -EOPNOTSUPP, "no CNI in apitest");
+}
+
+int mgr_cni_gc(struct manager *m, const cJSON *req, cJSON **ret, struct berr *err)
+{
+	return berr_set(err, -EOPNOTSUPP, "no CNI in apitest");
+}
+
+int mgr_cni_status(struct manager *m, const char *network, cJSON **ret, struct berr *err)
+{
+	return berr_set(err, -EOPNOTSUPP, "no CNI in apitest");
+}
+
 /* ------------------------------------------------------------------ main */
 
 int main(int argc, char **argv)

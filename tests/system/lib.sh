@@ -16,6 +16,8 @@ BT_FAIL=0
 BT_SKIP=0
 BT_BERTHD_PID=
 BT_EXTRA_NS=()
+# berthd writes CNI configuration lists here, never into the machine's /etc/cni/net.d
+export BERTH_CNI_CONFIG_DIR=$BT_DIR/cni
 
 say() { printf '%s\n' "$*"; }
 ok() { BT_PASS=$((BT_PASS + 1)); say "  ok   $*"; }

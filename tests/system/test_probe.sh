@@ -159,14 +159,14 @@ check "cells it could not tell say so" bash -c "jqe '[.Cells[] | select(.Verdict
 say "# the table people read"
 check "plain when piped: no escape codes, a section per protocol and family, a summary" bash -c "berth network probe -4 --proto icmp,dns >$BT_DIR/plain.txt && ! grep -q \$'\\033' $BT_DIR/plain.txt && grep -q '^ICMP, IPv4' $BT_DIR/plain.txt && grep -q '^DNS.*IPv4' $BT_DIR/plain.txt && grep -q 'cells, 10 containers' $BT_DIR/plain.txt"
 check "sources are rows, targets columns (app on two networks: app@front, app@back)" bash -c "grep -A1 '^ICMP, IPv4' $BT_DIR/plain.txt | tail -1 | grep -q 'app@front.*app@back' && grep -A12 '^ICMP, IPv4' $BT_DIR/plain.txt | grep -q '^web  '"
-check "coloured on a terminal" bash -c "script -qec 'berth network probe -4 --proto icmp' /dev/null | grep -q \$'\\033\\[32m'"
-check "many targets on a narrow terminal: numbered, with a key" bash -c "COLUMNS=40 script -qec 'stty cols 40; berth network probe -4 --proto icmp' /dev/null | grep -q '^Targets:'"
+check "coloured on a terminal" bash -c "script -qec '$BERTH network probe -4 --proto icmp' /dev/null | grep -q \$'\\033\\[32m'"
+check "many targets on a narrow terminal: numbered, with a key" bash -c "COLUMNS=40 script -qec 'stty cols 40; $BERTH network probe -4 --proto icmp' /dev/null | grep -q '^Targets:'"
 
 say "# progress on a terminal, through the streamed API (tests/helpers/apitest: 1.8 s)"
 "$APITEST" "$BT_DIR/fake.sock" "$BT_DIR" >"$BT_DIR/fake.out" 2>&1 &
 fake=$!
 wait_for 5 grep -q ready "$BT_DIR/fake.out"
-check "stderr on a terminal shows 'probing: N of M cells' after a second" bash -c "BERTH_HOST=unix://$BT_DIR/fake.sock script -qec 'berth network probe' /dev/null | tr '\r' '\n' | grep -q 'probing: [0-9]* of 12 cells'"
+check "stderr on a terminal shows 'probing: N of M cells' after a second" bash -c "BERTH_HOST=unix://$BT_DIR/fake.sock script -qec '$BERTH network probe' /dev/null | tr '\r' '\n' | grep -q 'probing: [0-9]* of 12 cells'"
 check "piped, no progress" bash -c "BERTH_HOST=unix://$BT_DIR/fake.sock berth network probe 2>&1 >/dev/null | wc -c | grep -qx 0"
 check "?progress=1 streams progress lines, then the result" bash -c "curl -s --unix-socket $BT_DIR/fake.sock -X POST 'http://x/networks/probe?progress=1' -d '{}' >$BT_DIR/stream && grep -q '\"Progress\"' $BT_DIR/stream && tail -1 $BT_DIR/stream | jqe '.Cells | length == 2'"
 check "a failure after the stream began is the last line" bash -c "curl -s --unix-socket $BT_DIR/fake.sock -X POST 'http://x/networks/probe?progress=1' -d '{\"Fail\": true}' | tail -1 | jqe '.Status == 500 and (.message | test(\"failed\"))'"

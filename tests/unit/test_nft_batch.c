@@ -99,7 +99,7 @@ static void test_rebuild(void **state)
 	assert_int_equal(s.tables_new, 4);
 	assert_int_equal(s.tables_del, 2);
 	assert_int_equal(s.sets, NFT_SET_COUNT);
-	assert_int_equal(s.chains, 12);
+	assert_int_equal(s.chains, 13);   /* + input (VXLAN from members only) */
 	assert_true(s.rules > 30);
 	assert_true(s.seq_ok);
 	assert_int_equal(nft_batch_count(b), s.tables_new + s.tables_del + s.sets + s.chains + s.rules);
@@ -306,6 +306,37 @@ static void test_port_elem(void **state)
 	assert_memory_equal(d, to.b, 4);
 	assert_int_equal(d[4] << 8 | d[5], 53);
 	nftnl_set_elems_iter_destroy(it);
+	nftnl_set_free(s.last_elems);
+	nft_batch_free(b);
+}
+
+/* The VXLAN allow-list: member VTEPs by family, the data-path port in network byte order. */
+static void test_vtep_elems(void **state)
+{
+	struct nft_names names = { "t1", "t2" };
+	struct nft_batch *b = nft_batch_new(&names);
+	struct ipaddr v4, v6;
+	struct nft_elem e;
+	struct seen s;
+	uint32_t len;
+	const uint8_t *k;
+
+	ip_parse("192.0.2.11", &v4, NULL);
+	ip_parse("2001:db8::11", &v6, NULL);
+	nft_elem_vtep(&e, &v4);
+	assert_int_equal(e.set, NFT_SET_VTEP4);
+	assert_string_equal(e.label, "element 192.0.2.11 of set vteps4");
+	nft_elem_vtep(&e, &v6);
+	assert_int_equal(e.set, NFT_SET_VTEP6);
+	assert_int_equal(e.key_len, 16);
+	assert_memory_equal(e.key, v6.b, 16);
+	nft_elem_vxport(&e, 4789);
+	nft_batch_elem(b, true, &e);
+	s = walk(b);
+	assert_string_equal(nftnl_set_get_str(s.last_elems, NFTNL_SET_NAME), "vxports");
+	k = elem_key(s.last_elems, &len);
+	assert_int_equal(len, 2);
+	assert_int_equal(k[0] << 8 | k[1], 4789);
 	nftnl_set_free(s.last_elems);
 	nft_batch_free(b);
 }
@@ -563,6 +594,7 @@ int main(void)
 		cmocka_unit_test(test_trace_batch),
 		cmocka_unit_test(test_trace_parse),
 		cmocka_unit_test(test_port_elem),
+		cmocka_unit_test(test_vtep_elems),
 		cmocka_unit_test(test_bridge_elems),
 		cmocka_unit_test(test_acks_range),
 		cmocka_unit_test(test_acks_wrap),
