@@ -16,7 +16,7 @@ Q := $(if $(V),,@)
 LIB_DIRS := common netlink nft store ipam drivers $(patsubst %/,%,$(wildcard drivers/*/)) dns runtime probe
 LIB_SRCS := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
-DAEMON_SRCS := $(wildcard daemon/*.c)
+DAEMON_SRCS := $(wildcard daemon/*.c plugins/docker/*.c)
 CLI_SRCS := $(wildcard cli/*.c)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
@@ -92,7 +92,7 @@ helpers: $(HELPER_BINS)
 # tests/fuzz/replay.c (no clang needed).
 FUZZ_TIME ?= 20
 FUZZ_JOBS ?= 2
-FUZZ_TARGETS := dns_wire api_request cidr portspec http_response probe_policy cni_config
+FUZZ_TARGETS := dns_wire api_request cidr portspec http_response probe_policy cni_config docker_plugin
 FUZZ_COMMON := common/util.c common/error.c
 FUZZ_SRCS_dns_wire := dns/wire.c dns/records.c dns/resolv.c common/cidr.c
 FUZZ_SRCS_api_request := daemon/api_decode.c daemon/http_util.c
@@ -100,6 +100,8 @@ FUZZ_SRCS_cidr := common/cidr.c
 FUZZ_SRCS_portspec := common/portspec.c common/cidr.c
 FUZZ_SRCS_http_response := cli/http_reply.c
 FUZZ_SRCS_probe_policy := probe/policy.c probe/yaml.c probe/cells.c dns/wire.c common/cidr.c
+FUZZ_SRCS_docker_plugin := plugins/docker/decode.c daemon/http_util.c common/cidr.c common/names.c \
+	common/portspec.c
 FUZZ_SRCS_cni_config := plugins/cni/config.c plugins/cni/result.c common/names.c common/cidr.c
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 FUZZ_FLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -I. $(shell pkg-config --cflags libcjson yaml-0.1)

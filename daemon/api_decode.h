@@ -16,6 +16,8 @@
 #define API_BODY_MAX (1024 * 1024)
 #define API_JSON_DEPTH_MAX 64
 #define API_STOP_TIMEOUT_MAX 86400L
+#define API_VERSION "1.41"
+#define API_MIN_VERSION "1.24"
 
 enum api_op {
 	API_OP_PING,
@@ -41,6 +43,9 @@ enum api_op {
 	API_OP_DNS_LOOKUP,
 	API_OP_DNS_STATS,
 	API_OP_NETWORK_PROBE,
+	API_OP_IMAGE_LIST,
+	API_OP_IMAGE_INSPECT,
+	API_OP_UNSUPPORTED,          /* a Docker endpoint berth does not implement: 501 */
 	API_OP_CNI_ADD,
 	API_OP_CNI_DEL,
 	API_OP_CNI_CHECK,
@@ -78,6 +83,19 @@ struct api_request {
 	bool progress;               /* ?progress= (probe): stream progress lines first */
 	long timeout;                /* ?t= (stop), seconds; 10 when absent */
 	int signal;                  /* ?signal= (kill); SIGKILL when absent */
+	/* A version-prefixed path ("/v1.41/..."): a Docker client, which gets Docker's exact
+	 * shapes (daemon/api_docker.c); berth's own clients use unversioned paths. */
+	bool docker;
+	cJSON *filters;              /* ?filters= as {"key": ["value", ...]}, NULL when absent */
+	bool size;                   /* ?size= (container list) */
+	long limit;                  /* ?limit= (container list), -1: none */
+	bool out, err_stream;        /* ?stdout= ?stderr= (logs) */
+	bool timestamps;             /* ?timestamps= (logs) */
+	long tail;                   /* ?tail= (logs), -1: all */
+	bool since, until;           /* ?since= ?until= (logs) given and not 0 */
+	bool link, volumes;          /* ?link= ?v= (remove) */
+	char condition[16];          /* ?condition= (wait): not-running, next-exit, removed */
+	const char *what;            /* API_OP_UNSUPPORTED: what berth does not do */
 	/* Set when decoding fails: */
 	int status;                  /* 400, 404, 405 or 413 */
 	char allow[128];             /* for 405: the methods the path accepts */

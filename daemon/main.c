@@ -12,11 +12,14 @@
 #include "common/util.h"
 #include "daemon/api.h"
 #include "daemon/manager.h"
+#include "daemon/plugin_api.h"
+#include "plugins/docker/iptables.h"
 #include "runtime/runtime.h"
 
 struct options {
 	struct mgr_config cfg;
 	const char *socket;
+	const char *plugin;        /* --docker-plugin: the plugin socket, NULL when not served */
 	enum blog_level level;
 	bool cleanup;
 };
@@ -45,7 +48,10 @@ static void usage(FILE *f)
 		"  --cluster-host-name NAME      this host's name in the cluster (default: hostname)\n"
 		"  --cluster-ttl SECONDS         lease of this host's records (default 15)\n"
 		"  --data-path-port PORT         VXLAN UDP port (default 4789)\n"
-		"  --cleanup                     remove berth's nftables tables and exit\n"
+		"  --docker-plugin[=PATH]        also serve Docker's remote network and IPAM driver\n"
+		"                                (default " PLUGIN_SOCKET_DEFAULT ")\n"
+		"  --cleanup                     remove berth's nftables tables (and its iptables chain\n"
+		"                                for dockerd) and exit\n"
 		"  -h, --help                    this help\n");
 }
 
@@ -72,6 +78,7 @@ static int options_parse(int argc, char **argv, struct options *o, struct berr *
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "default-address-pool", required_argument, NULL, 'p' },
 		{ "cleanup", no_argument, NULL, 'C' },
+		{ "docker-plugin", optional_argument, NULL, 'D' },
 		{ "cluster-store", required_argument, NULL, 'S' },
 		{ "cluster-store-cafile", required_argument, NULL, 'A' },
 		{ "cluster-store-certfile", required_argument, NULL, 'E' },
@@ -108,6 +115,7 @@ static int options_parse(int argc, char **argv, struct options *o, struct berr *
 				return berr_prefix(err, "invalid --default-address-pool");
 			break;
 		case 'C': o->cleanup = true; break;
+		case 'D': o->plugin = optarg && *optarg ? optarg : PLUGIN_SOCKET_DEFAULT; break;
 		case 'S': o->cfg.cluster.store_url = optarg; break;
 		case 'A': o->cfg.cluster.cafile = optarg; break;
 		case 'E': o->cfg.cluster.certfile = optarg; break;
@@ -185,7 +193,7 @@ int main(int argc, char **argv)
 	struct options o = { 0 };
 	struct berr err = BERR_INIT;
 	struct manager *m = NULL;
-	struct api *api = NULL;
+	struct api *api = NULL, *plugin = NULL;
 	_cleanup_free_ char *sock = NULL;
 	int sfd, rc;
 
@@ -201,7 +209,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (o.cleanup) {
-		if (mgr_firewall_cleanup(&err) < 0) {
+		if (mgr_firewall_cleanup(&err) < 0 || dkp_iptables_remove(&err) < 0) {
 			fprintf(stderr, "berthd: %s\n", berr_str(&err));
 			return 1;
 		}
@@ -217,15 +225,19 @@ int main(int argc, char **argv)
 	sock = o.socket ? xstrdup(o.socket) : xasprintf("%s/berth.sock", o.cfg.run);
 	o.cfg.socket = sock;
 	sfd = signals_setup(&err);
-	if (sfd < 0 || mgr_open(&o.cfg, &m, &err) < 0 || api_start(m, sock, &api, &err) < 0) {
+	if (sfd < 0 || mgr_open(&o.cfg, &m, &err) < 0 || api_start(m, sock, &api, &err) < 0 ||
+	    (o.plugin && api_plugin_start(m, o.plugin, &plugin, &err) < 0)) {
 		fprintf(stderr, "berthd: %s\n", berr_str(&err));
+		api_stop(api);
 		mgr_close(m);
 		return 1;
 	}
-	blog_info("berthd ready: root %s, run %s, socket %s", o.cfg.root, o.cfg.run, sock);
+	blog_info("berthd ready: root %s, run %s, socket %s%s%s", o.cfg.root, o.cfg.run, sock,
+		  o.plugin ? ", docker plugin " : "", o.plugin ? o.plugin : "");
 	rc = event_loop(m, sfd) < 0 ? 1 : 0;
 	blog_info("berthd stopping (containers keep running)");
 	mgr_shutdown(m);   /* pending stops and waits give up: the API's threads end promptly */
+	api_stop(plugin);
 	api_stop(api);
 	mgr_close(m);
 	close(sfd);

@@ -221,6 +221,8 @@ static int state_load(struct manager *m, struct berr *err)
 		r = store_alloc_list(m->store, load_alloc, m, err);
 	if (r >= 0)
 		cursors_load(m);
+	if (r >= 0)
+		r = mgr_remote_load(m, err);
 	return r < 0 ? berr_prefix(err, "loading state") : 0;
 }
 
@@ -482,6 +484,7 @@ void mgr_close(struct manager *m)
 {
 	if (!m)
 		return;
+	mgr_remote_close(m);
 	mgr_cluster_close(m);
 	mgr_ext_close(m);
 	mgr_dns_close(m);

@@ -12,6 +12,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <cjson/cJSON.h>
 
@@ -74,6 +75,24 @@ int mgr_container_inspect(struct manager *m, const char *ref, cJSON **ret, struc
 int mgr_container_log_path(struct manager *m, const char *ref, char **ret_path,
 			   char ret_id[65], struct berr *err);
 bool mgr_container_running(struct manager *m, const char *id);
+/* What a wait with a condition watches (id: a full ID): whether the container exists, runs, how
+ * many times it has exited since berthd started, and its exit code (a removed container's too
+ * when it is the last one removed). */
+struct mgr_ctr_state {
+	bool exists, running;
+	unsigned exits;
+	int exit_code;
+};
+int mgr_container_state(struct manager *m, const char *id, struct mgr_ctr_state *ret);
+
+/* Images (daemon/mgr_docker.c): GET /images/json in Docker's shape; an image's ID is
+ * "sha256:" + 64 hex digits of its name and its rootfs directory's identity. */
+#define MGR_IMAGE_ID_LEN 72
+int mgr_image_list(struct manager *m, cJSON **ret, struct berr *err);
+/* By name, name:latest or (a prefix of) its ID: Docker's image inspect shape; -ENOENT. */
+int mgr_image_inspect(struct manager *m, const char *ref, cJSON **ret, struct berr *err);
+/* Bytes of the files and symbolic links under path (one file system; 0 when missing). */
+uint64_t mgr_tree_size(const char *path);
 
 /* The embedded DNS: a lookup as a container on network ref would see it (ref NULL or "": on
  * every network), type "A", "AAAA" or "PTR" (NULL: A; a PTR name may be an address); may block
@@ -83,6 +102,14 @@ int mgr_dns_lookup(struct manager *m, const char *name, const char *network, con
 /* Counters {Answered, Forwarded, Failed, Refused, Dropped, Formerr, Listeners, ...}. */
 int mgr_dns_stats(struct manager *m, cJSON **ret, struct berr *err);
 
+/* Docker's remote network and IPAM driver (daemon/mgr_remote*.c): one decoded call of
+ * plugins/docker/dkp.h; *ret is the reply object (NULL: an empty one). */
+struct dkp_request;
+int mgr_remote_call(struct manager *m, const struct dkp_request *q, cJSON **ret,
+		    struct berr *err);
+/* The plugin socket is being served: dockerd's iptables FORWARD chain is told to leave berth's
+ * bridges to berth's rules (plugins/docker/iptables.c), now and after every network change. */
+void mgr_remote_plugin_enable(struct manager *m);
 /* Isolation testing (daemon/mgr_probe.c, docs/PROBE.md): the reachability matrix of the running
  * containers, compared with a policy, or one flow explained from the nftables trace. Body and
  * reply: docs/API.md (POST /networks/probe). The manager lock is held only to copy the state. */

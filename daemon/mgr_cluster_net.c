@@ -302,7 +302,8 @@ static struct net_entry *gw_net(struct manager *m, bool create, struct berr *err
 		"\"com.docker.network.bridge.name\":\"" GW_NET_NAME "\","
 		"\"com.docker.network.bridge.enable_icc\":\"false\","
 		"\"com.docker.network.bridge.enable_ip_masquerade\":\"true\"}}";
-	cJSON *req, *ret = NULL;
+	struct net_entry *e = NULL;
+	cJSON *req;
 	int r;
 
 	for (size_t i = 0; i < m->nets.n; i++)
@@ -311,14 +312,13 @@ static struct net_entry *gw_net(struct manager *m, bool create, struct berr *err
 	if (!create)
 		return NULL;
 	req = cJSON_Parse(req_text);
-	r = mgr_net_create_locked(m, req, &ret, err);
+	r = mgr_net_create_locked(m, req, NULL, &e, err);
 	cJSON_Delete(req);
-	cJSON_Delete(ret);
 	if (r < 0) {
 		berr_prefix(err, "creating network %s", GW_NET_NAME);
 		return NULL;
 	}
-	return m->nets.v[m->nets.n - 1];
+	return e;
 }
 
 static int gw_attach(struct manager *m, struct ctr_entry *c, bool at_create, struct berr *err)

@@ -14,7 +14,8 @@
 
 static bool conflist_wanted(struct manager *m, const struct net_entry *n)
 {
-	return m->cni_dir && *m->cni_dir && n->drv && n->drv->join && !mgr_net_predefined(n);
+	return m->cni_dir && *m->cni_dir && n->drv && n->drv->join && !mgr_net_predefined(n) &&
+	       !mgr_net_docker_owned(n);
 }
 
 static char *conflist_path(struct manager *m, const struct net_entry *n)

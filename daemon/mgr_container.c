@@ -80,7 +80,8 @@ static int image_check(struct manager *m, const char *image, struct berr *err)
 static void extra_copy(struct bcontainer *c, const cJSON *host, const cJSON *req)
 {
 	static const char *const host_keys[] = { "PortBindings", "Dns", "DnsSearch", "DnsOptions",
-						 "PublishAllPorts" };
+						 "PublishAllPorts", "ExtraHosts" };
+	static const char *const attach[] = { "AttachStdout", "AttachStderr" };
 	const cJSON *v;
 
 	c->extra = cJSON_CreateObject();
@@ -95,6 +96,30 @@ static void extra_copy(struct bcontainer *c, const cJSON *host, const cJSON *req
 	v = cJSON_GetObjectItemCaseSensitive(req, "Labels");   /* network probe policies select by them */
 	if (cJSON_IsObject(v))
 		cJSON_AddItemToObject(c->extra, "Labels", cJSON_Duplicate(v, 1));
+	for (size_t i = 0; i < ARRAY_SIZE(attach); i++)   /* shown by inspect, as asked */
+		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(req, attach[i])))
+			cJSON_AddTrueToObject(c->extra, attach[i]);
+}
+
+/* HostConfig.ExtraHosts: "name:address" entries for /etc/hosts. */
+static int extra_hosts_check(const cJSON *host, struct berr *err)
+{
+	cJSON *hosts = NULL;
+	const cJSON *it;
+	int r = json_string_array(host, "ExtraHosts", &hosts, err);
+
+	cJSON_ArrayForEach(it, hosts) {
+		const char *colon = strchr(it->valuestring, ':');
+		struct ipaddr a;
+
+		if (r >= 0 && (!colon || colon == it->valuestring ||
+			       ip_parse(colon + 1, &a, NULL) < 0 || strspn(it->valuestring,
+			       " \t\n#") > 0))
+			r = berr_set(err, -EINVAL, "invalid ExtraHosts entry \"%s\": expected "
+				     "NAME:ADDRESS", it->valuestring);
+	}
+	cJSON_Delete(hosts);
+	return r;
 }
 
 /* HostConfig.Dns must hold IP addresses; DnsSearch and DnsOptions strings. */
@@ -126,6 +151,7 @@ static int ctr_parse(struct manager *m, const char *name, const cJSON *req, stru
 {
 	const cJSON *host = cJSON_GetObjectItemCaseSensitive(req, "HostConfig");
 	const char *image = NULL, *hostname = NULL, *mode = NULL;
+	cJSON *labels = NULL;
 	int r;
 
 	if (!cJSON_IsObject(req))
@@ -138,7 +164,10 @@ static int ctr_parse(struct manager *m, const char *name, const cJSON *req, stru
 	} else {
 		name_generate(c->name);
 	}
-	r = json_string_member(req, "Image", &image, err);
+	r = json_string_map(req, "Labels", &labels, err);
+	cJSON_Delete(labels);
+	if (r >= 0)
+		r = json_string_member(req, "Image", &image, err);
 	if (r >= 0)
 		r = json_string_member(req, "Hostname", &hostname, err);
 	if (r >= 0)
@@ -163,6 +192,8 @@ static int ctr_parse(struct manager *m, const char *name, const cJSON *req, stru
 	if (cJSON_GetArraySize(c->cmd) == 0)
 		cJSON_AddItemToArray(c->cmd, cJSON_CreateString("sh"));
 	r = dns_settings_check(host, err);
+	if (r >= 0)
+		r = extra_hosts_check(host, err);
 	if (r < 0)
 		return r;
 	extra_copy(c, host, req);
@@ -200,14 +231,20 @@ static int ctr_networks(struct manager *m, struct ctr_entry *c, const cJSON *req
 	const cJSON *nc = cJSON_GetObjectItemCaseSensitive(req, "NetworkingConfig");
 	const cJSON *epc = nc ? cJSON_GetObjectItemCaseSensitive(nc, "EndpointsConfig") : NULL;
 	char *mode = c->c.network_mode;
+	const char *first;
 	const cJSON *it;
 	int r = 0;
 
 	if (epc && !cJSON_IsNull(epc) && !cJSON_IsObject(epc))
 		return berr_set(err, -EINVAL, "NetworkingConfig.EndpointsConfig must be an object");
-	if (!*mode || strcmp(mode, "default") == 0)
-		strscpy(mode, cJSON_GetArraySize(epc) > 0 ? epc->child->string : "bridge", NAME_LEN);
-	r = attach_ref(m, c, mode, cJSON_GetObjectItemCaseSensitive(epc, mode), err);
+	first = cJSON_GetArraySize(epc) > 0 ? epc->child->string : "bridge";
+	/* "default" stays the container's network mode, as in Docker; "" becomes the network */
+	if (!*mode)
+		strscpy(mode, first, NAME_LEN);
+	if (strcmp(mode, "default") == 0)
+		r = attach_ref(m, c, first, cJSON_GetObjectItemCaseSensitive(epc, first), err);
+	else
+		r = attach_ref(m, c, mode, cJSON_GetObjectItemCaseSensitive(epc, mode), err);
 	cJSON_ArrayForEach(it, epc) {
 		if (r < 0)
 			break;
@@ -395,7 +432,7 @@ static int image_rootfs(struct manager *m, const char *image, char *buf, size_t 
 
 /* Children a thread waits for without the manager lock: mgr_reap() leaves zombies alone
  * meanwhile (it would steal their exit status) and the last one out reaps them. */
-static void children_hold(struct manager *m)
+void mgr_children_hold(struct manager *m)
 {
 	pthread_mutex_lock(&m->lock);
 	m->unlocked_children++;
@@ -409,7 +446,7 @@ static void zombies_reap(struct manager *m)
 	m->reap_deferred = false;
 }
 
-static void children_release(struct manager *m)
+void mgr_children_release(struct manager *m)
 {
 	pthread_mutex_lock(&m->lock);
 	if (--m->unlocked_children == 0 && m->reap_deferred)
@@ -427,9 +464,9 @@ static int image_ensure(struct manager *m, const char *image, struct berr *err)
 	if (strcmp(image, "busybox") != 0)
 		return 0;
 	pthread_mutex_lock(&m->image_lock);
-	children_hold(m);
+	mgr_children_hold(m);
 	r = rt_image_ensure_busybox(dir, err);
-	children_release(m);
+	mgr_children_release(m);
 	pthread_mutex_unlock(&m->image_lock);
 	return r;
 }
@@ -606,6 +643,7 @@ void mgr_ctr_exited(struct manager *m, struct ctr_entry *c, int code)
 		blog_warn("container %s: %s", c->c.name, berr_str(&e2));
 	c->c.state = CTR_EXITED;
 	c->c.exit_code = code;
+	c->exits++;
 	c->c.pid = c->c.shim_pid = 0;
 	c->c.pid_start = 0;
 	time_now_rfc3339(c->c.finished_at);

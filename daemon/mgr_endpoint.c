@@ -166,6 +166,9 @@ static bool ctr_has_eps(struct manager *m, const struct ctr_entry *c)
 static int attach_rules(struct manager *m, const struct ctr_entry *c, const struct net_entry *n,
 			bool at_create, struct berr *err)
 {
+	if (mgr_net_docker_owned(n))
+		return berr_set(err, -EPERM, "network %s belongs to dockerd (its addresses are "
+				"dockerd's to give): connect Docker containers to it", n->n.name);
 	if (ctr_attached_to(m, c, &host_driver))
 		return berr_set(err, -EINVAL, "container %s uses the host's network namespace: it "
 				"cannot be connected to other networks", c->c.name);
@@ -619,6 +622,25 @@ static int file_rewrite(const char *path, const char *data, struct berr *err)
 	return 0;
 }
 
+/* HostConfig.ExtraHosts ("name:address", checked at create) appended as "address name". */
+static char *hosts_extra(struct ctr_entry *c, char *out)
+{
+	const cJSON *it;
+
+	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(c->c.extra, "ExtraHosts")) {
+		const char *colon = cJSON_IsString(it) ? strchr(it->valuestring, ':') : NULL;
+		char *next;
+
+		if (!colon)
+			continue;
+		next = xasprintf("%s%s\t%.*s\n", out, colon + 1, (int)(colon - it->valuestring),
+				 it->valuestring);
+		free(out);
+		out = next;
+	}
+	return out;
+}
+
 static char *hosts_render(struct manager *m, struct ctr_entry *c)
 {
 	_cleanup_free_ struct ep_entry **eps = NULL;
@@ -639,7 +661,7 @@ static char *hosts_render(struct manager *m, struct ctr_entry *c)
 			out = next;
 		}
 	}
-	return out;
+	return hosts_extra(c, out);
 }
 
 int mgr_ctr_files_write(struct manager *m, struct ctr_entry *c, struct berr *err)

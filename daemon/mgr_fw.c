@@ -306,11 +306,37 @@ static bool port_clash(const struct fw_port *a, const struct fw_port *b)
 	       (!a->host.family || !b->host.family || ip_equal(&a->host, &b->host));
 }
 
+/* Whose ports are resolved: a container (c), or a Docker endpoint (ep, remote driver) whose
+ * ports go to its own addresses. id and name say whose they are in messages and records. */
 struct resolve {
 	struct manager *m;
 	struct ctr_entry *c;
+	struct ep_entry *ep;
+	const char *id, *name;
 	VEC(struct fw_port) out;
 };
+
+/* The address a Docker endpoint's ports go to: its own, unless its network is internal. */
+static const struct ipaddr *ep_target(struct manager *m, const struct ep_entry *ep, int family,
+				      bool *ret_internal_only)
+{
+	const struct net_entry *n = mgr_net_by_id(m, ep->e.network_id);
+	const struct ipaddr *ip = family == AF_INET ? &ep->e.ip4 : &ep->e.ip6;
+
+	*ret_internal_only = !n || n->n.internal;
+	return ip->family && !*ret_internal_only ? ip : NULL;
+}
+
+/* Who holds published ports in messages: a container's name, or "docker endpoint <id>". */
+static void owner_describe(struct manager *m, const char *id, char *buf, size_t size)
+{
+	const struct ctr_entry *o = mgr_ctr_by_id(m, id);
+
+	if (o)
+		snprintf(buf, size, "container %s", o->c.name);
+	else
+		snprintf(buf, size, "docker endpoint %.12s", id);
+}
 
 /* Free for berth (other containers and this one's earlier ports) and for the host's sockets. */
 static int port_free(struct resolve *rs, const struct fw_port *p, struct berr *err)
@@ -322,11 +348,9 @@ static int port_free(struct resolve *rs, const struct fw_port *p, struct berr *e
 	host_fmt(p, h);
 	for (size_t i = 0; i < fw->ports.n; i++)
 		if (port_clash(fw->ports.v[i], p)) {
-			struct ctr_entry *o = mgr_ctr_by_id(rs->m, fw->ports.v[i]->ctr_id);
-
+			owner_describe(rs->m, fw->ports.v[i]->ctr_id, holder, sizeof(holder));
 			return berr_set(err, -EADDRINUSE, "host port %s:%u/%s is already published by "
-					"container %s", h, p->host_port, proto_str(p->proto),
-					o ? o->c.name : fw->ports.v[i]->ctr_id);
+					"%s", h, p->host_port, proto_str(p->proto), holder);
 		}
 	for (size_t i = 0; i < rs->out.n; i++)
 		if (port_clash(rs->out.v[i], p))
@@ -448,21 +472,22 @@ static int binding_resolve(struct resolve *rs, const cJSON *b, uint16_t ctr_port
 	}
 	for (int f = 0; f < 2; f++) {
 		int family = f ? AF_INET6 : AF_INET;
-		const struct ipaddr *to = ctr_target(rs->m, rs->c, family, &internal_only);
+		const struct ipaddr *to = rs->ep ? ep_target(rs->m, rs->ep, family, &internal_only)
+						 : ctr_target(rs->m, rs->c, family, &internal_only);
 
 		if (internal_only)
-			return berr_set(err, -EINVAL, "container %s is only on internal networks: "
-					"ports cannot be published", rs->c->c.name);
+			return berr_set(err, -EINVAL, "%s is only on internal networks: ports cannot "
+					"be published", rs->name);
 		if ((host.family && host.family != family) || (only && only != family) || !to)
 			continue;
 		ps[n] = (struct fw_port){ .family = family, .host = host, .proto = proto,
 					  .ctr_port = ctr_port, .to = *to };
-		strscpy(ps[n].ctr_id, rs->c->c.id, sizeof(ps[n].ctr_id));
+		strscpy(ps[n].ctr_id, rs->id, sizeof(ps[n].ctr_id));
 		n++;
 	}
 	if (n == 0)
-		return berr_set(err, -EADDRNOTAVAIL, "container %s has no address to publish "
-				"%u/%s on", rs->c->c.name, ctr_port, proto_str(proto));
+		return berr_set(err, -EADDRNOTAVAIL, "%s has no address to publish %u/%s on",
+				rs->name, ctr_port, proto_str(proto));
 	if (!lo)
 		local_range(&lo, &hi);
 	r = port_pick(rs, ps, n, lo, hi, err);
@@ -620,6 +645,33 @@ static int ports_record(struct manager *m, struct ctr_entry *c, struct fw_port *
 	return r;
 }
 
+/* How ports_publish() records what it resolved, before the kernel is touched. */
+typedef int (*ports_record_fn)(struct manager *m, void *ud, struct fw_port *const *v, size_t n,
+			       struct berr *err);
+
+static int ctr_ports_record(struct manager *m, void *ud, struct fw_port *const *v, size_t n,
+			    struct berr *err)
+{
+	return ports_record(m, ud, v, n, err);
+}
+
+/* A Docker endpoint's: its owner (mgr_remote.c) stores the BerthPorts-shaped JSON. */
+struct ep_record {
+	int (*record)(struct manager *m, void *ud, cJSON *rec, struct berr *err);
+	void *ud;
+};
+
+static int ep_ports_record(struct manager *m, void *ud, struct fw_port *const *v, size_t n,
+			   struct berr *err)
+{
+	const struct ep_record *er = ud;
+	cJSON *a = cJSON_CreateArray();
+
+	for (size_t i = 0; i < n; i++)
+		cJSON_AddItemToArray(a, port_json(v[i]));
+	return er->record(m, er->ud, a, err);
+}
+
 static void ct_flush(const struct fw_port *p)
 {
 	struct berr e2 = BERR_INIT;
@@ -637,53 +689,78 @@ static void resolve_free(struct resolve *rs)
 	free(rs->out.v);
 }
 
-int mgr_fw_ports_add(struct manager *m, struct ctr_entry *c, struct berr *err)
+/* Resolves PortBindings pb for rs, has `record` store the result, then applies one batch: the
+ * record is committed before the kernel is touched. */
+static int ports_publish(struct manager *m, struct resolve *rs, const cJSON *pb,
+			 ports_record_fn record, void *ud, struct berr *err)
 {
-	struct resolve rs = { .m = m, .c = c };
-	const cJSON *pb = bindings_of(c);
 	uint64_t t0 = time_mono_ns(), tr = 0, ts = 0, t1 = 0, t2 = 0, tf;
 	struct nft_elem *e;
 	int r;
 
-	if (!m->fw || !pb || mgr_ctr_host_netns(m, c))
-		return 0;
-	r = bindings_walk(&rs, pb, true, err);
+	r = bindings_walk(rs, pb, true, err);
 	tr = time_mono_ns();
 	if (r >= 0)
-		r = ports_record(m, c, rs.out.v, rs.out.n, err);
+		r = record(m, ud, rs->out.v, rs->out.n, err);
 	ts = time_mono_ns();
 	crash_point("publish:after-store");
-	if (r >= 0 && rs.out.n) {
-		e = xcalloc(rs.out.n, sizeof(*e));
-		for (size_t i = 0; i < rs.out.n; i++)
-			port_elem(rs.out.v[i], &e[i]);
+	if (r >= 0 && rs->out.n) {
+		e = xcalloc(rs->out.n, sizeof(*e));
+		for (size_t i = 0; i < rs->out.n; i++)
+			port_elem(rs->out.v[i], &e[i]);
 		t1 = time_mono_ns();
-		r = fw_elems_apply(m, true, e, rs.out.n, err);
+		r = fw_elems_apply(m, true, e, rs->out.n, err);
 		t2 = time_mono_ns();
 		free(e);
 	}
 	if (r < 0) {
-		resolve_free(&rs);
+		resolve_free(rs);
 		return berr_prefix(err, "publishing ports");
 	}
-	for (size_t i = 0; i < rs.out.n; i++) {
-		ct_flush(rs.out.v[i]);
-		vec_push(m->fw->ports, rs.out.v[i]);
+	for (size_t i = 0; i < rs->out.n; i++) {
+		ct_flush(rs->out.v[i]);
+		vec_push(m->fw->ports, rs->out.v[i]);
 	}
 	tf = time_mono_ns();
 	/* bench/publish/run.sh reads this line: the whole publishing step and its parts */
-	blog_debug("published %zu ports of container %s in %llu us (nft batch %llu us, resolve "
+	blog_debug("published %zu ports of %s in %llu us (nft batch %llu us, resolve "
 		   "%llu us, store %llu us, conntrack %llu us, %zu ports published in all)",
-		   rs.out.n, c->c.name, (unsigned long long)(tf - t0) / 1000,
+		   rs->out.n, rs->name, (unsigned long long)(tf - t0) / 1000,
 		   (unsigned long long)(t2 - t1) / 1000, (unsigned long long)(tr - t0) / 1000,
 		   (unsigned long long)(ts - tr) / 1000, (unsigned long long)(tf - t2) / 1000,
 		   m->fw->ports.n);
-	free(rs.out.v);
+	free(rs->out.v);
 	return 0;
 }
 
-/* Removes the ports of container c (all, or only those going to `to`). */
-static void ports_drop(struct manager *m, struct ctr_entry *c, const struct ipaddr *to)
+int mgr_fw_ports_add(struct manager *m, struct ctr_entry *c, struct berr *err)
+{
+	_cleanup_free_ char *name = xasprintf("container %s", c->c.name);
+	struct resolve rs = { .m = m, .c = c, .id = c->c.id, .name = name };
+	const cJSON *pb = bindings_of(c);
+
+	if (!m->fw || !pb || mgr_ctr_host_netns(m, c))
+		return 0;
+	return ports_publish(m, &rs, pb, ctr_ports_record, c, err);
+}
+
+int mgr_fw_ep_ports_add(struct manager *m, struct ep_entry *ep, const cJSON *pb,
+			int (*record)(struct manager *m, void *ud, cJSON *rec, struct berr *err),
+			void *ud, struct berr *err)
+{
+	_cleanup_free_ char *name = xasprintf("docker endpoint %.12s", ep->e.id);
+	struct resolve rs = { .m = m, .ep = ep, .id = ep->e.id, .name = name };
+	struct ep_record er = { .record = record, .ud = ud };
+
+	if (!m->fw || !pb)
+		return 0;
+	return ports_publish(m, &rs, pb, ep_ports_record, &er, err);
+}
+
+/* Removes the ports of owner id (all, or only those going to `to`); c: the owner when it is a
+ * container (NULL for a Docker endpoint, whose owner records what is left itself). */
+static void ports_drop(struct manager *m, const char *id, struct ctr_entry *c,
+		       const struct ipaddr *to)
 {
 	struct fw_state *fw = m->fw;
 	struct nft_elem *e = xcalloc(fw->ports.n + 1, sizeof(*e));
@@ -694,7 +771,7 @@ static void ports_drop(struct manager *m, struct ctr_entry *c, const struct ipad
 	for (size_t i = 0; i < fw->ports.n;) {
 		struct fw_port *p = fw->ports.v[i];
 
-		if (strcmp(p->ctr_id, c->c.id) || (to && !ip_equal(&p->to, to))) {
+		if (strcmp(p->ctr_id, id) || (to && !ip_equal(&p->to, to))) {
 			i++;
 			continue;
 		}
@@ -703,7 +780,7 @@ static void ports_drop(struct manager *m, struct ctr_entry *c, const struct ipad
 		vec_remove(fw->ports, i);
 	}
 	if (k && fw_elems_apply(m, false, e, k, &e2) < 0) {
-		blog_warn("unpublishing ports of %s: %s; rebuilding", c->c.name, berr_str(&e2));
+		blog_warn("unpublishing ports of %.12s: %s; rebuilding", id, berr_str(&e2));
 		if (fw_rebuild(m, &e2) < 0)
 			blog_error("%s", berr_str(&e2));
 	}
@@ -713,7 +790,7 @@ static void ports_drop(struct manager *m, struct ctr_entry *c, const struct ipad
 	}
 	/* the container keeps running without these ports: its record must say so, or a restart
 	 * would publish them again towards an address it no longer holds */
-	if (k && to && ports_record(m, c, fw->ports.v, fw->ports.n, &e2) < 0)
+	if (k && to && c && ports_record(m, c, fw->ports.v, fw->ports.n, &e2) < 0)
 		blog_warn("recording the ports of %s: %s", c->c.name, berr_str(&e2));
 	free(gone);
 	free(e);
@@ -722,7 +799,13 @@ static void ports_drop(struct manager *m, struct ctr_entry *c, const struct ipad
 void mgr_fw_ports_remove(struct manager *m, struct ctr_entry *c)
 {
 	if (m->fw)
-		ports_drop(m, c, NULL);
+		ports_drop(m, c->c.id, c, NULL);
+}
+
+void mgr_fw_ep_ports_remove(struct manager *m, struct ep_entry *ep)
+{
+	if (m->fw)
+		ports_drop(m, ep->e.id, NULL, NULL);
 }
 
 /* ---- networks and endpoints ---- */
@@ -775,9 +858,9 @@ void mgr_fw_endpoint_removed(struct manager *m, struct ctr_entry *c, struct ep_e
 	if (!m->fw)
 		return;
 	if (ep->e.ip4.family)
-		ports_drop(m, c, &ep->e.ip4);
+		ports_drop(m, c ? c->c.id : ep->e.id, c, &ep->e.ip4);
 	if (ep->e.ip6.family)
-		ports_drop(m, c, &ep->e.ip6);
+		ports_drop(m, c ? c->c.id : ep->e.id, c, &ep->e.ip6);
 	k = ep_elems(m, ep, e);
 	if (k)
 		elems_remove(m, e, k, ep->e.host_ifname);
@@ -828,43 +911,57 @@ void mgr_fw_vteps_changed(struct manager *m)
 
 /* ---- start-up, monitor, reload, stop ---- */
 
-static bool port_target_live(struct manager *m, const struct ctr_entry *c, const struct ipaddr *to)
+static bool port_target_live(struct manager *m, const char *owner, const struct ipaddr *to)
 {
 	for (size_t i = 0; i < m->eps.n; i++) {
 		const struct bendpoint *e = &m->eps.v[i]->e;
 
-		if (e->state == EP_ACTIVE && strcmp(e->container_id, c->c.id) == 0 &&
+		if (e->state == EP_ACTIVE && strcmp(e->container_id, owner) == 0 &&
 		    (ip_equal(&e->ip4, to) || ip_equal(&e->ip6, to)))
 			return true;
 	}
 	return false;
 }
 
-/* The ports of running containers, from their records. A port towards an endpoint that is gone
- * (a crash while it was being disconnected) is dropped from the record too. */
+/* The ports of a record of owner (a running container, a Docker endpoint) whose target is still
+ * one of its active endpoints; true when some were not (dropped: a crash while it was being
+ * disconnected). */
+static bool ports_load_record(struct manager *m, const char *owner, const cJSON *a)
+{
+	bool stale = false;
+	const cJSON *o;
+
+	cJSON_ArrayForEach(o, a) {
+		struct fw_port *p = xmalloc(sizeof(*p));
+
+		if (port_from_json(o, owner, p) < 0 || !port_target_live(m, owner, &p->to)) {
+			stale = true;
+			free(p);
+			continue;
+		}
+		vec_push(m->fw->ports, p);
+	}
+	return stale;
+}
+
+/* The ports of running containers and of Docker endpoints, from their records. A container's
+ * record that named an endpoint that is gone is written again without it. */
 static void ports_load(struct manager *m)
 {
 	for (size_t i = 0; i < m->ctrs.n; i++) {
 		struct ctr_entry *c = m->ctrs.v[i];
-		const cJSON *a = cJSON_GetObjectItemCaseSensitive(c->c.extra, "BerthPorts"), *o;
 		struct berr e2 = BERR_INIT;
-		bool stale = false;
 
 		if (c->c.state != CTR_RUNNING)
 			continue;
-		cJSON_ArrayForEach(o, a) {
-			struct fw_port *p = xmalloc(sizeof(*p));
-
-			if (port_from_json(o, c->c.id, p) < 0 || !port_target_live(m, c, &p->to)) {
-				stale = true;
-				free(p);
-				continue;
-			}
-			vec_push(m->fw->ports, p);
-		}
-		if (stale && ports_record(m, c, m->fw->ports.v, m->fw->ports.n, &e2) < 0)
+		if (ports_load_record(m, c->c.id, cJSON_GetObjectItemCaseSensitive(c->c.extra,
+										    "BerthPorts")) &&
+		    ports_record(m, c, m->fw->ports.v, m->fw->ports.n, &e2) < 0)
 			blog_warn("recording the ports of %s: %s", c->c.name, berr_str(&e2));
 	}
+	for (size_t i = 0; i < m->eps.n; i++)
+		if (m->eps.v[i]->remote)
+			ports_load_record(m, m->eps.v[i]->e.id, mgr_remote_ep_ports(m->eps.v[i]));
 }
 
 static void heal(struct manager *m)

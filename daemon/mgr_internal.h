@@ -17,16 +17,23 @@ struct net_entry {
 	struct ipam_pool pools[NET_MAX_SUBNETS];   /* parallel to n.subnets */
 };
 
+struct remote_ep;
+
 struct ep_entry {
 	struct bendpoint e;
 	bool persisted;        /* a row exists in the store */
+	/* An endpoint of dockerd's (the remote driver, mgr_remote.c): its container_id is its own
+	 * ID, it is persisted as metadata, not in the endpoints table. NULL for berth's. */
+	struct remote_ep *remote;
 };
 
 struct ctr_entry {
 	struct bcontainer c;
 	int pidfd;              /* of the shim while running (-1 otherwise) */
 	bool dns_listening;     /* the embedded DNS has sockets in its namespace */
+	bool stopping;
 	bool removing;          /* a forced removal waits for the process to exit */
+	unsigned exits;         /* exits seen since berthd started (wait condition=next-exit) */
 };
 
 /* A growable array of owned pointers. */
@@ -75,6 +82,7 @@ struct manager {
 	bool creating_defaults;     /* the predefined networks are being created */
 	struct fw_state *fw;        /* owned by daemon/mgr_fw.c */
 	struct dns_state *dns;      /* owned by daemon/mgr_dns.c */
+	struct remote_state *remote; /* owned by daemon/mgr_remote*.c (Docker remote driver) */
 	struct ext_state *ext;      /* owned by daemon/mgr_external.c */
 	char *cni_dir;              /* CNI configuration lists (NULL or "": none) */
 	char *api_socket;           /* berthd's socket, written into them */
@@ -137,11 +145,18 @@ size_t mgr_net_ep_count(struct manager *m, const char *net_id);
 bool mgr_net_has_live_eps(struct manager *m, const char *net_id);
 
 bool mgr_net_predefined(const struct net_entry *n);
+/* Subnets in use for `family`: the host's routes, the networks' subnets and berth IPAM's pools
+ * (*ret malloc'd). A new subnet chosen from the default pools avoids them. */
+int mgr_subnets_used(struct manager *m, int family, struct cidr **ret, size_t *ret_n,
+		     struct berr *err);
+/* Create a network from a Docker-shaped request (lock held); id NULL: a new ID, else that one
+ * (-EEXIST when taken). *ret (may be NULL) is the network, also when it failed but was kept. */
+int mgr_net_create_locked(struct manager *m, const cJSON *req, const char *id,
+			  struct net_entry **ret, struct berr *err);
 int mgr_default_networks(struct manager *m, struct berr *err);
 int mgr_net_remove_locked(struct manager *m, struct net_entry *n, struct berr *err);
 /* This host's part of a removal (intent, kernel, firewall, store, memory), no checks. */
 int mgr_net_remove_local(struct manager *m, struct net_entry *n, struct berr *err);
-int mgr_net_create_locked(struct manager *m, const cJSON *req, cJSON **ret, struct berr *err);
 /* The network's row and its gateway/auxiliary allocations, in one transaction. */
 int mgr_net_store_put(struct manager *m, struct net_entry *e, struct berr *err);
 void mgr_net_entry_free(struct net_entry *e);
@@ -189,6 +204,12 @@ int mgr_ctr_record_running(struct manager *m, struct ctr_entry *c, const struct 
 			   struct berr *err);
 int mgr_ctr_delete(struct manager *m, struct ctr_entry *c, struct berr *err);
 
+/* Children a thread waits for without the manager lock (hold before it starts them, release
+ * once it has reaped them; lock not held): mgr_reap() leaves zombies alone meanwhile (it would
+ * steal their exit status) and the last one out reaps them. */
+void mgr_children_hold(struct manager *m);
+void mgr_children_release(struct manager *m);
+
 /* Remove the directory tree at path without blocking: it is renamed into <root>/trash at once
  * and deleted by a background thread; what a crash leaves there is deleted at the next start. */
 void mgr_tree_discard(struct manager *m, const char *path);
@@ -214,6 +235,13 @@ void mgr_fw_endpoint_removed(struct manager *m, struct ctr_entry *c, struct ep_e
 /* Published ports: before the process starts / after it exited. */
 int mgr_fw_ports_add(struct manager *m, struct ctr_entry *c, struct berr *err);
 void mgr_fw_ports_remove(struct manager *m, struct ctr_entry *c);
+/* Published ports of a Docker endpoint (remote driver), to its own addresses: pb in
+ * PortBindings shape; record() gets the resolved ports (BerthPorts shape, it takes the JSON) and
+ * must commit them before the batch is applied. */
+int mgr_fw_ep_ports_add(struct manager *m, struct ep_entry *ep, const cJSON *pb,
+			int (*record)(struct manager *m, void *ud, cJSON *rec, struct berr *err),
+			void *ud, struct berr *err);
+void mgr_fw_ep_ports_remove(struct manager *m, struct ep_entry *ep);
 /* PortBindings of a container being created: syntax, host addresses, not internal-only. */
 int mgr_fw_ports_validate(struct manager *m, struct ctr_entry *c, struct berr *err);
 /* NetworkSettings.Ports in Docker's shape (an empty object unless running). */
@@ -235,6 +263,28 @@ int mgr_dns_endpoint_added(struct manager *m, struct ctr_entry *c, struct ep_ent
 void mgr_dns_endpoint_removed(struct manager *m, struct ctr_entry *c, struct ep_entry *ep);
 /* The content of the container's /etc/resolv.conf (malloc'd). */
 char *mgr_dns_resolv_conf(struct manager *m, struct ctr_entry *c);
+
+/* ---- Docker remote driver (mgr_remote.c, mgr_remote_ipam.c) ---- */
+/* At load, before reconciliation: dockerd's endpoints (into m->eps) and IPAM pools. */
+int mgr_remote_load(struct manager *m, struct berr *err);
+/* Reconciliation phase: endpoints caught PENDING rolled back. */
+void mgr_remote_reconcile(struct manager *m);
+void mgr_remote_close(struct manager *m);
+/* The recorded published ports of a Docker endpoint (BerthPorts shape), or NULL. */
+const cJSON *mgr_remote_ep_ports(const struct ep_entry *ep);
+/* The subnets of berth IPAM's pools (dockerd's): how many there are, written to out when not
+ * NULL. New networks avoid them. */
+size_t mgr_remote_pools(struct manager *m, struct cidr *out);
+/* The set of networks changed (lock held): dockerd's iptables must learn berth's bridges. */
+void mgr_remote_networks_changed(struct manager *m);
+/* ... which they do here, without the manager lock (lock NOT held; iptables takes a few ms):
+ * every entry point that may have changed the set calls it after unlocking. */
+void mgr_remote_fw_flush(struct manager *m);
+/* The network was created by dockerd (through the plugin): only dockerd removes it. */
+bool mgr_net_docker_owned(const struct net_entry *n);
+
+/* ---- images (mgr_docker.c) ---- */
+void mgr_image_id(struct manager *m, const char *name, char ret[MGR_IMAGE_ID_LEN]);
 
 /* Remote endpoints of overlay networks (no local container): records only. */
 void mgr_dns_remote_set(struct manager *m, const char *ep_id, const char *net_id,

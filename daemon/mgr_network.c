@@ -207,23 +207,25 @@ static bool has_family(const struct bnetwork *n, int family)
 	return false;
 }
 
-/* Every subnet in use: other networks' and the host's routes. Without the host's routes a
- * subnet could be chosen that the host already reaches another way: that is an error. */
-static int avoid_list(struct manager *m, int family, struct cidr **ret, size_t *ret_n,
-		      struct berr *err)
+/* Every subnet in use: other networks', berth IPAM's pools and the host's routes. Without the
+ * host's routes a subnet could be chosen that the host already reaches another way: that is an
+ * error. */
+int mgr_subnets_used(struct manager *m, int family, struct cidr **ret, size_t *ret_n,
+		     struct berr *err)
 {
 	struct cidr *routes = NULL, *v;
-	size_t n_routes = 0, n = 0;
+	size_t n_routes = 0, n = 0, n_pools = mgr_remote_pools(m, NULL);
 	int r = nlx_route_list(m->host_nl, family, &routes, &n_routes, err);
 
 	if (r < 0)
 		return r;
-	v = xcalloc(n_routes + m->nets.n * NET_MAX_SUBNETS + 1, sizeof(*v));
+	v = xcalloc(n_routes + m->nets.n * NET_MAX_SUBNETS + n_pools + 1, sizeof(*v));
 	for (size_t i = 0; i < n_routes; i++)
 		v[n++] = routes[i];
 	for (size_t i = 0; i < m->nets.n; i++)
 		for (int j = 0; j < m->nets.v[i]->n.n_subnets; j++)
 			v[n++] = m->nets.v[i]->n.subnets[j].subnet;
+	n += mgr_remote_pools(m, v + n);
 	free(routes);
 	*ret = v;
 	*ret_n = n;
@@ -245,19 +247,19 @@ static int subnets_default(struct manager *m, struct bnetwork *n, struct berr *e
 	int r;
 
 	if (!has_family(n, AF_INET)) {
-		r = avoid_list(m, AF_INET, &avoid, &n_avoid, err);
+		r = mgr_subnets_used(m, AF_INET, &avoid, &n_avoid, err);
 		if (r >= 0)
 			r = ipam_pick_subnet(m->pools, m->n_pools, AF_INET, avoid, n_avoid,
 					     &n->subnets[n->n_subnets].subnet, err);
 		if (r < 0)
 			return berr_prefix(err, "choosing an IPv4 subnet from the default pools");
-		n->n_subnets++;
+		n->subnets[n->n_subnets++].subnet_auto = true;
 		free(steal_ptr(avoid));
 	}
 	if (n->ipv6 && !has_family(n, AF_INET6)) {
 		if (n->n_subnets == NET_MAX_SUBNETS)
 			return berr_set(err, -EINVAL, "at most %d subnets per network", NET_MAX_SUBNETS);
-		r = avoid_list(m, AF_INET6, &avoid, &n_avoid, err);
+		r = mgr_subnets_used(m, AF_INET6, &avoid, &n_avoid, err);
 		if (r < 0)
 			return berr_prefix(err, "choosing an IPv6 subnet");
 		/* IPv6 pools given with --default-address-pool win over the host's ULA /48. */
@@ -269,7 +271,7 @@ static int subnets_default(struct manager *m, struct bnetwork *n, struct berr *e
 					    &n->subnets[n->n_subnets].subnet, err);
 		if (r < 0)
 			return berr_prefix(err, "choosing an IPv6 subnet");
-		n->n_subnets++;
+		n->subnets[n->n_subnets++].subnet_auto = true;
 	}
 	return 0;
 }
@@ -347,7 +349,8 @@ static int ifname_unique(struct manager *m, const struct bnetwork *n, struct ber
 	return 0;
 }
 
-static int net_prepare(struct manager *m, const cJSON *req, struct net_entry *e, struct berr *err)
+static int net_prepare(struct manager *m, const cJSON *req, const char *id, struct net_entry *e,
+		       struct berr *err)
 {
 	struct bnetwork *n = &e->n;
 	int r;
@@ -370,11 +373,16 @@ static int net_prepare(struct manager *m, const cJSON *req, struct net_entry *e,
 		r = subnets_default(m, n, err);
 	if (r < 0)
 		return r;
-	id_generate(n->id);
+	if (id)
+		strscpy(n->id, id, sizeof(n->id));
+	else
+		id_generate(n->id);
 	time_now_rfc3339(n->created);
 	for (int i = 0; i < n->n_subnets; i++)
-		if (!n->subnets[i].gateway.family)
+		if (!n->subnets[i].gateway.family) {
 			ipam_default_gateway(&n->subnets[i].subnet, &n->subnets[i].gateway);
+			n->subnets[i].gateway_auto = true;
+		}
 	/* The driver may add defaults (interface name, MTU, reserved aux addresses) first. */
 	r = e->drv->validate ? e->drv->validate(&m->drv, n, err) : 0;
 	if (r >= 0)
@@ -516,13 +524,18 @@ static int net_global_create(struct manager *m, struct net_entry *e, struct berr
 	return r;
 }
 
-int mgr_net_create_locked(struct manager *m, const cJSON *req, cJSON **ret, struct berr *err)
+int mgr_net_create_locked(struct manager *m, const cJSON *req, const char *id,
+			  struct net_entry **ret, struct berr *err)
 {
 	struct net_entry *e = xcalloc(1, sizeof(*e));
 	bool kept = false;
 	int r;
 
-	r = net_prepare(m, req, e, err);
+	if (id && mgr_net_by_id(m, id)) {
+		free(e);
+		return berr_set(err, -EEXIST, "network %.12s already exists", id);
+	}
+	r = net_prepare(m, req, id, e, err);
 	if (r >= 0 && e->drv->global_scope) {
 		r = net_global_create(m, e, err);
 		goto done;
@@ -533,30 +546,34 @@ int mgr_net_create_locked(struct manager *m, const cJSON *req, cJSON **ret, stru
 	crash_point("network-create:after-store");
 	if (r >= 0)
 		r = net_setup(m, e, &kept, err);
-	if (r < 0 && kept) {
-		vec_push(m->nets, e);
-		return r;
-	}
 done:
-	if (r < 0) {
+	if (r < 0 && !kept) {
 		mgr_net_entry_free(e);
 		return r;
 	}
 	vec_push(m->nets, e);
-	mgr_cni_conflist_write(m, e);
-	*ret = cJSON_CreateObject();
-	cJSON_AddStringToObject(*ret, "Id", e->n.id);
-	cJSON_AddStringToObject(*ret, "Warning", "");
-	return 0;
+	mgr_remote_networks_changed(m);
+	if (r >= 0)
+		mgr_cni_conflist_write(m, e);
+	if (ret)
+		*ret = e;
+	return r;
 }
 
 int mgr_network_create(struct manager *m, const cJSON *req, cJSON **ret, struct berr *err)
 {
+	struct net_entry *e = NULL;
 	int r;
 
 	pthread_mutex_lock(&m->lock);
-	r = mgr_net_create_locked(m, req, ret, err);
+	r = mgr_net_create_locked(m, req, NULL, &e, err);
+	if (r >= 0) {
+		*ret = cJSON_CreateObject();
+		cJSON_AddStringToObject(*ret, "Id", e->n.id);
+		cJSON_AddStringToObject(*ret, "Warning", "");
+	}
 	pthread_mutex_unlock(&m->lock);
+	mgr_remote_fw_flush(m);
 	return r;
 }
 
@@ -647,6 +664,7 @@ int mgr_net_remove_local(struct manager *m, struct net_entry *n, struct berr *er
 		}
 	mgr_cni_conflist_remove(m, n);
 	mgr_net_entry_free(n);
+	mgr_remote_networks_changed(m);
 	return 0;
 }
 
@@ -678,8 +696,13 @@ int mgr_network_remove(struct manager *m, const char *ref, struct berr *err)
 
 	pthread_mutex_lock(&m->lock);
 	n = mgr_net_find(m, ref, err);
-	r = n ? mgr_net_remove_locked(m, n, err) : err->code;
+	if (n && mgr_net_docker_owned(n))
+		r = berr_set(err, -EPERM, "network %s belongs to dockerd: remove it with docker "
+			     "network rm", n->n.name);
+	else
+		r = n ? mgr_net_remove_locked(m, n, err) : err->code;
 	pthread_mutex_unlock(&m->lock);
+	mgr_remote_fw_flush(m);
 	return r;
 }
 
@@ -693,7 +716,8 @@ int mgr_network_prune(struct manager *m, cJSON **ret, struct berr *err)
 		_cleanup_free_ char *name = xstrdup(n->n.name);
 		struct berr e2 = BERR_INIT;
 
-		if (mgr_net_predefined(n) || mgr_net_ep_count(m, n->n.id) > 0) {
+		if (mgr_net_predefined(n) || mgr_net_docker_owned(n) ||
+		    mgr_net_ep_count(m, n->n.id) > 0) {
 			i++;
 			continue;
 		}
@@ -706,6 +730,7 @@ int mgr_network_prune(struct manager *m, cJSON **ret, struct berr *err)
 		i++;
 	}
 	pthread_mutex_unlock(&m->lock);
+	mgr_remote_fw_flush(m);
 	*ret = cJSON_CreateObject();
 	cJSON_AddItemToObject(*ret, "NetworksDeleted", deleted);
 	return 0;

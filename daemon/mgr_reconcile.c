@@ -305,8 +305,10 @@ static bool alloc_live(struct manager *m, const char *net_id, const struct ipadd
 	for (size_t i = 0; i < m->eps.n; i++) {
 		struct bendpoint *e = &m->eps.v[i]->e;
 
+		/* a dockerd endpoint has its addresses from its creation on, joined or not */
 		if (strcmp(e->id, owner) == 0)
-			return e->state != EP_INACTIVE && strcmp(e->network_id, net_id) == 0 &&
+			return (e->state != EP_INACTIVE || m->eps.v[i]->remote) &&
+			       strcmp(e->network_id, net_id) == 0 &&
 			       (ip_equal(&e->ip4, a) || ip_equal(&e->ip6, a));
 	}
 	return strcmp(owner, "gateway") == 0 || strncmp(owner, "aux:", 4) == 0;
@@ -390,6 +392,7 @@ int mgr_reconcile(struct manager *m, struct berr *err)
 	} phases[] = {
 		{ "restoring networks", networks_restore },
 		{ "reconciling containers", containers_reconcile },
+		{ "rolling back dockerd's interrupted endpoints", mgr_remote_reconcile },
 		{ "removing orphan interfaces", orphan_links_sweep },
 		{ "removing orphan network namespaces", orphan_netns_remove },
 		{ "freeing leaked addresses", allocations_reconcile },

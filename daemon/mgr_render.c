@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* JSON views of networks and containers, shaped like the Docker Engine API. */
+#include <stdarg.h>
 #include <time.h>
 
 #include "daemon/mgr_internal.h"
@@ -51,6 +52,22 @@ static cJSON *render_ipam(const struct bnetwork *n)
 	return ipam;
 }
 
+/* Per entry of IPAM.Config: whether berth chose the subnet and the gateway (Docker shows a
+ * gateway only when it was asked or the subnet chosen for it). */
+static cJSON *render_subnet_origins(const struct bnetwork *n)
+{
+	cJSON *a = cJSON_CreateArray();
+
+	for (int i = 0; i < n->n_subnets; i++) {
+		cJSON *o = cJSON_CreateObject();
+
+		cJSON_AddBoolToObject(o, "SubnetAuto", n->subnets[i].subnet_auto);
+		cJSON_AddBoolToObject(o, "GatewayAuto", n->subnets[i].gateway_auto);
+		cJSON_AddItemToArray(a, o);
+	}
+	return a;
+}
+
 static cJSON *render_net_containers(struct manager *m, struct net_entry *n)
 {
 	cJSON *o = cJSON_CreateObject();
@@ -94,6 +111,8 @@ cJSON *mgr_render_network(struct manager *m, struct net_entry *n)
 	cJSON_AddStringToObject(b, "Bridge", n->n.ifname);
 	if (n->n.mtu)
 		cJSON_AddNumberToObject(b, "MTU", n->n.mtu);
+	cJSON_AddBoolToObject(b, "Predefined", mgr_net_predefined(n));
+	cJSON_AddItemToObject(b, "Subnets", render_subnet_origins(&n->n));
 	cJSON_AddItemToObject(o, "Berth", b);
 	if (n->drv && n->drv->global_scope)
 		mgr_cluster_render(m, n, o, containers);
@@ -174,6 +193,60 @@ static cJSON *render_state(const struct bcontainer *c)
 	return s;
 }
 
+static void add_fmt(cJSON *o, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void add_fmt(cJSON *o, const char *key, const char *fmt, ...)
+{
+	char *s = NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	cJSON_AddStringToObject(o, key, s ? s : "");
+	free(s);
+}
+
+/* Where the container's files are (its log, /etc files, writable layer, image). */
+static cJSON *render_paths(struct manager *m, struct ctr_entry *c)
+{
+	_cleanup_free_ char *state = mgr_ctr_state_dir(m, &c->c);
+	_cleanup_free_ char *run = mgr_ctr_run_dir(m, &c->c);
+	cJSON *p = cJSON_CreateObject();
+
+	add_fmt(p, "Log", "%s/container.log", state);
+	add_fmt(p, "Hosts", "%s/hosts", run);
+	add_fmt(p, "Resolv", "%s/resolv.conf", run);
+	add_fmt(p, "Upper", "%s/upper", state);
+	add_fmt(p, "Work", "%s/work", state);
+	add_fmt(p, "Merged", "%s/rootfs", run);
+	add_fmt(p, "Image", "%s/images/%s/rootfs", m->root, c->c.image);
+	if (mgr_ctr_host_netns(m, c))
+		add_fmt(p, "Netns", "/proc/%d/ns/net", (int)getpid());   /* berthd's: the host's */
+	else
+		add_fmt(p, "Netns", "%s/netns/%s", m->run, c->c.id);
+	return p;
+}
+
+/* berth's own details, for its CLI and for the Docker shapes built from them (api_docker.c):
+ * the settings kept verbatim (extra), the image ID, the files. */
+static cJSON *render_berth(struct manager *m, struct ctr_entry *c)
+{
+	cJSON *b = cJSON_CreateObject();
+	char id[MGR_IMAGE_ID_LEN];
+
+	mgr_image_id(m, c->c.image, id);
+	cJSON_AddItemToObject(b, "Extra", cJSON_Duplicate(c->c.extra, 1));
+	cJSON_AddStringToObject(b, "ImageID", id);
+	cJSON_AddItemToObject(b, "Paths", render_paths(m, c));
+	cJSON_AddStringToObject(b, "StartedAt", c->c.started_at);
+	cJSON_AddStringToObject(b, "FinishedAt", c->c.finished_at);
+	cJSON_AddNumberToObject(b, "ExitCode", c->c.exit_code);
+	return b;
+}
+
 cJSON *mgr_render_container(struct manager *m, struct ctr_entry *c)
 {
 	cJSON *o = cJSON_CreateObject(), *cfg = cJSON_CreateObject(), *hc = cJSON_CreateObject();
@@ -203,6 +276,7 @@ cJSON *mgr_render_container(struct manager *m, struct ctr_entry *c)
 	cJSON_AddItemToObject(ns, "Ports", mgr_fw_render_ports(m, c));
 	cJSON_AddItemToObject(ns, "Networks", render_networks(m, c));
 	cJSON_AddItemToObject(o, "NetworkSettings", ns);
+	cJSON_AddItemToObject(o, "Berth", render_berth(m, c));
 	if (mgr_ctr_external(c))
 		cJSON_AddItemToObject(o, "External", mgr_ext_render(c));
 	return o;
@@ -217,16 +291,47 @@ static int64_t rfc3339_unix(const char *s)
 	return (int64_t)timegm(&tm);
 }
 
+/* Docker's human durations ("Less than a second", "About a minute", "3 hours", ...). */
+static char *human_duration(int64_t s)
+{
+	int64_t min = s / 60, h = (s + 1800) / 3600;
+
+	if (s < 1)
+		return xstrdup("Less than a second");
+	if (s == 1)
+		return xstrdup("1 second");
+	if (s < 60)
+		return xasprintf("%lld seconds", (long long)s);
+	if (min == 1)
+		return xstrdup("About a minute");
+	if (min < 60)
+		return xasprintf("%lld minutes", (long long)min);
+	if (h == 1)
+		return xstrdup("About an hour");
+	if (h < 48)
+		return xasprintf("%lld hours", (long long)h);
+	if (h < 24 * 7 * 2)
+		return xasprintf("%lld days", (long long)(h / 24));
+	if (h < 24 * 30 * 2)
+		return xasprintf("%lld weeks", (long long)(h / 24 / 7));
+	if (h < 24 * 365 * 2)
+		return xasprintf("%lld months", (long long)(h / 24 / 30));
+	return xasprintf("%lld years", (long long)(s / 3600 / 24 / 365));
+}
+
 static char *status_text(const struct bcontainer *c, bool external)
 {
 	int64_t now = (int64_t)time(NULL);
+	_cleanup_free_ char *d = NULL;
 
-	if (c->state == CTR_RUNNING)
-		return xasprintf("Up %lld seconds%s", (long long)(now - rfc3339_unix(c->started_at)),
-				 external ? " (external: CNI)" : "");
-	if (c->state == CTR_EXITED)
-		return xasprintf("Exited (%d) %lld seconds ago", c->exit_code,
-				 (long long)(now - rfc3339_unix(c->finished_at)));
+	if (c->state == CTR_RUNNING) {
+		d = human_duration(now - rfc3339_unix(c->started_at));
+		return xasprintf("Up %s%s", d, external ? " (external: CNI)" : "");
+	}
+	if (c->state == CTR_EXITED) {
+		d = human_duration(now - rfc3339_unix(c->finished_at));
+		return xasprintf("Exited (%d) %s ago", c->exit_code, d);
+	}
 	return xstrdup("Created");
 }
 
@@ -254,6 +359,9 @@ cJSON *mgr_render_container_summary(struct manager *m, struct ctr_entry *c)
 	cJSON_AddStringToObject(o, "Status", status);
 	cJSON_AddItemToObject(ns, "Networks", render_networks(m, c));
 	cJSON_AddItemToObject(o, "NetworkSettings", ns);
+	cJSON_AddStringToObject(cJSON_AddObjectToObject(o, "HostConfig"), "NetworkMode",
+				c->c.network_mode);
+	cJSON_AddItemToObject(o, "Berth", render_berth(m, c));
 	if (mgr_ctr_external(c))
 		cJSON_AddItemToObject(o, "External", mgr_ext_render(c));
 	return o;

@@ -54,6 +54,12 @@ struct driver_ops {
 	 * up. Default routes are the manager's (they depend on the container's other endpoints). */
 	int (*join)(struct drv_ctx *ctx, const struct bnetwork *n, const struct bendpoint *ep,
 		    const struct sandbox *sb, struct berr *err);
+	/* Like join, for a sandbox another runtime owns (dockerd, through the remote driver): the
+	 * container end is created in the host namespace named `peer`, with the endpoint's MAC,
+	 * down and unconfigured; that runtime moves it into its sandbox and configures it. NULL:
+	 * the driver cannot serve other runtimes. leave removes it like any other. */
+	int (*join_detached)(struct drv_ctx *ctx, const struct bnetwork *n,
+			     const struct bendpoint *ep, const char *peer, struct berr *err);
 	/* Remove the endpoint's interface (sb may be NULL when the sandbox is gone). */
 	int (*leave)(struct drv_ctx *ctx, const struct bnetwork *n, const struct bendpoint *ep,
 		     const struct sandbox *sb, struct berr *err);

@@ -153,6 +153,19 @@ static int bridge_network_delete(struct drv_ctx *ctx, const struct bnetwork *n, 
 	return nlx_link_delete(ctx->host_nl, n->ifname, err);
 }
 
+static int bridge_join_detached(struct drv_ctx *ctx, const struct bnetwork *n,
+				const struct bendpoint *ep, const char *peer, struct berr *err)
+{
+	uint8_t mac[6];
+	int r;
+
+	r = mac_parse(ep->mac, mac, err);
+	if (r >= 0)
+		r = nlx_veth_create(ctx->host_nl, ep->host_ifname, n->ifname, ctx->host_netns_fd, peer,
+				    mac, n->mtu, NLX_VETH_PORT_ONLY, err);
+	return r;
+}
+
 static int bridge_restore(struct drv_ctx *ctx, const struct bnetwork *n, struct berr *err)
 {
 	return bridge_network_create(ctx, n, err);
@@ -167,6 +180,7 @@ const struct driver_ops bridge_driver = {
 	.network_create = bridge_network_create,
 	.network_delete = bridge_network_delete,
 	.join = drv_veth_join,
+	.join_detached = bridge_join_detached,
 	.leave = drv_veth_leave,
 	.endpoint_check = drv_veth_check,
 	.restore = bridge_restore,

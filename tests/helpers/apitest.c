@@ -11,6 +11,7 @@
  * 128+signal; wait blocks until the container is not running. */
 #include "daemon/api.c"
 #include "daemon/api_decode.c"
+#include "daemon/api_docker.c"
 #include "daemon/http_util.c"
 
 #include <libgen.h>
@@ -113,6 +114,18 @@ void mgr_close(struct manager *m)
 	pthread_mutex_destroy(&m->lock);
 	pthread_cond_destroy(&m->changed);
 	free(m);
+}
+
+/* The Docker plugin socket is not served by apitest. */
+void plugin_serve(struct manager *m, const char *method, const char *path, const char *body,
+		  size_t len, int *ret_status, char **ret_body)
+{
+	*ret_status = 501;
+	*ret_body = xstrdup("{\"Err\":\"apitest serves no plugin\"}");
+}
+
+void mgr_remote_plugin_enable(struct manager *m)
+{
 }
 
 int mgr_info(struct manager *m, cJSON **ret, struct berr *err)
@@ -515,6 +528,37 @@ int mgr_container_log_path(struct manager *m, const char *ref, char **ret_path, 
 	}
 	pthread_mutex_unlock(&m->lock);
 	return i < 0 ? i : 0;
+}
+
+int mgr_container_state(struct manager *m, const char *id, struct mgr_ctr_state *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	pthread_mutex_lock(&m->lock);
+	for (int i = 0; i < FAKE_MAX; i++)
+		if (m->ctrs[i].used && !strcmp(m->ctrs[i].id, id)) {
+			ret->exists = true;
+			ret->running = m->ctrs[i].running;
+			ret->exit_code = m->ctrs[i].exit_code;
+		}
+	pthread_mutex_unlock(&m->lock);
+	return 0;
+}
+
+/* apitest has no images. */
+int mgr_image_list(struct manager *m, cJSON **ret, struct berr *err)
+{
+	*ret = cJSON_CreateArray();
+	return 0;
+}
+
+int mgr_image_inspect(struct manager *m, const char *ref, cJSON **ret, struct berr *err)
+{
+	return berr_set(err, -ENOENT, "No such image: %s", ref);
+}
+
+uint64_t mgr_tree_size(const char *path)
+{
+	return 0;
 }
 
 bool mgr_container_running(struct manager *m, const char *id)
