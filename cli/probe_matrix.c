@@ -15,8 +15,8 @@
 #define RESET "\033[0m"
 
 static const char *const protos[] = { "icmp", "tcp", "udp", "dns" };
-static const char *const proto_titles[] = { "ICMP", "TCP", "UDP", "DNS (names through the "
-					    "embedded DNS)" };
+#define DNS_TITLE "DNS (names through the embedded DNS)"
+static const char *const proto_titles[] = { "ICMP", "TCP", "UDP", DNS_TITLE };
 
 enum mark { M_NONE, M_REACH, M_BLOCKED, M_MIXED, M_ERROR, M_SELF };
 
