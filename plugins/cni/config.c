@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "common/cidr.h"
+#include "common/json_num.h"
 #include "common/util.h"
 
 #define CNI_IPS_MAX 2
@@ -374,12 +375,10 @@ static int port_check(const cJSON *pm, struct cni_error *err)
 	const cJSON *hip = cJSON_GetObjectItemCaseSensitive(pm, "hostIP");
 	struct ipaddr a;
 
-	if (!cJSON_IsObject(pm) || !cJSON_IsNumber(cp) || cp->valuedouble != (int)cp->valuedouble ||
-	    cp->valueint < 1 || cp->valueint > 65535)
+	if (!cJSON_IsObject(pm) || !json_int_in(cp, 1, 65535))
 		return cni_fail(err, CNI_ERR_CONFIG, "invalid portMappings", "each entry needs a "
 				"containerPort between 1 and 65535");
-	if (hp && (!cJSON_IsNumber(hp) || hp->valuedouble != (int)hp->valuedouble ||
-		   hp->valueint < 0 || hp->valueint > 65535))
+	if (hp && !json_int_in(hp, 0, 65535))
 		return cni_fail(err, CNI_ERR_CONFIG, "invalid portMappings", "hostPort must be a "
 				"number between 0 and 65535");
 	if (pr && (!cJSON_IsString(pr) || (strcasecmp(pr->valuestring, "tcp") &&

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "common/cidr.h"
+#include "common/json_num.h"
 #include "common/util.h"
 
 #define RESULT_ITEMS_MAX 1024
@@ -72,8 +73,7 @@ static bool ips_valid(const cJSON *ips, int n_ifs)
 		if (!cJSON_IsObject(it) || !is_cidr(it, "address") || !is_ip(it, "gateway"))
 			return false;
 		idx = cJSON_GetObjectItemCaseSensitive(it, "interface");
-		if (idx && (!cJSON_IsNumber(idx) || idx->valuedouble != (int)idx->valuedouble ||
-			    idx->valueint < 0 || idx->valueint >= n_ifs))
+		if (idx && !json_int_in(idx, 0, n_ifs - 1))
 			return false;
 	}
 	return true;

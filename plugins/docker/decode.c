@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/json_num.h"
 #include "common/portspec.h"
 #include "common/util.h"
 #include "daemon/http_util.h"
@@ -78,8 +79,7 @@ static int dkp_int(const cJSON *o, const char *key, double lo, double hi, int *r
 	*ret = 0;
 	if (!v || cJSON_IsNull(v))
 		return 0;
-	if (!cJSON_IsNumber(v) || v->valuedouble != (double)(long long)v->valuedouble ||
-	    v->valuedouble < lo || v->valuedouble > hi)
+	if (!json_int_in(v, lo, hi))
 		return berr_set(err, -EINVAL, "field %s must be an integer between %.0f and %.0f", key,
 				lo, hi);
 	*ret = (int)v->valuedouble;
