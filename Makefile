@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 # berth: plain Makefile with pkg-config probes.
 CC ?= cc
-PKGS := libnl-3.0 libnl-route-3.0 libmnl libnftnl libseccomp libcjson sqlite3 libmicrohttpd libcurl zlib
+PKGS := libnl-3.0 libnl-route-3.0 libmnl libnftnl libseccomp libcjson sqlite3 libmicrohttpd libcurl zlib yaml-0.1
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS := $(shell pkg-config --libs $(PKGS))
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka)
@@ -13,17 +13,17 @@ LDLIBS := $(PKG_LIBS) -lpthread
 
 BUILD := build
 Q := $(if $(V),,@)
-LIB_DIRS := common netlink nft store ipam drivers $(patsubst %/,%,$(wildcard drivers/*/)) dns runtime
+LIB_DIRS := common netlink nft store ipam drivers $(patsubst %/,%,$(wildcard drivers/*/)) dns runtime probe
 LIB_SRCS := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
-DAEMON_SRCS := $(wildcard daemon/*.c)
+DAEMON_SRCS := $(wildcard daemon/*.c plugins/docker/*.c)
 CLI_SRCS := $(wildcard cli/*.c)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 HELPER_SRCS := $(wildcard tests/helpers/*.c)
 HELPER_BINS := $(HELPER_SRCS:tests/helpers/%.c=$(BUILD)/tests/helpers/%)
 
-all: $(BUILD)/berthd $(BUILD)/berth
+all: $(BUILD)/berthd $(BUILD)/berth $(BUILD)/berth-cni
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -45,6 +45,22 @@ CLI_LIBS := -Wl,--as-needed $(shell pkg-config --libs libcjson libseccomp)
 $(BUILD)/berth: $(CLI_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/libberth.a
 	@$(if $(V),,echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(CLI_LIBS)
+
+# berth-cni (plugins/cni): a thin client of berthd, linked like the CLI (its HTTP client, cJSON).
+CNI_SRCS := $(wildcard plugins/cni/*.c)
+CNI_OBJS := $(CNI_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/cli/client.o $(BUILD)/cli/http_reply.o
+$(BUILD)/berth-cni: $(CNI_OBJS) $(BUILD)/libberth.a
+	@$(if $(V),,echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ -Wl,--as-needed $(shell pkg-config --libs libcjson)
+
+# make install [DESTDIR=...] [PREFIX=/usr/local] [CNI_BIN_DIR=/opt/cni/bin]
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+CNI_BIN_DIR ?= /opt/cni/bin
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(CNI_BIN_DIR)
+	install -m 0755 $(BUILD)/berthd $(BUILD)/berth $(DESTDIR)$(BINDIR)/
+	install -m 0755 $(BUILD)/berth-cni $(DESTDIR)$(CNI_BIN_DIR)/
 
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libberth.a
 	@mkdir -p $(dir $@)
@@ -76,7 +92,8 @@ helpers: $(HELPER_BINS)
 # tests/fuzz/replay.c (no clang needed).
 FUZZ_TIME ?= 20
 FUZZ_JOBS ?= 2
-FUZZ_TARGETS := dns_wire api_request cidr portspec http_response tar
+FUZZ_TARGETS := dns_wire api_request cidr portspec http_response tar probe_policy cni_config \
+	docker_plugin
 FUZZ_COMMON := common/util.c common/error.c
 FUZZ_SRCS_dns_wire := dns/wire.c dns/records.c dns/resolv.c common/cidr.c
 FUZZ_SRCS_api_request := daemon/api_decode.c daemon/http_util.c
@@ -84,9 +101,13 @@ FUZZ_SRCS_cidr := common/cidr.c
 FUZZ_SRCS_portspec := common/portspec.c common/cidr.c
 FUZZ_SRCS_http_response := cli/http_reply.c
 FUZZ_SRCS_tar := runtime/tar.c
+FUZZ_SRCS_probe_policy := probe/policy.c probe/yaml.c probe/cells.c dns/wire.c common/cidr.c
+FUZZ_SRCS_docker_plugin := plugins/docker/decode.c daemon/http_util.c common/cidr.c common/names.c \
+	common/portspec.c
+FUZZ_SRCS_cni_config := plugins/cni/config.c plugins/cni/result.c common/names.c common/cidr.c
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
-FUZZ_FLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -I. $(shell pkg-config --cflags libcjson)
-FUZZ_LIBS := $(shell pkg-config --libs libcjson)
+FUZZ_FLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -I. $(shell pkg-config --cflags libcjson yaml-0.1)
+FUZZ_LIBS := $(shell pkg-config --libs libcjson yaml-0.1)
 
 .SECONDEXPANSION:
 $(BUILD)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $$(FUZZ_SRCS_$$*) $(FUZZ_COMMON)
@@ -143,6 +164,6 @@ check: all unit system system-asan
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)
 
-.PHONY: all unit unit-bins system check clean helpers fuzz fuzz-replay asan system-asan
+.PHONY: all unit unit-bins system check clean helpers fuzz fuzz-replay asan system-asan install
 .SECONDARY:
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

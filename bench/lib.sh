@@ -7,6 +7,8 @@ export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 BB_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd) # the repository
 BB_ID=bb-$$
 BB_DIR=/tmp/$BB_ID
+# berthd writes CNI configuration lists here, never into the machine's /etc/cni/net.d
+export BERTH_CNI_CONFIG_DIR=$BB_DIR/cni
 
 bb_say() { printf '%s\n' "$*"; }
 bb_die() { printf 'bench: %s\n' "$*" >&2; exit 1; }

@@ -15,6 +15,7 @@
 
 int cmd_dns(int argc, char **argv);
 int cmd_network(int argc, char **argv);      /* dispatches to the network subcommands */
+int cmd_network_probe(int argc, char **argv);   /* cli/probe.c */
 int cmd_image(int argc, char **argv);        /* dispatches to the image subcommands */
 
 int cmd_run(int argc, char **argv);

@@ -652,6 +652,8 @@ int cmd_network(int argc, char **argv)
 		{ "prune", network_prune, "Remove all unused networks" },
 		{ "connect", network_connect, "Connect a container to a network" },
 		{ "disconnect", network_disconnect, "Disconnect a container from a network" },
+		{ "probe", cmd_network_probe, "Test who reaches whom (ICMP, TCP, UDP, DNS), against a "
+		  "policy" },
 		{ 0 },
 	};
 

@@ -205,8 +205,8 @@ int portspec_parse(const char *spec, struct portspec *ret, struct berr *err)
 	return 0;
 }
 
-static void binding_add(cJSON *bindings, cJSON *exposed, const char *key, const char *ip,
-			const char *host_port)
+void portspec_binding_add(cJSON *bindings, cJSON *exposed, const char *key, const char *ip,
+			  const char *host_port)
 {
 	cJSON *list, *b;
 
@@ -241,6 +241,6 @@ void portspec_to_bindings(const struct portspec *p, cJSON *bindings, cJSON *expo
 			hp = xasprintf("%u-%u", p->host_lo, p->host_hi);
 		else
 			hp = xasprintf("%u", p->host_lo);
-		binding_add(bindings, exposed, key, ip, hp);
+		portspec_binding_add(bindings, exposed, key, ip, hp);
 	}
 }

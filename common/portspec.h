@@ -36,3 +36,7 @@ int portspec_hostip_parse(const char *s, struct ipaddr *ret, struct berr *err);
 /* Adds the spec to Docker's shapes: bindings {"80/tcp": [{"HostIp", "HostPort"}]} and
  * exposed {"80/tcp": {}} (either may be NULL). */
 void portspec_to_bindings(const struct portspec *p, cJSON *bindings, cJSON *exposed);
+/* One binding {"HostIp": ip, "HostPort": host_port} appended under key ("80/tcp") of bindings
+ * (may be NULL), and key added to exposed (may be NULL). */
+void portspec_binding_add(cJSON *bindings, cJSON *exposed, const char *key, const char *ip,
+			  const char *host_port);

@@ -13,5 +13,10 @@ struct api;
  * and starts serving. */
 int api_start(struct manager *m, const char *socket_path, struct api **ret, struct berr *err);
 
+/* The same server for Docker's remote driver protocol (daemon/plugin_api.c) on socket_path
+ * (its directory created when missing; dockerd finds plugins in /run/docker/plugins). */
+int api_plugin_start(struct manager *m, const char *socket_path, struct api **ret,
+		     struct berr *err);
+
 /* Stops serving, waits for the connection threads and removes the socket. Accepts NULL. */
 void api_stop(struct api *a);

@@ -79,8 +79,9 @@ static int api_query_bool(const struct api_input *in, const char *key, bool *ret
 	return 0;
 }
 
-static int api_query_network_list(const struct api_input *in, struct api_request *r,
-				  struct berr *err)
+/* ?filters=: r->filters, and r->filter_name (the first name) for berth's own clients. */
+static int api_query_filters(const struct api_input *in, struct api_request *r,
+			     struct berr *err)
 {
 	_cleanup_free_ char *filters = NULL;
 	int n;
@@ -89,12 +90,61 @@ static int api_query_network_list(const struct api_input *in, struct api_request
 	if (n < 0)
 		return n;
 	n = http_filters_name(filters, r->filter_name, sizeof(r->filter_name));
+	if (n >= 0)
+		n = http_filters_parse(filters, &r->filters);
 	if (n < 0)
 		return berr_set(err, n,
 				"query parameter filters must be JSON like {\"name\":[\"net\"]}");
-	if (n == 0)
-		r->filter_name[0] = '\0';
 	return 0;
+}
+
+static int api_query_long(const struct api_input *in, const char *key, long def, long max,
+			  long *ret, struct berr *err)
+{
+	_cleanup_free_ char *v = NULL;
+	int n = api_query_string(in, key, &v, err);
+
+	if (n < 0)
+		return n;
+	if (http_uint_parse(v, def, max, ret) < 0)
+		return berr_set(err, -EINVAL, "query parameter %s must be a number between 0 and %ld, "
+				"not \"%s\"", key, max, v);
+	return 0;
+}
+
+/* A time bound of the logs: absent, "" or "0" is none. */
+static int api_query_time_given(const struct api_input *in, const char *key, bool *ret,
+				struct berr *err)
+{
+	_cleanup_free_ char *v = NULL;
+	int n = api_query_string(in, key, &v, err);
+
+	*ret = v && *v && strcmp(v, "0") != 0;
+	return n;
+}
+
+static int api_query_network_list(const struct api_input *in, struct api_request *r,
+				  struct berr *err)
+{
+	return api_query_filters(in, r, err);
+}
+
+static int api_query_network_inspect(const struct api_input *in, struct api_request *r,
+				     struct berr *err)
+{
+	_cleanup_free_ char *scope = NULL;
+	bool verbose;
+	int n = api_query_bool(in, "verbose", &verbose, err);
+
+	if (n >= 0)
+		n = api_query_string(in, "scope", &scope, err);
+	if (n >= 0 && scope && *scope && strcmp(scope, "local") && strcmp(scope, "swarm") &&
+	    strcmp(scope, "global"))
+		n = berr_set(err, -EINVAL, "invalid scope \"%s\": local, swarm or global", scope);
+	/* berth's networks are all local: another scope finds none */
+	if (n >= 0 && scope && *scope && strcmp(scope, "local"))
+		strscpy(r->condition, "none", sizeof(r->condition));
+	return n;
 }
 
 static int api_query_container_create(const struct api_input *in, struct api_request *r,
@@ -137,19 +187,80 @@ static int api_query_container_kill(const struct api_input *in, struct api_reque
 static int api_query_container_remove(const struct api_input *in, struct api_request *r,
 				      struct berr *err)
 {
-	return api_query_bool(in, "force", &r->force, err);
+	int n = api_query_bool(in, "force", &r->force, err);
+
+	if (n >= 0)
+		n = api_query_bool(in, "v", &r->volumes, err);
+	return n < 0 ? n : api_query_bool(in, "link", &r->link, err);
 }
 
 static int api_query_container_list(const struct api_input *in, struct api_request *r,
 				    struct berr *err)
 {
-	return api_query_bool(in, "all", &r->all, err);
+	int n = api_query_bool(in, "all", &r->all, err);
+
+	if (n >= 0)
+		n = api_query_bool(in, "size", &r->size, err);
+	if (n >= 0)
+		n = api_query_long(in, "limit", -1, 1L << 30, &r->limit, err);
+	return n < 0 ? n : api_query_filters(in, r, err);
+}
+
+/* stdout, stderr (berth's own clients: both when neither is given), tail ("all" or N). */
+static int api_query_logs_streams(const struct api_input *in, struct api_request *r,
+				  struct berr *err)
+{
+	_cleanup_free_ char *tail = NULL;
+	int n = api_query_bool(in, "stdout", &r->out, err);
+
+	if (n >= 0)
+		n = api_query_bool(in, "stderr", &r->err_stream, err);
+	if (n >= 0 && !r->docker && !api_arg_raw(in, "stdout") && !api_arg_raw(in, "stderr"))
+		r->out = r->err_stream = true;
+	if (n >= 0)
+		n = api_query_string(in, "tail", &tail, err);
+	if (n < 0)
+		return n;
+	r->tail = -1;
+	if (tail && *tail && strcmp(tail, "all") && http_uint_parse(tail, -1, 1L << 30, &r->tail) < 0)
+		return berr_set(err, -EINVAL, "query parameter tail must be \"all\" or a number of "
+				"lines, not \"%s\"", tail);
+	return 0;
 }
 
 static int api_query_container_logs(const struct api_input *in, struct api_request *r,
 				    struct berr *err)
 {
-	return api_query_bool(in, "follow", &r->follow, err);
+	int n = api_query_bool(in, "follow", &r->follow, err);
+
+	if (n >= 0)
+		n = api_query_logs_streams(in, r, err);
+	if (n >= 0)
+		n = api_query_bool(in, "timestamps", &r->timestamps, err);
+	if (n >= 0)
+		n = api_query_time_given(in, "since", &r->since, err);
+	return n < 0 ? n : api_query_time_given(in, "until", &r->until, err);
+}
+
+static int api_query_container_wait(const struct api_input *in, struct api_request *r,
+				    struct berr *err)
+{
+	_cleanup_free_ char *c = NULL;
+	int n = api_query_string(in, "condition", &c, err);
+
+	if (n < 0)
+		return n;
+	if (c && *c && strcmp(c, "not-running") && strcmp(c, "next-exit") && strcmp(c, "removed"))
+		return berr_set(err, -EINVAL, "invalid condition \"%s\": not-running, next-exit or "
+				"removed", c);
+	strscpy(r->condition, c && *c ? c : "not-running", sizeof(r->condition));
+	return 0;
+}
+
+static int api_query_network_prune(const struct api_input *in, struct api_request *r,
+				   struct berr *err)
+{
+	return api_query_filters(in, r, err);
 }
 
 static int api_query_container_stats(const struct api_input *in, struct api_request *r,
@@ -213,7 +324,7 @@ static int api_query_events(const struct api_input *in, struct api_request *r, s
 	if (n >= 0)
 		n = api_query_time(in, "until", &r->until_ns, err);
 	if (n >= 0)
-		n = api_query_string(in, "filters", &r->filters, err);
+		n = api_query_string(in, "filters", &r->events_filters, err);
 	return n;
 }
 
@@ -297,6 +408,18 @@ static int api_query_dns_lookup(const struct api_input *in, struct api_request *
 	return n;
 }
 
+static int api_query_network_probe(const struct api_input *in, struct api_request *r,
+				   struct berr *err)
+{
+	return api_query_bool(in, "progress", &r->progress, err);
+}
+
+static int api_query_cni_status(const struct api_input *in, struct api_request *r,
+				struct berr *err)
+{
+	return api_query_string(in, "network", &r->network, err);
+}
+
 /* ---------------------------------------------------------------- routes */
 
 /* Literal paths come before the patterns that would also match them. */
@@ -306,10 +429,12 @@ static const struct api_route api_routes[] = {
 	{ "GET", "/version", API_OP_VERSION, API_BODY_NONE, NULL },
 	{ "GET", "/info", API_OP_INFO, API_BODY_NONE, NULL },
 	{ "POST", "/networks/create", API_OP_NETWORK_CREATE, API_BODY_REQUIRED, NULL },
-	{ "POST", "/networks/prune", API_OP_NETWORK_PRUNE, API_BODY_NONE, NULL },
+	{ "POST", "/networks/prune", API_OP_NETWORK_PRUNE, API_BODY_NONE, api_query_network_prune },
+	{ "POST", "/networks/probe", API_OP_NETWORK_PROBE, API_BODY_OPTIONAL,
+	  api_query_network_probe },
 	{ "POST", "/firewall/reload", API_OP_FIREWALL_RELOAD, API_BODY_NONE, NULL },
 	{ "GET", "/networks", API_OP_NETWORK_LIST, API_BODY_NONE, api_query_network_list },
-	{ "GET", "/networks/{id}", API_OP_NETWORK_INSPECT, API_BODY_NONE, NULL },
+	{ "GET", "/networks/{id}", API_OP_NETWORK_INSPECT, API_BODY_NONE, api_query_network_inspect },
 	{ "DELETE", "/networks/{id}", API_OP_NETWORK_REMOVE, API_BODY_NONE, NULL },
 	{ "POST", "/networks/{id}/connect", API_OP_NETWORK_CONNECT, API_BODY_REQUIRED, NULL },
 	{ "POST", "/networks/{id}/disconnect", API_OP_NETWORK_DISCONNECT, API_BODY_REQUIRED, NULL },
@@ -321,7 +446,8 @@ static const struct api_route api_routes[] = {
 	  api_query_container_stop },
 	{ "POST", "/containers/{id}/kill", API_OP_CONTAINER_KILL, API_BODY_NONE,
 	  api_query_container_kill },
-	{ "POST", "/containers/{id}/wait", API_OP_CONTAINER_WAIT, API_BODY_NONE, NULL },
+	{ "POST", "/containers/{id}/wait", API_OP_CONTAINER_WAIT, API_BODY_NONE,
+	  api_query_container_wait },
 	{ "DELETE", "/containers/{id}", API_OP_CONTAINER_REMOVE, API_BODY_NONE,
 	  api_query_container_remove },
 	{ "GET", "/containers/{id}/json", API_OP_CONTAINER_INSPECT, API_BODY_NONE, NULL },
@@ -342,6 +468,59 @@ static const struct api_route api_routes[] = {
 	{ "GET", "/exec/{id}/json", API_OP_EXEC_INSPECT, API_BODY_NONE, NULL },
 	{ "GET", "/dns/lookup", API_OP_DNS_LOOKUP, API_BODY_NONE, api_query_dns_lookup },
 	{ "GET", "/dns/stats", API_OP_DNS_STATS, API_BODY_NONE, NULL },
+	{ "POST", "/cni/add", API_OP_CNI_ADD, API_BODY_REQUIRED, NULL },
+	{ "POST", "/cni/del", API_OP_CNI_DEL, API_BODY_REQUIRED, NULL },
+	{ "POST", "/cni/check", API_OP_CNI_CHECK, API_BODY_REQUIRED, NULL },
+	{ "POST", "/cni/gc", API_OP_CNI_GC, API_BODY_REQUIRED, NULL },
+	{ "GET", "/cni/status", API_OP_CNI_STATUS, API_BODY_NONE, api_query_cni_status },
+	{ "GET", "/images/{id}/json", API_OP_IMAGE_INSPECT, API_BODY_NONE, NULL },
+};
+
+/* Docker endpoints berth does not implement: 501 with what is missing, never a 404 that a client
+ * could take for "no such object" (images are berth's own: `berth image import`). */
+static const struct {
+	const char *method, *pattern, *what;
+} api_unsupported[] = {
+	{ "POST", "/images/{id}/push", "pushing images" },
+	{ "POST", "/images/{id}/tag", "tagging images" },
+	{ "GET", "/images/{id}/history", "image history" },
+	{ "GET", "/images/search", "searching registries" },
+	{ "POST", "/images/prune", "pruning images" },
+	{ "POST", "/build", "building images" },
+	{ "POST", "/commit", "committing containers to images" },
+	{ "POST", "/containers/prune", "pruning containers" },
+	{ "GET", "/containers/{id}/attach/ws", "attaching to containers (run them with -d)" },
+	{ "GET", "/images/get", "saving images" },
+	{ "GET", "/images/{id}/get", "saving images" },
+	{ "POST", "/containers/{id}/restart", "restarting containers (stop, then start)" },
+	{ "POST", "/containers/{id}/pause", "pausing containers" },
+	{ "POST", "/containers/{id}/unpause", "pausing containers" },
+	{ "POST", "/containers/{id}/rename", "renaming containers" },
+	{ "POST", "/containers/{id}/update", "updating containers" },
+	{ "GET", "/containers/{id}/top", "listing container processes" },
+	{ "GET", "/containers/{id}/changes", "container filesystem changes" },
+	{ "GET", "/containers/{id}/export", "exporting containers" },
+	{ "PUT", "/containers/{id}/archive", "copying files into containers" },
+	{ "GET", "/containers/{id}/archive", "copying files out of containers" },
+	{ "HEAD", "/containers/{id}/archive", "copying files out of containers" },
+	{ "GET", "/volumes", "volumes" },
+	{ "POST", "/volumes/create", "volumes" },
+	{ "GET", "/volumes/{id}", "volumes" },
+	{ "DELETE", "/volumes/{id}", "volumes" },
+	{ "POST", "/volumes/prune", "volumes" },
+	{ "GET", "/system/df", "disk usage" },
+	{ "GET", "/swarm", "swarm mode" },
+	{ "POST", "/swarm/init", "swarm mode" },
+	{ "POST", "/swarm/join", "swarm mode" },
+	{ "GET", "/services", "swarm services" },
+	{ "GET", "/nodes", "swarm nodes" },
+	{ "GET", "/tasks", "swarm tasks" },
+	{ "GET", "/secrets", "swarm secrets" },
+	{ "GET", "/configs", "swarm configs" },
+	{ "GET", "/plugins", "Docker plugins (berth serves its own: berthd --docker-plugin)" },
+	{ "POST", "/auth", "registry logins" },
+	{ "GET", "/distribution/{id}/json", "registries" },
+	{ "POST", "/session", "build sessions" },
 };
 
 static void api_allow_append(char *allow, size_t size, const char *method)
@@ -397,6 +576,15 @@ static int api_route_find(const char *method, const char *path, struct api_reque
 		api_allow_append(r->allow, sizeof(r->allow), api_routes[i].method);
 	}
 	r->params.n = 0;
+	for (size_t i = 0; !known && i < ARRAY_SIZE(api_unsupported); i++)
+		if (http_path_match(api_unsupported[i].pattern, path, &r->params) > 0 &&
+		    !strcmp(method, api_unsupported[i].method)) {
+			r->params.n = 0;
+			r->what = api_unsupported[i].what;
+			*ret = NULL;
+			return 0;
+		}
+	r->params.n = 0;
 	if (known)
 		return api_fail(r, 405, berr_set(err, -EOPNOTSUPP, "method %s is not allowed on %s "
 						 "(allowed: %s)", method, path, r->allow));
@@ -408,50 +596,11 @@ static int api_route_find(const char *method, const char *path, struct api_reque
 
 /* ---------------------------------------------------------------- JSON body */
 
-/* Every key and string value under j is well-formed UTF-8; path holds j's field path. */
-static int api_json_utf8_check(const cJSON *j, char *path, size_t size, struct berr *err)
-{
-	size_t len = strlen(path), at, n;
-	const cJSON *it;
-	int i = 0, r;
-
-	cJSON_ArrayForEach(it, j) {
-		if (cJSON_IsArray(j)) {
-			snprintf(path + len, size - len, "[%d]", i++);
-		} else {
-			_cleanup_free_ char *key = http_utf8_escape(it->string);
-
-			snprintf(path + len, size - len, "%s%s", len ? "." : "", key);
-			n = strlen(it->string);
-			at = http_utf8_invalid_at(it->string, n);
-			if (at < n)
-				return berr_set(err, -EILSEQ, "the name of field %s is not valid UTF-8 "
-						"(byte 0x%02x at offset %zu)", path,
-						(unsigned char)it->string[at], at);
-		}
-		if (cJSON_IsString(it)) {
-			n = strlen(it->valuestring);
-			at = http_utf8_invalid_at(it->valuestring, n);
-			if (at < n)
-				return berr_set(err, -EILSEQ, "field %s is not valid UTF-8 (byte 0x%02x "
-						"at offset %zu)", path, (unsigned char)it->valuestring[at],
-						at);
-		}
-		r = api_json_utf8_check(it, path, size, err);
-		if (r < 0)
-			return r;
-		path[len] = '\0';
-	}
-	return 0;
-}
-
 /* The body as a JSON object (an empty body is {} unless required). */
 static int api_body_decode(const struct api_input *in, bool required, struct api_request *r,
 			   struct berr *err)
 {
 	char path[API_FIELD_PATH_MAX] = "";
-	const char *end = NULL;
-	size_t at = 0;
 	int n;
 
 	if (in->len > API_BODY_MAX)
@@ -462,37 +611,75 @@ static int api_body_decode(const struct api_input *in, bool required, struct api
 		r->body = cJSON_CreateObject();
 		return r->body ? 0 : -ENOMEM;
 	}
-	n = http_json_scan(in->body, in->len, API_JSON_DEPTH_MAX, &at);
-	if (n == -ELOOP)
-		return api_fail(r, 400, berr_set(err, n, "JSON body nests arrays and objects deeper "
-						 "than %d levels (byte %zu)", API_JSON_DEPTH_MAX, at));
+	n = http_json_parse(in->body, in->len, API_JSON_DEPTH_MAX, &r->body, err);
 	if (n < 0)
-		return api_fail(r, 400, berr_set(err, n, "JSON body holds a NUL character (byte %zu)",
-						 at));
-	/* len + 1 takes in the NUL after the body, so trailing garbage after the value is refused. */
-	r->body = cJSON_ParseWithLengthOpts(in->body, in->len + 1, &end, true);
-	if (!r->body)
-		return api_fail(r, 400, berr_set(err, -EINVAL, "malformed JSON body: syntax error at byte %zu",
-						 end ? (size_t)(end - in->body) : (size_t)0));
+		return api_fail(r, 400, n);
 	if (!cJSON_IsObject(r->body))
 		return api_fail(r, 400, berr_set(err, -EINVAL, "request body must be a JSON object"));
-	n = api_json_utf8_check(r->body, path, sizeof(path), err);
+	n = http_json_utf8_check(r->body, path, sizeof(path), err);
 	return n < 0 ? api_fail(r, 400, n) : 0;
 }
 
 /* ---------------------------------------------------------------- entry points */
 
+/* "1.41" -> 1041 (major * 1000 + minor), -1 when it is not a version. */
+static long api_version_value(const char *s, size_t len)
+{
+	long major = 0, minor = 0;
+	size_t i = 0;
+
+	for (; i < len && s[i] >= '0' && s[i] <= '9' && major < 1000; i++)
+		major = major * 10 + (s[i] - '0');
+	if (i == 0 || i == len || s[i++] != '.')
+		return -1;
+	for (; i < len && s[i] >= '0' && s[i] <= '9' && minor < 1000; i++)
+		minor = minor * 10 + (s[i] - '0');
+	return i == len ? major * 1000 + minor : -1;
+}
+
+/* The "/v<major>.<minor>" prefix (a Docker client) within the versions berth speaks; Docker's
+ * messages when it is not. */
+static int api_version_check(const char *path, const char *rest, struct api_request *r,
+			     struct berr *err)
+{
+	size_t len = (size_t)(rest - path) - 2;   /* without "/v" */
+	long v = api_version_value(path + 2, len);
+
+	r->docker = true;
+	if (v > api_version_value(API_VERSION, strlen(API_VERSION)))
+		return api_fail(r, 400, berr_set(err, -EINVAL, "client version %.*s is too new. "
+						 "Maximum supported API version is " API_VERSION,
+						 (int)len, path + 2));
+	if (v < api_version_value(API_MIN_VERSION, strlen(API_MIN_VERSION)))
+		return api_fail(r, 400, berr_set(err, -EINVAL, "client version %.*s is too old. "
+						 "Minimum supported API version is " API_MIN_VERSION
+						 ", please upgrade your client to a newer version",
+						 (int)len, path + 2));
+	return 0;
+}
+
 int api_request_decode(const struct api_input *in, struct api_request *ret, struct berr *err)
 {
 	const struct api_route *route = NULL;
+	const char *path = http_path_strip_version(in->path);
 	int r;
 
 	memset(ret, 0, sizeof(*ret));
 	ret->timeout = API_STOP_TIMEOUT_DEFAULT;
 	ret->signal = SIGKILL;
-	r = api_route_find(in->method, http_path_strip_version(in->path), ret, &route, err);
+	ret->limit = ret->tail = -1;
+	if (path != in->path) {
+		r = api_version_check(in->path, path, ret, err);
+		if (r < 0)
+			return r;
+	}
+	r = api_route_find(in->method, path, ret, &route, err);
 	if (r < 0)
 		return r;
+	if (!route) {
+		ret->op = API_OP_UNSUPPORTED;
+		return 0;
+	}
 	ret->op = route->op;
 	r = api_params_check(ret, err);
 	if (r >= 0 && route->query)
@@ -521,13 +708,15 @@ bool api_route_is_upload(const char *method, const char *path)
 void api_request_done(struct api_request *r)
 {
 	cJSON_Delete(r->body);
+	cJSON_Delete(r->filters);
+	r->filters = NULL;
 	free(r->name);
 	free(r->network);
 	free(r->type);
-	free(r->filters);
+	free(r->events_filters);
 	free(r->repo);
 	free(r->tag);
 	free(r->detach_keys);
 	r->body = NULL;
-	r->name = r->network = r->type = r->filters = r->repo = r->tag = r->detach_keys = NULL;
+	r->name = r->network = r->type = r->events_filters = r->repo = r->tag = r->detach_keys = NULL;
 }

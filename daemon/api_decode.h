@@ -17,6 +17,8 @@
 #define API_BODY_MAX (1024 * 1024)
 #define API_JSON_DEPTH_MAX 64
 #define API_STOP_TIMEOUT_MAX 86400L
+#define API_VERSION "1.41"
+#define API_MIN_VERSION "1.24"
 
 enum api_op {
 	API_OP_PING,
@@ -53,6 +55,14 @@ enum api_op {
 	API_OP_EXEC_INSPECT,
 	API_OP_DNS_LOOKUP,
 	API_OP_DNS_STATS,
+	API_OP_NETWORK_PROBE,
+	API_OP_IMAGE_INSPECT,
+	API_OP_UNSUPPORTED,          /* a Docker endpoint berth does not implement: 501 */
+	API_OP_CNI_ADD,
+	API_OP_CNI_DEL,
+	API_OP_CNI_CHECK,
+	API_OP_CNI_GC,
+	API_OP_CNI_STATUS,
 	API_OP_COUNT
 };
 
@@ -78,20 +88,34 @@ struct api_request {
 	struct http_params params;   /* the "{id}" of the path, decoded */
 	cJSON *body;                 /* a JSON object for the ops that take one, else NULL */
 	char *name;                  /* ?name= (container create, DNS lookup), may be NULL */
-	char *network;               /* ?network= (DNS lookup) */
+	char *network;               /* ?network= (DNS lookup, CNI status) */
 	char *type;                  /* ?type= (DNS lookup) */
 	char filter_name[HTTP_PARAM_MAX]; /* ?filters= name filter of a network list, "" if none */
 	bool all, force, follow;     /* ?all= (list), ?force= (remove), ?follow= (logs) */
 	bool stream, one_shot;       /* ?stream= (stats; true when absent), ?one-shot= (stats) */
-	char *filters;               /* ?filters= (events), the JSON text, not yet checked */
+	char *events_filters;        /* ?filters= (events), the JSON text, not yet checked */
 	int64_t since_ns, until_ns;  /* ?since= ?until= (events): unix seconds[.fraction]; 0: none */
 	bool quiet;                  /* ?quiet= (image load) */
 	char *repo, *tag;            /* ?repo= ?tag= (image create from a rootfs: import) */
 	bool in, out, err, logs;     /* ?stdin= ?stdout= ?stderr= ?logs= (attach) */
 	char *detach_keys;           /* ?detachKeys= (attach) */
 	long height, width;          /* ?h= ?w= (resize) */
+	bool progress;               /* ?progress= (probe): stream progress lines first */
 	long timeout;                /* ?t= (stop), seconds; 10 when absent */
 	int signal;                  /* ?signal= (kill); SIGKILL when absent */
+	/* A version-prefixed path ("/v1.41/..."): a Docker client, which gets Docker's exact
+	 * shapes (daemon/api_docker.c); berth's own clients use unversioned paths. */
+	bool docker;
+	cJSON *filters;              /* ?filters= as {"key": ["value", ...]}, NULL when absent */
+	bool size;                   /* ?size= (container list) */
+	long limit;                  /* ?limit= (container list), -1: none */
+	bool err_stream;             /* ?stderr= (logs; ?stdout= is out, as for attach) */
+	bool timestamps;             /* ?timestamps= (logs) */
+	long tail;                   /* ?tail= (logs), -1: all */
+	bool since, until;           /* ?since= ?until= (logs) given and not 0 */
+	bool link, volumes;          /* ?link= ?v= (remove) */
+	char condition[16];          /* ?condition= (wait): not-running, next-exit, removed */
+	const char *what;            /* API_OP_UNSUPPORTED: what berth does not do */
 	/* Set when decoding fails: */
 	int status;                  /* 400, 404, 405 or 413 */
 	char allow[128];             /* for 405: the methods the path accepts */

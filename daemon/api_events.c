@@ -186,7 +186,7 @@ int api_events(struct api_call *c)
 	cJSON *filters = NULL;
 	int r;
 
-	r = api_filters_parse(c->d.filters, &filters, &c->err);
+	r = api_filters_parse(c->d.events_filters, &filters, &c->err);
 	if (r < 0)
 		return r;
 	e = xcalloc(1, sizeof(*e));

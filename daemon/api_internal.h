@@ -18,6 +18,7 @@ struct api {
 	struct manager *m;
 	struct MHD_Daemon *daemon;
 	char *socket_path;
+	bool plugin;            /* the Docker plugin socket (daemon/plugin_api.c), not the API */
 	atomic_bool stopping;
 	pthread_mutex_t jobs_lock;   /* threads working for requests (image loads) */
 	pthread_cond_t jobs_done;
@@ -58,11 +59,7 @@ struct api_call {
 
 typedef int (*api_handler_fn)(struct api_call *c);
 
-static inline void api_json_freep(cJSON **p)
-{
-	cJSON_Delete(*p);
-}
-#define _cleanup_json_ _cleanup_(api_json_freep)
+#include "daemon/http_util.h"     /* _cleanup_json_ */
 
 /* {"message": msg} with status (5xx logged). */
 enum MHD_Result api_queue_message(struct MHD_Connection *conn, struct api_conn *req, int status,

@@ -244,56 +244,21 @@ int http_uint_parse(const char *s, long def, long max, long *ret)
 	return 0;
 }
 
-/* The first string of ["x", ...] or the first key whose value is true of {"x": true}. */
-static const char *http_filters_first(const cJSON *names)
-{
-	const cJSON *it;
-
-	if (cJSON_IsArray(names)) {
-		it = cJSON_GetArrayItem(names, 0);
-		if (!it)
-			return "";
-		return cJSON_IsString(it) ? it->valuestring : NULL;
-	}
-	if (!cJSON_IsObject(names))
-		return NULL;
-	cJSON_ArrayForEach(it, names) {
-		if (!cJSON_IsBool(it))
-			return NULL;
-		if (cJSON_IsTrue(it))
-			return it->string;
-	}
-	return "";
-}
-
 int http_filters_name(const char *filters, char *buf, size_t size)
 {
-	const cJSON *names;
-	const char *name;
-	cJSON *root;
-	int r = 0;
+	_cleanup_json_ cJSON *f = NULL;
+	const cJSON *first;
+	int r = http_filters_parse(filters, &f);
 
-	if (!filters || !*filters)
+	if (r <= 0)
+		return r;
+	first = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(f, "name"), 0);
+	if (!first || !*first->valuestring)
 		return 0;
-	root = cJSON_ParseWithLength(filters, strlen(filters));
-	if (!cJSON_IsObject(root)) {
-		cJSON_Delete(root);
-		return -EINVAL;
-	}
-	names = cJSON_GetObjectItemCaseSensitive(root, "name");
-	if (names) {
-		name = http_filters_first(names);
-		if (!name)
-			r = -EINVAL;
-		else if (*name && strlen(name) >= size)
-			r = -ENAMETOOLONG;
-		else if (*name) {
-			memcpy(buf, name, strlen(name) + 1);
-			r = 1;
-		}
-	}
-	cJSON_Delete(root);
-	return r;
+	if (strlen(first->valuestring) >= size)
+		return -ENAMETOOLONG;
+	memcpy(buf, first->valuestring, strlen(first->valuestring) + 1);
+	return 1;
 }
 
 /* Length of the well-formed UTF-8 sequence at s (n bytes available), 0 when there is none. */
@@ -485,4 +450,111 @@ int http_status_from_errno(int code)
 	default:
 		return 500;
 	}
+}
+
+int http_json_parse(const char *text, size_t len, int max_depth, cJSON **ret, struct berr *err)
+{
+	const char *end = NULL;
+	size_t at = 0;
+	int n;
+
+	*ret = NULL;
+	n = http_json_scan(text, len, max_depth, &at);
+	if (n == -ELOOP)
+		return berr_set(err, n, "JSON body nests arrays and objects deeper than %d levels "
+				"(byte %zu)", max_depth, at);
+	if (n < 0)
+		return berr_set(err, n, "JSON body holds a NUL character (byte %zu)", at);
+	/* len + 1 takes in the NUL after the text, so trailing garbage after the value is refused. */
+	*ret = cJSON_ParseWithLengthOpts(text, len + 1, &end, true);
+	if (!*ret)
+		return berr_set(err, -EINVAL, "malformed JSON body: syntax error at byte %zu",
+				end ? (size_t)(end - text) : (size_t)0);
+	return 0;
+}
+
+int http_json_utf8_check(const cJSON *j, char *path, size_t size, struct berr *err)
+{
+	size_t len = strlen(path), at, n;
+	const cJSON *it;
+	int i = 0, r;
+
+	cJSON_ArrayForEach(it, j) {
+		if (cJSON_IsArray(j)) {
+			snprintf(path + len, size - len, "[%d]", i++);
+		} else {
+			_cleanup_free_ char *key = http_utf8_escape(it->string);
+
+			snprintf(path + len, size - len, "%s%s", len ? "." : "", key);
+			n = strlen(it->string);
+			at = http_utf8_invalid_at(it->string, n);
+			if (at < n)
+				return berr_set(err, -EILSEQ, "the name of field %s is not valid UTF-8 "
+						"(byte 0x%02x at offset %zu)", path,
+						(unsigned char)it->string[at], at);
+		}
+		if (cJSON_IsString(it)) {
+			n = strlen(it->valuestring);
+			at = http_utf8_invalid_at(it->valuestring, n);
+			if (at < n)
+				return berr_set(err, -EILSEQ, "field %s is not valid UTF-8 (byte 0x%02x "
+						"at offset %zu)", path, (unsigned char)it->valuestring[at],
+						at);
+		}
+		r = http_json_utf8_check(it, path, size, err);
+		if (r < 0)
+			return r;
+		path[len] = '\0';
+	}
+	return 0;
+}
+
+/* One filter's values: ["a", "b"] or {"a": true, "b": true} -> a new array of strings. */
+static cJSON *http_filter_values(const cJSON *v)
+{
+	cJSON *out = cJSON_CreateArray();
+	const cJSON *it;
+
+	cJSON_ArrayForEach(it, v) {
+		const char *s = cJSON_IsArray(v) ? (cJSON_IsString(it) ? it->valuestring : NULL)
+						 : (cJSON_IsBool(it) ? it->string : NULL);
+
+		if (!s) {
+			cJSON_Delete(out);
+			return NULL;
+		}
+		if (cJSON_IsArray(v) || cJSON_IsTrue(it))
+			cJSON_AddItemToArray(out, cJSON_CreateString(s));
+	}
+	return out;
+}
+
+int http_filters_parse(const char *filters, cJSON **ret)
+{
+	cJSON *root, *out;
+	const cJSON *it;
+
+	*ret = NULL;
+	if (!filters || !*filters)
+		return 0;
+	root = cJSON_ParseWithLength(filters, strlen(filters));
+	if (!cJSON_IsObject(root)) {
+		cJSON_Delete(root);
+		return -EINVAL;
+	}
+	out = cJSON_CreateObject();
+	cJSON_ArrayForEach(it, root) {
+		cJSON *vals = (cJSON_IsArray(it) || cJSON_IsObject(it)) ? http_filter_values(it) : NULL;
+
+		if (!vals || http_utf8_invalid_at(it->string, strlen(it->string)) < strlen(it->string)) {
+			cJSON_Delete(vals);
+			cJSON_Delete(out);
+			cJSON_Delete(root);
+			return -EINVAL;
+		}
+		cJSON_AddItemToObject(out, it->string, vals);
+	}
+	cJSON_Delete(root);
+	*ret = out;
+	return 1;
 }

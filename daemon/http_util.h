@@ -9,6 +9,15 @@
 
 #include <cjson/cJSON.h>
 
+#include "common/error.h"
+
+/* cJSON values freed at the end of the scope: _cleanup_json_ cJSON *j = ...; */
+static inline void http_json_freep(cJSON **p)
+{
+	cJSON_Delete(*p);
+}
+#define _cleanup_json_ __attribute__((cleanup(http_json_freep)))
+
 #define HTTP_MAX_PARAMS 4
 #define HTTP_PARAM_MAX 256
 
@@ -47,6 +56,11 @@ int http_uint_parse(const char *s, long def, long max, long *ret);
  * -ENAMETOOLONG when it does not fit. */
 int http_filters_name(const char *filters, char *buf, size_t size);
 
+/* Docker filters JSON, {"key": ["v", ...]} or {"key": {"v": true, ...}}, normalised to the
+ * first form in *ret (caller frees): 1, 0 when there are none, -EINVAL for bad JSON or shape.
+ * (Values are checked for UTF-8 by the caller's decoding of the whole query string.) */
+int http_filters_parse(const char *filters, cJSON **ret);
+
 /* Offset of the first byte of s[0..len) that is not part of well-formed UTF-8 (overlong forms,
  * surrogates and code points above U+10FFFF are not), len when every byte is. */
 size_t http_utf8_invalid_at(const char *s, size_t len);
@@ -63,6 +77,15 @@ void http_json_utf8_fix(cJSON *j);
  * -EILSEQ when it holds a NUL byte or a \u0000 escape (C strings would be cut short there);
  * *ret_at is the offending byte. 0 otherwise (the text may still be malformed JSON). */
 int http_json_scan(const char *text, size_t len, int max_depth, size_t *ret_at);
+
+/* A JSON text of len bytes (a NUL follows them) as a value of any type: nesting and NUL bytes
+ * checked first (http_json_scan), trailing bytes after the value refused. The messages call it
+ * "JSON body" and give the byte offset. */
+int http_json_parse(const char *text, size_t len, int max_depth, cJSON **ret, struct berr *err);
+
+/* Every key and string value under j is well-formed UTF-8: -EILSEQ naming the field (its path,
+ * "Labels.a" or "Config[2]", is built in path[0..size), which starts as the prefix, usually ""). */
+int http_json_utf8_check(const cJSON *j, char *path, size_t size, struct berr *err);
 
 /* Negative errno of a manager call -> HTTP status (304 for -EALREADY, 500 for the unknown). */
 int http_status_from_errno(int code);

@@ -110,6 +110,15 @@ size_t mgr_net_ep_count(struct manager *m, const char *net_id)
 	return n;
 }
 
+bool mgr_net_has_live_eps(struct manager *m, const char *net_id)
+{
+	for (size_t i = 0; i < m->eps.n; i++)
+		if (strcmp(m->eps.v[i]->e.network_id, net_id) == 0 &&
+		    m->eps.v[i]->e.state != EP_INACTIVE)
+			return true;
+	return false;
+}
+
 /* ---- loading ---- */
 
 static int load_net(struct bnetwork *bn, void *ud)
@@ -124,6 +133,9 @@ static int load_net(struct bnetwork *bn, void *ud)
 	for (int i = 0; i < n->n.n_subnets; i++) {
 		const struct bsubnet *s = &n->n.subnets[i];
 
+		/* The subnet was validated when the network was created: a pool that cannot be
+		 * built now (a corrupted row) leaves it empty, every allocation on it then fails
+		 * with a clear error, and the network can still be inspected and removed. */
 		if (ipam_pool_init(&n->pools[i], &s->subnet, s->range.addr.family ? &s->range : NULL,
 				   &err) < 0)
 			blog_warn("network %s: %s", n->n.name, berr_str(&err));
@@ -163,10 +175,37 @@ static int load_alloc(const char *net_id, const struct ipaddr *a, const char *ow
 
 	if (!n)
 		return 0;
-	for (int i = 0; i < n->n.n_subnets; i++)
-		if (cidr_contains(&n->pools[i].subnet, a) && !ipam_pool_taken(&n->pools[i], a))
-			ipam_pool_reserve(&n->pools[i], a, NULL);
+	for (int i = 0; i < n->n.n_subnets; i++) {
+		struct berr err = BERR_INIT;
+		char buf[IP_STRLEN];
+
+		if (!cidr_contains(&n->pools[i].subnet, a) || ipam_pool_taken(&n->pools[i], a))
+			continue;
+		/* A recorded address the pool refuses (outside its range after a corrupted row)
+		 * is not handed out again by this pool anyway; start-up reconciliation frees
+		 * allocations no live endpoint owns. */
+		if (ipam_pool_reserve(&n->pools[i], a, &err) < 0)
+			blog_warn("network %s: recorded allocation of %s (%s): %s", n->n.name,
+				  ip_fmt(a, buf), owner, berr_str(&err));
+	}
 	return 0;
+}
+
+/* Allocation goes on after the last address handed out before the restart. */
+static void cursors_load(struct manager *m)
+{
+	for (size_t i = 0; i < m->nets.n; i++) {
+		struct net_entry *n = m->nets.v[i];
+
+		for (int k = 0; k < n->n.n_subnets; k++) {
+			_cleanup_free_ char *key = mgr_ipam_cursor_key(n, k), *v = NULL;
+			struct ipaddr a;
+
+			if (store_meta_get(m->store, key, &v, NULL) >= 0 &&
+			    ip_parse(v, &a, NULL) >= 0 && cidr_contains(&n->pools[k].range, &a))
+				n->pools[k].cursor = a;
+		}
+	}
 }
 
 static int state_load(struct manager *m, struct berr *err)
@@ -180,6 +219,10 @@ static int state_load(struct manager *m, struct berr *err)
 		r = store_endpoint_list(m->store, load_ep, m, err);
 	if (r >= 0)
 		r = store_alloc_list(m->store, load_alloc, m, err);
+	if (r >= 0)
+		cursors_load(m);
+	if (r >= 0)
+		r = mgr_remote_load(m, err);
 	return r < 0 ? berr_prefix(err, "loading state") : 0;
 }
 
@@ -202,7 +245,10 @@ static int root_lock(struct manager *m, struct berr *err)
 				"another berthd (pid %s) is already using root %s: stop it or "
 				"choose another --root", pid[0] ? pid : "?", m->root);
 	}
-	if (ftruncate(m->lock_fd, 0) == 0) {
+	/* The pid in the lock file only names the holder in the error above: not fatal. */
+	if (ftruncate(m->lock_fd, 0) < 0) {
+		blog_debug("truncating the lock file: %m");
+	} else {
 		n = snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
 		if (pwrite(m->lock_fd, pid, (size_t)n, 0) < 0)
 			blog_debug("writing pid to lock file: %m");
@@ -243,8 +289,14 @@ static void host_id_load(struct manager *m)
 		if (store_meta_get(m->store, "host_id", &id, NULL) < 0) {
 			char fresh[ID_LEN + 1];
 
+			struct berr err = BERR_INIT;
+
 			id_generate(fresh);
-			store_meta_put(m->store, "host_id", fresh, NULL);
+			/* Not fatal: without it the next start picks another ID, and with it another
+			 * ULA prefix for networks created from then on (existing ones keep theirs). */
+			if (store_meta_put(m->store, "host_id", fresh, &err) < 0)
+				blog_warn("recording this host's ID: %s (the IPv6 prefix of new "
+					  "networks changes at the next start)", berr_str(&err));
 			id = xstrdup(fresh);
 		}
 		len = strlen(id);
@@ -372,6 +424,8 @@ int mgr_open(const struct mgr_config *cfg, struct manager **ret, struct berr *er
 	mgr_events_init(m);
 	m->root = xstrdup(cfg->root);
 	m->run = xstrdup(cfg->run);
+	m->cni_dir = cfg->cni_config_dir ? xstrdup(cfg->cni_config_dir) : NULL;
+	m->api_socket = cfg->socket ? xstrdup(cfg->socket) : NULL;
 	m->lock_fd = m->host_netns_fd = m->epfd = -1;
 	m->n_pools = cfg->n_pools;
 	memcpy(m->pools, cfg->pools, cfg->n_pools * sizeof(cfg->pools[0]));
@@ -395,6 +449,8 @@ int mgr_open(const struct mgr_config *cfg, struct manager **ret, struct berr *er
 		host_id_load(m);
 		r = state_load(m, err);
 	}
+	if (r >= 0)
+		r = mgr_cluster_open(m, &cfg->cluster, err);
 	if (r >= 0) {
 		trees_sweep(m);    /* before reconciliation adds to the trash */
 		mgr_images_sweep(m);
@@ -407,6 +463,10 @@ int mgr_open(const struct mgr_config *cfg, struct manager **ret, struct berr *er
 		r = mgr_default_networks(m, err);
 	if (r >= 0)
 		r = mgr_dns_init(m, err);
+	if (r >= 0)
+		r = mgr_ext_init(m, err);
+	if (r >= 0)
+		r = mgr_cluster_start(m, err);
 	if (r < 0) {
 		mgr_close(m);
 		return r;
@@ -424,25 +484,17 @@ void mgr_shutdown(struct manager *m)
 	mgr_events_shutdown(m);
 }
 
-static void net_entry_free(struct net_entry *n)
-{
-	for (int i = 0; i < n->n.n_subnets; i++) {
-		ipam_pool_free(&n->pools[i]);
-		cJSON_Delete(n->n.subnets[i].aux);
-	}
-	cJSON_Delete(n->n.options);
-	cJSON_Delete(n->n.labels);
-	free(n);
-}
-
 void mgr_close(struct manager *m)
 {
 	if (!m)
 		return;
+	mgr_remote_close(m);
+	mgr_cluster_close(m);
+	mgr_ext_close(m);
 	mgr_dns_close(m);
 	mgr_fw_close(m);
 	for (size_t i = 0; i < m->nets.n; i++)
-		net_entry_free(m->nets.v[i]);
+		mgr_net_entry_free(m->nets.v[i]);
 	for (size_t i = 0; i < m->eps.n; i++)
 		mgr_ep_drop(m, m->eps.v[i]), i--;
 	for (size_t i = 0; i < m->ctrs.n; i++) {
@@ -473,6 +525,8 @@ void mgr_close(struct manager *m)
 	mgr_execs_close(m);
 	free(m->root);
 	free(m->run);
+	free(m->cni_dir);
+	free(m->api_socket);
 	free(m);
 }
 
@@ -491,6 +545,7 @@ int mgr_info(struct manager *m, cJSON **ret, struct berr *err)
 	cJSON_AddNumberToObject(o, "Endpoints", (double)m->eps.n);
 	cJSON_AddStringToObject(o, "Root", m->root);
 	cJSON_AddStringToObject(o, "Run", m->run);
+	mgr_cluster_info(m, o);
 	pthread_mutex_unlock(&m->lock);
 	*ret = o;
 	return 0;

@@ -9,8 +9,10 @@
  *   -EOPNOTSUPP unsupported by the driver; anything else: internal failure. */
 #pragma once
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <cjson/cJSON.h>
 
@@ -19,11 +21,24 @@
 
 #define MGR_MAX_POOLS 64
 
+/* Multi-host overlay networks (daemon/mgr_cluster*.c): off when store_url is NULL. */
+struct mgr_cluster_config {
+	const char *store_url;      /* --cluster-store etcd://h1:2379,h2:2379[/prefix] */
+	const char *cafile, *certfile, *keyfile;
+	const char *advertise;      /* --advertise-addr: this host's VTEP address */
+	const char *host_name;      /* --cluster-host-name (NULL: the hostname) */
+	int ttl_s;                  /* --cluster-ttl (0: 15) */
+	int data_port;              /* --data-path-port (0: 4789) */
+};
+
 struct mgr_config {
 	const char *root;           /* persistent state: berth.db, images/, containers/ */
 	const char *run;            /* runtime: netns/, containers/ */
 	struct ipam_default_pool pools[MGR_MAX_POOLS];
 	size_t n_pools;             /* 0 = Docker's defaults */
+	struct mgr_cluster_config cluster;
+	const char *cni_config_dir; /* CNI configuration lists per network; NULL or "": none */
+	const char *socket;         /* the API's socket (named in those lists) */
 };
 
 struct manager;
@@ -123,6 +138,25 @@ int mgr_exec_start(struct manager *m, const char *ref, int rows, int cols, bool 
 int mgr_exec_inspect(struct manager *m, const char *ref, cJSON **ret, struct berr *err);
 int mgr_exec_resize(struct manager *m, const char *ref, int rows, int cols, struct berr *err);
 
+/* What a wait with a condition watches (id: a full ID): whether the container exists, runs, how
+ * many times it has exited since berthd started, and its exit code (a removed container's too
+ * when it is the last one removed). */
+struct mgr_ctr_state {
+	bool exists, running;
+	unsigned exits;
+	int exit_code;
+};
+int mgr_container_state(struct manager *m, const char *id, struct mgr_ctr_state *ret);
+
+/* Images (daemon/mgr_docker.c): GET /images/json in Docker's shape; an image's ID is
+ * "sha256:" + 64 hex digits of its name and its rootfs directory's identity. */
+#define MGR_IMAGE_ID_LEN 72
+int mgr_image_list(struct manager *m, cJSON **ret, struct berr *err);
+/* By name, name:latest or (a prefix of) its ID: Docker's image inspect shape; -ENOENT. */
+int mgr_image_inspect(struct manager *m, const char *ref, cJSON **ret, struct berr *err);
+/* Bytes of the files and symbolic links under path (one file system; 0 when missing). */
+uint64_t mgr_tree_size(const char *path);
+
 /* The embedded DNS: a lookup as a container on network ref would see it (ref NULL or "": on
  * every network), type "A", "AAAA" or "PTR" (NULL: A; a PTR name may be an address); may block
  * while forwarding. Reply {Name, Query, Type, Network, Source, Rcode, Answers[{Type, Data, TTL}]}. */
@@ -149,6 +183,38 @@ uint64_t mgr_events_head(struct manager *m);
  * most timeout_ms for one. 1 with *ret filled (free ret->json), 0 on timeout, -ECANCELED once
  * berthd is stopping. Never takes the manager lock. */
 int mgr_events_next(struct manager *m, uint64_t *cursor, int timeout_ms, struct mgr_event *ret);
+
+/* Docker's remote network and IPAM driver (daemon/mgr_remote*.c): one decoded call of
+ * plugins/docker/dkp.h; *ret is the reply object (NULL: an empty one). */
+struct dkp_request;
+int mgr_remote_call(struct manager *m, const struct dkp_request *q, cJSON **ret,
+		    struct berr *err);
+/* The plugin socket is being served: dockerd's iptables FORWARD chain is told to leave berth's
+ * bridges to berth's rules (plugins/docker/iptables.c), now and after every network change. */
+void mgr_remote_plugin_enable(struct manager *m);
+/* Isolation testing (daemon/mgr_probe.c, docs/PROBE.md): the reachability matrix of the running
+ * containers, compared with a policy, or one flow explained from the nftables trace. Body and
+ * reply: docs/API.md (POST /networks/probe). The manager lock is held only to copy the state. */
+struct mgr_probe_ctl {
+	void (*progress)(void *ud, size_t done, size_t total);   /* about every 100 ms */
+	void *ud;
+	const atomic_bool *cancel;          /* the client went away */
+};
+int mgr_network_probe(struct manager *m, const cJSON *req, const struct mgr_probe_ctl *ctl,
+		      cJSON **ret, struct berr *err);
+/* The request is well-formed (fields, policy): checked before a streamed reply begins. */
+int mgr_network_probe_check(const cJSON *req, struct berr *err);
+/* CNI attachments of network namespaces berth did not create (berth-cni; docs/API.md, "CNI").
+ * ADD {ContainerID, IfName, Netns, Network, Name, Aliases, IPs, MAC, PortMappings} replies
+ * {Container, Endpoint, Interfaces, IPs, Routes, DNS}; DEL {ContainerID, IfName, Network}
+ * succeeds when nothing is attached; CHECK replies {Problems: [...]} (-ENOENT: no such
+ * attachment); GC {Network, Valid: [{containerID, ifname}]} replies {Removed: [...]}; STATUS
+ * replies {Network, Attachable, Exhausted}. */
+int mgr_cni_add(struct manager *m, const cJSON *req, cJSON **ret, struct berr *err);
+int mgr_cni_del(struct manager *m, const cJSON *req, struct berr *err);
+int mgr_cni_check(struct manager *m, const cJSON *req, cJSON **ret, struct berr *err);
+int mgr_cni_gc(struct manager *m, const cJSON *req, cJSON **ret, struct berr *err);
+int mgr_cni_status(struct manager *m, const char *network, cJSON **ret, struct berr *err);
 
 /* Called from the daemon's event loop. */
 /* An fd that becomes readable when a container's shim exits; then call mgr_reap(). */

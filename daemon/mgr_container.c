@@ -71,6 +71,7 @@ static void extra_copy(struct bcontainer *c, const cJSON *host, const cJSON *req
 {
 	static const char *const host_keys[] = { "PortBindings", "Dns", "DnsSearch", "DnsOptions",
 						 "PublishAllPorts" };
+	static const char *const attach[] = { "AttachStdout", "AttachStderr" };
 	const cJSON *v;
 
 	c->extra = cJSON_CreateObject();
@@ -82,6 +83,12 @@ static void extra_copy(struct bcontainer *c, const cJSON *host, const cJSON *req
 	v = cJSON_GetObjectItemCaseSensitive(req, "ExposedPorts");
 	if (v && !cJSON_IsNull(v))
 		cJSON_AddItemToObject(c->extra, "ExposedPorts", cJSON_Duplicate(v, 1));
+	v = cJSON_GetObjectItemCaseSensitive(req, "Labels");   /* network probe policies select by them */
+	if (cJSON_IsObject(v))
+		cJSON_AddItemToObject(c->extra, "Labels", cJSON_Duplicate(v, 1));
+	for (size_t i = 0; i < ARRAY_SIZE(attach); i++)   /* shown by inspect, as asked */
+		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(req, attach[i])))
+			cJSON_AddTrueToObject(c->extra, attach[i]);
 }
 
 /* HostConfig.Dns must hold IP addresses; DnsSearch and DnsOptions strings. */
@@ -113,6 +120,7 @@ static int ctr_parse(struct manager *m, const char *name, const cJSON *req, stru
 {
 	const cJSON *host = cJSON_GetObjectItemCaseSensitive(req, "HostConfig");
 	const char *image = NULL, *hostname = NULL, *mode = NULL;
+	cJSON *labels = NULL;
 	int r;
 
 	if (!cJSON_IsObject(req))
@@ -125,7 +133,10 @@ static int ctr_parse(struct manager *m, const char *name, const cJSON *req, stru
 	} else {
 		name_generate(c->name);
 	}
-	r = json_string_member(req, "Image", &image, err);
+	r = json_string_map(req, "Labels", &labels, err);
+	cJSON_Delete(labels);
+	if (r >= 0)
+		r = json_string_member(req, "Image", &image, err);
 	if (r >= 0)
 		r = json_string_member(req, "Hostname", &hostname, err);
 	if (r >= 0)
@@ -197,16 +208,20 @@ static int ctr_networks(struct manager *m, struct ctr_entry *c, const cJSON *req
 	const cJSON *nc = cJSON_GetObjectItemCaseSensitive(req, "NetworkingConfig");
 	const cJSON *epc = nc ? cJSON_GetObjectItemCaseSensitive(nc, "EndpointsConfig") : NULL;
 	char *mode = c->c.network_mode;
+	const char *first;
 	const cJSON *it;
 	int r = 0;
 
 	if (epc && !cJSON_IsNull(epc) && !cJSON_IsObject(epc))
 		return berr_set(err, -EINVAL, "NetworkingConfig.EndpointsConfig must be an object");
-	if (!*mode || strcmp(mode, "default") == 0)
-		strscpy(mode, cJSON_GetArraySize(epc) > 0 ? epc->child->string : "bridge", NAME_LEN);
-	/* Docker's clients name the predefined network "default" in EndpointsConfig too */
-	r = attach_ref(m, c, net_default(mode), cJSON_GetObjectItemCaseSensitive(epc, mode), err);
-	strscpy(mode, net_default(mode), NAME_LEN);
+	first = cJSON_GetArraySize(epc) > 0 ? epc->child->string : "bridge";
+	/* "default" stays the container's network mode, as in Docker; "" becomes the network */
+	if (!*mode)
+		strscpy(mode, first, NAME_LEN);
+	if (strcmp(mode, "default") == 0)
+		r = attach_ref(m, c, first, cJSON_GetObjectItemCaseSensitive(epc, first), err);
+	else
+		r = attach_ref(m, c, mode, cJSON_GetObjectItemCaseSensitive(epc, mode), err);
 	cJSON_ArrayForEach(it, epc) {
 		if (r < 0)
 			break;
@@ -269,6 +284,8 @@ static int create_locked(struct manager *m, const char *name, const cJSON *req,
 		r = name_unique(m, c->c.name, err);
 	if (r >= 0)
 		r = ctr_networks(m, c, req, err);
+	if (r >= 0)
+		r = mgr_cluster_gw_sync(m, c, true, err);
 	if (r >= 0)
 		r = mgr_fw_ports_validate(m, c, err);
 	if (r >= 0)
@@ -364,7 +381,11 @@ static int net_setup(struct manager *m, struct ctr_entry *c, struct berr *err)
 		if (r >= 0)
 			r = sandbox_defaults(ns, err);
 		if (r < 0) {
-			netns_delete(ns, NULL);
+			struct berr e2 = BERR_INIT;
+
+			/* Left behind, the mount is removed by the next start-up's sweep. */
+			if (netns_delete(ns, &e2) < 0)
+				blog_warn("container %s: %s", c->c.name, berr_str(&e2));
 			return r;
 		}
 	}
@@ -381,7 +402,7 @@ static int net_setup(struct manager *m, struct ctr_entry *c, struct berr *err)
 
 /* Children a thread waits for without the manager lock: mgr_reap() leaves zombies alone
  * meanwhile (it would steal their exit status) and the last one out reaps them. */
-static void children_hold(struct manager *m)
+void mgr_children_hold(struct manager *m)
 {
 	pthread_mutex_lock(&m->lock);
 	m->unlocked_children++;
@@ -395,7 +416,7 @@ static void zombies_reap(struct manager *m)
 	m->reap_deferred = false;
 }
 
-static void children_release(struct manager *m)
+void mgr_children_release(struct manager *m)
 {
 	pthread_mutex_lock(&m->lock);
 	if (--m->unlocked_children == 0 && m->reap_deferred)
@@ -413,9 +434,9 @@ static int image_ensure(struct manager *m, const char *image, struct berr *err)
 	if (strcmp(image, "busybox") != 0)
 		return 0;
 	pthread_mutex_lock(&m->image_lock);
-	children_hold(m);
+	mgr_children_hold(m);
 	r = rt_image_ensure_busybox(dir, err);
-	children_release(m);
+	mgr_children_release(m);
 	pthread_mutex_unlock(&m->image_lock);
 	return r;
 }
@@ -474,8 +495,7 @@ int mgr_ctr_watch(struct manager *m, struct ctr_entry *c)
 	if (fd < 0 && c->c.shim_pid > 0)
 		fd = (int)syscall(SYS_pidfd_open, c->c.pid, 0);
 	if (fd < 0)
-		return -errno;
-	fcntl(fd, F_SETFD, FD_CLOEXEC);
+		return -errno;   /* pidfd_open() sets close-on-exec itself */
 	ev.data.fd = fd;
 	if (epoll_ctl(m->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
 		close(fd);
@@ -485,9 +505,10 @@ int mgr_ctr_watch(struct manager *m, struct ctr_entry *c)
 	return 0;
 }
 
-void mgr_ctr_record_running(struct manager *m, struct ctr_entry *c, const struct rt_proc *proc)
+int mgr_ctr_record_running(struct manager *m, struct ctr_entry *c, const struct rt_proc *proc,
+			   struct berr *err)
 {
-	struct berr e2 = BERR_INIT;
+	int r;
 
 	c->c.state = CTR_RUNNING;
 	c->c.pid = proc->pid;
@@ -497,17 +518,21 @@ void mgr_ctr_record_running(struct manager *m, struct ctr_entry *c, const struct
 	c->c.finished_at[0] = '\0';
 	mgr_ctr_oom_set(&c->c, false);
 	time_now_rfc3339(c->c.started_at);
-	if (ctr_persist(m, c, false, &e2) < 0)
-		blog_error("container %s runs but is not recorded: %s", c->c.name, berr_str(&e2));
+	r = ctr_persist(m, c, false, err);
+	if (r < 0)
+		return berr_prefix(err, "container %s runs but is not recorded", c->c.name);
+	return 0;
 }
 
 static int start_locked(struct manager *m, struct ctr_entry *c, struct berr *err)
 {
 	struct rt_proc proc = { 0 };
-	int r;
+	int r, w;
 
 	if (c->c.state == CTR_RUNNING)
 		return berr_set(err, -EALREADY, "container %s is already running", c->c.name);
+	if (c->removing)
+		return berr_set(err, -EBUSY, "container %s is being removed", c->c.name);
 	r = net_setup(m, c, err);
 	if (r < 0)
 		return r;
@@ -529,9 +554,19 @@ static int start_locked(struct manager *m, struct ctr_entry *c, struct berr *err
 		return berr_prefix(err, "starting container %s", c->c.name);
 	}
 	crash_point("start:after-exec");
-	mgr_ctr_record_running(m, c, &proc);
-	if (mgr_ctr_watch(m, c) < 0)
-		blog_warn("container %s: cannot watch its exit: %m", c->c.name);
+	r = mgr_ctr_record_running(m, c, &proc, err);
+	w = mgr_ctr_watch(m, c);
+	if (w < 0)
+		blog_warn("container %s: cannot watch its exit: %s", c->c.name, strerror(-w));
+	if (r < 0) {
+		/* The store does not say it runs: stop it again; its exit is seen on the pidfd and
+		 * tears its networking down as for any exit (and a restart finds it gone). */
+		struct berr e2 = BERR_INIT;
+
+		if (rt_kill(c->c.pid, c->c.pid_start, SIGKILL, &e2) < 0)
+			blog_warn("container %s: %s", c->c.name, berr_str(&e2));
+		return berr_prefix(err, "starting container %s: stopped it again", c->c.name);
+	}
 	mgr_event_container(m, c, "start", NULL);
 	return 0;
 }
@@ -585,6 +620,7 @@ void mgr_ctr_exited(struct manager *m, struct ctr_entry *c, int code)
 	struct berr e2 = BERR_INIT;
 
 	if (c->pidfd >= 0) {
+		/* close() drops it from the epoll set too: a failed DEL changes nothing. */
 		epoll_ctl(m->epfd, EPOLL_CTL_DEL, c->pidfd, NULL);
 		close(c->pidfd);
 		c->pidfd = -1;
@@ -597,6 +633,7 @@ void mgr_ctr_exited(struct manager *m, struct ctr_entry *c, int code)
 		blog_warn("container %s: %s", c->c.name, berr_str(&e2));
 	c->c.state = CTR_EXITED;
 	c->c.exit_code = code;
+	c->exits++;
 	c->c.pid = c->c.shim_pid = 0;
 	c->c.pid_start = 0;
 	time_now_rfc3339(c->c.finished_at);
@@ -640,6 +677,8 @@ void mgr_watch_del(struct manager *m, int fd)
 {
 	for (size_t i = 0; i < m->watches.n; i++)
 		if (m->watches.v[i]->fd == fd) {
+			/* The caller owns fd and closes it, which removes it from the set anyway;
+			 * DEL only makes that immediate. */
 			epoll_ctl(m->epfd, EPOLL_CTL_DEL, fd, NULL);
 			free(m->watches.v[i]);
 			vec_remove(m->watches, i);
@@ -688,11 +727,13 @@ int mgr_reap(struct manager *m)
 
 /* ---- stop / kill / wait ---- */
 
-/* Wait (lock held, released while waiting) until the container `id` is not running; timeout_ms
- * < 0: no deadline. 0 with *ret the entry (NULL: removed meanwhile), -ETIMEDOUT, or -ECANCELED
- * when berthd is shutting down. */
-static int wait_not_running(struct manager *m, const char *id, int64_t timeout_ms,
-			    struct ctr_entry **ret)
+/* Wait (lock held, released while waiting) until the container `id` no longer runs the process
+ * that started at `pid_start` (0: any process; a start by another request while the lock was
+ * released is a new process, not a failure to stop this one); timeout_ms < 0: no deadline.
+ * 0 with *ret the entry (NULL: removed meanwhile), -ETIMEDOUT, or -ECANCELED when berthd is
+ * shutting down. */
+static int wait_not_running(struct manager *m, const char *id, uint64_t pid_start,
+			    int64_t timeout_ms, struct ctr_entry **ret)
 {
 	bool timed_out = false;
 	struct timespec dl;
@@ -706,7 +747,8 @@ static int wait_not_running(struct manager *m, const char *id, int64_t timeout_m
 	}
 	for (;;) {
 		*ret = mgr_ctr_by_id(m, id);
-		if (!*ret || (*ret)->c.state != CTR_RUNNING)
+		if (!*ret || (*ret)->c.state != CTR_RUNNING ||
+		    (pid_start && (*ret)->c.pid_start != pid_start))
 			return 0;
 		if (m->shutting_down)
 			return -ECANCELED;
@@ -725,6 +767,8 @@ static int kill_locked(struct manager *m, struct ctr_entry *c, int sig, struct b
 	char buf[16];
 	int r;
 
+	if (mgr_ctr_external(c))
+		return mgr_ext_refuse(c, "signalled or stopped", err);
 	if (c->c.state != CTR_RUNNING)
 		return berr_set(err, -ESRCH, "container %s is not running", c->c.name);
 	r = rt_kill(c->c.pid, c->c.pid_start, sig, err);
@@ -741,13 +785,14 @@ static int kill_locked(struct manager *m, struct ctr_entry *c, int sig, struct b
 static int kill_wait(struct manager *m, struct ctr_entry *c, const char *what, struct berr *err)
 {
 	char id[ID_LEN + 1], name[NAME_LEN];
+	uint64_t start = c->c.pid_start;
 	int r;
 
 	strscpy(id, c->c.id, sizeof(id));
 	strscpy(name, c->c.name, sizeof(name));
 	r = kill_locked(m, c, SIGKILL, err);
 	if (r >= 0)
-		r = wait_not_running(m, id, 30000, &c);
+		r = wait_not_running(m, id, start, 30000, &c);
 	if (r == -ETIMEDOUT)
 		return berr_set(err, r, "container %s did not die after SIGKILL", name);
 	if (r == -ECANCELED)
@@ -758,6 +803,7 @@ static int kill_wait(struct manager *m, struct ctr_entry *c, const char *what, s
 static int stop_locked(struct manager *m, struct ctr_entry *c, int timeout_s, struct berr *err)
 {
 	char id[ID_LEN + 1], name[NAME_LEN];
+	uint64_t start = c->c.pid_start;
 	int r;
 
 	if (c->c.state != CTR_RUNNING)
@@ -769,7 +815,7 @@ static int stop_locked(struct manager *m, struct ctr_entry *c, int timeout_s, st
 	blog_info("stopping container %s (SIGTERM, SIGKILL after %d s)", name, timeout_s);
 	r = kill_locked(m, c, SIGTERM, err);
 	if (r >= 0)
-		r = wait_not_running(m, id, (int64_t)timeout_s * 1000, &c);
+		r = wait_not_running(m, id, start, (int64_t)timeout_s * 1000, &c);
 	if (r == -ETIMEDOUT)
 		return kill_wait(m, c, "stopped", err);
 	if (r == -ECANCELED)
@@ -818,7 +864,7 @@ int mgr_container_wait(struct manager *m, const char *ref, int *ret_code, struct
 	}
 	strscpy(id, c->c.id, sizeof(id));
 	*ret_code = c->c.exit_code;
-	if (wait_not_running(m, id, -1, &c) < 0) {
+	if (wait_not_running(m, id, 0, -1, &c) < 0) {
 		pthread_mutex_unlock(&m->lock);
 		return berr_set(err, -ECANCELED, "berthd is shutting down");
 	}
@@ -839,6 +885,8 @@ int mgr_ctr_delete(struct manager *m, struct ctr_entry *c, struct berr *err)
 	struct berr e2 = BERR_INIT;
 	int r = store_begin(m->store, err);
 
+	/* Only a container that does not run is deleted: its endpoints are inactive and hold no
+	 * addresses (an allocation left by a crash is freed by start-up reconciliation). */
 	for (size_t i = 0; r >= 0 && i < m->eps.n; i++)
 		if (strcmp(m->eps.v[i]->e.container_id, c->c.id) == 0)
 			r = store_endpoint_delete(m->store, m->eps.v[i]->e.id, err);
@@ -873,15 +921,24 @@ static int remove_locked(struct manager *m, struct ctr_entry *c, bool force, str
 	char id[ID_LEN + 1];
 	int r;
 
+	if (c->removing)
+		return berr_set(err, -EBUSY, "removal of container %s is already in progress",
+				c->c.name);
+	if (mgr_ctr_external(c))
+		return mgr_ext_remove(m, c, force, err);
 	if (c->c.state == CTR_RUNNING) {
 		if (!force)
 			return berr_set(err, -EBUSY, "container %s is running: stop it first or use "
 					"--force", c->c.name);
 		strscpy(id, c->c.id, sizeof(id));
+		/* the lock is released while waiting: no start may slip in (start refuses) */
+		c->removing = true;
 		r = kill_wait(m, c, "removed", err);
+		c = mgr_ctr_by_id(m, id);
+		if (c)
+			c->removing = false;
 		if (r < 0)
 			return r;
-		c = mgr_ctr_by_id(m, id);
 		if (!c)
 			return 0;  /* auto-removed on exit */
 	}

@@ -45,10 +45,39 @@ static bool ctr_dns_wanted(struct manager *m, const struct ctr_entry *c, const s
 	return false;
 }
 
-/* As in Docker, the predefined "bridge" network resolves no container names. */
+/* As in Docker, the predefined "bridge" network resolves no container names, and neither
+ * does berth_gwbridge (the overlay containers' way out, as docker_gwbridge). */
 static bool net_has_names(const struct net_entry *n)
 {
-	return strcmp(n->n.name, "bridge") != 0;
+	return strcmp(n->n.name, "bridge") != 0 && strcmp(n->n.name, "berth_gwbridge") != 0;
+}
+
+/* The records of one endpoint: its container's name, its aliases and the short ID. */
+static void records_set(struct manager *m, const char *ep_id, const char *net_id,
+			const char *ctr_name, const char *ctr_id, const char *hostname,
+			const cJSON *aliases, const struct ipaddr *ip4, const struct ipaddr *ip6)
+{
+	const struct net_entry *n = mgr_net_by_id(m, net_id);
+	_cleanup_free_ char *qualified = NULL;
+	const char *names[NAMES_MAX];
+	struct ipaddr addrs[2] = { *ip4, *ip6 };
+	char short_id[SHORT_ID_LEN + 1];
+	const cJSON *it;
+	size_t k = 0;
+
+	names[k++] = ctr_name;
+	cJSON_ArrayForEach(it, aliases)
+		if (cJSON_IsString(it) && k < NAMES_MAX - 3)
+			names[k++] = it->valuestring;
+	strscpy(short_id, ctr_id, sizeof(short_id));
+	names[k++] = short_id;
+	if (n) {
+		qualified = xasprintf("%s.%s", ctr_name, n->n.name);
+		names[k++] = qualified;
+	}
+	if (hostname && hostname[0] && strcmp(hostname, ctr_name) != 0)
+		names[k++] = hostname;
+	dns_server_ep_set(m->dns->srv, ep_id, net_id, names, k, addrs, 2);
 }
 
 /* The names of a container on a network: its name (first: the PTR target), aliases, short ID,
@@ -56,26 +85,25 @@ static bool net_has_names(const struct net_entry *n)
 static void ep_push(struct manager *m, struct ctr_entry *c, struct ep_entry *ep)
 {
 	struct net_entry *n = mgr_net_by_id(m, ep->e.network_id);
-	const char *names[NAMES_MAX];
-	struct ipaddr addrs[2] = { ep->e.ip4, ep->e.ip6 };
-	char short_id[SHORT_ID_LEN + 1];
-	_cleanup_free_ char *qualified = NULL;
-	const cJSON *it;
-	size_t k = 0;
 
 	if (!m->dns || !n || !net_has_names(n))
 		return;
-	names[k++] = c->c.name;
-	cJSON_ArrayForEach(it, ep->e.aliases)
-		if (cJSON_IsString(it) && k < NAMES_MAX - 3)
-			names[k++] = it->valuestring;
-	strscpy(short_id, c->c.id, sizeof(short_id));
-	names[k++] = short_id;
-	qualified = xasprintf("%s.%s", c->c.name, n->n.name);
-	names[k++] = qualified;
-	if (c->c.hostname[0] && strcmp(c->c.hostname, c->c.name) != 0)
-		names[k++] = c->c.hostname;
-	dns_server_ep_set(m->dns->srv, ep->e.id, n->n.id, names, k, addrs, 2);
+	records_set(m, ep->e.id, n->n.id, c->c.name, c->c.id, c->c.hostname, ep->e.aliases,
+		    &ep->e.ip4, &ep->e.ip6);
+}
+
+void mgr_dns_remote_set(struct manager *m, const char *ep_id, const char *net_id,
+			const char *ctr_name, const char *ctr_id, const cJSON *aliases,
+			const struct ipaddr *ip4, const struct ipaddr *ip6)
+{
+	if (m->dns)
+		records_set(m, ep_id, net_id, ctr_name, ctr_id, NULL, aliases, ip4, ip6);
+}
+
+void mgr_dns_remote_del(struct manager *m, const char *ep_id)
+{
+	if (m->dns)
+		dns_server_ep_del(m->dns->srv, ep_id);
 }
 
 static size_t extra_upstreams(const struct ctr_entry *c, struct ipaddr up[DNS_MAX_UPSTREAMS])

@@ -166,6 +166,9 @@ static bool ctr_has_eps(struct manager *m, const struct ctr_entry *c)
 static int attach_rules(struct manager *m, const struct ctr_entry *c, const struct net_entry *n,
 			bool at_create, struct berr *err)
 {
+	if (mgr_net_docker_owned(n))
+		return berr_set(err, -EPERM, "network %s belongs to dockerd (its addresses are "
+				"dockerd's to give): connect Docker containers to it", n->n.name);
 	if (ctr_attached_to(m, c, &host_driver))
 		return berr_set(err, -EINVAL, "container %s uses the host's network namespace: it "
 				"cannot be connected to other networks", c->c.name);
@@ -282,6 +285,35 @@ static int addrs_alloc(struct manager *m, struct net_entry *n, struct ep_entry *
 	return r;
 }
 
+/* The allocation cursor of each pool is kept in the store ("ipam-cursor/<network>/<subnet>"), so
+ * that after a restart allocation goes on where it was instead of handing out the addresses
+ * freed last first (peers may still hold them in their neighbour caches). */
+char *mgr_ipam_cursor_key(const struct net_entry *n, int i)
+{
+	char buf[CIDR_STRLEN];
+
+	return xasprintf("ipam-cursor/%s/%s", n->n.id, cidr_fmt(&n->n.subnets[i].subnet, buf));
+}
+
+static int cursors_put(struct manager *m, const struct ep_entry *ep, struct berr *err)
+{
+	struct net_entry *n = mgr_net_by_id(m, ep->e.network_id);
+	const struct ipaddr *ips[2] = { &ep->e.ip4, &ep->e.ip6 };
+	int r = 0;
+
+	for (int k = 0; n && r >= 0 && k < n->n.n_subnets; k++) {
+		_cleanup_free_ char *key = NULL;
+		char buf[IP_STRLEN];
+
+		if (!cidr_contains(&n->pools[k].subnet, ips[0]) &&
+		    !cidr_contains(&n->pools[k].subnet, ips[1]))
+			continue;
+		key = mgr_ipam_cursor_key(n, k);
+		r = store_meta_put(m->store, key, ip_fmt(&n->pools[k].cursor, buf), err);
+	}
+	return r;
+}
+
 /* One transaction: the endpoint row in `state` plus its allocations (put or delete). Without
  * allocations the row is written without addresses too: they are being released. */
 static int ep_persist(struct manager *m, struct ep_entry *ep, bool with_allocs, bool drop_row,
@@ -303,6 +335,8 @@ static int ep_persist(struct manager *m, struct ep_entry *ep, bool with_allocs, 
 		if (r >= 0 && with_allocs)
 			r = store_alloc_put(m->store, ep->e.network_id, ips[i], ep->e.id, err);
 	}
+	if (r >= 0 && with_allocs)
+		r = cursors_put(m, ep, err);
 	if (r >= 0)
 		r = drop_row ? store_endpoint_delete(m->store, ep->e.id, err)
 			     : store_endpoint_put(m->store, &row, err);
@@ -341,6 +375,8 @@ static void activation_undo(struct manager *m, struct net_entry *n, struct ep_en
 		blog_warn("rolling back endpoint %.12s: %s; interface %s is left until the next start "
 			  "removes it", ep->e.id, berr_str(&e2),
 			  ep->e.host_ifname[0] ? ep->e.host_ifname : ep->e.ifname);
+	if (n->drv->global_scope)
+		mgr_cluster_ep_withdraw(m, n, ep);
 	ep->e.state = EP_INACTIVE;
 	/* the store first, while the addresses are known: their allocation rows go too */
 	if (ep_persist(m, ep, false, !existed, &e2) < 0) {
@@ -352,6 +388,8 @@ static void activation_undo(struct manager *m, struct net_entry *n, struct ep_en
 	}
 	mgr_ep_release_addrs(m, ep);
 	ep->persisted = existed;
+	if (n->drv->global_scope)
+		mgr_cluster_dataplane_gc(m, n);
 }
 
 int mgr_ep_activate(struct manager *m, struct ctr_entry *c, struct ep_entry *ep, struct berr *err)
@@ -390,7 +428,8 @@ int mgr_ep_activate(struct manager *m, struct ctr_entry *c, struct ep_entry *ep,
 	r = sandbox_open(m, c, &sb, &path, err);
 	if (r < 0)
 		return r;
-	r = addrs_alloc(m, n, ep, err);
+	/* overlay: the addresses are allocated, and the endpoint published, in the cluster store */
+	r = n->drv->global_scope ? mgr_cluster_ep_alloc(m, n, ep, err) : addrs_alloc(m, n, ep, err);
 	steps_mark(&st, "ipam");
 	if (r < 0)
 		goto out;
@@ -398,6 +437,8 @@ int mgr_ep_activate(struct manager *m, struct ctr_entry *c, struct ep_entry *ep,
 	r = ep_persist(m, ep, true, false, err);
 	if (r < 0) {
 		ep->e.state = EP_INACTIVE;
+		if (n->drv->global_scope)
+			mgr_cluster_ep_withdraw(m, n, ep);
 		mgr_ep_release_addrs(m, ep);
 		goto out;
 	}
@@ -408,6 +449,9 @@ int mgr_ep_activate(struct manager *m, struct ctr_entry *c, struct ep_entry *ep,
 	 * here on is repaired by the start-up rebuild of the tables from the store. */
 	r = mgr_fw_endpoint_added(m, c, ep, err);
 	steps_mark(&st, "fw");
+	if (r >= 0 && n->drv->global_scope)
+		r = mgr_cluster_dataplane_up(m, n, err);
+	delay_point("connect-join");
 	if (r >= 0)
 		r = n->drv->join(&m->drv, &n->n, &ep->e, &sb, err);
 	steps_mark(&st, "join");
@@ -418,6 +462,8 @@ int mgr_ep_activate(struct manager *m, struct ctr_entry *c, struct ep_entry *ep,
 	}
 	steps_mark(&st, "commit");
 	crash_point("connect:after-commit");
+	if (r >= 0 && n->drv->global_scope)
+		r = mgr_cluster_ep_announce(m, c, n, ep, err);
 	if (r >= 0)
 		r = mgr_dns_endpoint_added(m, c, ep, err);
 	steps_mark(&st, "dns");
@@ -490,6 +536,8 @@ int mgr_ep_deactivate(struct manager *m, struct ctr_entry *c, struct ep_entry *e
 			return berr_prefix(err, "disconnecting container %s", c->c.name);
 		steps_mark(&st, "leave");
 		crash_point("disconnect:after-leave");
+		if (n && n->drv && n->drv->global_scope)
+			mgr_cluster_ep_withdraw(m, n, ep);
 	}
 	ep->e.state = EP_INACTIVE;
 	r = ep_persist(m, ep, false, final, err);
@@ -502,14 +550,16 @@ int mgr_ep_deactivate(struct manager *m, struct ctr_entry *c, struct ep_entry *e
 	mgr_ep_release_addrs(m, ep);
 	if (was == EP_ACTIVE && n)
 		mgr_event_network(m, n, "disconnect", c);
+	if (was != EP_INACTIVE && n && n->drv && n->drv->global_scope)
+		mgr_cluster_dataplane_gc(m, n);
 	/* the row written above already has no addresses (ep_persist without allocations) */
 	if (final)
 		mgr_ep_drop(m, ep);
 	return 0;
 }
 
-static struct ep_entry *route_carrier(struct manager *m, struct ctr_entry *c, int family,
-				      const struct ipaddr **ret_gw)
+struct ep_entry *mgr_route_carrier(struct manager *m, struct ctr_entry *c, int family,
+				   const struct ipaddr **ret_gw)
 {
 	_cleanup_free_ struct ep_entry **eps = NULL;
 	size_t n = mgr_ctr_eps(m, c->c.id, &eps);
@@ -518,7 +568,8 @@ static struct ep_entry *route_carrier(struct manager *m, struct ctr_entry *c, in
 		struct net_entry *net = mgr_net_by_id(m, eps[i]->e.network_id);
 		const struct ipaddr *ip = family == AF_INET ? &eps[i]->e.ip4 : &eps[i]->e.ip6;
 
-		if (eps[i]->e.state != EP_ACTIVE || !net || net->n.internal || !ip->family)
+		if (eps[i]->e.state != EP_ACTIVE || !net || net->n.internal || !ip->family ||
+		    (net->drv && net->drv->no_gateway))
 			continue;
 		for (int k = 0; k < net->n.n_subnets; k++)
 			if (cidr_contains(&net->n.subnets[k].subnet, ip) &&
@@ -539,7 +590,7 @@ static int routes_apply(struct manager *m, struct ctr_entry *c, int netns_fd, st
 
 	for (int i = 0; r >= 0 && i < 2; i++) {
 		const struct ipaddr *gw = NULL;
-		struct ep_entry *ep = route_carrier(m, c, families[i], &gw);
+		struct ep_entry *ep = mgr_route_carrier(m, c, families[i], &gw);
 
 		r = ep ? nlx_route_default_set(nl, families[i], gw, ep->e.ifname, err)
 		       : nlx_route_default_del(nl, families[i], err);
@@ -550,9 +601,13 @@ static int routes_apply(struct manager *m, struct ctr_entry *c, int netns_fd, st
 
 int mgr_sandbox_routes(struct manager *m, struct ctr_entry *c, struct berr *err)
 {
-	_cleanup_free_ char *path = mgr_ctr_netns_path(m, &c->c);
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	_cleanup_free_ char *path = NULL;
+	_cleanup_close_ int fd = -1;
 
+	if (mgr_ctr_external(c))
+		return mgr_ext_routes(m, c, err);
+	path = mgr_ctr_netns_path(m, &c->c);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return berr_errno(err, -errno, "opening network namespace %s", path);
 	return routes_apply(m, c, fd, err);

@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <ifaddrs.h>
 #include <netinet/in.h>
+#include <sys/timerfd.h>
 
 #include "common/portspec.h"
 #include "daemon/mgr_internal.h"
@@ -32,7 +33,10 @@ struct fw_state {
 	struct nft_names names;
 	struct nft_conn *conn;
 	int mon_fd;
+	int heal_fd;               /* timerfd of a delayed self-heal, -1: heal at once */
 	VEC(struct fw_port) ports;
+	struct ipaddr *vteps;      /* the members' VTEPs in the vteps sets */
+	size_t n_vteps;
 };
 
 /* ---- options ---- */
@@ -133,6 +137,12 @@ static void mac_link_local(const uint8_t mac[6], struct ipaddr *ret)
 	ret->b[15] = mac[5];
 }
 
+/* Networks whose endpoints are ports of a bridge berth made: bridge and overlay. */
+static bool net_has_ports(const struct net_entry *n)
+{
+	return net_is_bridge(n) || (n && n->drv && n->drv->global_scope && n->n.ifname[0]);
+}
+
 static size_t ep_elems(struct manager *m, const struct ep_entry *ep, struct nft_elem *e)
 {
 	struct net_entry *n = mgr_net_by_id(m, ep->e.network_id);
@@ -143,7 +153,7 @@ static size_t ep_elems(struct manager *m, const struct ep_entry *ep, struct nft_
 
 	/* PENDING too: the elements go in before the interface exists (they are keyed by its
 	 * name), so the very first frames it sends (the arp_notify announcement) pass. */
-	if (!net_is_bridge(n) || ep->e.state == EP_INACTIVE || !ifn[0] ||
+	if (!net_has_ports(n) || ep->e.state == EP_INACTIVE || !ifn[0] ||
 	    mac_parse(ep->e.mac, mac, NULL) < 0)
 		return 0;
 	nft_elem_ifname(&e[k++], NFT_SET_BR_PORTS, ifn);
@@ -199,6 +209,25 @@ static void route_localnet(const struct net_entry *n)
 		blog_warn("%s", berr_str(&e2));
 }
 
+/* The data-path port and every member VTEP (a cluster of one: only this host's). */
+static void vteps_batch(struct manager *m, struct nft_batch *b)
+{
+	struct fw_state *fw = m->fw;
+	struct nft_elem e;
+	uint16_t port;
+
+	free(fw->vteps);
+	fw->n_vteps = mgr_cluster_vteps(m, &fw->vteps, &port);
+	if (!port)
+		return;
+	nft_elem_vxport(&e, port);
+	nft_batch_elem(b, true, &e);
+	for (size_t i = 0; i < fw->n_vteps; i++) {
+		nft_elem_vtep(&e, &fw->vteps[i]);
+		nft_batch_elem(b, true, &e);
+	}
+}
+
 static int fw_rebuild(struct manager *m, struct berr *err)
 {
 	_cleanup_(nft_batch_freep) struct nft_batch *b = nft_batch_new(&m->fw->names);
@@ -225,6 +254,7 @@ static int fw_rebuild(struct manager *m, struct berr *err)
 		port_elem(m->fw->ports.v[i], e);
 		nft_batch_elem(b, true, e);
 	}
+	vteps_batch(m, b);
 	if (fw_apply(m, b, err) < 0)
 		return berr_prefix(err, "rebuilding the firewall");
 	blog_debug("firewall rebuilt: %zu networks, %zu endpoints, %zu ports", m->nets.n, m->eps.n,
@@ -276,11 +306,37 @@ static bool port_clash(const struct fw_port *a, const struct fw_port *b)
 	       (!a->host.family || !b->host.family || ip_equal(&a->host, &b->host));
 }
 
+/* Whose ports are resolved: a container (c), or a Docker endpoint (ep, remote driver) whose
+ * ports go to its own addresses. id and name say whose they are in messages and records. */
 struct resolve {
 	struct manager *m;
 	struct ctr_entry *c;
+	struct ep_entry *ep;
+	const char *id, *name;
 	VEC(struct fw_port) out;
 };
+
+/* The address a Docker endpoint's ports go to: its own, unless its network is internal. */
+static const struct ipaddr *ep_target(struct manager *m, const struct ep_entry *ep, int family,
+				      bool *ret_internal_only)
+{
+	const struct net_entry *n = mgr_net_by_id(m, ep->e.network_id);
+	const struct ipaddr *ip = family == AF_INET ? &ep->e.ip4 : &ep->e.ip6;
+
+	*ret_internal_only = !n || n->n.internal;
+	return ip->family && !*ret_internal_only ? ip : NULL;
+}
+
+/* Who holds published ports in messages: a container's name, or "docker endpoint <id>". */
+static void owner_describe(struct manager *m, const char *id, char *buf, size_t size)
+{
+	const struct ctr_entry *o = mgr_ctr_by_id(m, id);
+
+	if (o)
+		snprintf(buf, size, "container %s", o->c.name);
+	else
+		snprintf(buf, size, "docker endpoint %.12s", id);
+}
 
 /* Free for berth (other containers and this one's earlier ports) and for the host's sockets. */
 static int port_free(struct resolve *rs, const struct fw_port *p, struct berr *err)
@@ -292,18 +348,18 @@ static int port_free(struct resolve *rs, const struct fw_port *p, struct berr *e
 	host_fmt(p, h);
 	for (size_t i = 0; i < fw->ports.n; i++)
 		if (port_clash(fw->ports.v[i], p)) {
-			struct ctr_entry *o = mgr_ctr_by_id(rs->m, fw->ports.v[i]->ctr_id);
-
+			owner_describe(rs->m, fw->ports.v[i]->ctr_id, holder, sizeof(holder));
 			return berr_set(err, -EADDRINUSE, "host port %s:%u/%s is already published by "
-					"container %s", h, p->host_port, proto_str(p->proto),
-					o ? o->c.name : fw->ports.v[i]->ctr_id);
+					"%s", h, p->host_port, proto_str(p->proto), holder);
 		}
 	for (size_t i = 0; i < rs->out.n; i++)
 		if (port_clash(rs->out.v[i], p))
 			return berr_set(err, -EADDRINUSE, "host port %s:%u/%s is published twice",
 					h, p->host_port, proto_str(p->proto));
-	r = nft_hostport_holder(p->family, &p->host, p->proto, p->host_port, holder,
-				sizeof(holder));
+	/* A CNI runtime holds the host ports it publishes itself (podman's conmon listens on
+	 * them to reserve them), as the reference portmap plugin expects: not a conflict. */
+	r = mgr_ctr_external(rs->c) ? 0 : nft_hostport_holder(p->family, &p->host, p->proto,
+							      p->host_port, holder, sizeof(holder));
 	if (r > 0)
 		return berr_set(err, -EADDRINUSE, "host port %s:%u/%s is already in use by %s", h,
 				p->host_port, proto_str(p->proto), holder);
@@ -416,21 +472,22 @@ static int binding_resolve(struct resolve *rs, const cJSON *b, uint16_t ctr_port
 	}
 	for (int f = 0; f < 2; f++) {
 		int family = f ? AF_INET6 : AF_INET;
-		const struct ipaddr *to = ctr_target(rs->m, rs->c, family, &internal_only);
+		const struct ipaddr *to = rs->ep ? ep_target(rs->m, rs->ep, family, &internal_only)
+						 : ctr_target(rs->m, rs->c, family, &internal_only);
 
 		if (internal_only)
-			return berr_set(err, -EINVAL, "container %s is only on internal networks: "
-					"ports cannot be published", rs->c->c.name);
+			return berr_set(err, -EINVAL, "%s is only on internal networks: ports cannot "
+					"be published", rs->name);
 		if ((host.family && host.family != family) || (only && only != family) || !to)
 			continue;
 		ps[n] = (struct fw_port){ .family = family, .host = host, .proto = proto,
 					  .ctr_port = ctr_port, .to = *to };
-		strscpy(ps[n].ctr_id, rs->c->c.id, sizeof(ps[n].ctr_id));
+		strscpy(ps[n].ctr_id, rs->id, sizeof(ps[n].ctr_id));
 		n++;
 	}
 	if (n == 0)
-		return berr_set(err, -EADDRNOTAVAIL, "container %s has no address to publish "
-				"%u/%s on", rs->c->c.name, ctr_port, proto_str(proto));
+		return berr_set(err, -EADDRNOTAVAIL, "%s has no address to publish %u/%s on",
+				rs->name, ctr_port, proto_str(proto));
 	if (!lo)
 		local_range(&lo, &hi);
 	r = port_pick(rs, ps, n, lo, hi, err);
@@ -566,14 +623,16 @@ static int port_from_json(const cJSON *o, const char *ctr_id, struct fw_port *p)
 	return 0;
 }
 
-static int ports_record(struct manager *m, struct ctr_entry *c, struct resolve *rs,
+/* Records the ports among v[0..n) that belong to container c as its extra["BerthPorts"]. */
+static int ports_record(struct manager *m, struct ctr_entry *c, struct fw_port *const *v, size_t n,
 			struct berr *err)
 {
 	cJSON *a = cJSON_CreateArray();
 	int r;
 
-	for (size_t i = 0; i < rs->out.n; i++)
-		cJSON_AddItemToArray(a, port_json(rs->out.v[i]));
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(v[i]->ctr_id, c->c.id) == 0)
+			cJSON_AddItemToArray(a, port_json(v[i]));
 	cJSON_DeleteItemFromObjectCaseSensitive(c->c.extra, "BerthPorts");
 	cJSON_AddItemToObject(c->c.extra, "BerthPorts", a);
 	r = store_begin(m->store, err);
@@ -584,6 +643,33 @@ static int ports_record(struct manager *m, struct ctr_entry *c, struct resolve *
 	else
 		store_rollback(m->store);
 	return r;
+}
+
+/* How ports_publish() records what it resolved, before the kernel is touched. */
+typedef int (*ports_record_fn)(struct manager *m, void *ud, struct fw_port *const *v, size_t n,
+			       struct berr *err);
+
+static int ctr_ports_record(struct manager *m, void *ud, struct fw_port *const *v, size_t n,
+			    struct berr *err)
+{
+	return ports_record(m, ud, v, n, err);
+}
+
+/* A Docker endpoint's: its owner (mgr_remote.c) stores the BerthPorts-shaped JSON. */
+struct ep_record {
+	int (*record)(struct manager *m, void *ud, cJSON *rec, struct berr *err);
+	void *ud;
+};
+
+static int ep_ports_record(struct manager *m, void *ud, struct fw_port *const *v, size_t n,
+			   struct berr *err)
+{
+	const struct ep_record *er = ud;
+	cJSON *a = cJSON_CreateArray();
+
+	for (size_t i = 0; i < n; i++)
+		cJSON_AddItemToArray(a, port_json(v[i]));
+	return er->record(m, er->ud, a, err);
 }
 
 static void ct_flush(const struct fw_port *p)
@@ -603,53 +689,78 @@ static void resolve_free(struct resolve *rs)
 	free(rs->out.v);
 }
 
-int mgr_fw_ports_add(struct manager *m, struct ctr_entry *c, struct berr *err)
+/* Resolves PortBindings pb for rs, has `record` store the result, then applies one batch: the
+ * record is committed before the kernel is touched. */
+static int ports_publish(struct manager *m, struct resolve *rs, const cJSON *pb,
+			 ports_record_fn record, void *ud, struct berr *err)
 {
-	struct resolve rs = { .m = m, .c = c };
-	const cJSON *pb = bindings_of(c);
 	uint64_t t0 = time_mono_ns(), tr = 0, ts = 0, t1 = 0, t2 = 0, tf;
 	struct nft_elem *e;
 	int r;
 
-	if (!m->fw || !pb || mgr_ctr_host_netns(m, c))
-		return 0;
-	r = bindings_walk(&rs, pb, true, err);
+	r = bindings_walk(rs, pb, true, err);
 	tr = time_mono_ns();
 	if (r >= 0)
-		r = ports_record(m, c, &rs, err);
+		r = record(m, ud, rs->out.v, rs->out.n, err);
 	ts = time_mono_ns();
 	crash_point("publish:after-store");
-	if (r >= 0 && rs.out.n) {
-		e = xcalloc(rs.out.n, sizeof(*e));
-		for (size_t i = 0; i < rs.out.n; i++)
-			port_elem(rs.out.v[i], &e[i]);
+	if (r >= 0 && rs->out.n) {
+		e = xcalloc(rs->out.n, sizeof(*e));
+		for (size_t i = 0; i < rs->out.n; i++)
+			port_elem(rs->out.v[i], &e[i]);
 		t1 = time_mono_ns();
-		r = fw_elems_apply(m, true, e, rs.out.n, err);
+		r = fw_elems_apply(m, true, e, rs->out.n, err);
 		t2 = time_mono_ns();
 		free(e);
 	}
 	if (r < 0) {
-		resolve_free(&rs);
+		resolve_free(rs);
 		return berr_prefix(err, "publishing ports");
 	}
-	for (size_t i = 0; i < rs.out.n; i++) {
-		ct_flush(rs.out.v[i]);
-		vec_push(m->fw->ports, rs.out.v[i]);
+	for (size_t i = 0; i < rs->out.n; i++) {
+		ct_flush(rs->out.v[i]);
+		vec_push(m->fw->ports, rs->out.v[i]);
 	}
 	tf = time_mono_ns();
 	/* bench/publish/run.sh reads this line: the whole publishing step and its parts */
-	blog_debug("published %zu ports of container %s in %llu us (nft batch %llu us, resolve "
+	blog_debug("published %zu ports of %s in %llu us (nft batch %llu us, resolve "
 		   "%llu us, store %llu us, conntrack %llu us, %zu ports published in all)",
-		   rs.out.n, c->c.name, (unsigned long long)(tf - t0) / 1000,
+		   rs->out.n, rs->name, (unsigned long long)(tf - t0) / 1000,
 		   (unsigned long long)(t2 - t1) / 1000, (unsigned long long)(tr - t0) / 1000,
 		   (unsigned long long)(ts - tr) / 1000, (unsigned long long)(tf - t2) / 1000,
 		   m->fw->ports.n);
-	free(rs.out.v);
+	free(rs->out.v);
 	return 0;
 }
 
-/* Removes the ports of container c (all, or only those going to `to`). */
-static void ports_drop(struct manager *m, struct ctr_entry *c, const struct ipaddr *to)
+int mgr_fw_ports_add(struct manager *m, struct ctr_entry *c, struct berr *err)
+{
+	_cleanup_free_ char *name = xasprintf("container %s", c->c.name);
+	struct resolve rs = { .m = m, .c = c, .id = c->c.id, .name = name };
+	const cJSON *pb = bindings_of(c);
+
+	if (!m->fw || !pb || mgr_ctr_host_netns(m, c))
+		return 0;
+	return ports_publish(m, &rs, pb, ctr_ports_record, c, err);
+}
+
+int mgr_fw_ep_ports_add(struct manager *m, struct ep_entry *ep, const cJSON *pb,
+			int (*record)(struct manager *m, void *ud, cJSON *rec, struct berr *err),
+			void *ud, struct berr *err)
+{
+	_cleanup_free_ char *name = xasprintf("docker endpoint %.12s", ep->e.id);
+	struct resolve rs = { .m = m, .ep = ep, .id = ep->e.id, .name = name };
+	struct ep_record er = { .record = record, .ud = ud };
+
+	if (!m->fw || !pb)
+		return 0;
+	return ports_publish(m, &rs, pb, ep_ports_record, &er, err);
+}
+
+/* Removes the ports of owner id (all, or only those going to `to`); c: the owner when it is a
+ * container (NULL for a Docker endpoint, whose owner records what is left itself). */
+static void ports_drop(struct manager *m, const char *id, struct ctr_entry *c,
+		       const struct ipaddr *to)
 {
 	struct fw_state *fw = m->fw;
 	struct nft_elem *e = xcalloc(fw->ports.n + 1, sizeof(*e));
@@ -660,7 +771,7 @@ static void ports_drop(struct manager *m, struct ctr_entry *c, const struct ipad
 	for (size_t i = 0; i < fw->ports.n;) {
 		struct fw_port *p = fw->ports.v[i];
 
-		if (strcmp(p->ctr_id, c->c.id) || (to && !ip_equal(&p->to, to))) {
+		if (strcmp(p->ctr_id, id) || (to && !ip_equal(&p->to, to))) {
 			i++;
 			continue;
 		}
@@ -669,7 +780,7 @@ static void ports_drop(struct manager *m, struct ctr_entry *c, const struct ipad
 		vec_remove(fw->ports, i);
 	}
 	if (k && fw_elems_apply(m, false, e, k, &e2) < 0) {
-		blog_warn("unpublishing ports of %s: %s; rebuilding", c->c.name, berr_str(&e2));
+		blog_warn("unpublishing ports of %.12s: %s; rebuilding", id, berr_str(&e2));
 		if (fw_rebuild(m, &e2) < 0)
 			blog_error("%s", berr_str(&e2));
 	}
@@ -677,6 +788,10 @@ static void ports_drop(struct manager *m, struct ctr_entry *c, const struct ipad
 		ct_flush(gone[i]);
 		free(gone[i]);
 	}
+	/* the container keeps running without these ports: its record must say so, or a restart
+	 * would publish them again towards an address it no longer holds */
+	if (k && to && c && ports_record(m, c, fw->ports.v, fw->ports.n, &e2) < 0)
+		blog_warn("recording the ports of %s: %s", c->c.name, berr_str(&e2));
 	free(gone);
 	free(e);
 }
@@ -684,7 +799,13 @@ static void ports_drop(struct manager *m, struct ctr_entry *c, const struct ipad
 void mgr_fw_ports_remove(struct manager *m, struct ctr_entry *c)
 {
 	if (m->fw)
-		ports_drop(m, c, NULL);
+		ports_drop(m, c->c.id, c, NULL);
+}
+
+void mgr_fw_ep_ports_remove(struct manager *m, struct ep_entry *ep)
+{
+	if (m->fw)
+		ports_drop(m, ep->e.id, NULL, NULL);
 }
 
 /* ---- networks and endpoints ---- */
@@ -737,34 +858,151 @@ void mgr_fw_endpoint_removed(struct manager *m, struct ctr_entry *c, struct ep_e
 	if (!m->fw)
 		return;
 	if (ep->e.ip4.family)
-		ports_drop(m, c, &ep->e.ip4);
+		ports_drop(m, c ? c->c.id : ep->e.id, c, &ep->e.ip4);
 	if (ep->e.ip6.family)
-		ports_drop(m, c, &ep->e.ip6);
+		ports_drop(m, c ? c->c.id : ep->e.id, c, &ep->e.ip6);
 	k = ep_elems(m, ep, e);
 	if (k)
 		elems_remove(m, e, k, ep->e.host_ifname);
 }
 
+static bool ip_in(const struct ipaddr *a, const struct ipaddr *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (ip_equal(a, &v[i]))
+			return true;
+	return false;
+}
+
+/* One batch: the VTEPs that left the cluster out, those that joined in. */
+void mgr_fw_vteps_changed(struct manager *m)
+{
+	_cleanup_(nft_batch_freep) struct nft_batch *b = NULL;
+	struct fw_state *fw = m->fw;
+	struct berr e2 = BERR_INIT;
+	struct ipaddr *now = NULL;
+	struct nft_elem e;
+	uint16_t port;
+	size_t n;
+
+	if (!fw)
+		return;
+	n = mgr_cluster_vteps(m, &now, &port);
+	b = nft_batch_new(&fw->names);
+	for (size_t i = 0; i < fw->n_vteps; i++)
+		if (!ip_in(&fw->vteps[i], now, n)) {
+			nft_elem_vtep(&e, &fw->vteps[i]);
+			nft_batch_elem(b, false, &e);
+		}
+	for (size_t i = 0; i < n; i++)
+		if (!ip_in(&now[i], fw->vteps, fw->n_vteps)) {
+			nft_elem_vtep(&e, &now[i]);
+			nft_batch_elem(b, true, &e);
+		}
+	free(fw->vteps);
+	fw->vteps = now;
+	fw->n_vteps = n;
+	if (nft_batch_count(b) > 0 && fw_apply(m, b, &e2) < 0) {
+		blog_warn("firewall: member VTEPs: %s; rebuilding", berr_str(&e2));
+		if (fw_rebuild(m, &e2) < 0)
+			blog_error("%s", berr_str(&e2));
+	}
+}
+
 /* ---- start-up, monitor, reload, stop ---- */
 
+static bool port_target_live(struct manager *m, const char *owner, const struct ipaddr *to)
+{
+	for (size_t i = 0; i < m->eps.n; i++) {
+		const struct bendpoint *e = &m->eps.v[i]->e;
+
+		if (e->state == EP_ACTIVE && strcmp(e->container_id, owner) == 0 &&
+		    (ip_equal(&e->ip4, to) || ip_equal(&e->ip6, to)))
+			return true;
+	}
+	return false;
+}
+
+/* The ports of a record of owner (a running container, a Docker endpoint) whose target is still
+ * one of its active endpoints; true when some were not (dropped: a crash while it was being
+ * disconnected). */
+static bool ports_load_record(struct manager *m, const char *owner, const cJSON *a)
+{
+	bool stale = false;
+	const cJSON *o;
+
+	cJSON_ArrayForEach(o, a) {
+		struct fw_port *p = xmalloc(sizeof(*p));
+
+		if (port_from_json(o, owner, p) < 0 || !port_target_live(m, owner, &p->to)) {
+			stale = true;
+			free(p);
+			continue;
+		}
+		vec_push(m->fw->ports, p);
+	}
+	return stale;
+}
+
+/* The ports of running containers and of Docker endpoints, from their records. A container's
+ * record that named an endpoint that is gone is written again without it. */
 static void ports_load(struct manager *m)
 {
 	for (size_t i = 0; i < m->ctrs.n; i++) {
 		struct ctr_entry *c = m->ctrs.v[i];
-		const cJSON *a = cJSON_GetObjectItemCaseSensitive(c->c.extra, "BerthPorts"), *o;
+		struct berr e2 = BERR_INIT;
 
 		if (c->c.state != CTR_RUNNING)
 			continue;
-		cJSON_ArrayForEach(o, a) {
-			struct fw_port *p = xmalloc(sizeof(*p));
-
-			if (port_from_json(o, c->c.id, p) < 0) {
-				free(p);
-				continue;
-			}
-			vec_push(m->fw->ports, p);
-		}
+		if (ports_load_record(m, c->c.id, cJSON_GetObjectItemCaseSensitive(c->c.extra,
+										    "BerthPorts")) &&
+		    ports_record(m, c, m->fw->ports.v, m->fw->ports.n, &e2) < 0)
+			blog_warn("recording the ports of %s: %s", c->c.name, berr_str(&e2));
 	}
+	for (size_t i = 0; i < m->eps.n; i++)
+		if (m->eps.v[i]->remote)
+			ports_load_record(m, m->eps.v[i]->e.id, mgr_remote_ep_ports(m->eps.v[i]));
+}
+
+static void heal(struct manager *m)
+{
+	struct berr e2 = BERR_INIT;
+
+	blog_warn("berth's nftables tables were changed by someone else: rebuilding them");
+	if (fw_rebuild(m, &e2) < 0)
+		blog_error("%s", berr_str(&e2));
+}
+
+/* BERTH_FW_HEAL_DELAY_MS=<ms> (tests): the rebuild after someone else's change waits that long
+ * on a timer, so a test can see what the change did (test_probe.sh). */
+static int heal_delay_ms(void)
+{
+	const char *v = getenv("BERTH_FW_HEAL_DELAY_MS");
+
+	return v ? atoi(v) : 0;
+}
+
+static void heal_timer_cb(struct manager *m, int fd, void *ud)
+{
+	uint64_t n;
+
+	if (read(fd, &n, sizeof(n)) == sizeof(n))
+		heal(m);
+}
+
+static void heal_later(struct fw_state *fw)
+{
+	struct itimerspec its = { 0 }, cur;
+	int ms = heal_delay_ms();
+
+	if (timerfd_gettime(fw->heal_fd, &cur) == 0 &&
+	    (cur.it_value.tv_sec || cur.it_value.tv_nsec))
+		return;   /* armed already */
+	its.it_value.tv_sec = ms / 1000;
+	its.it_value.tv_nsec = (long)(ms % 1000) * 1000000;
+	blog_warn("berth's nftables tables were changed by someone else: rebuilding them in "
+		  "%d ms", ms);
+	timerfd_settime(fw->heal_fd, 0, &its, NULL);
 }
 
 static void monitor_cb(struct manager *m, int fd, void *ud)
@@ -777,9 +1015,20 @@ static void monitor_cb(struct manager *m, int fd, void *ud)
 		return;
 	if (r <= 0)
 		return;
-	blog_warn("berth's nftables tables were changed by someone else: rebuilding them");
-	if (fw_rebuild(m, &e2) < 0)
-		blog_error("%s", berr_str(&e2));
+	if (m->fw->heal_fd >= 0)
+		heal_later(m->fw);
+	else
+		heal(m);
+}
+
+static int heal_timer_open(struct manager *m, struct fw_state *fw)
+{
+	if (heal_delay_ms() <= 0)
+		return 0;
+	fw->heal_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (fw->heal_fd < 0)
+		return 0;   /* heal at once */
+	return mgr_watch_add(m, fw->heal_fd, heal_timer_cb, NULL);
 }
 
 static void fw_free(struct fw_state *fw)
@@ -787,9 +1036,12 @@ static void fw_free(struct fw_state *fw)
 	for (size_t i = 0; i < fw->ports.n; i++)
 		free(fw->ports.v[i]);
 	free(fw->ports.v);
+	free(fw->vteps);
 	nft_conn_close(fw->conn);
 	if (fw->mon_fd >= 0)
 		close(fw->mon_fd);
+	if (fw->heal_fd >= 0)
+		close(fw->heal_fd);
 	free(fw);
 }
 
@@ -798,7 +1050,7 @@ int mgr_fw_init(struct manager *m, struct berr *err)
 	struct fw_state *fw = xcalloc(1, sizeof(*fw));
 	int r;
 
-	fw->mon_fd = -1;
+	fw->mon_fd = fw->heal_fd = -1;
 	nft_names_default(&fw->names);
 	r = nft_conn_open(&fw->conn, err);
 	if (r >= 0)
@@ -812,6 +1064,8 @@ int mgr_fw_init(struct manager *m, struct berr *err)
 	r = fw_rebuild(m, err);
 	if (r >= 0)
 		r = mgr_watch_add(m, fw->mon_fd, monitor_cb, NULL);
+	if (r >= 0)
+		r = heal_timer_open(m, fw);
 	if (r < 0) {
 		mgr_fw_close(m);
 		return r;
@@ -827,6 +1081,8 @@ void mgr_fw_close(struct manager *m)
 		return;
 	if (m->fw->mon_fd >= 0)
 		mgr_watch_del(m, m->fw->mon_fd);
+	if (m->fw->heal_fd >= 0)
+		mgr_watch_del(m, m->fw->heal_fd);
 	fw_free(m->fw);
 	m->fw = NULL;
 }
@@ -839,6 +1095,30 @@ int mgr_firewall_reload(struct manager *m, struct berr *err)
 	r = m->fw ? fw_rebuild(m, err) : berr_set(err, -ENOTCONN, "the firewall is not running");
 	pthread_mutex_unlock(&m->lock);
 	return r;
+}
+
+/* ---- tracing one flow (daemon/mgr_explain.c) ---- */
+
+int mgr_fw_trace(struct manager *m, const struct nft_flow *f, struct berr *err)
+{
+	_cleanup_(nft_batch_freep) struct nft_batch *b = NULL;
+
+	if (!m->fw)
+		return berr_set(err, -ENOTCONN, "the firewall is not running");
+	b = nft_batch_new(&m->fw->names);
+	if (f)
+		nft_batch_trace_add(b, f);
+	else
+		nft_batch_trace_del(b);
+	return fw_apply(m, b, err);
+}
+
+void mgr_fw_names(struct manager *m, struct nft_names *ret)
+{
+	if (m->fw)
+		*ret = m->fw->names;
+	else
+		nft_names_default(ret);
 }
 
 int mgr_firewall_cleanup(struct berr *err)

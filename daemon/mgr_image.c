@@ -329,17 +329,44 @@ int mgr_image_remove(struct manager *m, const char *ref, bool force, cJSON **ret
 	return r;
 }
 
+/* The rest of an entry of GET /images/json as Docker (API 1.41) writes it. */
+static void image_docker_fields(cJSON *it)
+{
+	cJSON_AddStringToObject(it, "ParentId", "");
+	cJSON_AddArrayToObject(it, "RepoDigests");
+	cJSON_AddNumberToObject(it, "Containers", -1);
+	cJSON_AddNullToObject(it, "Labels");
+	cJSON_AddNumberToObject(it, "SharedSize", -1);
+	cJSON_AddNumberToObject(it, "VirtualSize",
+				cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(it, "Size")));
+}
+
 int mgr_image_list(struct manager *m, cJSON **ret, struct berr *err)
 {
 	_cleanup_free_ char *dir = images_dir(m);
 	cJSON *it;
 
+	bool busybox = false;
+	char id[RT_IMAGE_ID_LEN + 1];
+
 	*ret = rt_image_list(dir);
 	cJSON_ArrayForEach(it, *ret) {
+		const char *d = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(it, "Dir"));
+
+		busybox |= d && !strcmp(d, "busybox");
 		cJSON_DeleteItemFromObjectCaseSensitive(it, "Dir");
-		cJSON_AddStringToObject(it, "ParentId", "");
-		cJSON_AddArrayToObject(it, "RepoDigests");
-		cJSON_AddNumberToObject(it, "Containers", -1);
+		image_docker_fields(it);
+	}
+	if (!busybox) {   /* built on first use: listed before, as an image one can run */
+		it = cJSON_CreateObject();
+		rt_image_dir_id("busybox", id);
+		cJSON_AddStringToObject(it, "Id", id);
+		cJSON_AddItemToArray(cJSON_AddArrayToObject(it, "RepoTags"),
+				     cJSON_CreateString("busybox:latest"));
+		cJSON_AddNumberToObject(it, "Created", 0);
+		cJSON_AddNumberToObject(it, "Size", 0);
+		image_docker_fields(it);
+		cJSON_AddItemToArray(*ret, it);
 	}
 	return 0;
 }

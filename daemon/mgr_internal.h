@@ -17,9 +17,14 @@ struct net_entry {
 	struct ipam_pool pools[NET_MAX_SUBNETS];   /* parallel to n.subnets */
 };
 
+struct remote_ep;
+
 struct ep_entry {
 	struct bendpoint e;
 	bool persisted;        /* a row exists in the store */
+	/* An endpoint of dockerd's (the remote driver, mgr_remote.c): its container_id is its own
+	 * ID, it is persisted as metadata, not in the endpoints table. NULL for berth's. */
+	struct remote_ep *remote;
 };
 
 struct ctr_entry {
@@ -28,6 +33,8 @@ struct ctr_entry {
 	bool dns_listening;     /* the embedded DNS has sockets in its namespace */
 	bool stopping;
 	int attach_pending;     /* attach requests not yet connected to the shim */
+	bool removing;          /* a forced removal waits for the process to exit */
+	unsigned exits;         /* exits seen since berthd started (wait condition=next-exit) */
 };
 
 static inline void json_deletep(cJSON **p)
@@ -83,6 +90,11 @@ struct manager {
 	struct fw_state *fw;        /* owned by daemon/mgr_fw.c */
 	struct dns_state *dns;      /* owned by daemon/mgr_dns.c */
 	struct event_ring *events;  /* owned by daemon/mgr_events.c */
+	struct remote_state *remote; /* owned by daemon/mgr_remote*.c (Docker remote driver) */
+	struct ext_state *ext;      /* owned by daemon/mgr_external.c */
+	char *cni_dir;              /* CNI configuration lists (NULL or "": none) */
+	char *api_socket;           /* berthd's socket, written into them */
+	struct cluster *cl;         /* owned by daemon/mgr_cluster*.c; NULL without a cluster */
 	char last_exit_id[ID_LEN + 1];   /* exit code of the last removed container, for wait */
 	int last_exit_code;
 };
@@ -137,10 +149,27 @@ struct ep_entry *mgr_ep_find(struct manager *m, const char *net_id, const char *
 /* Endpoints of a container sorted by seq; *ret malloc'd. */
 size_t mgr_ctr_eps(struct manager *m, const char *ctr_id, struct ep_entry ***ret);
 size_t mgr_net_ep_count(struct manager *m, const char *net_id);
+/* An endpoint on the network holds (or is acquiring) kernel state here: active or pending. */
+bool mgr_net_has_live_eps(struct manager *m, const char *net_id);
 
 bool mgr_net_predefined(const struct net_entry *n);
+/* Subnets in use for `family`: the host's routes, the networks' subnets and berth IPAM's pools
+ * (*ret malloc'd). A new subnet chosen from the default pools avoids them. */
+int mgr_subnets_used(struct manager *m, int family, struct cidr **ret, size_t *ret_n,
+		     struct berr *err);
+/* Create a network from a Docker-shaped request (lock held); id NULL: a new ID, else that one
+ * (-EEXIST when taken). *ret (may be NULL) is the network, also when it failed but was kept. */
+int mgr_net_create_locked(struct manager *m, const cJSON *req, const char *id,
+			  struct net_entry **ret, struct berr *err);
 int mgr_default_networks(struct manager *m, struct berr *err);
 int mgr_net_remove_locked(struct manager *m, struct net_entry *n, struct berr *err);
+/* This host's part of a removal (intent, kernel, firewall, store, memory), no checks. */
+int mgr_net_remove_local(struct manager *m, struct net_entry *n, struct berr *err);
+/* The network's row and its gateway/auxiliary allocations, in one transaction. */
+int mgr_net_store_put(struct manager *m, struct net_entry *e, struct berr *err);
+void mgr_net_entry_free(struct net_entry *e);
+/* Fresh pools of the network's subnets, gateways and auxiliary addresses reserved. */
+int mgr_net_pools_init(struct net_entry *e, struct berr *err);
 /* 1 when a removal of this network was interrupted (its intent is recorded), 0, -errno. */
 int mgr_net_removing(struct manager *m, const char *id, struct berr *err);
 
@@ -151,6 +180,8 @@ int mgr_ep_activate(struct manager *m, struct ctr_entry *c, struct ep_entry *ep,
 int mgr_ep_deactivate(struct manager *m, struct ctr_entry *c, struct ep_entry *ep, bool final,
 		      struct berr *err);
 void mgr_ep_release_addrs(struct manager *m, struct ep_entry *ep);
+/* Store key of the allocation cursor of subnet i of network n (malloc'd). */
+char *mgr_ipam_cursor_key(const struct net_entry *n, int i);
 /* at_create: the container is being created (host/none may be chosen only then). */
 int mgr_ep_new(struct manager *m, struct ctr_entry *c, struct net_entry *n, const cJSON *cfg,
 	       bool at_create, struct ep_entry **ret, struct berr *err);
@@ -160,6 +191,10 @@ void mgr_ep_drop(struct manager *m, struct ep_entry *ep);  /* from memory only *
 /* New endpoints are in memory only until persisted (or activated). */
 int mgr_ep_store_put(struct manager *m, struct ep_entry *ep, struct berr *err);
 int mgr_sandbox_routes(struct manager *m, struct ctr_entry *c, struct berr *err);
+/* The endpoint that carries the default route of `family` (the first active one, by connection
+ * order, on a non-internal network with a gateway for its address), with that gateway. */
+struct ep_entry *mgr_route_carrier(struct manager *m, struct ctr_entry *c, int family,
+				   const struct ipaddr **ret_gw);
 int mgr_ctr_files_write(struct manager *m, struct ctr_entry *c, struct berr *err);
 
 /* ---- containers (mgr_container.c) ---- */
@@ -173,8 +208,15 @@ int mgr_ctr_watch(struct manager *m, struct ctr_entry *c);
 int mgr_ctr_net_teardown(struct manager *m, struct ctr_entry *c);
 struct rt_proc;
 /* The container's process runs: record it (state, pids, start time) in memory and store. */
-void mgr_ctr_record_running(struct manager *m, struct ctr_entry *c, const struct rt_proc *proc);
+int mgr_ctr_record_running(struct manager *m, struct ctr_entry *c, const struct rt_proc *proc,
+			   struct berr *err);
 int mgr_ctr_delete(struct manager *m, struct ctr_entry *c, struct berr *err);
+
+/* Children a thread waits for without the manager lock (hold before it starts them, release
+ * once it has reaped them; lock not held): mgr_reap() leaves zombies alone meanwhile (it would
+ * steal their exit status) and the last one out reaps them. */
+void mgr_children_hold(struct manager *m);
+void mgr_children_release(struct manager *m);
 
 /* Remove the directory tree at path without blocking: it is renamed into <root>/trash at once
  * and deleted by a background thread; what a crash leaves there is deleted at the next start. */
@@ -201,10 +243,23 @@ void mgr_fw_endpoint_removed(struct manager *m, struct ctr_entry *c, struct ep_e
 /* Published ports: before the process starts / after it exited. */
 int mgr_fw_ports_add(struct manager *m, struct ctr_entry *c, struct berr *err);
 void mgr_fw_ports_remove(struct manager *m, struct ctr_entry *c);
+/* Published ports of a Docker endpoint (remote driver), to its own addresses: pb in
+ * PortBindings shape; record() gets the resolved ports (BerthPorts shape, it takes the JSON) and
+ * must commit them before the batch is applied. */
+int mgr_fw_ep_ports_add(struct manager *m, struct ep_entry *ep, const cJSON *pb,
+			int (*record)(struct manager *m, void *ud, cJSON *rec, struct berr *err),
+			void *ud, struct berr *err);
+void mgr_fw_ep_ports_remove(struct manager *m, struct ep_entry *ep);
 /* PortBindings of a container being created: syntax, host addresses, not internal-only. */
 int mgr_fw_ports_validate(struct manager *m, struct ctr_entry *c, struct berr *err);
 /* NetworkSettings.Ports in Docker's shape (an empty object unless running). */
 cJSON *mgr_fw_render_ports(struct manager *m, struct ctr_entry *c);
+/* Explain (daemon/mgr_explain.c): adds the trace rule of flow f, or removes it (f NULL), in
+ * berth's tables through the firewall's own connection (its changes are not someone else's). */
+struct nft_flow;
+struct nft_names;
+int mgr_fw_trace(struct manager *m, const struct nft_flow *f, struct berr *err);
+void mgr_fw_names(struct manager *m, struct nft_names *ret);
 
 int mgr_dns_init(struct manager *m, struct berr *err);        /* after reconcile */
 void mgr_dns_close(struct manager *m);
@@ -273,6 +328,91 @@ int mgr_ctr_tty_parse(const cJSON *req, const cJSON *host, cJSON *extra, struct 
 void mgr_ctr_tty_spec(struct manager *m, const struct ctr_entry *c, struct rt_spec *spec);
 char *mgr_attach_path(struct manager *m, const char *id, const char *prefix);
 void mgr_render_tty_config(cJSON *config, const struct bcontainer *c);
+
+/* ---- Docker remote driver (mgr_remote.c, mgr_remote_ipam.c) ---- */
+/* At load, before reconciliation: dockerd's endpoints (into m->eps) and IPAM pools. */
+int mgr_remote_load(struct manager *m, struct berr *err);
+/* Reconciliation phase: endpoints caught PENDING rolled back. */
+void mgr_remote_reconcile(struct manager *m);
+void mgr_remote_close(struct manager *m);
+/* The recorded published ports of a Docker endpoint (BerthPorts shape), or NULL. */
+const cJSON *mgr_remote_ep_ports(const struct ep_entry *ep);
+/* The subnets of berth IPAM's pools (dockerd's): how many there are, written to out when not
+ * NULL. New networks avoid them. */
+size_t mgr_remote_pools(struct manager *m, struct cidr *out);
+/* The set of networks changed (lock held): dockerd's iptables must learn berth's bridges. */
+void mgr_remote_networks_changed(struct manager *m);
+/* ... which they do here, without the manager lock (lock NOT held; iptables takes a few ms):
+ * every entry point that may have changed the set calls it after unlocking. */
+void mgr_remote_fw_flush(struct manager *m);
+/* The network was created by dockerd (through the plugin): only dockerd removes it. */
+bool mgr_net_docker_owned(const struct net_entry *n);
+
+/* ---- images (mgr_docker.c) ---- */
+void mgr_image_id(struct manager *m, const char *name, char ret[MGR_IMAGE_ID_LEN]);
+
+/* Remote endpoints of overlay networks (no local container): records only. */
+void mgr_dns_remote_set(struct manager *m, const char *ep_id, const char *net_id,
+			const char *ctr_name, const char *ctr_id, const cJSON *aliases,
+			const struct ipaddr *ip4, const struct ipaddr *ip6);
+void mgr_dns_remote_del(struct manager *m, const char *ep_id);
+/* The VTEP allow-list (cluster members) changed: bring the firewall's sets in line. */
+void mgr_fw_vteps_changed(struct manager *m);
+
+/* ---- the cluster: overlay networks over etcd (mgr_cluster*.c) ----
+ * Without --cluster-store, m->cl is NULL and every hook is a no-op (or a clear refusal). */
+int mgr_cluster_open(struct manager *m, const struct mgr_cluster_config *cfg, struct berr *err);
+int mgr_cluster_start(struct manager *m, struct berr *err);  /* after reconcile, fw, dns */
+void mgr_cluster_close(struct manager *m);
+/* Fails fast (-EHOSTUNREACH "cluster store unreachable: ...") unless the store is configured,
+ * reachable (its watch streams) and mirrored here. */
+int mgr_cluster_check(struct manager *m, struct berr *err);
+/* Network e (prepared, validated) recorded in the store: name and subnets unique in the
+ * cluster, a VNI of its own. */
+int mgr_cluster_network_create(struct manager *m, struct net_entry *e, struct berr *err);
+/* Removed from the store, refused while any host has endpoints on it. */
+int mgr_cluster_network_remove(struct manager *m, struct net_entry *n, struct berr *err);
+/* The endpoint's addresses allocated in the store (under this host's lease). */
+int mgr_cluster_ep_alloc(struct manager *m, struct net_entry *n, struct ep_entry *ep,
+			 struct berr *err);
+/* Its record written, once its interface is up: other hosts reach and resolve it from then. */
+int mgr_cluster_ep_announce(struct manager *m, struct ctr_entry *c, struct net_entry *n,
+			    struct ep_entry *ep, struct berr *err);
+/* Its keys deleted (best effort: what remains is removed when the store is back). */
+void mgr_cluster_ep_withdraw(struct manager *m, struct net_entry *n, struct ep_entry *ep);
+/* The network's bridge and VXLAN device exist here, with every remote peer's entries. */
+int mgr_cluster_dataplane_up(struct manager *m, struct net_entry *n, struct berr *err);
+/* Deleted when no local endpoint is left on the network. */
+void mgr_cluster_dataplane_gc(struct manager *m, struct net_entry *n);
+/* Containers with an endpoint on a non-internal overlay network get one on berth_gwbridge too
+ * (outbound access, published ports), removed with the last such endpoint. at_create: the
+ * container is being created (endpoints kept in memory, persisted with it). */
+int mgr_cluster_gw_sync(struct manager *m, struct ctr_entry *c, bool at_create,
+			struct berr *err);
+/* Member VTEP addresses for the firewall (*ret malloc'd) and the data-path port (0: none). */
+size_t mgr_cluster_vteps(struct manager *m, struct ipaddr **ret, uint16_t *ret_port);
+/* Scope, VNI, peers and the remote endpoints of a global network, added to its JSON. */
+void mgr_cluster_render(struct manager *m, struct net_entry *n, cJSON *o, cJSON *containers);
+void mgr_cluster_info(struct manager *m, cJSON *o);
+
+/* ---- external sandboxes: CNI attachments (mgr_external.c, mgr_cni_conf.c) ---- */
+/* A container record with no process, for a network namespace a CNI runtime made. */
+bool mgr_ctr_external(const struct ctr_entry *c);
+int mgr_ext_init(struct manager *m, struct berr *err);   /* after the DNS: the sweep */
+void mgr_ext_close(struct manager *m);
+/* Start-up: 1 when c's namespace is gone and c was released (removed), else 0 (adopt it). */
+int mgr_ext_reconcile(struct manager *m, struct ctr_entry *c);
+/* Default routes in a sandbox berth shares: added where none is, never replaced. */
+int mgr_ext_routes(struct manager *m, struct ctr_entry *c, struct berr *err);
+/* berth's own commands: refused (what: "stopped", "connected"...), rm --force releases. */
+int mgr_ext_refuse(const struct ctr_entry *c, const char *what, struct berr *err);
+int mgr_ext_remove(struct manager *m, struct ctr_entry *c, bool force, struct berr *err);
+/* {Kind, ContainerID, Netns} of an external sandbox, NULL for any other container. */
+cJSON *mgr_ext_render(const struct ctr_entry *c);
+/* <cni-config-dir>/<network>.conflist: written when missing, removed when it is berth's. */
+void mgr_cni_conflist_write(struct manager *m, const struct net_entry *n);
+void mgr_cni_conflist_remove(struct manager *m, const struct net_entry *n);
+void mgr_cni_conflists_sync(struct manager *m);
 
 /* ---- JSON rendering (mgr_render.c) ---- */
 cJSON *mgr_render_network(struct manager *m, struct net_entry *n);

@@ -207,23 +207,25 @@ static bool has_family(const struct bnetwork *n, int family)
 	return false;
 }
 
-/* Every subnet in use: other networks' and the host's routes. Without the host's routes a
- * subnet could be chosen that the host already reaches another way: that is an error. */
-static int avoid_list(struct manager *m, int family, struct cidr **ret, size_t *ret_n,
-		      struct berr *err)
+/* Every subnet in use: other networks', berth IPAM's pools and the host's routes. Without the
+ * host's routes a subnet could be chosen that the host already reaches another way: that is an
+ * error. */
+int mgr_subnets_used(struct manager *m, int family, struct cidr **ret, size_t *ret_n,
+		     struct berr *err)
 {
 	struct cidr *routes = NULL, *v;
-	size_t n_routes = 0, n = 0;
+	size_t n_routes = 0, n = 0, n_pools = mgr_remote_pools(m, NULL);
 	int r = nlx_route_list(m->host_nl, family, &routes, &n_routes, err);
 
 	if (r < 0)
 		return r;
-	v = xcalloc(n_routes + m->nets.n * NET_MAX_SUBNETS + 1, sizeof(*v));
+	v = xcalloc(n_routes + m->nets.n * NET_MAX_SUBNETS + n_pools + 1, sizeof(*v));
 	for (size_t i = 0; i < n_routes; i++)
 		v[n++] = routes[i];
 	for (size_t i = 0; i < m->nets.n; i++)
 		for (int j = 0; j < m->nets.v[i]->n.n_subnets; j++)
 			v[n++] = m->nets.v[i]->n.subnets[j].subnet;
+	n += mgr_remote_pools(m, v + n);
 	free(routes);
 	*ret = v;
 	*ret_n = n;
@@ -245,19 +247,19 @@ static int subnets_default(struct manager *m, struct bnetwork *n, struct berr *e
 	int r;
 
 	if (!has_family(n, AF_INET)) {
-		r = avoid_list(m, AF_INET, &avoid, &n_avoid, err);
+		r = mgr_subnets_used(m, AF_INET, &avoid, &n_avoid, err);
 		if (r >= 0)
 			r = ipam_pick_subnet(m->pools, m->n_pools, AF_INET, avoid, n_avoid,
 					     &n->subnets[n->n_subnets].subnet, err);
 		if (r < 0)
 			return berr_prefix(err, "choosing an IPv4 subnet from the default pools");
-		n->n_subnets++;
+		n->subnets[n->n_subnets++].subnet_auto = true;
 		free(steal_ptr(avoid));
 	}
 	if (n->ipv6 && !has_family(n, AF_INET6)) {
 		if (n->n_subnets == NET_MAX_SUBNETS)
 			return berr_set(err, -EINVAL, "at most %d subnets per network", NET_MAX_SUBNETS);
-		r = avoid_list(m, AF_INET6, &avoid, &n_avoid, err);
+		r = mgr_subnets_used(m, AF_INET6, &avoid, &n_avoid, err);
 		if (r < 0)
 			return berr_prefix(err, "choosing an IPv6 subnet");
 		/* IPv6 pools given with --default-address-pool win over the host's ULA /48. */
@@ -269,13 +271,13 @@ static int subnets_default(struct manager *m, struct bnetwork *n, struct berr *e
 					    &n->subnets[n->n_subnets].subnet, err);
 		if (r < 0)
 			return berr_prefix(err, "choosing an IPv6 subnet");
-		n->n_subnets++;
+		n->subnets[n->n_subnets++].subnet_auto = true;
 	}
 	return 0;
 }
 
 /* Pools with gateway and auxiliary addresses reserved. */
-static int pools_init(struct net_entry *e, struct berr *err)
+int mgr_net_pools_init(struct net_entry *e, struct berr *err)
 {
 	for (int i = 0; i < e->n.n_subnets; i++) {
 		struct bsubnet *s = &e->n.subnets[i];
@@ -327,7 +329,7 @@ static int net_allocs_put(struct manager *m, struct net_entry *e, struct berr *e
 	return 0;
 }
 
-static void net_entry_destroy(struct net_entry *e)
+void mgr_net_entry_free(struct net_entry *e)
 {
 	for (int i = 0; i < e->n.n_subnets; i++) {
 		ipam_pool_free(&e->pools[i]);
@@ -347,7 +349,8 @@ static int ifname_unique(struct manager *m, const struct bnetwork *n, struct ber
 	return 0;
 }
 
-static int net_prepare(struct manager *m, const cJSON *req, struct net_entry *e, struct berr *err)
+static int net_prepare(struct manager *m, const cJSON *req, const char *id, struct net_entry *e,
+		       struct berr *err)
 {
 	struct bnetwork *n = &e->n;
 	int r;
@@ -370,15 +373,20 @@ static int net_prepare(struct manager *m, const cJSON *req, struct net_entry *e,
 		r = subnets_default(m, n, err);
 	if (r < 0)
 		return r;
-	id_generate(n->id);
+	if (id)
+		strscpy(n->id, id, sizeof(n->id));
+	else
+		id_generate(n->id);
 	time_now_rfc3339(n->created);
 	for (int i = 0; i < n->n_subnets; i++)
-		if (!n->subnets[i].gateway.family)
+		if (!n->subnets[i].gateway.family) {
 			ipam_default_gateway(&n->subnets[i].subnet, &n->subnets[i].gateway);
+			n->subnets[i].gateway_auto = true;
+		}
 	/* The driver may add defaults (interface name, MTU, reserved aux addresses) first. */
 	r = e->drv->validate ? e->drv->validate(&m->drv, n, err) : 0;
 	if (r >= 0)
-		r = pools_init(e, err);
+		r = mgr_net_pools_init(e, err);
 	if (r >= 0)
 		r = ifname_unique(m, n, err);
 	/* What exists already is not berth's: decided before the store records the network. */
@@ -387,7 +395,7 @@ static int net_prepare(struct manager *m, const cJSON *req, struct net_entry *e,
 	return r;
 }
 
-static int net_commit(struct manager *m, struct net_entry *e, struct berr *err)
+int mgr_net_store_put(struct manager *m, struct net_entry *e, struct berr *err)
 {
 	int r = store_begin(m->store, err);
 
@@ -409,14 +417,21 @@ static char *removing_key(const char *id)
 	return xasprintf("removing/%s", id);
 }
 
-static int net_store_delete(struct manager *m, const char *id, struct berr *err)
+static int net_store_delete(struct manager *m, const struct net_entry *n, struct berr *err)
 {
+	const char *id = n->n.id;
 	_cleanup_free_ char *key = removing_key(id);
 	int r = store_begin(m->store, err);
 
 	if (r < 0)
 		return r;
-	r = store_alloc_delete_network(m->store, id, err);
+	for (int k = 0; r >= 0 && k < n->n.n_subnets; k++) {
+		_cleanup_free_ char *cursor = mgr_ipam_cursor_key(n, k);
+
+		r = store_meta_delete(m->store, cursor, err);
+	}
+	if (r >= 0)
+		r = store_alloc_delete_network(m->store, id, err);
 	if (r >= 0)
 		r = store_network_delete(m->store, id, err);
 	if (r >= 0)
@@ -489,7 +504,7 @@ static int net_setup(struct manager *m, struct net_entry *e, bool *ret_kept, str
 	}
 	berr_prefix(err, "creating network %s", e->n.name);
 	if ((e->drv->network_delete && e->drv->network_delete(&m->drv, &e->n, &e2) < 0) ||
-	    net_store_delete(m, e->n.id, &e2) < 0) {
+	    net_store_delete(m, e, &e2) < 0) {
 		*ret_kept = true;
 		blog_error("network %s: undoing its creation: %s; the network is kept: remove it "
 			   "with network rm", e->n.name, berr_str(&e2));
@@ -498,37 +513,70 @@ static int net_setup(struct manager *m, struct net_entry *e, bool *ret_kept, str
 	return r;
 }
 
-int mgr_network_create(struct manager *m, const cJSON *req, cJSON **ret, struct berr *err)
+/* Overlay networks live in the cluster store first; the local row is a cache that lets local
+ * endpoints refer to them (no kernel objects until an endpoint joins on this host). */
+static int net_global_create(struct manager *m, struct net_entry *e, struct berr *err)
+{
+	int r = mgr_cluster_network_create(m, e, err);
+
+	if (r >= 0)
+		r = mgr_net_store_put(m, e, err);
+	return r;
+}
+
+int mgr_net_create_locked(struct manager *m, const cJSON *req, const char *id,
+			  struct net_entry **ret, struct berr *err)
 {
 	struct net_entry *e = xcalloc(1, sizeof(*e));
 	bool kept = false;
 	int r;
 
-	pthread_mutex_lock(&m->lock);
-	r = net_prepare(m, req, e, err);
+	if (id && mgr_net_by_id(m, id)) {
+		free(e);
+		return berr_set(err, -EEXIST, "network %.12s already exists", id);
+	}
+	r = net_prepare(m, req, id, e, err);
+	if (r >= 0 && e->drv->global_scope) {
+		r = net_global_create(m, e, err);
+		goto done;
+	}
 	/* Intent first: a crash after the commit is finished by restore() at start-up. */
 	if (r >= 0)
-		r = net_commit(m, e, err);
+		r = mgr_net_store_put(m, e, err);
 	crash_point("network-create:after-store");
 	if (r >= 0)
 		r = net_setup(m, e, &kept, err);
-	if (r < 0 && kept) {
-		vec_push(m->nets, e);
-		pthread_mutex_unlock(&m->lock);
-		return r;
-	}
-	if (r < 0) {
-		net_entry_destroy(e);
-		pthread_mutex_unlock(&m->lock);
+done:
+	if (r < 0 && !kept) {
+		mgr_net_entry_free(e);
 		return r;
 	}
 	vec_push(m->nets, e);
-	mgr_event_network(m, e, "create", NULL);
-	*ret = cJSON_CreateObject();
-	cJSON_AddStringToObject(*ret, "Id", e->n.id);
-	cJSON_AddStringToObject(*ret, "Warning", "");
+	mgr_remote_networks_changed(m);
+	if (r >= 0) {
+		mgr_cni_conflist_write(m, e);
+		mgr_event_network(m, e, "create", NULL);
+	}
+	if (ret)
+		*ret = e;
+	return r;
+}
+
+int mgr_network_create(struct manager *m, const cJSON *req, cJSON **ret, struct berr *err)
+{
+	struct net_entry *e = NULL;
+	int r;
+
+	pthread_mutex_lock(&m->lock);
+	r = mgr_net_create_locked(m, req, NULL, &e, err);
+	if (r >= 0) {
+		*ret = cJSON_CreateObject();
+		cJSON_AddStringToObject(*ret, "Id", e->n.id);
+		cJSON_AddStringToObject(*ret, "Warning", "");
+	}
 	pthread_mutex_unlock(&m->lock);
-	return 0;
+	mgr_remote_fw_flush(m);
+	return r;
 }
 
 /* ---- list / inspect ---- */
@@ -589,18 +637,10 @@ static void net_removal_cancel(struct manager *m, struct net_entry *n)
 	}
 }
 
-int mgr_net_remove_locked(struct manager *m, struct net_entry *n, struct berr *err)
+int mgr_net_remove_local(struct manager *m, struct net_entry *n, struct berr *err)
 {
-	size_t eps = mgr_net_ep_count(m, n->n.id);
 	int r;
 
-	if (mgr_net_predefined(n))
-		return berr_set(err, -EPERM, "%s is a pre-defined network and cannot be removed",
-				n->n.name);
-	if (eps > 0)
-		return berr_set(err, -EBUSY,
-				"network %s has %zu connected container%s: disconnect or remove them first",
-				n->n.name, eps, eps == 1 ? "" : "s");
 	/* Intent first: a crash from here on is finished by start-up reconciliation. */
 	r = net_removal_intent(m, n->n.id, err);
 	if (r < 0)
@@ -615,7 +655,7 @@ int mgr_net_remove_locked(struct manager *m, struct net_entry *n, struct berr *e
 	}
 	mgr_fw_network_removed(m, n);
 	/* A failure from here on leaves the intent: the next start finishes the removal. */
-	r = net_store_delete(m, n->n.id, err);
+	r = net_store_delete(m, n, err);
 	if (r < 0)
 		return berr_prefix(err, "removing network %s (its removal is finished at the next "
 				   "start)", n->n.name);
@@ -625,8 +665,31 @@ int mgr_net_remove_locked(struct manager *m, struct net_entry *n, struct berr *e
 			break;
 		}
 	mgr_event_network(m, n, "destroy", NULL);
-	net_entry_destroy(n);
+	mgr_cni_conflist_remove(m, n);
+	mgr_net_entry_free(n);
+	mgr_remote_networks_changed(m);
 	return 0;
+}
+
+int mgr_net_remove_locked(struct manager *m, struct net_entry *n, struct berr *err)
+{
+	size_t eps = mgr_net_ep_count(m, n->n.id);
+	int r;
+
+	if (mgr_net_predefined(n))
+		return berr_set(err, -EPERM, "%s is a pre-defined network and cannot be removed",
+				n->n.name);
+	if (eps > 0)
+		return berr_set(err, -EBUSY,
+				"network %s has %zu connected container%s: disconnect or remove them first",
+				n->n.name, eps, eps == 1 ? "" : "s");
+	/* A global network goes from the cluster store first: every host then forgets it. */
+	if (n->drv && n->drv->global_scope) {
+		r = mgr_cluster_network_remove(m, n, err);
+		if (r < 0)
+			return r;
+	}
+	return mgr_net_remove_local(m, n, err);
 }
 
 int mgr_network_remove(struct manager *m, const char *ref, struct berr *err)
@@ -636,8 +699,13 @@ int mgr_network_remove(struct manager *m, const char *ref, struct berr *err)
 
 	pthread_mutex_lock(&m->lock);
 	n = mgr_net_find(m, ref, err);
-	r = n ? mgr_net_remove_locked(m, n, err) : err->code;
+	if (n && mgr_net_docker_owned(n))
+		r = berr_set(err, -EPERM, "network %s belongs to dockerd: remove it with docker "
+			     "network rm", n->n.name);
+	else
+		r = n ? mgr_net_remove_locked(m, n, err) : err->code;
 	pthread_mutex_unlock(&m->lock);
+	mgr_remote_fw_flush(m);
 	return r;
 }
 
@@ -651,7 +719,8 @@ int mgr_network_prune(struct manager *m, cJSON **ret, struct berr *err)
 		_cleanup_free_ char *name = xstrdup(n->n.name);
 		struct berr e2 = BERR_INIT;
 
-		if (mgr_net_predefined(n) || mgr_net_ep_count(m, n->n.id) > 0) {
+		if (mgr_net_predefined(n) || mgr_net_docker_owned(n) ||
+		    mgr_net_ep_count(m, n->n.id) > 0) {
 			i++;
 			continue;
 		}
@@ -664,6 +733,7 @@ int mgr_network_prune(struct manager *m, cJSON **ret, struct berr *err)
 		i++;
 	}
 	pthread_mutex_unlock(&m->lock);
+	mgr_remote_fw_flush(m);
 	*ret = cJSON_CreateObject();
 	cJSON_AddItemToObject(*ret, "NetworksDeleted", deleted);
 	return 0;
@@ -689,7 +759,24 @@ static int connect_args(struct manager *m, const char *ref, const cJSON *req,
 	if (!*ret_n)
 		return err->code;
 	*ret_c = mgr_ctr_find(m, cref, err);
+	if (*ret_c && mgr_ctr_external(*ret_c))
+		return mgr_ext_refuse(*ret_c, "connected or disconnected", err);
 	return *ret_c ? 0 : err->code;
+}
+
+/* An overlay endpoint brings berth_gwbridge along (mgr_cluster_gw_sync); if that fails the
+ * connection is undone. */
+static int connect_gw(struct manager *m, struct ctr_entry *c, struct ep_entry *ep,
+		      struct berr *err)
+{
+	struct berr e2 = BERR_INIT;
+	int r = mgr_cluster_gw_sync(m, c, false, err);
+
+	if (r >= 0)
+		return 0;
+	if (mgr_ep_deactivate(m, c, ep, true, &e2) < 0)
+		blog_warn("container %s: undoing its connection: %s", c->c.name, berr_str(&e2));
+	return r;
 }
 
 static int connect_locked(struct manager *m, const char *ref, const cJSON *req, struct berr *err)
@@ -701,6 +788,8 @@ static int connect_locked(struct manager *m, const char *ref, const cJSON *req, 
 	int r;
 
 	r = connect_args(m, ref, req, &n, &c, err);
+	if (r >= 0 && n->drv && n->drv->global_scope)
+		r = mgr_cluster_check(m, err);
 	if (r < 0)
 		return r;
 	r = mgr_ep_new(m, c, n, cfg, false, &ep, err);
@@ -710,7 +799,7 @@ static int connect_locked(struct manager *m, const char *ref, const cJSON *req, 
 		r = mgr_ep_store_put(m, ep, err);
 		if (r < 0)
 			mgr_ep_drop(m, ep);
-		return r;
+		return r < 0 ? r : connect_gw(m, c, ep, err);
 	}
 	r = mgr_ep_activate(m, c, ep, err);
 	if (r < 0) {
@@ -720,6 +809,9 @@ static int connect_locked(struct manager *m, const char *ref, const cJSON *req, 
 			mgr_ep_drop(m, ep);
 		return r;
 	}
+	r = connect_gw(m, c, ep, err);
+	if (r < 0)
+		return r;
 	if (mgr_ctr_files_write(m, c, err) < 0)
 		blog_warn("container %s: %s", c->c.name, berr_str(err));
 	return 0;
@@ -753,7 +845,14 @@ static int disconnect_locked(struct manager *m, const char *ref, const cJSON *re
 	if (n->drv && n->drv->shares_host_netns)
 		return berr_set(err, -EINVAL, "container %s cannot be disconnected from the host "
 				"network", c->c.name);
+	if (n->drv && n->drv->global_scope && c->c.state == CTR_RUNNING) {
+		r = mgr_cluster_check(m, err);
+		if (r < 0)
+			return r;
+	}
 	r = mgr_ep_deactivate(m, c, ep, true, err);
+	if (r >= 0)
+		r = mgr_cluster_gw_sync(m, c, false, err);
 	if (r >= 0 && c->c.state == CTR_RUNNING) {
 		struct berr e2 = BERR_INIT;
 

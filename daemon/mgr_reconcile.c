@@ -72,7 +72,7 @@ static void networks_restore(struct manager *m)
 		}
 		if (r > 0) {
 			blog_info("finishing the interrupted removal of network %s", n->n.name);
-			if (mgr_net_remove_locked(m, n, &e2) < 0)
+			if (mgr_net_remove_local(m, n, &e2) < 0)
 				blog_warn("%s; retried at the next start", berr_str(&e2));
 			else
 				i--;
@@ -84,6 +84,9 @@ static void networks_restore(struct manager *m)
 		}
 		if (net_reclaim(m, n, &e2) < 0)
 			blog_warn("network %s: %s", n->n.name, berr_str(&e2));
+		/* an overlay network has kernel objects only while this host has endpoints on it */
+		if (n->drv->global_scope && !mgr_net_has_live_eps(m, n->n.id))
+			continue;
 		if (n->drv->restore && n->drv->restore(&m->drv, &n->n, &e2) < 0)
 			blog_warn("restoring network %s: %s; retried at the next start", n->n.name,
 				  berr_str(&e2));
@@ -132,6 +135,10 @@ static void ctr_adopt(struct manager *m, struct ctr_entry *c)
 		ep_repair(m, c, eps[i]);
 	if (!mgr_ctr_host_netns(m, c) && mgr_sandbox_routes(m, c, &e2) < 0)
 		blog_warn("container %s: routes: %s", c->c.name, berr_str(&e2));
+	if (mgr_ctr_external(c)) {
+		blog_info("adopted external sandbox %s", c->c.name);
+		return;
+	}
 	if (mgr_ctr_watch(m, c) < 0)
 		blog_warn("container %s: cannot watch its exit", c->c.name);
 	blog_info("adopted running container %s (pid %d)", c->c.name, (int)c->c.pid);
@@ -165,12 +172,16 @@ static bool orphan_find(struct manager *m, struct ctr_entry *c, struct rt_proc *
 static bool orphan_adopt(struct manager *m, struct ctr_entry *c)
 {
 	struct rt_proc p = { 0 };
+	struct berr err = BERR_INIT;
 
 	if (!orphan_find(m, c, &p))
 		return false;
 	blog_info("finishing the interrupted start of container %s (pid %d)", c->c.name,
 		  (int)p.pid);
-	mgr_ctr_record_running(m, c, &p);
+	/* A store failure here is counted by the store: reconciliation then refuses to start,
+	 * and the next start adopts the process again. */
+	if (mgr_ctr_record_running(m, c, &p, &err) < 0)
+		blog_error("%s", berr_str(&err));
 	return true;
 }
 
@@ -181,6 +192,13 @@ static void containers_reconcile(struct manager *m)
 		_cleanup_free_ char *run = mgr_ctr_run_dir(m, &c->c);
 		int code = 255;
 
+		if (mgr_ctr_external(c)) {   /* released when its namespace is gone */
+			if (mgr_ext_reconcile(m, c) > 0)
+				i--;
+			else
+				ctr_adopt(m, c);
+			continue;
+		}
 		if (c->c.state != CTR_RUNNING && orphan_adopt(m, c)) {
 			ctr_adopt(m, c);
 			continue;
@@ -287,8 +305,10 @@ static bool alloc_live(struct manager *m, const char *net_id, const struct ipadd
 	for (size_t i = 0; i < m->eps.n; i++) {
 		struct bendpoint *e = &m->eps.v[i]->e;
 
+		/* a dockerd endpoint has its addresses from its creation on, joined or not */
 		if (strcmp(e->id, owner) == 0)
-			return e->state != EP_INACTIVE && strcmp(e->network_id, net_id) == 0 &&
+			return (e->state != EP_INACTIVE || m->eps.v[i]->remote) &&
+			       strcmp(e->network_id, net_id) == 0 &&
 			       (ip_equal(&e->ip4, a) || ip_equal(&e->ip6, a));
 	}
 	return strcmp(owner, "gateway") == 0 || strncmp(owner, "aux:", 4) == 0;
@@ -356,9 +376,12 @@ static void allocations_reconcile(struct manager *m)
 static void orphan_links_sweep(struct manager *m)
 {
 	orphan_links_remove(m, "bv");   /* host ends of endpoint veths (common/names.h) */
-	for (size_t i = 0; driver_at(i); i++)
+	for (size_t i = 0; driver_at(i); i++) {
 		if (driver_at(i)->host_ifname_prefix)
 			orphan_links_remove(m, driver_at(i)->host_ifname_prefix);
+		if (driver_at(i)->host_ifname_prefix2)
+			orphan_links_remove(m, driver_at(i)->host_ifname_prefix2);
+	}
 }
 
 int mgr_reconcile(struct manager *m, struct berr *err)
@@ -369,6 +392,7 @@ int mgr_reconcile(struct manager *m, struct berr *err)
 	} phases[] = {
 		{ "restoring networks", networks_restore },
 		{ "reconciling containers", containers_reconcile },
+		{ "rolling back dockerd's interrupted endpoints", mgr_remote_reconcile },
 		{ "removing orphan interfaces", orphan_links_sweep },
 		{ "removing orphan network namespaces", orphan_netns_remove },
 		{ "freeing leaked addresses", allocations_reconcile },

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* JSON views of networks and containers, shaped like the Docker Engine API. */
+#include <stdarg.h>
 #include <time.h>
 
 #include "daemon/mgr_internal.h"
@@ -51,6 +52,24 @@ static cJSON *render_ipam(const struct bnetwork *n)
 	return ipam;
 }
 
+/* Per entry of IPAM.Config: its addresses in use and free (mgr_pools.c), and whether berth chose
+ * the subnet and the gateway (Docker shows a gateway only when it was asked or the subnet chosen
+ * for it). */
+static cJSON *render_subnets(const struct net_entry *n)
+{
+	cJSON *a = mgr_render_pool_usage(n);
+
+	for (int i = 0; i < n->n.n_subnets; i++) {
+		cJSON *o = cJSON_GetArrayItem(a, i);
+
+		if (!o)
+			break;
+		cJSON_AddBoolToObject(o, "SubnetAuto", n->n.subnets[i].subnet_auto);
+		cJSON_AddBoolToObject(o, "GatewayAuto", n->n.subnets[i].gateway_auto);
+	}
+	return a;
+}
+
 static cJSON *render_net_containers(struct manager *m, struct net_entry *n)
 {
 	cJSON *o = cJSON_CreateObject();
@@ -77,24 +96,28 @@ static cJSON *render_net_containers(struct manager *m, struct net_entry *n)
 cJSON *mgr_render_network(struct manager *m, struct net_entry *n)
 {
 	cJSON *o = cJSON_CreateObject(), *b = cJSON_CreateObject();
+	cJSON *containers = render_net_containers(m, n);
 
 	cJSON_AddStringToObject(o, "Name", n->n.name);
 	cJSON_AddStringToObject(o, "Id", n->n.id);
 	cJSON_AddStringToObject(o, "Created", n->n.created);
-	cJSON_AddStringToObject(o, "Scope", "local");
+	cJSON_AddStringToObject(o, "Scope", n->drv && n->drv->global_scope ? "global" : "local");
 	cJSON_AddStringToObject(o, "Driver", n->n.driver);
 	cJSON_AddBoolToObject(o, "EnableIPv6", n->n.ipv6);
 	cJSON_AddItemToObject(o, "IPAM", render_ipam(&n->n));
 	cJSON_AddBoolToObject(o, "Internal", n->n.internal);
 	cJSON_AddBoolToObject(o, "Attachable", n->n.attachable);
-	cJSON_AddItemToObject(o, "Containers", render_net_containers(m, n));
+	cJSON_AddItemToObject(o, "Containers", containers);
 	cJSON_AddItemToObject(o, "Options", cJSON_Duplicate(n->n.options, 1));
 	cJSON_AddItemToObject(o, "Labels", cJSON_Duplicate(n->n.labels, 1));
 	cJSON_AddStringToObject(b, "Bridge", n->n.ifname);
 	if (n->n.mtu)
 		cJSON_AddNumberToObject(b, "MTU", n->n.mtu);
-	cJSON_AddItemToObject(b, "Subnets", mgr_render_pool_usage(n));
+	cJSON_AddBoolToObject(b, "Predefined", mgr_net_predefined(n));
+	cJSON_AddItemToObject(b, "Subnets", render_subnets(n));
 	cJSON_AddItemToObject(o, "Berth", b);
+	if (n->drv && n->drv->global_scope)
+		mgr_cluster_render(m, n, o, containers);
 	return o;
 }
 
@@ -173,6 +196,60 @@ static cJSON *render_state(const struct bcontainer *c)
 	return s;
 }
 
+static void add_fmt(cJSON *o, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void add_fmt(cJSON *o, const char *key, const char *fmt, ...)
+{
+	char *s = NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	cJSON_AddStringToObject(o, key, s ? s : "");
+	free(s);
+}
+
+/* Where the container's files are (its log, /etc files, writable layer, image). */
+static cJSON *render_paths(struct manager *m, struct ctr_entry *c)
+{
+	_cleanup_free_ char *state = mgr_ctr_state_dir(m, &c->c);
+	_cleanup_free_ char *run = mgr_ctr_run_dir(m, &c->c);
+	cJSON *p = cJSON_CreateObject();
+
+	add_fmt(p, "Log", "%s/container.log", state);
+	add_fmt(p, "Hosts", "%s/hosts", run);
+	add_fmt(p, "Resolv", "%s/resolv.conf", run);
+	add_fmt(p, "Upper", "%s/upper", state);
+	add_fmt(p, "Work", "%s/work", state);
+	add_fmt(p, "Merged", "%s/rootfs", run);
+	add_fmt(p, "Image", "%s/images/%s/rootfs", m->root, c->c.image);
+	if (mgr_ctr_host_netns(m, c))
+		add_fmt(p, "Netns", "/proc/%d/ns/net", (int)getpid());   /* berthd's: the host's */
+	else
+		add_fmt(p, "Netns", "%s/netns/%s", m->run, c->c.id);
+	return p;
+}
+
+/* berth's own details, for its CLI and for the Docker shapes built from them (api_docker.c):
+ * the settings kept verbatim (extra), the image ID, the files. */
+static cJSON *render_berth(struct manager *m, struct ctr_entry *c)
+{
+	cJSON *b = cJSON_CreateObject();
+	char id[MGR_IMAGE_ID_LEN];
+
+	mgr_image_id(m, c->c.image, id);
+	cJSON_AddItemToObject(b, "Extra", cJSON_Duplicate(c->c.extra, 1));
+	cJSON_AddStringToObject(b, "ImageID", id);
+	cJSON_AddItemToObject(b, "Paths", render_paths(m, c));
+	cJSON_AddStringToObject(b, "StartedAt", c->c.started_at);
+	cJSON_AddStringToObject(b, "FinishedAt", c->c.finished_at);
+	cJSON_AddNumberToObject(b, "ExitCode", c->c.exit_code);
+	return b;
+}
+
 cJSON *mgr_render_container(struct manager *m, struct ctr_entry *c)
 {
 	cJSON *o = cJSON_CreateObject(), *cfg = cJSON_CreateObject(), *hc = cJSON_CreateObject();
@@ -206,6 +283,9 @@ cJSON *mgr_render_container(struct manager *m, struct ctr_entry *c)
 	cJSON_AddItemToObject(ns, "Ports", mgr_fw_render_ports(m, c));
 	cJSON_AddItemToObject(ns, "Networks", render_networks(m, c));
 	cJSON_AddItemToObject(o, "NetworkSettings", ns);
+	cJSON_AddItemToObject(o, "Berth", render_berth(m, c));
+	if (mgr_ctr_external(c))
+		cJSON_AddItemToObject(o, "External", mgr_ext_render(c));
 	return o;
 }
 
@@ -233,13 +313,13 @@ static int64_t seconds_since(const char *s)
 }
 
 /* As Docker: "Up Less than a second", "Up 5 seconds", "Exited (0) About a minute ago". */
-static char *status_text(const struct bcontainer *c)
+static char *status_text(const struct bcontainer *c, bool external)
 {
 	char d[64];
 
 	if (c->state == CTR_RUNNING) {
 		human_duration(seconds_since(c->started_at), d, sizeof(d));
-		return xasprintf("Up %s", d);
+		return xasprintf("Up %s%s", d, external ? " (external: CNI)" : "");
 	}
 	if (c->state == CTR_EXITED) {
 		human_duration(seconds_since(c->finished_at), d, sizeof(d));
@@ -252,7 +332,7 @@ cJSON *mgr_render_container_summary(struct manager *m, struct ctr_entry *c)
 {
 	cJSON *o = cJSON_CreateObject(), *names = cJSON_CreateArray(), *ns = cJSON_CreateObject();
 	_cleanup_free_ char *name = xasprintf("/%s", c->c.name);
-	_cleanup_free_ char *status = status_text(&c->c);
+	_cleanup_free_ char *status = status_text(&c->c, mgr_ctr_external(c));
 	_cleanup_free_ char *cmd = xstrdup("");
 	_cleanup_(json_deletep) cJSON *argv = mgr_ctr_argv(&c->c);
 	const cJSON *it;
@@ -273,5 +353,10 @@ cJSON *mgr_render_container_summary(struct manager *m, struct ctr_entry *c)
 	cJSON_AddStringToObject(o, "Status", status);
 	cJSON_AddItemToObject(ns, "Networks", render_networks(m, c));
 	cJSON_AddItemToObject(o, "NetworkSettings", ns);
+	cJSON_AddStringToObject(cJSON_AddObjectToObject(o, "HostConfig"), "NetworkMode",
+				c->c.network_mode);
+	cJSON_AddItemToObject(o, "Berth", render_berth(m, c));
+	if (mgr_ctr_external(c))
+		cJSON_AddItemToObject(o, "External", mgr_ext_render(c));
 	return o;
 }

@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "common/inet.h"
 #include "common/util.h"
 #include "dns/dns.h"
 #include "dns/dns_internal.h"
@@ -20,22 +21,7 @@
 void dns_sockaddr(const struct ipaddr *a, uint16_t port, struct sockaddr_storage *ss,
 		  socklen_t *ret_len)
 {
-	memset(ss, 0, sizeof(*ss));
-	if (a->family == AF_INET) {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
-
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons(port);
-		memcpy(&s4->sin_addr, a->b, 4);
-		*ret_len = sizeof(*s4);
-	} else {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
-
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons(port);
-		memcpy(&s6->sin6_addr, a->b, 16);
-		*ret_len = sizeof(*s6);
-	}
+	inet_sockaddr(a, port, ss, ret_len);
 }
 
 static int remaining_ms(uint64_t deadline)

@@ -153,17 +153,19 @@ static int epoll_add(struct dns_server *s, struct handle *h, uint32_t events)
 	return epoll_ctl(s->epfd, EPOLL_CTL_ADD, h->fd, &ev) < 0 ? -errno : 0;
 }
 
-static void epoll_mod(struct dns_server *s, struct handle *h, uint32_t events)
+static int epoll_mod(struct dns_server *s, struct handle *h, uint32_t events)
 {
 	struct epoll_event ev = { .events = events, .data.ptr = h };
 
-	epoll_ctl(s->epfd, EPOLL_CTL_MOD, h->fd, &ev);
+	return epoll_ctl(s->epfd, EPOLL_CTL_MOD, h->fd, &ev) < 0 ? -errno : 0;
 }
 
 static void handle_close(struct dns_server *s, struct handle *h)
 {
 	if (h->fd < 0)
 		return;
+	/* close() removes the fd from the epoll set anyway (no other copy of it exists); the
+	 * explicit DEL only makes that immediate, so its failure changes nothing. */
 	epoll_ctl(s->epfd, EPOLL_CTL_DEL, h->fd, NULL);
 	close(h->fd);
 	h->fd = -1;
@@ -272,9 +274,11 @@ static enum action query_answer(struct dns_server *s, const struct client *cl, c
 	n = -ENOENT;
 	if (!q.odd_name && (q.qclass == DNS_C_IN || q.qclass == DNS_C_ANY))
 		n = local_lookup(s, cl, q.name, q.qtype, rrs);
+	/* A query without recursion desired (RD off, as `berth network probe` asks) is answered
+	 * from the records alone: nothing goes upstream. */
 	if (n >= 0)
 		s->st.answered++;
-	else if (!cl->forward)
+	else if (!cl->forward || !(q.flags & DNS_F_RD))
 		s->st.refused++;
 	else
 		return ACT_FORWARD;
@@ -578,7 +582,9 @@ static void conn_flush(struct dns_server *s, struct conn *c)
 		if (n < 0 && errno == EAGAIN) {
 			if (!c->write_deadline)
 				c->write_deadline = ms_from_now(TCP_WRITE_MS);
-			epoll_mod(s, &c->h, EPOLLIN | EPOLLOUT | EPOLLRDHUP);
+			/* Without EPOLLOUT the queued answers would never be sent: drop instead. */
+			if (epoll_mod(s, &c->h, EPOLLIN | EPOLLOUT | EPOLLRDHUP) < 0)
+				conn_close(s, c);
 			return;
 		}
 		if (n <= 0) {
@@ -589,7 +595,8 @@ static void conn_flush(struct dns_server *s, struct conn *c)
 		c->write_deadline = 0;
 	}
 	conn_out_drop(c);
-	epoll_mod(s, &c->h, EPOLLIN | EPOLLRDHUP);
+	if (epoll_mod(s, &c->h, EPOLLIN | EPOLLRDHUP) < 0)
+		conn_close(s, c);
 }
 
 /* Room for need more bytes at the end of the queue, which never takes more than TCP_OUT_MAX:

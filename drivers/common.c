@@ -102,3 +102,33 @@ int drv_sandbox_defaults(int netns_fd, struct berr *err)
 {
 	return netns_run(netns_fd, defaults_here, NULL, err);
 }
+
+int drv_veth_join(struct drv_ctx *ctx, const struct bnetwork *n, const struct bendpoint *ep,
+		  const struct sandbox *sb, struct berr *err)
+{
+	uint8_t mac[6];
+	int r;
+
+	r = mac_parse(ep->mac, mac, err);
+	if (r >= 0)
+		r = nlx_veth_create(ctx->host_nl, ep->host_ifname, n->ifname, sb->netns_fd,
+				    ep->ifname, mac, n->mtu, NLX_VETH_PORT_ONLY, err);
+	if (r >= 0)
+		r = drv_sandbox_configure(n, ep, sb, err);
+	return r;
+}
+
+int drv_veth_leave(struct drv_ctx *ctx, const struct bnetwork *n, const struct bendpoint *ep,
+		   const struct sandbox *sb, struct berr *err)
+{
+	/* Deleting the host end removes the pair, wherever the peer is. */
+	return nlx_link_delete(ctx->host_nl, ep->host_ifname, err);
+}
+
+int drv_veth_check(struct drv_ctx *ctx, const struct bnetwork *n, const struct bendpoint *ep,
+		   const struct sandbox *sb, struct berr *err)
+{
+	int r = nlx_link_index(ctx->host_nl, ep->host_ifname, err);
+
+	return r < 0 ? r : r > 0;
+}

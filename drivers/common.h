@@ -25,3 +25,13 @@ int drv_sandbox_defaults(int netns_fd, struct berr *err);
  * manager's. */
 int drv_sandbox_configure(const struct bnetwork *n, const struct bendpoint *ep,
 			  const struct sandbox *sb, struct berr *err);
+
+/* Endpoints as a veth whose host end is a port of the network's bridge (n->ifname) and whose
+ * other end is created directly in the sandbox, with the network's MTU (bridge, overlay). */
+int drv_veth_join(struct drv_ctx *ctx, const struct bnetwork *n, const struct bendpoint *ep,
+		  const struct sandbox *sb, struct berr *err);
+int drv_veth_leave(struct drv_ctx *ctx, const struct bnetwork *n, const struct bendpoint *ep,
+		   const struct sandbox *sb, struct berr *err);
+/* 1 when the host end exists, 0 when not. */
+int drv_veth_check(struct drv_ctx *ctx, const struct bnetwork *n, const struct bendpoint *ep,
+		   const struct sandbox *sb, struct berr *err);

@@ -15,6 +15,10 @@ struct nlx;
 struct drv_ctx {
 	struct nlx *host_nl;       /* netlink socket in the host namespace (berthd's) */
 	int host_netns_fd;
+	/* Overlay networks: this host's tunnel endpoint (--advertise-addr; family 0 when berthd
+	 * has no cluster store) and the VXLAN UDP port (--data-path-port). */
+	struct ipaddr vtep;
+	uint16_t vxlan_port;
 };
 
 /* The container side of an attachment. */
@@ -29,6 +33,13 @@ struct driver_ops {
 	bool no_ipam;              /* networks have no subnets (host, none) */
 	bool shares_host_netns;    /* endpoints mean "use the host's namespace" (host) */
 	bool host_end;             /* endpoints have a host-side interface (bridge: the veth) */
+	/* Networks live in the cluster store, seen by every host (overlay): the manager creates
+	 * and removes them there, and makes network_create/delete happen on a host only while it
+	 * has endpoints on the network. */
+	bool global_scope;
+	/* The subnets' gateways are held by no interface: an endpoint never routes through them
+	 * (no default route), they are only kept out of the pool. */
+	bool no_gateway;
 	/* Check options before any side effect; may fill defaults (ifname, mtu) into n. */
 	int (*validate)(struct drv_ctx *ctx, struct bnetwork *n, struct berr *err);
 	/* Mark the host objects n would use that exist already, so are not the driver's and are
@@ -43,6 +54,12 @@ struct driver_ops {
 	 * up. Default routes are the manager's (they depend on the container's other endpoints). */
 	int (*join)(struct drv_ctx *ctx, const struct bnetwork *n, const struct bendpoint *ep,
 		    const struct sandbox *sb, struct berr *err);
+	/* Like join, for a sandbox another runtime owns (dockerd, through the remote driver): the
+	 * container end is created in the host namespace named `peer`, with the endpoint's MAC,
+	 * down and unconfigured; that runtime moves it into its sandbox and configures it. NULL:
+	 * the driver cannot serve other runtimes. leave removes it like any other. */
+	int (*join_detached)(struct drv_ctx *ctx, const struct bnetwork *n,
+			     const struct bendpoint *ep, const char *peer, struct berr *err);
 	/* Remove the endpoint's interface (sb may be NULL when the sandbox is gone). */
 	int (*leave)(struct drv_ctx *ctx, const struct bnetwork *n, const struct bendpoint *ep,
 		     const struct sandbox *sb, struct berr *err);
@@ -53,6 +70,7 @@ struct driver_ops {
 	/* Host interfaces the driver names itself: their common prefix (start-up removes those
 	 * no network owns) and whether network n owns `name` (NULL: only n->ifname). */
 	const char *host_ifname_prefix;
+	const char *host_ifname_prefix2;   /* a second generated shape (overlay: VXLAN devices) */
 	bool (*owns_host_ifname)(const struct bnetwork *n, const char *name);
 	/* Re-create what a network needs after a restart (e.g. a bridge someone deleted). */
 	int (*restore)(struct drv_ctx *ctx, const struct bnetwork *n, struct berr *err);
@@ -70,3 +88,4 @@ const char *driver_user_names(void);
 extern const struct driver_ops bridge_driver;
 extern const struct driver_ops host_driver;
 extern const struct driver_ops none_driver;
+extern const struct driver_ops overlay_driver;

@@ -7,6 +7,7 @@
 static const struct driver_ops *const drivers[] = {
 	&bridge_driver,
 	&macvlan_driver,
+	&overlay_driver,
 	&host_driver,
 	&none_driver,
 };

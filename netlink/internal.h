@@ -18,9 +18,13 @@
 
 struct nlx {
 	struct nl_sock *sk;
+	int protocol;                /* NETLINK_ROUTE, NETLINK_XFRM... */
 	int kerr;                    /* -errno of the last NLMSG_ERROR, 0 = none */
 	char kmsg[NLX_KMSG_MAX];     /* its NLMSGERR_ATTR_MSG, "" = none */
 };
+
+/* nlx_open() for another netlink protocol. */
+int nlx_open_proto(int netns_fd, int protocol, struct nlx **ret, struct berr *err);
 
 /* Send msg (always freed) and read until the ACK, the end of a dump or an error. Every message of
  * the reply goes to valid(msg, arg) when valid is not NULL. Returns 0 or -errno (the kernel's when

@@ -48,6 +48,8 @@ static int link_state_cb(struct nl_msg *msg, void *arg)
 	st->flags = ifi->ifi_flags;
 	if (tb[IFLA_MTU])
 		st->mtu = (int)nla_get_u32(tb[IFLA_MTU]);
+	if (tb[IFLA_ADDRESS] && nla_len(tb[IFLA_ADDRESS]) == 6)
+		memcpy(st->mac, nla_data(tb[IFLA_ADDRESS]), 6);
 	if (tb[IFLA_LINKINFO] &&
 	    nla_parse_nested(info, IFLA_INFO_MAX, tb[IFLA_LINKINFO], NULL) == 0 &&
 	    info[IFLA_INFO_KIND])

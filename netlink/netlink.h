@@ -67,6 +67,18 @@ int nlx_route_default_del(struct nlx *nl, int family, struct berr *err);
  * used to skip default pools that the host already routes. */
 int nlx_route_list(struct nlx *nl, int family, struct cidr **ret, size_t *ret_n, struct berr *err);
 
+/* One route of the main table. */
+struct nlx_route {
+	struct cidr dst;           /* prefix 0: the default route */
+	struct ipaddr gw;          /* family 0: none (on link) */
+	int oif;                   /* outgoing ifindex, 0: none (multipath, blackhole) */
+	bool unicast;              /* RTN_UNICAST (not blackhole, unreachable...) */
+};
+/* Every route of `family` in the main table, the default route included (not cached clones):
+ * *ret malloc'd, n entries. */
+int nlx_route_dump(struct nlx *nl, int family, struct nlx_route **ret, size_t *ret_n,
+		   struct berr *err);
+
 /* ---- sysctl (of the calling thread's network namespace) ---- */
 /* key like "net/ipv4/ip_forward" or "net.ipv4.ip_forward". */
 int sysctl_write(const char *key, const char *value, struct berr *err);
@@ -82,11 +94,21 @@ int sysctl_read(const char *key, char *buf, size_t size, struct berr *err);
  * (this is how a netlink or DNS socket is placed in a container); /proc/thread-self and
  * /proc/sys/net seen by fn are the namespace's. */
 int netns_run(int netns_fd, int (*fn)(void *arg, struct berr *err), void *arg, struct berr *err);
+/* Runs fn in a new network namespace that nothing keeps: it vanishes with everything fn made
+ * there (a probe of what the kernel supports, without touching any real namespace). */
+int netns_run_scratch(int (*fn)(void *arg, struct berr *err), void *arg, struct berr *err);
 /* Create a new network namespace bind-mounted at path (the file is created; the parent
  * directory must exist). Loopback is set up inside. Existing mount at path: success. */
 int netns_create(const char *path, struct berr *err);
 /* Unmount and remove; missing: success. */
 int netns_delete(const char *path, struct berr *err);
+/* 0 when path is a network namespace (a nsfs file: /proc/PID/ns/net or a bind mount of one),
+ * with *ret_ino (may be NULL) its inode, which names the namespace; -EINVAL when it is another
+ * kind of file, -errno when it cannot be opened. */
+int netns_path_check(const char *path, uint64_t *ret_ino, struct berr *err);
+/* Bind-mount the network namespace at src (checked as above) on path, the file created; path
+ * holding src's namespace already: success; another one: -EEXIST. */
+int netns_bind_path(const char *src, const char *path, struct berr *err);
 /* Bind-mount the net namespace of pid at path (to adopt a namespace). */
 int netns_bind_pid(pid_t pid, const char *path, struct berr *err);
 
@@ -95,6 +117,7 @@ struct nlx_link_state {
 	int ifindex;
 	unsigned flags;            /* ifi_flags (IFF_UP, IFF_LOWER_UP...) */
 	int mtu;
+	uint8_t mac[6];            /* all zero when the link has no Ethernet address */
 	char kind[32];             /* IFLA_INFO_KIND, "" for none */
 };
 /* ifindex > 0 with *ret filled, 0 when absent (*ret zeroed), -errno. */
@@ -184,3 +207,13 @@ int nlx_neigh_del(struct nlx *nl, int ifindex, const struct ipaddr *ip, struct b
  * *ret is a malloc'd array. */
 int nlx_neigh_list(struct nlx *nl, int ifindex, int family, struct nlx_neigh_entry **ret,
 		   size_t *ret_n, struct berr *err);
+
+/* ---- encryption support (netlink/crypto.c) ---- */
+/* Whether the kernel can create a WireGuard device and an IPsec ESP security association, each
+ * tried in a scratch namespace (nothing real is touched); *_why holds the kernel's answer when
+ * it cannot. Fails only when the probe itself cannot run. */
+struct nlx_crypto {
+	bool wireguard, esp;
+	char wireguard_why[200], esp_why[200];
+};
+int nlx_crypto_probe(struct nlx_crypto *ret, struct berr *err);

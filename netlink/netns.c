@@ -20,7 +20,9 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <linux/nsfs.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <linux/magic.h>
@@ -71,8 +73,8 @@ static int netns_job_run(struct netns_job *job)
 	return job->r;
 }
 
-/* The worker: a thread that runs jobs one at a time and does nothing else (a hand-over costs a
- * few µs, a thread made per call tens). After each job it goes back to the namespace it was
+/* The worker: a thread that runs jobs one at a time and does nothing else (a hand-over costs
+ * less than making a thread per call, and has no long tail). After each job it goes back to the namespace it was
  * started in, so it keeps no container's namespace alive; if it cannot, it ends there and the
  * next call starts a new worker. It blocks every signal: they are the event loop's. */
 static struct {
@@ -171,6 +173,13 @@ int netns_run(int netns_fd, int (*fn)(void *arg, struct berr *err), void *arg, s
 
 	if (netns_fd < 0)
 		return berr_set(err, -EBADF, "entering a network namespace: no namespace given");
+	return netns_worker_call(&job);
+}
+
+int netns_run_scratch(int (*fn)(void *arg, struct berr *err), void *arg, struct berr *err)
+{
+	struct netns_job job = { .netns_fd = -1, .fn = fn, .arg = arg, .err = err };
+
 	return netns_worker_call(&job);
 }
 
@@ -287,17 +296,34 @@ static bool same_file(const char *a, const char *b)
 	       sa.st_ino == sb.st_ino;
 }
 
-int netns_bind_pid(pid_t pid, const char *path, struct berr *err)
+int netns_path_check(const char *path, uint64_t *ret_ino, struct berr *err)
 {
-	char src[64];
-	int r;
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	struct stat st;
+	int type;
 
-	snprintf(src, sizeof(src), "/proc/%d/ns/net", (int)pid);
+	if (fd < 0)
+		return berr_errno(err, -errno, "%s", path);
+	type = ioctl(fd, NS_GET_NSTYPE);
+	if (type < 0 || type != CLONE_NEWNET)
+		return berr_set(err, -EINVAL, "%s is not a network namespace", path);
+	if (fstat(fd, &st) < 0)
+		return berr_errno(err, -errno, "%s", path);
+	if (ret_ino)
+		*ret_ino = (uint64_t)st.st_ino;
+	return 0;
+}
+
+int netns_bind_path(const char *src, const char *path, struct berr *err)
+{
+	int r = netns_path_check(src, NULL, err);
+
+	if (r < 0)
+		return r;
 	if (netns_is_mounted(path)) {
 		if (same_file(src, path))
 			return 0;
-		return berr_set(err, -EEXIST, "adopting the network namespace of process %d: %s "
-				"already holds another namespace", (int)pid, path);
+		return berr_set(err, -EEXIST, "%s already holds another namespace", path);
 	}
 	r = netns_dir_prepare(path, err);
 	if (r >= 0)
@@ -307,6 +333,19 @@ int netns_bind_pid(pid_t pid, const char *path, struct berr *err)
 		if (r < 0)
 			unlink(path);
 	}
+	return r;
+}
+
+int netns_bind_pid(pid_t pid, const char *path, struct berr *err)
+{
+	char src[64];
+	int r;
+
+	snprintf(src, sizeof(src), "/proc/%d/ns/net", (int)pid);
+	r = netns_bind_path(src, path, err);
+	if (r == -EEXIST)
+		return berr_set(err, r, "adopting the network namespace of process %d: %s "
+				"already holds another namespace", (int)pid, path);
 	if (r < 0)
 		return berr_prefix(err, "adopting the network namespace of process %d", (int)pid);
 	return 0;

@@ -140,7 +140,7 @@ static int nlx_connect_here(void *arg, struct berr *err)
 	int r;
 
 	errno = 0;
-	r = nl_connect(nl->sk, NETLINK_ROUTE);
+	r = nl_connect(nl->sk, nl->protocol);
 	if (r < 0)
 		return berr_errno(err, errno ? -errno : nlx_nle_errno(r), "connecting");
 	return 0;
@@ -158,9 +158,15 @@ static int nlx_connect(struct nlx *nl, int netns_fd, struct berr *err)
 
 int nlx_open(int netns_fd, struct nlx **ret, struct berr *err)
 {
+	return nlx_open_proto(netns_fd, NETLINK_ROUTE, ret, err);
+}
+
+int nlx_open_proto(int netns_fd, int protocol, struct nlx **ret, struct berr *err)
+{
 	_cleanup_(nlx_closep) struct nlx *nl = xcalloc(1, sizeof(*nl));
 	int one = 1, fd, r;
 
+	nl->protocol = protocol;
 	nl->sk = nl_socket_alloc();
 	if (!nl->sk)
 		return berr_set(err, -ENOMEM, "opening a netlink socket: out of memory");

@@ -91,66 +91,70 @@ int nlx_route_default_del(struct nlx *nl, int family, struct berr *err)
 			"deletions", family_name(family), DEFAULT_DEL_MAX);
 }
 
-struct route_list {
+struct route_full_list {
 	int family;
-	struct cidr *routes;
+	struct nlx_route *v;
 	size_t n, cap;
 };
 
-static bool route_wanted(struct nlmsghdr *hdr, const struct rtmsg *rtm, struct nlattr **tb,
-			 int family)
+static bool route_main(const struct rtmsg *rtm, struct nlattr **tb, int family)
 {
 	uint32_t table = rtm->rtm_table;
 
-	if (hdr->nlmsg_type != RTM_NEWROUTE || rtm->rtm_family != family)
-		return false;
 	if (tb[RTA_TABLE] && nla_len(tb[RTA_TABLE]) >= 4)
 		table = nla_get_u32(tb[RTA_TABLE]);
-	if (table != RT_TABLE_MAIN || rtm->rtm_dst_len == 0 || (rtm->rtm_flags & RTM_F_CLONED))
-		return false;
-	return tb[RTA_DST] && nla_len(tb[RTA_DST]) == (family == AF_INET ? 4 : 16) &&
-	       rtm->rtm_dst_len <= ip_bits(family);
+	return rtm->rtm_family == family && table == RT_TABLE_MAIN &&
+	       !(rtm->rtm_flags & RTM_F_CLONED) && rtm->rtm_dst_len <= ip_bits(family) &&
+	       (rtm->rtm_dst_len == 0 || (tb[RTA_DST] && nla_len(tb[RTA_DST]) == (family == AF_INET ? 4 : 16)));
 }
 
-static int route_list_cb(struct nl_msg *msg, void *arg)
+static void route_addr_get(struct nlattr *a, int family, struct ipaddr *ret)
 {
-	struct route_list *l = arg;
+	int len = family == AF_INET ? 4 : 16;
+
+	memset(ret, 0, sizeof(*ret));
+	if (a && nla_len(a) == len) {
+		ret->family = family;
+		memcpy(ret->b, nla_data(a), (size_t)len);
+	}
+}
+
+static int route_full_cb(struct nl_msg *msg, void *arg)
+{
+	struct route_full_list *l = arg;
 	struct nlmsghdr *hdr = nlmsg_hdr(msg);
 	struct nlattr *tb[RTA_MAX + 1];
+	struct nlx_route *rt;
 	struct rtmsg *rtm;
-	struct cidr *c;
 
-	if (!nlmsg_valid_hdr(hdr, sizeof(*rtm)) ||
+	if (hdr->nlmsg_type != RTM_NEWROUTE || !nlmsg_valid_hdr(hdr, sizeof(*rtm)) ||
 	    nlmsg_parse(hdr, sizeof(*rtm), tb, RTA_MAX, NULL) < 0)
 		return NL_SKIP;
 	rtm = nlmsg_data(hdr);
-	if (!route_wanted(hdr, rtm, tb, l->family))
+	if (!route_main(rtm, tb, l->family))
 		return NL_OK;
 	if (l->n == l->cap) {
 		l->cap = l->cap ? 2 * l->cap : 16;
-		l->routes = xrealloc(l->routes, l->cap * sizeof(*l->routes));
+		l->v = xrealloc(l->v, l->cap * sizeof(*l->v));
 	}
-	c = &l->routes[l->n++];
-	memset(c, 0, sizeof(*c));
-	c->addr.family = l->family;
-	memcpy(c->addr.b, nla_data(tb[RTA_DST]), nla_len(tb[RTA_DST]));
-	c->prefix = rtm->rtm_dst_len;
+	rt = &l->v[l->n++];
+	memset(rt, 0, sizeof(*rt));
+	route_addr_get(tb[RTA_DST], l->family, &rt->dst.addr);
+	rt->dst.addr.family = l->family;
+	rt->dst.prefix = rtm->rtm_dst_len;
+	rt->unicast = rtm->rtm_type == RTN_UNICAST;
+	route_addr_get(tb[RTA_GATEWAY], l->family, &rt->gw);
+	if (tb[RTA_OIF] && nla_len(tb[RTA_OIF]) >= 4)
+		rt->oif = (int)nla_get_u32(tb[RTA_OIF]);
 	return NL_OK;
 }
 
-static int route_dump(struct nlx *nl, struct route_list *l)
+int nlx_route_dump(struct nlx *nl, int family, struct nlx_route **ret, size_t *ret_n,
+		   struct berr *err)
 {
-	struct rtmsg rtm = { .rtm_family = l->family };
-	struct nl_msg *msg = route_msg(RTM_GETROUTE, NLM_F_DUMP, &rtm);
-
-	if (!msg)
-		return -ENOMEM;
-	return nlx_talk(nl, msg, route_list_cb, l);
-}
-
-int nlx_route_list(struct nlx *nl, int family, struct cidr **ret, size_t *ret_n, struct berr *err)
-{
-	struct route_list l = { .family = family };
+	struct route_full_list l = { .family = family };
+	struct rtmsg rtm = { .rtm_family = family };
+	struct nl_msg *msg;
 	int r, tries = 0;
 
 	if (family != AF_INET && family != AF_INET6)
@@ -158,13 +162,33 @@ int nlx_route_list(struct nlx *nl, int family, struct cidr **ret, size_t *ret_n,
 				"or IPv6", family);
 	do {
 		l.n = 0;
-		r = route_dump(nl, &l);
+		msg = route_msg(RTM_GETROUTE, NLM_F_DUMP, &rtm);
+		r = msg ? nlx_talk(nl, msg, route_full_cb, &l) : -ENOMEM;
 	} while (r == -EINTR && ++tries < 5);
 	if (r < 0) {
-		free(l.routes);
+		free(l.v);
 		return nlx_fail(nl, r, err, "listing %s routes", family_name(family));
 	}
-	*ret = l.routes;
+	*ret = l.v;
 	*ret_n = l.n;
+	return 0;
+}
+
+int nlx_route_list(struct nlx *nl, int family, struct cidr **ret, size_t *ret_n, struct berr *err)
+{
+	struct nlx_route *rts = NULL;
+	size_t n = 0, k = 0;
+	struct cidr *v;
+	int r = nlx_route_dump(nl, family, &rts, &n, err);
+
+	if (r < 0)
+		return r;
+	v = xcalloc(n + 1, sizeof(*v));
+	for (size_t i = 0; i < n; i++)
+		if (rts[i].dst.prefix > 0)
+			v[k++] = rts[i].dst;
+	free(rts);
+	*ret = v;
+	*ret_n = k;
 	return 0;
 }

@@ -33,6 +33,9 @@ static const struct nft_set_def set_defs[NFT_SET_COUNT] = {
 			    CAT2(T_IPV6, T_SERVICE), 20 },
 	[NFT_SET_CTR4] = { "ctr4", false, T_IPV4, 4, 0, 0 },
 	[NFT_SET_CTR6] = { "ctr6", false, T_IPV6, 16, 0, 0 },
+	[NFT_SET_VTEP4] = { "vteps4", false, T_IPV4, 4, 0, 0 },
+	[NFT_SET_VTEP6] = { "vteps6", false, T_IPV6, 16, 0, 0 },
+	[NFT_SET_VXPORT] = { "vxports", false, T_SERVICE, 2, 0, 0 },
 	[NFT_SET_BR_PORTS] = { "ports", true, T_IFNAME, IFNAMSIZ, 0, 0 },
 	[NFT_SET_BR_MAC] = { "mac", true, CAT2(T_IFNAME, T_ETHER), IFNAMSIZ + 8, 0, 0 },
 	[NFT_SET_BR_IP4] = { "ip4", true, CAT2(T_IFNAME, T_IPV4), IFNAMSIZ + 4, 0, 0 },
@@ -95,14 +98,35 @@ void nft_elem_ifname_ip(struct nft_elem *e, const char *ifname, const struct ipa
 		 set_defs[e->set].name);
 }
 
-void nft_elem_ctr_ip(struct nft_elem *e, const struct ipaddr *ip)
+/* An element of a set of addresses, set4 or set6 by the address family. */
+static void elem_addr(struct nft_elem *e, enum nft_set_id set4, enum nft_set_id set6,
+		      const struct ipaddr *ip)
 {
 	char a[IP_STRLEN];
 
-	elem_init(e, ip->family == AF_INET ? NFT_SET_CTR4 : NFT_SET_CTR6);
+	elem_init(e, ip->family == AF_INET ? set4 : set6);
 	memcpy(e->key, ip->b, e->key_len);
 	snprintf(e->label, sizeof(e->label), "element %s of set %s", ip_fmt(ip, a),
 		 set_defs[e->set].name);
+}
+
+void nft_elem_ctr_ip(struct nft_elem *e, const struct ipaddr *ip)
+{
+	elem_addr(e, NFT_SET_CTR4, NFT_SET_CTR6, ip);
+}
+
+void nft_elem_vtep(struct nft_elem *e, const struct ipaddr *ip)
+{
+	elem_addr(e, NFT_SET_VTEP4, NFT_SET_VTEP6, ip);
+}
+
+void nft_elem_vxport(struct nft_elem *e, uint16_t port)
+{
+	uint16_t p = htons(port);
+
+	elem_init(e, NFT_SET_VXPORT);
+	memcpy(e->key, &p, 2);
+	snprintf(e->label, sizeof(e->label), "element %u of set vxports", port);
 }
 
 void nft_elem_port(struct nft_elem *e, int family, const struct ipaddr *host, uint8_t proto,

@@ -5,38 +5,9 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include "common/inet.h"
 #include "common/util.h"
 #include "nft/nft.h"
-
-struct sock_ent {
-	struct ipaddr addr;
-	uint16_t port;
-	unsigned long inode;
-};
-
-/* "0100007F:1F90" (IPv4: one 32-bit word in host order) or 32 hex digits (four words). */
-static int addr_port_parse(const char *s, int family, struct sock_ent *ret)
-{
-	size_t words = family == AF_INET ? 1 : 4;
-	unsigned port;
-
-	memset(&ret->addr, 0, sizeof(ret->addr));
-	ret->addr.family = family;
-	for (size_t w = 0; w < words; w++) {
-		char hex[9];
-		uint32_t v;
-
-		memcpy(hex, s + 8 * w, 8);
-		hex[8] = '\0';
-		if (sscanf(hex, "%x", &v) != 1)
-			return -EINVAL;
-		memcpy(ret->addr.b + 4 * w, &v, 4);
-	}
-	if (s[8 * words] != ':' || sscanf(s + 8 * words + 1, "%x", &port) != 1)
-		return -EINVAL;
-	ret->port = (uint16_t)port;
-	return 0;
-}
 
 static bool addr_any(const struct ipaddr *a)
 {
@@ -46,7 +17,7 @@ static bool addr_any(const struct ipaddr *a)
 }
 
 /* The socket's address overlaps the requested one (family 0 = any address of `family`). */
-static bool overlaps(const struct sock_ent *s, int family, const struct ipaddr *ip)
+static bool overlaps(const struct socktab_ent *s, int family, const struct ipaddr *ip)
 {
 	if (s->addr.family != family)   /* a [::] socket also takes IPv4 (v4-mapped) */
 		return s->addr.family == AF_INET6 && addr_any(&s->addr);
@@ -61,21 +32,18 @@ static int table_scan(const char *file, int family, bool listen_only, int want_f
 {
 	_cleanup_free_ char *path = xasprintf("/proc/thread-self/net/%s", file);
 	_cleanup_fclose_ FILE *f = fopen(path, "re");
-	char line[512], local[64], st[8];
-	unsigned long inode;
-	struct sock_ent s;
+	struct socktab_ent s;
+	char line[512];
 
 	if (!f)
 		return errno == ENOENT ? 0 : -errno;
 	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, " %*s %63s %*s %7s %*s %*s %*s %*s %*s %lu", local, st, &inode) != 3)
+		if (socktab_line_parse(line, family, &s) < 0 || s.port != port)
 			continue;
-		if (addr_port_parse(local, family, &s) < 0 || s.port != port)
-			continue;
-		if (strcmp(st, listen_only ? "0A" : "07") != 0)
+		if (s.state != (listen_only ? SOCKTAB_TCP_LISTEN : SOCKTAB_UDP_BOUND))
 			continue;
 		if (overlaps(&s, want_family, ip)) {
-			*ret_inode = inode;
+			*ret_inode = s.inode;
 			return 1;
 		}
 	}

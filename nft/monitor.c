@@ -12,21 +12,25 @@
 #include "common/util.h"
 #include "nft/nft_internal.h"
 
-int nft_monitor_open(int *ret_fd, struct berr *err)
+int nft_group_open(int group, int rcvbuf, const char *what, int *ret_fd, struct berr *err)
 {
-	int group = NFNLGRP_NFTABLES, size = 8 << 20;
 	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
 	_cleanup_close_ int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK,
 					NETLINK_NETFILTER);
 
 	if (fd < 0)
-		return berr_errno(err, -errno, "opening the nftables monitor socket");
+		return berr_errno(err, -errno, "opening the nftables %s socket", what);
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
 	    setsockopt(fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &group, sizeof(group)) < 0)
-		return berr_errno(err, -errno, "subscribing to nftables events");
-	setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size));
+		return berr_errno(err, -errno, "subscribing to nftables %s events", what);
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf));
 	*ret_fd = steal_fd(fd);
 	return 0;
+}
+
+int nft_monitor_open(int *ret_fd, struct berr *err)
+{
+	return nft_group_open(NFNLGRP_NFTABLES, 8 << 20, "monitor", ret_fd, err);
 }
 
 /* The table an event is about: attribute 1 is the table name for tables, chains, rules, sets

@@ -42,6 +42,9 @@ enum nft_set_id {
 	NFT_MAP_PUBW6,
 	NFT_SET_CTR4,       /* ipv4_addr: container addresses on berth bridges (hairpin masquerade) */
 	NFT_SET_CTR6,       /* ipv6_addr */
+	NFT_SET_VTEP4,      /* ipv4_addr: VTEPs of the cluster's members (VXLAN accepted from) */
+	NFT_SET_VTEP6,      /* ipv6_addr */
+	NFT_SET_VXPORT,     /* inet_service: the VXLAN data-path port (empty without a cluster) */
 	/* bridge table */
 	NFT_SET_BR_PORTS,   /* ifname: host ends of container veths */
 	NFT_SET_BR_MAC,     /* ifname . ether_addr */
@@ -70,6 +73,9 @@ void nft_elem_ifname_mac(struct nft_elem *e, const char *ifname, const uint8_t m
 void nft_elem_ifname_ip(struct nft_elem *e, const char *ifname, const struct ipaddr *ip);
 /* NFT_SET_CTR4 or _CTR6 by the address family. */
 void nft_elem_ctr_ip(struct nft_elem *e, const struct ipaddr *ip);
+/* NFT_SET_VTEP4 or _VTEP6 by the address family. */
+void nft_elem_vtep(struct nft_elem *e, const struct ipaddr *ip);
+void nft_elem_vxport(struct nft_elem *e, uint16_t port);
 /* A published port: host (family 0 = every address of `family`) proto port -> to:to_port. */
 void nft_elem_port(struct nft_elem *e, int family, const struct ipaddr *host, uint8_t proto,
 		   uint16_t port, const struct ipaddr *to, uint16_t to_port);
@@ -116,3 +122,78 @@ int nft_ct_flush_port(int family, uint8_t proto, const struct ipaddr *daddr, uin
  * of `family`): 1 with a description ("process nc (pid 42)"), 0 when free, -errno. */
 int nft_hostport_holder(int family, const struct ipaddr *ip, uint8_t proto, uint16_t port,
 			char *ret_desc, size_t size);
+
+/* ---- what the rules of berth's tables are for ----
+ * Every rule carries its description as its comment (`nft list` shows it); an explanation of a
+ * trace maps the comment of the rule that decided back to one of these. */
+enum nft_rule_kind {
+	NFT_RULE_OTHER,          /* a jump, NAT, or not one of berth's rules */
+	NFT_RULE_LOOPBACK,       /* a loopback destination arriving from outside */
+	NFT_RULE_DNAT,           /* a published port: destination rewritten to a container */
+	NFT_RULE_ESTABLISHED,    /* accept: a connection already accepted */
+	NFT_RULE_ICC,            /* accept: both ends on the same network (ICC on) */
+	NFT_RULE_INTERNAL_IN,    /* drop: into an internal network from outside it */
+	NFT_RULE_PUBLISHED,      /* accept: to a published port */
+	NFT_RULE_ISOLATION,      /* drop: between two networks */
+	NFT_RULE_ROUTED,         /* accept: into a network in routed mode */
+	NFT_RULE_UNEXPOSED,      /* drop: container addresses are not reachable from outside */
+	NFT_RULE_INTERNAL_OUT,   /* drop: out of an internal network */
+	NFT_RULE_SPOOF,          /* drop: a source MAC or address not the container's own */
+	NFT_RULE_GUARD,          /* drop: redirects, router advertisements, foreign NAs */
+	NFT_RULE_NOICC,          /* drop: inter-container communication off on the network */
+	NFT_RULE_TRACE,          /* the temporary rule that marks a traced flow */
+};
+enum nft_rule_kind nft_rule_kind(const char *comment);
+
+/* ---- tracing one flow (nft/trace.c; the rule is built in nft/skeleton.c) ----
+ * A chain NFT_TRACE_CHAIN hooked at prerouting before every other chain of each table (inet
+ * -400, bridge -300) holds a rule that sets `meta nftrace` on the packets of one flow (and,
+ * for IPv6, one for the neighbour solicitations for its destination); the
+ * kernel then reports every rule and chain policy those packets meet (NFNLGRP_NFTRACE). The
+ * chains live in berth's own tables, so any rebuild (start-up after a crash, reload,
+ * self-healing) removes a leftover. */
+#define NFT_TRACE_CHAIN "probe_trace"
+#define NFT_TRACE_COMMENT "probe trace: meta nftrace set 1"
+struct nft_flow {
+	struct ipaddr daddr;       /* its family is the flow's */
+	uint8_t proto;             /* IPPROTO_TCP, _UDP, _ICMP or _ICMPV6 (echo requests) */
+	uint16_t sport, dport;     /* TCP, UDP; 0 = any */
+	uint16_t icmp_id;          /* echo identifier */
+};
+void nft_batch_trace_add(struct nft_batch *b, const struct nft_flow *f);
+/* Removes both chains; absent chains are fine. */
+void nft_batch_trace_del(struct nft_batch *b);
+
+struct nft_trace_event {
+	uint32_t id;               /* the same for every event of one packet */
+	uint32_t type;             /* NFT_TRACETYPE_RULE, _POLICY or _RETURN */
+	int family;                /* of the table: NFPROTO_INET, NFPROTO_BRIDGE, ... */
+	char table[NFT_NAME_MAX];
+	char chain[NFT_NAME_MAX];
+	uint64_t handle;           /* of the rule (0: a chain policy or return) */
+	int verdict;               /* NF_ACCEPT, NF_DROP, NFT_CONTINUE, NFT_JUMP, NFT_GOTO, ... */
+	bool has_verdict;
+	char target[NFT_NAME_MAX]; /* chain jumped to */
+	uint32_t iif, oif;         /* interface indexes, 0 when unknown */
+	uint8_t nh[40];            /* the start of the network header (0 bytes: the event is about
+				    * the packet of the event before it) */
+	uint32_t nh_len;
+	uint8_t th[16];            /* the start of the transport header */
+	uint32_t th_len;
+};
+/* A socket subscribed to trace events (non-blocking). */
+int nft_trace_open(int *ret_fd, struct berr *err);
+/* One NFT_MSG_TRACE message: 0, or -EINVAL when it is not one. */
+int nft_trace_parse(const void *msg, size_t len, struct nft_trace_event *ret);
+/* Every event queued on fd, appended to *v (grown; *n counts them, at most max in all). */
+int nft_trace_read(int fd, struct nft_trace_event **v, size_t *n, size_t max, struct berr *err);
+
+/* The rules of berth's two tables with their comments. */
+struct nft_rule_info {
+	int family;                /* NFPROTO_INET or NFPROTO_BRIDGE */
+	char chain[NFT_NAME_MAX];
+	uint64_t handle;
+	char comment[NFT_LABEL_MAX];
+};
+int nft_rules_list(const struct nft_names *names, struct nft_rule_info **ret, size_t *ret_n,
+		   struct berr *err);

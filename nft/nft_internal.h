@@ -21,6 +21,9 @@ char *nft_batch_room(struct nft_batch *b);
 void nft_batch_push(struct nft_batch *b, const char *label);
 struct nlmsghdr *nft_batch_hdr(struct nft_batch *b, int type, int family, uint16_t flags);
 
+/* A non-blocking socket subscribed to a netfilter multicast group (monitor.c). */
+int nft_group_open(int group, int rcvbuf, const char *what, int *ret_fd, struct berr *err);
+
 /* Set definitions (elem.c). */
 struct nft_set_def {
 	const char *name;

@@ -19,6 +19,8 @@
  *             drop; ct status dnat accept; iifname @bridges drop (isolation); @routed4/6 accept;
  *             drop (container addresses are not reachable directly)
  *   from_bridge: iifname @internal drop
+ *   input     (filter input -10): udp dport @vxports ip saddr != @vteps4 drop (same for ip6 /
+ *             @vteps6): VXLAN is taken only from the cluster's members
  * table bridge berth
  *   pre (filter prerouting -200): iifname @ports jump from_ctr
  *   from_ctr: ether saddr, ARP sender, IPv4/IPv6 source must be the port's own (@mac, @ip4,
@@ -137,12 +139,24 @@ static struct rb rule_new(struct nft_batch *b, bool bridge, const char *chain)
 	return rb;
 }
 
+/* The description is also the rule's comment: `nft list` shows it, and an explanation of a
+ * trace maps it back to what the rule is for (nft_rule_kind). */
+static void rule_comment(struct nftnl_rule *r, const char *what)
+{
+	struct nftnl_udata_buf *u = nftnl_udata_buf_alloc(NFT_LABEL_MAX);
+
+	nftnl_udata_put_strz(u, NFTNL_UDATA_RULE_COMMENT, what);
+	nftnl_rule_set_data(r, NFTNL_RULE_USERDATA, nftnl_udata_buf_data(u), nftnl_udata_buf_len(u));
+	nftnl_udata_buf_free(u);
+}
+
 static void rule_push(struct rb *rb, const char *what)
 {
 	const char *chain = nftnl_rule_get_str(rb->r, NFTNL_RULE_CHAIN);
 	_cleanup_free_ char *label = xasprintf("rule \"%s\" of chain %s", what, chain);
 	struct nlmsghdr *nlh;
 
+	rule_comment(rb->r, what);
 	nlh = nft_batch_hdr(rb->b, NFT_MSG_NEWRULE, rb->bridge ? NFPROTO_BRIDGE : NFPROTO_INET,
 			    NLM_F_CREATE | NLM_F_APPEND);
 	nftnl_rule_nlmsg_build_payload(nlh, rb->r);
@@ -447,6 +461,24 @@ static void rules_forward(struct nft_batch *b)
 		     "iifname @internal drop");
 }
 
+/* VXLAN from anything but a member VTEP is dropped before the kernel's VXLAN socket sees it. */
+static void rules_input(struct nft_batch *b)
+{
+	for (int v6 = 0; v6 < 2; v6++) {
+		struct rb rb = rule_new(b, false, "input");
+
+		x_nfproto(&rb, v6 ? NFPROTO_IPV6 : NFPROTO_IPV4);
+		x_l4proto(&rb, IPPROTO_UDP);
+		x_payload(&rb, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, R(0));
+		x_lookup(&rb, NFT_SET_VXPORT, R(0), -1, false);
+		x_payload(&rb, NFT_PAYLOAD_NETWORK_HEADER, v6 ? 8 : 12, v6 ? 16 : 4, R(0));
+		x_lookup(&rb, v6 ? NFT_SET_VTEP6 : NFT_SET_VTEP4, R(0), -1, true);
+		x_verdict(&rb, NF_DROP, NULL);
+		rule_push(&rb, v6 ? "udp dport @vxports ip6 saddr != @vteps6 drop"
+				  : "udp dport @vxports ip saddr != @vteps4 drop");
+	}
+}
+
 /* ---- bridge table rules ---- */
 
 /* iifname . <payload> not in set -> drop */
@@ -568,6 +600,7 @@ void nft_batch_rebuild(struct nft_batch *b)
 	chain_add(b, false, "nat_out", "nat", NF_INET_LOCAL_OUT, -100);
 	chain_add(b, false, "nat_post", "nat", NF_INET_POST_ROUTING, 100);
 	chain_add(b, false, "forward", "filter", NF_INET_FORWARD, 0);
+	chain_add(b, false, "input", "filter", NF_INET_LOCAL_IN, -10);
 	chain_add(b, false, "publish", NULL, 0, 0);
 	chain_add(b, false, "post_bridge", NULL, 0, 0);
 	chain_add(b, false, "to_bridge", NULL, 0, 0);
@@ -579,6 +612,172 @@ void nft_batch_rebuild(struct nft_batch *b)
 	rules_nat(b);
 	rules_post_bridge(b);
 	rules_forward(b);
+	rules_input(b);
 	rules_bridge_l2(b);
 	rules_bridge_ip(b);
+}
+
+/* ---- what a rule is for (explanations of traces) ---- */
+
+static const struct {
+	const char *comment;
+	enum nft_rule_kind kind;
+} rule_kinds[] = {
+	{ "iifname != lo ip daddr 127.0.0.0/8 drop", NFT_RULE_LOOPBACK },
+	{ "iifname != lo ip6 daddr ::1 drop", NFT_RULE_LOOPBACK },
+	{ "dnat to published port of one address", NFT_RULE_DNAT },
+	{ "dnat to published port of any address", NFT_RULE_DNAT },
+	{ "ct state established,related accept", NFT_RULE_ESTABLISHED },
+	{ "iifname . oifname @icc accept", NFT_RULE_ICC },
+	{ "oifname @internal drop", NFT_RULE_INTERNAL_IN },
+	{ "ct status dnat accept", NFT_RULE_PUBLISHED },
+	{ "iifname @bridges drop", NFT_RULE_ISOLATION },
+	{ "routed mode accept", NFT_RULE_ROUTED },
+	{ "drop", NFT_RULE_UNEXPOSED },
+	{ "iifname @internal drop", NFT_RULE_INTERNAL_OUT },
+	{ "iifname . ether saddr != @mac drop", NFT_RULE_SPOOF },
+	{ "ether type != { ip, arp, ip6 } drop", NFT_RULE_SPOOF },
+	{ "arp not ethernet/ipv4 drop", NFT_RULE_SPOOF },
+	{ "iifname . arp saddr ether != @mac drop", NFT_RULE_SPOOF },
+	{ "iifname . arp saddr ip != @ip4 drop", NFT_RULE_SPOOF },
+	{ "iifname . ip saddr != @ip4 drop", NFT_RULE_SPOOF },
+	{ "iifname . ip6 saddr != @ip6 drop", NFT_RULE_SPOOF },
+	{ "icmp redirect drop", NFT_RULE_GUARD },
+	{ "icmpv6 router advertisement drop", NFT_RULE_GUARD },
+	{ "icmpv6 redirect drop", NFT_RULE_GUARD },
+	{ "neighbour advertisement for a foreign target drop", NFT_RULE_GUARD },
+	{ "iifname @noicc drop", NFT_RULE_NOICC },
+	{ NFT_TRACE_COMMENT, NFT_RULE_TRACE },
+};
+
+enum nft_rule_kind nft_rule_kind(const char *comment)
+{
+	for (size_t i = 0; comment && i < ARRAY_SIZE(rule_kinds); i++)
+		if (strcmp(rule_kinds[i].comment, comment) == 0)
+			return rule_kinds[i].kind;
+	return NFT_RULE_OTHER;
+}
+
+/* ---- tracing one flow: a chain hooked before every other of each table ---- */
+
+static void x_nftrace_set(struct rb *rb)
+{
+	struct nftnl_expr *e = x_new(rb, "immediate");
+	uint8_t one = 1;
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, R(0));
+	nftnl_expr_set(e, NFTNL_EXPR_IMM_DATA, &one, sizeof(one));
+	e = x_new(rb, "meta");
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, NFT_META_NFTRACE);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_SREG, R(0));
+}
+
+static void x_th_u16(struct rb *rb, uint32_t off, uint16_t v)
+{
+	uint16_t be = htons(v);
+
+	x_payload(rb, NFT_PAYLOAD_TRANSPORT_HEADER, off, 2, R(0));
+	x_cmp(rb, R(0), NFT_CMP_EQ, &be, 2);
+}
+
+static void rule_trace(struct nft_batch *b, bool bridge, const struct nft_flow *f)
+{
+	bool v4 = f->daddr.family == AF_INET;
+	bool icmp = f->proto == IPPROTO_ICMP || f->proto == IPPROTO_ICMPV6;
+	uint8_t echo = v4 ? 8 : 128;
+	struct rb rb = rule_new(b, bridge, NFT_TRACE_CHAIN);
+
+	if (bridge)
+		x_ethertype(&rb, v4 ? 0x0800 : 0x86dd);
+	else
+		x_nfproto(&rb, v4 ? NFPROTO_IPV4 : NFPROTO_IPV6);
+	x_payload(&rb, NFT_PAYLOAD_NETWORK_HEADER, v4 ? 16 : 24, v4 ? 4 : 16, R(0));
+	x_cmp(&rb, R(0), NFT_CMP_EQ, f->daddr.b, v4 ? 4 : 16);
+	x_l4proto(&rb, f->proto);
+	if (icmp) {
+		x_payload(&rb, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1, R(0));
+		x_cmp(&rb, R(0), NFT_CMP_EQ, &echo, 1);
+		x_th_u16(&rb, 4, f->icmp_id);
+	}
+	if (!icmp && f->sport)
+		x_th_u16(&rb, 0, f->sport);
+	if (!icmp && f->dport)
+		x_th_u16(&rb, 2, f->dport);
+	x_nftrace_set(&rb);
+	rule_push(&rb, NFT_TRACE_COMMENT);
+}
+
+/* IPv6 finds the target's MAC first: its neighbour solicitation is traced too, or a flow
+ * whose solicitations are dropped (ICC off) would show no packet at all. */
+static void rule_trace_ns(struct nft_batch *b, bool bridge, const struct nft_flow *f)
+{
+	struct rb rb = rule_new(b, bridge, NFT_TRACE_CHAIN);
+	uint8_t ns = 135;
+
+	if (bridge)
+		x_ethertype(&rb, 0x86dd);
+	else
+		x_nfproto(&rb, NFPROTO_IPV6);
+	x_l4proto(&rb, IPPROTO_ICMPV6);
+	x_payload(&rb, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1, R(0));
+	x_cmp(&rb, R(0), NFT_CMP_EQ, &ns, 1);
+	x_payload(&rb, NFT_PAYLOAD_TRANSPORT_HEADER, 8, 16, R(0));
+	x_cmp(&rb, R(0), NFT_CMP_EQ, f->daddr.b, 16);
+	x_nftrace_set(&rb);
+	rule_push(&rb, NFT_TRACE_COMMENT);
+}
+
+static void trace_chains_add(struct nft_batch *b)
+{
+	chain_add(b, false, NFT_TRACE_CHAIN, "filter", NF_INET_PRE_ROUTING, -400);
+	chain_add(b, true, NFT_TRACE_CHAIN, "filter", NF_BR_PRE_ROUTING, -300);
+}
+
+void nft_batch_trace_add(struct nft_batch *b, const struct nft_flow *f)
+{
+	trace_chains_add(b);
+	for (int bridge = 0; bridge < 2; bridge++) {
+		rule_trace(b, bridge, f);
+		if (f->daddr.family == AF_INET6)
+			rule_trace_ns(b, bridge, f);
+	}
+}
+
+static void chain_del(struct nft_batch *b, bool bridge, const char *name)
+{
+	struct nftnl_chain *c = nftnl_chain_alloc();
+	_cleanup_free_ char *label = xasprintf("deleting chain %s", name);
+	struct nlmsghdr *nlh;
+
+	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, bridge ? b->names.bridge : b->names.inet);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, name);
+	nlh = nft_batch_hdr(b, NFT_MSG_DELCHAIN, bridge ? NFPROTO_BRIDGE : NFPROTO_INET, 0);
+	nftnl_chain_nlmsg_build_payload(nlh, c);
+	nftnl_chain_free(c);
+	nft_batch_push(b, label);
+}
+
+static void chain_flush(struct nft_batch *b, bool bridge, const char *name)
+{
+	struct nftnl_rule *r = nftnl_rule_alloc();
+	_cleanup_free_ char *label = xasprintf("flushing chain %s", name);
+	struct nlmsghdr *nlh;
+
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, bridge ? b->names.bridge : b->names.inet);
+	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, name);
+	nlh = nft_batch_hdr(b, NFT_MSG_DELRULE, bridge ? NFPROTO_BRIDGE : NFPROTO_INET, 0);
+	nftnl_rule_nlmsg_build_payload(nlh, r);
+	nftnl_rule_free(r);
+	nft_batch_push(b, label);
+}
+
+/* Created first (an existing chain is left as it is), so the deletion works whether the chains
+ * are there or not (a rebuild may have removed them already). */
+void nft_batch_trace_del(struct nft_batch *b)
+{
+	trace_chains_add(b);
+	for (int bridge = 0; bridge < 2; bridge++) {
+		chain_flush(b, bridge, NFT_TRACE_CHAIN);
+		chain_del(b, bridge, NFT_TRACE_CHAIN);
+	}
 }

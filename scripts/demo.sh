@@ -26,6 +26,7 @@ step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
 note() { printf '\n# %s\n' "$*"; }
 
 mkdir -p "$DIR"
+export BERTH_CNI_CONFIG_DIR=$DIR/cni   # not the machine's /etc/cni/net.d
 ip netns add "$NS"
 nsenter --net=/run/netns/$NS ip link set lo up
 export BERTH_HOST=unix://$DIR/berth.sock

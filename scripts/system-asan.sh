@@ -28,7 +28,7 @@ san="log_path=$reports/report:halt_on_error=1:print_stacktrace=1"
 export ASAN_OPTIONS="$san:detect_leaks=1"
 export UBSAN_OPTIONS="$san"
 export LSAN_OPTIONS="suppressions=$top/tests/system/lsan.supp:print_suppressions=0"
-export BERTHD=$asan/berthd BERTH=$asan/berth
+export BERTHD=$asan/berthd BERTH=$asan/berth BERTH_CNI=$asan/berth-cni
 export NLTEST=$asan/tests/helpers/nltest RTTEST=$asan/tests/helpers/rttest
 export APITEST=$asan/tests/helpers/apitest DNS_PROBE=$asan/tests/helpers/dns_probe
 export FAKEDNS=$asan/tests/helpers/fakedns SPOOF=$asan/tests/helpers/spoof

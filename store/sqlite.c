@@ -52,6 +52,7 @@ enum stmt_id {
 	ST_ALLOC_DEL_NET,
 	ST_ALLOC_LIST,
 	ST_META_DEL,
+	ST_META_LIST,
 	ST_COUNT,
 };
 _Static_assert(ST_COUNT <= 32, "fail_mask holds one bit per statement");
@@ -64,6 +65,7 @@ static const char *const stmt_name[ST_COUNT] = {
 	[ST_META_GET] = "meta-get",
 	[ST_META_PUT] = "meta-put",
 	[ST_META_DEL] = "meta-delete",
+	[ST_META_LIST] = "meta-list",
 	[ST_NET_PUT] = "network-put",
 	[ST_NET_DEL] = "network-delete",
 	[ST_NET_LIST] = "network-list",
@@ -94,6 +96,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_ROLLBACK] = "ROLLBACK",
 	[ST_META_GET] = "SELECT value FROM meta WHERE key = ?1",
 	[ST_META_DEL] = "DELETE FROM meta WHERE key = ?1",
+	[ST_META_LIST] = "SELECT key, value FROM meta WHERE substr(key, 1, length(?1)) = ?1 "
+			 "ORDER BY key",
 	[ST_META_PUT] = "INSERT INTO meta(key, value) VALUES (?1, ?2) "
 			"ON CONFLICT(key) DO UPDATE SET value = excluded.value",
 	[ST_NET_PUT] = "INSERT INTO networks(" NET_COLS ") VALUES "
@@ -749,6 +753,37 @@ static int delete_by_id(struct store *s, enum stmt_id id, const char *kind, cons
 int store_meta_delete(struct store *s, const char *key, struct berr *err)
 {
 	return delete_by_id(s, ST_META_DEL, "metadata", key, err);
+}
+
+struct meta_iter {
+	int (*cb)(const char *key, const char *value, void *ud);
+	void *ud;
+};
+
+static int meta_row(sqlite3_stmt *st, void *ctx, struct berr *err)
+{
+	const struct meta_iter *it = ctx;
+	const char *k = (const char *)sqlite3_column_text(st, 0);
+	const char *v = (const char *)sqlite3_column_text(st, 1);
+
+	return it->cb(k ? k : "", v ? v : "", it->ud);
+}
+
+int store_meta_list(struct store *s, const char *prefix,
+		    int (*cb)(const char *key, const char *value, void *ud), void *ud,
+		    struct berr *err)
+{
+	_cleanup_sq_ struct sq q = { 0 };
+	struct meta_iter it = { cb, ud };
+	int rc, r;
+
+	r = sq_get(s, ST_META_LIST, &q, err);
+	if (r < 0)
+		return r;
+	rc = bind_key(&q, prefix);
+	if (rc != SQLITE_OK)
+		return sql_fail(s, rc, err, "listing metadata \"%s*\"", prefix);
+	return rows_each(s, &q, meta_row, &it, "metadata", err);
 }
 
 /* ---- deletes by id ---- */

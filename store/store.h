@@ -21,6 +21,8 @@ struct bsubnet {
 	struct cidr range;         /* --ip-range; prefix 0 and family 0 when unset */
 	struct ipaddr gateway;     /* family 0 when none */
 	bool gateway_foreign;      /* the address was on a foreign interface already: never removed */
+	bool subnet_auto;          /* berth chose the subnet (none was asked) */
+	bool gateway_auto;         /* berth chose the gateway (none was asked) */
 	cJSON *aux;                /* AuxiliaryAddresses object {name: "ip"} or NULL; owned */
 };
 
@@ -104,6 +106,10 @@ void store_rollback(struct store *s);
 int store_meta_get(struct store *s, const char *key, char **ret, struct berr *err);
 int store_meta_put(struct store *s, const char *key, const char *value, struct berr *err);
 int store_meta_delete(struct store *s, const char *key, struct berr *err);   /* missing: ok */
+/* Every (key, value) whose key starts with prefix, in key order; cb returning <0 stops. */
+int store_meta_list(struct store *s, const char *prefix,
+		    int (*cb)(const char *key, const char *value, void *ud), void *ud,
+		    struct berr *err);
 
 /* Insert or replace by id. Names are UNIQUE: a duplicate gives -EEXIST. */
 int store_network_put(struct store *s, const struct bnetwork *n, struct berr *err);

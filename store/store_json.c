@@ -26,6 +26,10 @@ static cJSON *subnet_encode(const struct bsubnet *sub)
 		ok = cJSON_AddStringToObject(o, "Gateway", ip_fmt(&sub->gateway, ip)) != NULL;
 	if (ok && sub->gateway_foreign)
 		ok = cJSON_AddTrueToObject(o, "GatewayForeign") != NULL;
+	if (ok && sub->subnet_auto)
+		ok = cJSON_AddTrueToObject(o, "SubnetAuto") != NULL;
+	if (ok && sub->gateway_auto)
+		ok = cJSON_AddTrueToObject(o, "GatewayAuto") != NULL;
 	if (ok && sub->aux) {
 		aux = cJSON_Duplicate(sub->aux, true);
 		ok = aux && cJSON_AddItemToObject(o, "AuxiliaryAddresses", aux);
@@ -86,6 +90,8 @@ static int subnet_decode(const cJSON *o, struct bsubnet *sub, struct berr *err)
 	if (gw && gw[0] && ip_parse(gw, &sub->gateway, err) < 0)
 		return -EIO;
 	sub->gateway_foreign = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "GatewayForeign"));
+	sub->subnet_auto = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "SubnetAuto"));
+	sub->gateway_auto = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "GatewayAuto"));
 	aux = cJSON_GetObjectItemCaseSensitive(o, "AuxiliaryAddresses");
 	if (aux && !cJSON_IsNull(aux)) {
 		if (!cJSON_IsObject(aux))

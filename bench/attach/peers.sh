@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
 # The peers' side of the attach/detach benchmark; run.sh runs it inside the namespace that plays
-# the host (nsenter --net=...). Adapted from /work/shared/peers/netavark_latency.sh and
+# the host (nsenter --net=...). Adapted from ../shared/peers/netavark_latency.sh and
 # cni_latency.sh (same NetworkOptions JSON and the same CNI invocation), with a /16 subnet so
 # that 500+ containers fit and p50/p99 of a single container's attach/detach on top of
 # 1 or N resident containers.

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
 # The peers' side of "cost of publishing one more port": run.sh runs it inside the namespace that
-# plays the peer's host (nsenter --net=...). Adapted from /work/shared/peers/netavark_latency.sh
+# plays the peer's host (nsenter --net=...). Adapted from ../shared/peers/netavark_latency.sh
 # and cni_latency.sh (the same NetworkOptions JSON for netavark 1.4, the same per-spec invocation
 # of the CNI bridge and portmap plugins).
 #

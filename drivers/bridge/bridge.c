@@ -90,7 +90,8 @@ static int bridge_host_probe(struct drv_ctx *ctx, struct bnetwork *n, struct ber
 	if (r < 0)
 		return r;
 	if (r > 0 && strcmp(st.kind, "bridge") != 0)
-		return berr_set(err, -EEXIST, "interface %s exists and is not a bridge", n->ifname);
+		return berr_set(err, -EEXIST, "bridge %s: an interface of that name exists and is not a "
+				"bridge (" OPT_BRIDGE_NAME ")", n->ifname);
 	n->ifname_foreign = r > 0;
 	for (int i = 0; i < n->n_subnets; i++) {
 		struct bsubnet *s = &n->subnets[i];
@@ -125,12 +126,19 @@ static int bridge_network_create(struct drv_ctx *ctx, const struct bnetwork *n, 
 	if (r < 0)
 		return r;
 	if (n->ipv6) {
-		/* The bridge holds a static gateway: it must neither autoconfigure nor do DAD. */
-		_cleanup_free_ char *key = xasprintf("net/ipv6/conf/%s/accept_ra", n->ifname);
+		/* The bridge holds a static gateway: it must neither autoconfigure nor do DAD. DAD
+		 * of its link-local address (1-2 s after the first port comes up) would also stop
+		 * the host from soliciting its containers' addresses meanwhile: neighbour
+		 * solicitations for forwarded packets need a valid link-local source. */
+		static const char *const off[] = { "accept_ra", "accept_dad" };
 
-		r = sysctl_write(key, "0", err);
-		if (r < 0)
-			return r;
+		for (size_t i = 0; i < ARRAY_SIZE(off); i++) {
+			_cleanup_free_ char *key = xasprintf("net/ipv6/conf/%s/%s", n->ifname, off[i]);
+
+			r = sysctl_write(key, "0", err);
+			if (r < 0)
+				return r;
+		}
 	}
 	r = gateways_add(ctx->host_nl, n, err);
 	if (r < 0)
@@ -145,34 +153,17 @@ static int bridge_network_delete(struct drv_ctx *ctx, const struct bnetwork *n, 
 	return nlx_link_delete(ctx->host_nl, n->ifname, err);
 }
 
-static int bridge_join(struct drv_ctx *ctx, const struct bnetwork *n, const struct bendpoint *ep,
-		       const struct sandbox *sb, struct berr *err)
+static int bridge_join_detached(struct drv_ctx *ctx, const struct bnetwork *n,
+				const struct bendpoint *ep, const char *peer, struct berr *err)
 {
 	uint8_t mac[6];
 	int r;
 
 	r = mac_parse(ep->mac, mac, err);
 	if (r >= 0)
-		r = nlx_veth_create(ctx->host_nl, ep->host_ifname, n->ifname, sb->netns_fd,
-				    ep->ifname, mac, n->mtu, NLX_VETH_PORT_ONLY, err);
-	if (r >= 0)
-		r = drv_sandbox_configure(n, ep, sb, err);
+		r = nlx_veth_create(ctx->host_nl, ep->host_ifname, n->ifname, ctx->host_netns_fd, peer,
+				    mac, n->mtu, NLX_VETH_PORT_ONLY, err);
 	return r;
-}
-
-static int bridge_leave(struct drv_ctx *ctx, const struct bnetwork *n, const struct bendpoint *ep,
-			const struct sandbox *sb, struct berr *err)
-{
-	/* Deleting the host end removes the pair, wherever the peer is. */
-	return nlx_link_delete(ctx->host_nl, ep->host_ifname, err);
-}
-
-static int bridge_endpoint_check(struct drv_ctx *ctx, const struct bnetwork *n,
-				 const struct bendpoint *ep, const struct sandbox *sb, struct berr *err)
-{
-	int r = nlx_link_index(ctx->host_nl, ep->host_ifname, err);
-
-	return r < 0 ? r : r > 0;
 }
 
 static int bridge_restore(struct drv_ctx *ctx, const struct bnetwork *n, struct berr *err)
@@ -188,8 +179,9 @@ const struct driver_ops bridge_driver = {
 	.host_probe = bridge_host_probe,
 	.network_create = bridge_network_create,
 	.network_delete = bridge_network_delete,
-	.join = bridge_join,
-	.leave = bridge_leave,
-	.endpoint_check = bridge_endpoint_check,
+	.join = drv_veth_join,
+	.join_detached = bridge_join_detached,
+	.leave = drv_veth_leave,
+	.endpoint_check = drv_veth_check,
 	.restore = bridge_restore,
 };

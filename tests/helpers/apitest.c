@@ -16,6 +16,7 @@
 #include "daemon/api_image.c"
 #include "daemon/api_stats.c"
 #include "daemon/api_stream.c"
+#include "daemon/api_docker.c"
 #include "daemon/http_util.c"
 
 #include <libgen.h>
@@ -118,6 +119,18 @@ void mgr_close(struct manager *m)
 	pthread_mutex_destroy(&m->lock);
 	pthread_cond_destroy(&m->changed);
 	free(m);
+}
+
+/* The Docker plugin socket is not served by apitest. */
+void plugin_serve(struct manager *m, const char *method, const char *path, const char *body,
+		  size_t len, int *ret_status, char **ret_body)
+{
+	*ret_status = 501;
+	*ret_body = xstrdup("{\"Err\":\"apitest serves no plugin\"}");
+}
+
+void mgr_remote_plugin_enable(struct manager *m)
+{
 }
 
 int mgr_info(struct manager *m, cJSON **ret, struct berr *err)
@@ -522,6 +535,37 @@ int mgr_container_log_path(struct manager *m, const char *ref, char **ret_path, 
 	return i < 0 ? i : 0;
 }
 
+int mgr_container_state(struct manager *m, const char *id, struct mgr_ctr_state *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	pthread_mutex_lock(&m->lock);
+	for (int i = 0; i < FAKE_MAX; i++)
+		if (m->ctrs[i].used && !strcmp(m->ctrs[i].id, id)) {
+			ret->exists = true;
+			ret->running = m->ctrs[i].running;
+			ret->exit_code = m->ctrs[i].exit_code;
+		}
+	pthread_mutex_unlock(&m->lock);
+	return 0;
+}
+
+/* apitest has no images. */
+int mgr_image_list(struct manager *m, cJSON **ret, struct berr *err)
+{
+	*ret = cJSON_CreateArray();
+	return 0;
+}
+
+int mgr_image_inspect(struct manager *m, const char *ref, cJSON **ret, struct berr *err)
+{
+	return berr_set(err, -ENOENT, "No such image: %s", ref);
+}
+
+uint64_t mgr_tree_size(const char *path)
+{
+	return 0;
+}
+
 bool mgr_container_running(struct manager *m, const char *id)
 {
 	bool running = false;
@@ -586,11 +630,6 @@ int mgr_image_load(struct manager *m, const char *archive,
 int mgr_image_import(struct manager *m, const char *archive, const char *ref,
 		     int (*progress)(void *, const struct rt_load_progress *), void *ud,
 		     cJSON **ret_names, struct berr *err)
-{
-	return berr_set(err, -EOPNOTSUPP, "no images in apitest");
-}
-
-int mgr_image_list(struct manager *m, cJSON **ret, struct berr *err)
 {
 	return berr_set(err, -EOPNOTSUPP, "no images in apitest");
 }
@@ -661,6 +700,73 @@ int mgr_exec_inspect(struct manager *m, const char *ref, cJSON **ret, struct ber
 int mgr_exec_resize(struct manager *m, const char *ref, int rows, int cols, struct berr *err)
 {
 	return berr_set(err, -EOPNOTSUPP, "no exec in apitest");
+}
+
+/* The network probe: a canned matrix of two cells reached in 6 steps of 300 ms, with progress
+ * (streamed with ?progress=1) and cancellation; a body {"Fail": true} fails with EIO. */
+int mgr_network_probe_check(const cJSON *req, struct berr *err)
+{
+	if (req && !cJSON_IsObject(req))
+		return berr_set(err, -EINVAL, "the request body must be a JSON object");
+	return 0;
+}
+
+int mgr_network_probe(struct manager *m, const cJSON *req, const struct mgr_probe_ctl *ctl,
+		      cJSON **ret, struct berr *err)
+{
+	cJSON *cells;
+
+	for (size_t i = 0; i <= 6; i++) {
+		if (ctl && ctl->cancel && atomic_load(ctl->cancel))
+			return berr_set(err, -ECANCELED, "cancelled");
+		if (ctl && ctl->progress)
+			ctl->progress(ctl->ud, i * 2, 12);
+		usleep(300000);
+	}
+	if (cJSON_IsTrue(cJSON_GetObjectItem(req, "Fail")))
+		return berr_set(err, -EIO, "the fake probe failed");
+	*ret = cJSON_CreateObject();
+	cells = cJSON_AddArrayToObject(*ret, "Cells");
+	for (int i = 0; i < 2; i++) {
+		cJSON *c = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(c, "Source", i ? "b" : "a");
+		cJSON_AddStringToObject(c, "Target", i ? "a" : "b");
+		cJSON_AddStringToObject(c, "Network", "n");
+		cJSON_AddNumberToObject(c, "Family", 4);
+		cJSON_AddStringToObject(c, "Protocol", "icmp");
+		cJSON_AddStringToObject(c, "Verdict", "reach");
+		cJSON_AddBoolToObject(c, "Match", true);
+		cJSON_AddItemToArray(cells, c);
+	}
+	cJSON_AddStringToObject(*ret, "Policy", "networks");
+	return 0;
+}
+
+/* CNI attachments are not faked either (test_cni.sh drives the real ones). */
+int mgr_cni_add(struct manager *m, const cJSON *req, cJSON **ret, struct berr *err)
+{
+	return berr_set(err, -EOPNOTSUPP, "no CNI in apitest");
+}
+
+int mgr_cni_del(struct manager *m, const cJSON *req, struct berr *err)
+{
+	return berr_set(err, -EOPNOTSUPP, "no CNI in apitest");
+}
+
+int mgr_cni_check(struct manager *m, const cJSON *req, cJSON **ret, struct berr *err)
+{
+	return berr_set(err, -EOPNOTSUPP, "no CNI in apitest");
+}
+
+int mgr_cni_gc(struct manager *m, const cJSON *req, cJSON **ret, struct berr *err)
+{
+	return berr_set(err, -EOPNOTSUPP, "no CNI in apitest");
+}
+
+int mgr_cni_status(struct manager *m, const char *network, cJSON **ret, struct berr *err)
+{
+	return berr_set(err, -EOPNOTSUPP, "no CNI in apitest");
 }
 
 /* ------------------------------------------------------------------ main */

@@ -671,6 +671,19 @@ static int cmd_bench_neigh(struct nlx *nl, char **argv, int argc, struct berr *e
 	return 0;
 }
 
+/* crypto-probe: what the kernel offers to encrypt overlay traffic. */
+static int cmd_crypto_probe(struct nlx *nl, char **argv, int argc, struct berr *err)
+{
+	struct nlx_crypto c;
+
+	if (nlx_crypto_probe(&c, err) < 0)
+		return err->code;
+	printf("wireguard %s%s%s\n", c.wireguard ? "yes" : "no", c.wireguard ? "" : ": ",
+	       c.wireguard_why);
+	printf("esp %s%s%s\n", c.esp ? "yes" : "no", c.esp ? "" : ": ", c.esp_why);
+	return 0;
+}
+
 static const struct cmd cmds[] = {
 	{ "index", 1, "NAME", cmd_index },
 	{ "bridge", 2, "NAME MTU", cmd_bridge },
@@ -704,6 +717,7 @@ static const struct cmd cmds[] = {
 	{ "neigh-list", 1, "DEV [4|6]", cmd_neigh_list },
 	{ "bench-vxlan", 3, "COUNT MASTER|- LOCAL|-", cmd_bench_vxlan },
 	{ "bench-neigh", 3, "COUNT DEV VTEP", cmd_bench_neigh },
+	{ "crypto-probe", 0, "", cmd_crypto_probe },
 };
 
 static int usage(void)

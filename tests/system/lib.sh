@@ -13,12 +13,17 @@ BT_NS=$BT_ID-h
 BT_DIR=/tmp/$BT_ID
 BT_PASS=0
 BT_FAIL=0
+BT_SKIP=0
 BT_BERTHD_PID=
 BT_EXTRA_NS=()
+# berthd writes CNI configuration lists here, never into the machine's /etc/cni/net.d
+export BERTH_CNI_CONFIG_DIR=$BT_DIR/cni
 
 say() { printf '%s\n' "$*"; }
 ok() { BT_PASS=$((BT_PASS + 1)); say "  ok   $*"; }
 ko() { BT_FAIL=$((BT_FAIL + 1)); say "  FAIL $*"; }
+# skip "what: why": a check that cannot run here; counted, and listed by run.sh.
+skip() { BT_SKIP=$((BT_SKIP + 1)); say "  SKIP $*"; }
 
 # check "description" command... : passes when the command succeeds.
 check() {
@@ -67,11 +72,24 @@ bt_start_berthd() {
 	fi
 }
 
+# SIGTERM, and berthd must be gone within 20 s (a shutdown that hangs is a failure: its threads'
+# stacks go to berthd.log, then SIGKILL). Returns 1 when it had to be killed.
 bt_stop_berthd() {
+	local rc=0
 	[ -n "$BT_BERTHD_PID" ] || return 0
 	kill -TERM "$BT_BERTHD_PID" 2>/dev/null
+	if ! wait_for 20 bt_berthd_gone; then
+		ko "berthd (pid $BT_BERTHD_PID) stops within 20 s of SIGTERM (its threads: berthd.log)"
+		{ echo "=== berthd did not stop on SIGTERM; its threads:"
+		  gdb -batch -p "$BT_BERTHD_PID" -ex "thread apply all bt" 2>&1 | grep -E '^(Thread|#)'
+		} >>"$BT_DIR/berthd.log"
+		grep -A40 "^=== berthd did not stop" "$BT_DIR/berthd.log" | head -60 | sed 's/^/       | /'
+		kill -KILL "$BT_BERTHD_PID" 2>/dev/null
+		rc=1
+	fi
 	wait "$BT_BERTHD_PID" 2>/dev/null
 	BT_BERTHD_PID=
+	return $rc
 }
 
 bt_kill9_berthd() {
@@ -81,14 +99,17 @@ bt_kill9_berthd() {
 	BT_BERTHD_PID=
 }
 
-# Kill every process whose network namespace is one of ours (containers, shims).
+# Kill every process whose network namespace is one of ours (containers, shims), or is one of
+# the namespace files given.
 bt_kill_ns_procs() {
 	local ns inode pid
-	for ns in "$BT_DIR"/run/netns/* /run/netns/$BT_ID-*; do
+	[ $# -gt 0 ] || set -- "$BT_DIR"/run/netns/* /run/netns/$BT_ID-*
+	for ns in "$@"; do
 		[ -e "$ns" ] || continue
 		inode=$(stat -L -c %i "$ns" 2>/dev/null) || continue
-		for pid in /proc/[0-9]*; do
-			[ "$(stat -L -c %i "$pid/ns/net" 2>/dev/null)" = "$inode" ] && kill -KILL "${pid#/proc/}" 2>/dev/null
+		# one find for every process (a stat per process costs seconds on a busy machine)
+		for pid in $(find -L /proc/[0-9]*/ns/net -maxdepth 0 -inum "$inode" 2>/dev/null | cut -d/ -f3); do
+			kill -KILL "$pid" 2>/dev/null
 		done
 	done
 	pkill -KILL -f "__berth-shim.*$BT_ID" 2>/dev/null
@@ -97,10 +118,19 @@ bt_kill_ns_procs() {
 
 bt_cleanup() {
 	local rc=$?
+	# first, what the test started in the background (servers in container namespaces, even of
+	# containers removed meanwhile) and what runs in the containers' namespaces: it would
+	# otherwise outlive the test, holding the namespaces
+	local j
+	for j in $(jobs -p); do
+		[ "$j" = "$BT_BERTHD_PID" ] && continue
+		pkill -KILL -P "$j"; kill -KILL "$j"
+	done 2>/dev/null
+	bt_kill_ns_procs "$BT_DIR"/run/netns/*
 	if [ -n "$BT_BERTHD_PID" ] && [ -S "$BT_DIR/berth.sock" ]; then
 		for c in $(timeout 10 "$BERTH" ps -aq 2>/dev/null); do timeout 20 "$BERTH" rm -f "$c" >/dev/null 2>&1; done
 	fi
-	bt_stop_berthd
+	bt_stop_berthd || rc=1
 	bt_kill_ns_procs
 	for ns in "$BT_DIR"/run/netns/*; do [ -e "$ns" ] && umount -l "$ns" 2>/dev/null; done
 	for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep "^$BT_ID-"); do ip netns del "$ns" 2>/dev/null; done
@@ -123,7 +153,7 @@ bt_setup() {
 
 # Print the summary line the suite runner adds up, and exit accordingly.
 bt_summary() {
-	say "$BT_PASS passed, $BT_FAIL failed"
+	say "$BT_PASS passed, $BT_FAIL failed, $BT_SKIP skipped"
 	[ "$BT_FAIL" -eq 0 ] && [ "$BT_PASS" -gt 0 ]
 	exit $?
 }
@@ -136,7 +166,7 @@ ctr_pid() { berth inspect "$1" | jq -r '.[0].State.Pid'; }
 in_ctr() { berth exec "$@"; }
 
 # Checks often run `bash -c "..."`: make the helpers and paths visible there too.
-export BERTH BERTHD BT_NS BT_DIR BT_ID
+export TOP BERTH BERTHD BT_NS BT_DIR BT_ID
 export -f berth inhost wait_for bt_now_ms ctr_ip ctr_ip6 ctr_pid in_ctr say
 
 # ---- daemon lifecycle and consistency helpers (restart, crash, parallel, bad-input tests) ----
@@ -217,6 +247,14 @@ bt_ctrs_json() {
 		| .HostMode = ([.NetworkSettings.Networks[] | select(.Driver == "host")] | length > 0))'
 }
 
+# bt_same WANT GOT MESSAGE: equal, or say MESSAGE and show the difference (< WANT, > GOT).
+bt_same() {
+	[ "$1" = "$2" ] && return 0
+	say "$3"
+	diff <(echo "$1") <(echo "$2")
+	return 1
+}
+
 # Host veths (bv*) are exactly the host ends of the active endpoints on bridge networks.
 bt_veths_consistent() {
 	local want got
@@ -224,10 +262,7 @@ bt_veths_consistent() {
 		| select(.Berth.State == "active" and .Driver == "bridge") | .Berth.HostInterface' | sort) ||
 		return 1
 	got=$(inhost ip -br link | awk '{sub(/@.*/, "", $1); print $1}' | grep '^bv' | sort)
-	[ "$want" = "$got" ] && return 0
-	say "host veths differ from active endpoints (< endpoints, > kernel):"
-	diff <(echo "$want") <(echo "$got")
-	return 1
+	bt_same "$want" "$got" "host veths differ from active endpoints (< endpoints, > kernel):"
 }
 
 # Every running container's interfaces (but lo) are exactly its endpoints (on networks that give
@@ -276,10 +311,7 @@ bt_ipam_consistent() {
 		"select network_id || '|' || address || '|' || owner from allocations" | sort) || return 1
 	dups=$(echo "$want" | cut -d'|' -f1,2 | sort | uniq -d)
 	if [ -n "$dups" ]; then say "addresses held twice: $dups"; return 1; fi
-	[ "$want" = "$got" ] && return 0
-	say "allocations differ (< expected, > table):"
-	diff <(echo "$want") <(echo "$got")
-	return 1
+	bt_same "$want" "$got" "allocations differ (< expected, > table):"
 }
 
 # Namespace files under <run>/netns are exactly those of the running containers (but host-mode).
@@ -288,18 +320,56 @@ bt_netns_consistent() {
 	want=$(bt_ctrs_json | jq -r '.[] | select(.State == "running" and (.HostMode | not)) | .Id' |
 		sort) || return 1
 	got=$(ls "$BT_DIR/run/netns" 2>/dev/null | sort)
-	[ "$want" = "$got" ] && return 0
-	say "netns files differ from running containers (< running, > files):"
-	diff <(echo "$want") <(echo "$got")
-	return 1
+	bt_same "$want" "$got" "netns files differ from running containers (< running, > files):"
 }
 
-# bt_check_consistent LABEL: no leaked or duplicated interface, address or namespace.
+# Namespace mounts under <run>/netns are exactly the namespace files (no stale bind mount).
+bt_netns_mounts_consistent() {
+	local want got
+	want=$(ls "$BT_DIR/run/netns" 2>/dev/null | sort)
+	got=$(awk -v d="$BT_DIR/run/netns/" 'index($5, d) == 1 { print substr($5, length(d) + 1) }' \
+		/proc/self/mountinfo | sort)
+	bt_same "$want" "$got" "netns mounts differ from netns files (< files, > mounts):"
+}
+
+# Bridges in the host namespace are exactly those of the bridge networks.
+bt_bridges_consistent() {
+	local want got
+	want=$(berth network ls --format json |
+		jq -r '.[] | select(.Driver == "bridge") | .Berth.Bridge // empty' | sort) || return 1
+	got=$(inhost ip -j link show type bridge | jq -r '.[].ifname' | sort)
+	bt_same "$want" "$got" "bridges differ from bridge networks (< networks, > kernel):"
+}
+
+# The structured comparisons (tests/system/state_check.py): store = API, the addresses inside
+# every container = its endpoints', nftables elements = what the store implies, DNS answers =
+# live endpoints. BT_DNS_NAMES: more names to ask (e.g. of removed containers: no answer).
+BT_STATE_CHECK=$TOP/tests/system/state_check.py
+bt_store_consistent() { bt_ctrs_json | python3 "$BT_STATE_CHECK" store "$BT_DIR/root/berth.db"; }
+bt_addrs_consistent() { bt_ctrs_json | python3 "$BT_STATE_CHECK" addrs "$BT_DIR/run"; }
+bt_nft_consistent() {
+	{ inhost nft -j list table inet "${BERTH_NFT_TABLE:-berth}" &&
+		inhost nft -j list table bridge "${BERTH_NFT_BRIDGE_TABLE:-berth}"; } |
+		python3 "$BT_STATE_CHECK" nft "$BT_DIR/root/berth.db"
+}
+bt_dns_consistent() {
+	# shellcheck disable=SC2086
+	bt_ctrs_json | python3 "$BT_STATE_CHECK" dns "$BT_DIR/run" ${BT_DNS_NAMES:-}
+}
+
+# bt_check_consistent LABEL: no leaked or duplicated interface, address, namespace, bridge,
+# firewall element or DNS record; API, store and kernel agree.
 bt_check_consistent() {
 	check "$1: host veths = active endpoints" bt_veths_consistent
 	check "$1: container interfaces = their endpoints" bt_ifaces_consistent
+	check "$1: container addresses = their endpoints' (no address twice)" bt_addrs_consistent
 	check "$1: allocations = gateways + endpoint addresses" bt_ipam_consistent
 	check "$1: netns files = running containers" bt_netns_consistent
+	check "$1: netns mounts = netns files" bt_netns_mounts_consistent
+	check "$1: bridges = bridge networks" bt_bridges_consistent
+	check "$1: store = API" bt_store_consistent
+	check "$1: nft elements = store" bt_nft_consistent
+	check "$1: DNS answers = live endpoints" bt_dns_consistent
 }
 
 # HTTP status of a raw API request: bt_http METHOD PATH [BODY]; the reply body goes to
@@ -345,18 +415,21 @@ inat() { nsenter --net=/run/netns/$BT_ID-at "$@"; }
 # in_ctr_ns CONTAINER command...: run a host binary inside the container's network namespace.
 in_ctr_ns() { local id; id=$(berth inspect "$1" | jq -r '.[0].Id'); shift; nsenter --net="$BT_DIR/run/netns/$id" "$@"; }
 # fw_serve CONTAINER tcp|udp|sctp PORT: servers (IPv4 and IPv6) in the container's netns that
-# answer "CONTAINER peer=<client address>".
+# answer "CONTAINER peer=<client address>". TCP and UDP: tests/helpers/peer_echo.py, one process
+# without a fork per client (socat's fork and exec per datagram answered too late for the client
+# on a loaded machine). SCTP (Python has no portable SCTP): socat, -t5 so that it does not close
+# before a slow fork of the echo has written its answer.
 fw_serve() {
-	local c=$1 p=${2^^} port=$3 f opt
+	local c=$1 port=$3 f opt
 	for f in 4 6; do
-		opt=; [ $f = 6 ] && opt=,ipv6only=1
-		if [ "$p" = UDP ]; then
-			in_ctr_ns "$c" socat UDP$f-RECVFROM:$port,fork,reuseaddr$opt SYSTEM:"echo $c peer=\$SOCAT_PEERADDR" >/dev/null 2>&1 &
+		if [ "$2" = sctp ]; then
+			opt=; [ $f = 6 ] && opt=,ipv6only=1
+			in_ctr_ns "$c" socat -t5 SCTP$f-LISTEN:$port,fork,reuseaddr$opt SYSTEM:"echo $c peer=\$SOCAT_PEERADDR" >/dev/null 2>&1 &
 		else
-			in_ctr_ns "$c" socat $p$f-LISTEN:$port,fork,reuseaddr$opt SYSTEM:"echo $c peer=\$SOCAT_PEERADDR" >/dev/null 2>&1 &
+			in_ctr_ns "$c" python3 "$TOP/tests/helpers/peer_echo.py" "$c" "$2" $f "$port" >/dev/null 2>&1 &
 		fi
 	done
-	wait_for 5 bash -c "in_ctr_ns $c cat /proc/net/${2}6 2>/dev/null | grep -qi ':$(printf %04X "$port") ' && in_ctr_ns $c cat /proc/net/${2} 2>/dev/null | grep -qi ':$(printf %04X "$port") '"
+	wait_for 10 bash -c "in_ctr_ns $c cat /proc/net/${2}6 2>/dev/null | grep -qi ':$(printf %04X "$port") ' && in_ctr_ns $c cat /proc/net/${2} 2>/dev/null | grep -qi ':$(printf %04X "$port") '"
 }
 # fw_get RUNNER... -- tcp|udp|sctp ADDR PORT: what the server answers (2 s timeout). ADDR may be
 # [v6]. Example: fw_get incl -- tcp 192.0.2.1 8080

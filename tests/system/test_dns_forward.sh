@@ -103,9 +103,8 @@ check "create internal network" berth network create --internal --subnet 10.44.0
 check "run ic and ic2 on it" bash -c "berth run -d --name ic --network inet busybox sleep 1d >/dev/null && berth run -d --name ic2 --network inet busybox sleep 1d >/dev/null"
 check "ic resolves ic2" bash -c "probe ic query ic2 | grep -qx \"A \$(ctr_ip ic2 inet)\""
 before=$(total)
-t0=$(date +%s%N)
-check "an outside name: REFUSED" bash -c "probe ic query leak1.example | grep -q rcode=REFUSED"
-check "fast (< 200 ms)" test $(( ($(date +%s%N) - t0) / 1000000 )) -lt 200
+# the probe's own clock: an answer within 500 ms, sooner than any upstream failover (800 ms)
+check "an outside name: REFUSED at once (answered within 500 ms)" bash -c "probe ic -w 500 query leak1.example | grep -q rcode=REFUSED"
 check "busybox nslookup fails too" bash -c "! berth exec ic nslookup leak2.example"
 check "over TCP as well" bash -c "probe ic -t query leak3.example | grep -q rcode=REFUSED"
 check "PTR of an outside address: REFUSED" bash -c "probe ic query 8.8.8.8.in-addr.arpa PTR | grep -q rcode=REFUSED"

@@ -35,6 +35,12 @@ check "while the host itself reaches it" bash -c "fw_get inhost -- tcp 127.0.0.1
 say "# routed mode"
 check "network r in routed mode (IPv4 and IPv6)" berth network create --ipv6 --subnet 10.53.0.0/24 --subnet fd00:53::/64 -o com.docker.network.bridge.gateway_mode_ipv4=routed -o com.docker.network.bridge.gateway_mode_ipv6=routed r
 check "run r1" berth run -d --name r1 --network r busybox sleep 1d
+# The host solicits a container's address (to forward to it) from the bridge's link-local
+# address; while that one was in DAD (1-2 s after the first port came up), nothing was sent and
+# the first IPv6 connections from outside stalled or timed out under load.
+ll_ready() { local br; br=$(berth network inspect r | jq -r '.[0].Berth.Bridge'); inhost ip -6 addr show dev "$br" scope link | grep -q fe80:: && ! inhost ip -6 addr show dev "$br" | grep -q tentative; }
+export -f ll_ready
+check "r's bridge has a usable link-local address at once (no DAD)" wait_for 0.5 ll_ready
 fw_serve r1 tcp 80
 incl ip route add 10.53.0.0/24 via $FW_HOST4; incl ip -6 route add fd00:53::/64 via $FW_HOST6
 check "a remote host reaches r1's address directly (v4), no NAT" bash -c "fw_get incl -- tcp $(ctr_ip r1 r) 80 | grep -qx 'r1 peer=$FW_CL4'"

@@ -66,8 +66,8 @@ check "the port works again" bash -c "fw_get incl -- tcp $FW_HOST4 8080 | grep -
 check "nft delete table bridge $B" inhost nft delete table bridge $B
 check "rebuilt within a second" fw_within 1000 inhost nft list table bridge $B
 check "and agrees with the state" fw_agree
-check "a rule deleted by hand comes back" bash -c "h=\$(inhost nft -a list chain inet $T to_bridge | awk '/ drop # handle/ {print \$NF}' | tail -1); inhost nft delete rule inet $T to_bridge handle \$h"
-check "restored within a second" fw_within 1000 bash -c "inhost nft list chain inet $T to_bridge | grep -qx '[[:space:]]*drop'"
+check "a rule deleted by hand comes back" bash -c "h=\$(inhost nft -a list chain inet $T to_bridge | awk '/^[[:space:]]*drop comment \"drop\" # handle/ {print \$NF}'); inhost nft delete rule inet $T to_bridge handle \$h"
+check "restored within a second" fw_within 1000 bash -c "inhost nft list chain inet $T to_bridge | grep -qx '[[:space:]]*drop comment \"drop\"'"
 check "rm c2, network n2 create + rm" bash -c "berth rm -f c2 >/dev/null && berth network create n2 >/dev/null && berth network rm n2 >/dev/null"
 check "berth firewall reload" berth firewall reload
 check "deleted ports and networks did not come back" fw_agree

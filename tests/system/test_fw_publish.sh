@@ -24,7 +24,8 @@ check "a port range is published port by port (9001)" bash -c "fw_get incl -- tc
 check "the host reaches it via its own address" bash -c "fw_get inhost -- tcp $FW_HOST4 8080 | grep -q web"
 check "the host reaches it via 127.0.0.1 (in the kernel: route_localnet + DNAT in output)" bash -c "fw_get inhost -- tcp 127.0.0.1 8080 | grep -q web"
 check "the host reaches it via its IPv6 address" bash -c "fw_get inhost -- tcp [$FW_HOST6] 8080 | grep -q web"
-check "no userland proxy process exists" bash -c "! pgrep -x 'docker-proxy|berth-proxy|rootlessport'"
+# in this test's host namespace (a dockerd elsewhere on the machine may run docker-proxy)
+check "no userland proxy process exists" bash -c "! pgrep --ns $BT_BERTHD_PID --nslist net -x 'docker-proxy|berth-proxy|rootlessport'"
 
 say "# hairpin and other networks"
 check "run peer on dual" berth run -d --name peer --network dual busybox sleep 1d

@@ -132,7 +132,8 @@ check "interrupt the ping loop" berth exec b killall -INT ping
 check "the ping loop ends" wait_for 10 bash -c "! kill -0 $pingpid"
 wait "$pingpid" 2>/dev/null
 check "no echo was lost across both restarts" ping_ok "$BT_DIR/ping.out"
-check "b pings a over IPv4 on dual" in_ctr b ping -c1 -W2 "$(ctr_ip a dual)"
+a_ip=$(ctr_ip a dual)
+check "b pings a over IPv4 on dual" in_ctr b ping -c1 -W2 "$a_ip"
 check "live connect still works after restart" berth network connect n4 b
 check "b reaches a over n4" in_ctr b ping -c1 -W2 "$(ctr_ip a n4)"
 check "live disconnect still works after restart" berth network disconnect n4 b
@@ -150,7 +151,14 @@ check "a second berthd with the same socket refuses too" \
 check "... and says why" grep -q "already using root" "$BT_DIR/second.out"
 check "the first berthd still answers on its socket" berth network ls
 check "the first berthd still works (run)" berth run -d --name late --network dual busybox sleep 1d
-check "b reaches late" in_ctr b ping -c1 -W2 "$(ctr_ip late dual)"
+# b still holds a's address with a's MAC in its neighbour cache: handing it out again first (the
+# allocation cursor used to start over after a restart) left late unreachable from b for seconds
+# whenever its arp_notify announcement was lost (the bridge port may not forward yet then).
+check "late does not get a's address freed after the restarts (allocation goes on)" \
+	test "$(ctr_ip late dual)" != "$a_ip"
+late4=$(ctr_ip late dual)
+# bounded poll: one echo right after the start may meet a machine too busy to answer in 2 s
+check "b reaches late" wait_for 10 in_ctr b ping -c1 -W1 "$late4"
 check "the socket is still mode 0600 root:root" \
 	bash -c "[ \"\$(stat -c '%a %U %G' '$BT_DIR/berth.sock')\" = '600 root root' ]"
 bt_check_consistent "at the end"

@@ -21,6 +21,7 @@ NS=bt-$$-rt
 IMAGES=$TMP/images
 PASS=0
 FAIL=0
+SKIP=0
 CONTAINERS=() # "pid start"
 
 cleanup() {
@@ -39,6 +40,7 @@ trap cleanup EXIT
 not() { ! "$@"; }
 ok() { PASS=$((PASS + 1)); echo "ok   - $1"; }
 ko() { FAIL=$((FAIL + 1)); echo "FAIL - $1"; }
+skip() { SKIP=$((SKIP + 1)); echo "SKIP - $1"; }   # counted and listed by run.sh
 check() { # check NAME COMMAND...
 	local name=$1
 	shift
@@ -220,7 +222,7 @@ if [ -w /sys/fs/cgroup ] || [ -d /sys/fs/cgroup/pids ]; then
 	fi
 	unset RTTEST_PIDS_MAX RTTEST_MEMORY_MAX
 else
-	echo "skip - limits: no writable cgroup hierarchy"
+	skip "limits (2 checks): no writable cgroup hierarchy"
 fi
 
 # ---- cleanup ----
@@ -228,5 +230,5 @@ check "cleanup removes the run dir" "$RTTEST" cleanup "$TMP/run/probe"
 check "run dir gone" test ! -e "$TMP/run/probe"
 check "cleanup twice succeeds" "$RTTEST" cleanup "$TMP/run/probe"
 
-echo "$PASS passed, $FAIL failed"
+echo "$PASS passed, $FAIL failed, $SKIP skipped"
 [ "$FAIL" = 0 ]

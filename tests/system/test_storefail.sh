@@ -125,5 +125,21 @@ check "the log names the orphan and says it is left" \
 check "berthd stops" bt_term_berthd
 check "lo gets its name back" inhost sh -c "ip link set $orphan name lo && ip link set lo up"
 check "berthd starts" bt_start_berthd
+say "# a start whose process runs but cannot be recorded"
+check "create s (not started)" berth create --name s --network base busybox sleep 1d
+check "berthd stops" bt_term_berthd
+BERTH_STORE_FAIL=container-put bt_start_berthd || ko "berthd starts with a failing store"
+check_err "start fails, saying the container was stopped again" "stopped it again" berth start s
+# memory said "running" while the store did not; the process is killed and its exit seen
+check "s is not running (memory)" wait_for 10 bash -c "[ \"\$(berth inspect s | jq -r '.[0].State.Running')\" = false ]"
+# the shim's command line names the container and it ends with its container (the bracket keeps
+# the pattern from matching the checking shell's own command line)
+s_id=$(sql "select id from containers where name = 's'")
+check "no shim of s is left" wait_for 10 bash -c "! pgrep -f -- '[${s_id:0:1}]${s_id:1}' >/dev/null"
+check "berthd stops" bt_term_berthd
+check "berthd starts normally" bt_start_berthd
+check "the store never said s runs" bash -c "[ \"\$(berth inspect s | jq -r '.[0].State.Running')\" = false ]"
+check "s starts now" berth start s
+check "s runs" bash -c "[ \"\$(berth inspect s | jq -r '.[0].State.Running')\" = true ]"
 bt_check_consistent "the end"
 bt_summary

@@ -223,6 +223,7 @@ static void test_status_from_errno(void **state)
 	assert_int_equal(http_status_from_errno(-ENOENT), 404);
 	assert_int_equal(http_status_from_errno(-EEXIST), 409);
 	assert_int_equal(http_status_from_errno(-EADDRINUSE), 409);
+	assert_int_equal(http_status_from_errno(-EADDRNOTAVAIL), 400);
 	assert_int_equal(http_status_from_errno(-EBUSY), 409);
 	assert_int_equal(http_status_from_errno(-EISCONN), 409);
 	assert_int_equal(http_status_from_errno(-ENOTCONN), 409);
@@ -431,6 +432,31 @@ static void test_decode_query(void **state)
 	api_request_done(&r);
 }
 
+/* POST /networks/probe: before the /networks/{id} patterns, an optional body, ?progress=; a
+ * network named "probe" is still inspected with GET. */
+static void test_decode_probe(void **state)
+{
+	const struct api_arg progress[] = { { "progress", "1" } }, bad[] = { { "progress", "x" } };
+	struct berr err = BERR_INIT;
+	struct api_request r;
+
+	assert_int_equal(decode("POST", "/v1.41/networks/probe", progress, 1, "{\"Protocols\": "
+				"[\"tcp\"]}", &r, &err), 200);
+	assert_int_equal(r.op, API_OP_NETWORK_PROBE);
+	assert_true(r.progress);
+	assert_true(cJSON_IsArray(cJSON_GetObjectItem(r.body, "Protocols")));
+	api_request_done(&r);
+	assert_int_equal(decode("POST", "/networks/probe", NULL, 0, NULL, &r, &err), 200);
+	assert_false(r.progress);
+	api_request_done(&r);
+	assert_int_equal(decode("POST", "/networks/probe", bad, 1, NULL, &r, &err), 400);
+	assert_non_null(strstr(err.msg, "query parameter progress"));
+	api_request_done(&r);
+	assert_int_equal(decode("GET", "/networks/probe", NULL, 0, NULL, &r, &err), 200);
+	assert_int_equal(r.op, API_OP_NETWORK_INSPECT);
+	api_request_done(&r);
+}
+
 static void test_decode_body(void **state)
 {
 	static const struct {
@@ -516,6 +542,7 @@ int main(void)
 		cmocka_unit_test(test_json_scan),
 		cmocka_unit_test(test_decode_routes),
 		cmocka_unit_test(test_decode_query),
+		cmocka_unit_test(test_decode_probe),
 		cmocka_unit_test(test_decode_body),
 		cmocka_unit_test(test_decode_body_limits),
 	};

@@ -17,6 +17,9 @@
 #include <libnftnl/rule.h>
 #include <libnftnl/set.h>
 #include <libnftnl/table.h>
+#include <libnftnl/udata.h>
+#include <libnftnl/expr.h>
+#include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 
@@ -96,11 +99,169 @@ static void test_rebuild(void **state)
 	assert_int_equal(s.tables_new, 4);
 	assert_int_equal(s.tables_del, 2);
 	assert_int_equal(s.sets, NFT_SET_COUNT);
-	assert_int_equal(s.chains, 12);
+	assert_int_equal(s.chains, 13);   /* + input (VXLAN from members only) */
 	assert_true(s.rules > 30);
 	assert_true(s.seq_ok);
 	assert_int_equal(nft_batch_count(b), s.tables_new + s.tables_del + s.sets + s.chains + s.rules);
 	nft_batch_free(b);
+}
+
+/* ---- rule comments, what they are for, the trace rule ---- */
+
+static int comment_cb(const struct nftnl_udata *attr, void *data)
+{
+	if (nftnl_udata_type(attr) == NFTNL_UDATA_RULE_COMMENT)
+		snprintf(data, NFT_LABEL_MAX, "%s", (const char *)nftnl_udata_get(attr));
+	return 0;
+}
+
+/* Calls fn for every rule of the batch, with its comment. */
+static void rules_each(struct nft_batch *b, void (*fn)(struct nftnl_rule *r, const char *comment,
+						       void *ud), void *ud)
+{
+	size_t len;
+	const struct nlmsghdr *nlh = nft_batch_data(b, &len);
+	int left = (int)len;
+
+	for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
+		struct nftnl_rule *r;
+		char comment[NFT_LABEL_MAX] = "";
+		const void *ud_data;
+		uint32_t ud_len = 0;
+
+		if (nlh->nlmsg_type != ((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWRULE))
+			continue;
+		r = nftnl_rule_alloc();
+		assert_int_equal(nftnl_rule_nlmsg_parse(nlh, r), 0);
+		ud_data = nftnl_rule_get_data(r, NFTNL_RULE_USERDATA, &ud_len);
+		if (ud_data)
+			nftnl_udata_parse(ud_data, ud_len, comment_cb, comment);
+		fn(r, comment, ud);
+		nftnl_rule_free(r);
+	}
+}
+
+static void kind_seen(struct nftnl_rule *r, const char *comment, void *ud)
+{
+	bool *seen = ud;
+
+	assert_true(comment[0]);   /* every rule says what it is */
+	seen[nft_rule_kind(comment)] = true;
+}
+
+/* Every kind an explanation names is the kind of one of the skeleton's rules: the comments and
+ * the words stay in step. */
+static void test_rule_comments(void **state)
+{
+	struct nft_names names = { "t1", "t2" };
+	struct nft_batch *b = nft_batch_new(&names);
+	bool seen[NFT_RULE_TRACE + 1] = { false };
+
+	nft_batch_rebuild(b);
+	rules_each(b, kind_seen, seen);
+	for (int k = NFT_RULE_LOOPBACK; k < NFT_RULE_TRACE; k++)
+		if (!seen[k])
+			fail_msg("no rule of kind %d", k);
+	assert_int_equal(nft_rule_kind("iifname @bridges drop"), NFT_RULE_ISOLATION);
+	assert_int_equal(nft_rule_kind("something else"), NFT_RULE_OTHER);
+	assert_int_equal(nft_rule_kind(NULL), NFT_RULE_OTHER);
+	nft_batch_free(b);
+}
+
+struct trace_seen {
+	size_t rules;
+	bool nftrace, daddr, dport, sport;
+};
+
+static int trace_expr(struct nftnl_expr *e, void *ud)
+{
+	struct trace_seen *t = ud;
+	const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
+	uint32_t len = 0;
+	const uint8_t *d;
+
+	if (!strcmp(name, "meta") && nftnl_expr_is_set(e, NFTNL_EXPR_META_SREG))
+		t->nftrace |= nftnl_expr_get_u32(e, NFTNL_EXPR_META_KEY) == NFT_META_NFTRACE;
+	if (strcmp(name, "cmp"))
+		return 0;
+	d = nftnl_expr_get(e, NFTNL_EXPR_CMP_DATA, &len);
+	t->daddr |= len == 4 && !memcmp(d, "\x0a\x02\x00\x07", 4);
+	t->dport |= len == 2 && d[0] == 0x15 && d[1] == 0x38;   /* 5432 */
+	t->sport |= len == 2 && d[0] == 0xc3 && d[1] == 0x50;   /* 50000 */
+	return 0;
+}
+
+static void trace_rule_seen(struct nftnl_rule *r, const char *comment, void *ud)
+{
+	assert_string_equal(nftnl_rule_get_str(r, NFTNL_RULE_CHAIN), NFT_TRACE_CHAIN);
+	assert_int_equal(nft_rule_kind(comment), NFT_RULE_TRACE);
+	((struct trace_seen *)ud)->rules++;
+	nftnl_expr_foreach(r, trace_expr, ud);
+}
+
+static void test_trace_batch(void **state)
+{
+	struct nft_names names = { "t1", "t2" };
+	struct nft_batch *b = nft_batch_new(&names);
+	struct nft_flow f = { .proto = IPPROTO_TCP, .sport = 50000, .dport = 5432 };
+	struct trace_seen t = { 0 };
+	struct seen s;
+
+	ip_parse("10.2.0.7", &f.daddr, NULL);
+	nft_batch_trace_add(b, &f);
+	s = walk(b);
+	assert_int_equal(s.chains, 2);   /* inet and bridge */
+	assert_int_equal(s.rules, 2);
+	rules_each(b, trace_rule_seen, &t);
+	assert_int_equal(t.rules, 2);
+	assert_true(t.nftrace && t.daddr && t.dport && t.sport);
+	nft_batch_free(b);
+	/* removal: each chain created if missing (so its deletion cannot fail), flushed, deleted */
+	b = nft_batch_new(&names);
+	nft_batch_trace_del(b);
+	assert_int_equal(nft_batch_count(b), 6);
+	nft_batch_free(b);
+}
+
+static void test_trace_parse(void **state)
+{
+	char buf[1024] = { 0 };
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct nfgenmsg *g;
+	struct nlattr *nest;
+	struct nft_trace_event ev;
+	uint8_t nh[20] = { 0x45 };
+
+	nlh->nlmsg_type = (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_TRACE;
+	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
+	g->nfgen_family = NFPROTO_INET;
+	mnl_attr_put_strz(nlh, NFTA_TRACE_TABLE, "berth");
+	mnl_attr_put_strz(nlh, NFTA_TRACE_CHAIN, "to_bridge");
+	mnl_attr_put_u64(nlh, NFTA_TRACE_RULE_HANDLE, htobe64(45));
+	mnl_attr_put_u32(nlh, NFTA_TRACE_TYPE, htonl(NFT_TRACETYPE_RULE));
+	mnl_attr_put_u32(nlh, NFTA_TRACE_ID, htonl(0xabcd));
+	mnl_attr_put_u32(nlh, NFTA_TRACE_IIF, htonl(7));
+	mnl_attr_put_u32(nlh, NFTA_TRACE_OIF, htonl(9));
+	mnl_attr_put(nlh, NFTA_TRACE_NETWORK_HEADER, sizeof(nh), nh);
+	nest = mnl_attr_nest_start(nlh, NFTA_TRACE_VERDICT);
+	mnl_attr_put_u32(nlh, NFTA_VERDICT_CODE, htonl((uint32_t)NF_DROP));
+	mnl_attr_nest_end(nlh, nest);
+	assert_int_equal(nft_trace_parse(nlh, nlh->nlmsg_len, &ev), 0);
+	assert_int_equal(ev.family, NFPROTO_INET);
+	assert_string_equal(ev.table, "berth");
+	assert_string_equal(ev.chain, "to_bridge");
+	assert_int_equal(ev.handle, 45);
+	assert_int_equal(ev.type, NFT_TRACETYPE_RULE);
+	assert_int_equal(ev.id, 0xabcd);
+	assert_int_equal(ev.iif, 7);
+	assert_int_equal(ev.oif, 9);
+	assert_true(ev.has_verdict);
+	assert_int_equal(ev.verdict, NF_DROP);
+	assert_int_equal(ev.nh_len, sizeof(nh));
+	/* not a trace message, or cut short */
+	assert_int_equal(nft_trace_parse(nlh, 10, &ev), -EINVAL);
+	nlh->nlmsg_type = (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWRULE;
+	assert_int_equal(nft_trace_parse(nlh, nlh->nlmsg_len, &ev), -EINVAL);
 }
 
 static const void *elem_key(struct nftnl_set *s, uint32_t *len)
@@ -145,6 +306,37 @@ static void test_port_elem(void **state)
 	assert_memory_equal(d, to.b, 4);
 	assert_int_equal(d[4] << 8 | d[5], 53);
 	nftnl_set_elems_iter_destroy(it);
+	nftnl_set_free(s.last_elems);
+	nft_batch_free(b);
+}
+
+/* The VXLAN allow-list: member VTEPs by family, the data-path port in network byte order. */
+static void test_vtep_elems(void **state)
+{
+	struct nft_names names = { "t1", "t2" };
+	struct nft_batch *b = nft_batch_new(&names);
+	struct ipaddr v4, v6;
+	struct nft_elem e;
+	struct seen s;
+	uint32_t len;
+	const uint8_t *k;
+
+	ip_parse("192.0.2.11", &v4, NULL);
+	ip_parse("2001:db8::11", &v6, NULL);
+	nft_elem_vtep(&e, &v4);
+	assert_int_equal(e.set, NFT_SET_VTEP4);
+	assert_string_equal(e.label, "element 192.0.2.11 of set vteps4");
+	nft_elem_vtep(&e, &v6);
+	assert_int_equal(e.set, NFT_SET_VTEP6);
+	assert_int_equal(e.key_len, 16);
+	assert_memory_equal(e.key, v6.b, 16);
+	nft_elem_vxport(&e, 4789);
+	nft_batch_elem(b, true, &e);
+	s = walk(b);
+	assert_string_equal(nftnl_set_get_str(s.last_elems, NFTNL_SET_NAME), "vxports");
+	k = elem_key(s.last_elems, &len);
+	assert_int_equal(len, 2);
+	assert_int_equal(k[0] << 8 | k[1], 4789);
 	nftnl_set_free(s.last_elems);
 	nft_batch_free(b);
 }
@@ -398,7 +590,11 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rebuild),
+		cmocka_unit_test(test_rule_comments),
+		cmocka_unit_test(test_trace_batch),
+		cmocka_unit_test(test_trace_parse),
 		cmocka_unit_test(test_port_elem),
+		cmocka_unit_test(test_vtep_elems),
 		cmocka_unit_test(test_bridge_elems),
 		cmocka_unit_test(test_acks_range),
 		cmocka_unit_test(test_acks_wrap),

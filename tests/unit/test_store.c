@@ -748,6 +748,36 @@ static void test_meta(void **state)
 	free(v);
 }
 
+static int meta_collect(const char *key, const char *value, void *ud)
+{
+	char *acc = ud;
+
+	snprintf(acc + strlen(acc), 256 - strlen(acc), "%s=%s;", key, value);
+	return strcmp(key, "docker/stop") == 0 ? -ECANCELED : 0;
+}
+
+/* Listing by prefix: in key order, only that prefix (not "docker2/..."), a callback may stop. */
+static void test_meta_list(void **state)
+{
+	struct fixture *f = *state;
+	struct berr err = BERR_INIT;
+	char acc[256] = "";
+
+	assert_int_equal(store_meta_put(f->s, "docker/b", "2", &err), 0);
+	assert_int_equal(store_meta_put(f->s, "docker/a", "1", &err), 0);
+	assert_int_equal(store_meta_put(f->s, "docker2/x", "9", &err), 0);
+	assert_int_equal(store_meta_put(f->s, "other", "9", &err), 0);
+	assert_int_equal(store_meta_list(f->s, "docker/", meta_collect, acc, &err), 0);
+	assert_string_equal(acc, "docker/a=1;docker/b=2;");
+	acc[0] = '\0';
+	assert_int_equal(store_meta_list(f->s, "nothing/", meta_collect, acc, &err), 0);
+	assert_string_equal(acc, "");
+	assert_int_equal(store_meta_put(f->s, "docker/stop", "3", &err), 0);
+	assert_int_equal(store_meta_put(f->s, "docker/z", "4", &err), 0);
+	assert_int_equal(store_meta_list(f->s, "docker/", meta_collect, acc, &err), -ECANCELED);
+	assert_string_equal(acc, "docker/a=1;docker/b=2;docker/stop=3;");
+}
+
 static void test_list_stops(void **state)
 {
 	struct fixture *f = *state;
@@ -885,6 +915,7 @@ int main(void)
 		T(test_allocations),
 		T(test_transactions),
 		T(test_meta),
+		T(test_meta_list),
 		T(test_list_stops),
 		T(test_list_reentrant),
 		T(test_corrupt_row),
