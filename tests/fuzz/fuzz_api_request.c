@@ -79,7 +79,8 @@ static void fuzz_error_reply(const struct api_request *r, const struct berr *err
 	cJSON *j = cJSON_CreateObject(), *back;
 	char *text;
 
-	if (r->status != 400 && r->status != 404 && r->status != 405 && r->status != 413)
+	if (r->status != 400 && r->status != 404 && r->status != 405 && r->status != 413 &&
+	    r->status != 501)
 		abort();
 	if (!err->msg[0] || !fuzz_utf8(msg))
 		abort();
