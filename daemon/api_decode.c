@@ -351,8 +351,9 @@ static int api_query_image_create(const struct api_input *in, struct api_request
 	if (n < 0)
 		return n;
 	if (from_image)
-		return berr_set(err, -EOPNOTSUPP, "berth pulls no images from a registry: load them "
-				"with berth image load (docker save archives, OCI layouts)");
+		return berr_set(err, -EOPNOTSUPP, "berth does not support pulling images from a "
+				"registry: load them with berth image load (docker save archives, "
+				"OCI layouts)");
 	if (!src || strcmp(src, "-"))
 		return berr_set(err, -EINVAL, "query parameter fromSrc must be \"-\" (the body)");
 	return 0;

@@ -616,6 +616,22 @@ static void inspect_hostconfig_limits(cJSON *h)
 	cJSON_AddItemToObject(h, "ReadonlyPaths", str_array(ro));
 }
 
+/* The limits a container was given (berth's HostConfig has them, 0 when unset) replace
+ * Docker's unset values. */
+static void inspect_hostconfig_set_limits(cJSON *h, const cJSON *berth_hc)
+{
+	static const char *const keys[] = { "Memory", "MemorySwap", "PidsLimit", "NanoCpus",
+					     "CpuShares", "CpuQuota", "CpuPeriod" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(berth_hc, keys[i]);
+
+		if (cJSON_IsNumber(v) && v->valuedouble != 0)
+			cJSON_ReplaceItemInObjectCaseSensitive(h, keys[i],
+							       cJSON_CreateNumber(v->valuedouble));
+	}
+}
+
 static cJSON *inspect_hostconfig(cJSON *berth_hc, const cJSON *extra)
 {
 	static const char *const nulls1[] = { "Binds", NULL };
@@ -666,6 +682,7 @@ static cJSON *inspect_hostconfig(cJSON *berth_hc, const cJSON *extra)
 	cJSON_AddItemToObject(h, "ConsoleSize", console);
 	cJSON_AddStringToObject(h, "Isolation", "");
 	inspect_hostconfig_limits(h);
+	inspect_hostconfig_set_limits(h, berth_hc);
 	return h;
 }
 
@@ -938,9 +955,6 @@ static const struct unsupported {
 	const char *path, *what;
 	const char *ok[4];
 } create_unsupported[] = {
-	UNSUP("User", "running as another user"),
-	UNSUP("WorkingDir", "working directories"),
-	UNSUP("Entrypoint", "entrypoints"),
 	UNSUP("Volumes", "volumes"),
 	UNSUP("Healthcheck", "health checks"),
 	UNSUP("StopSignal", "stop signals"),
@@ -949,9 +963,6 @@ static const struct unsupported {
 	UNSUP("MacAddress", "MAC addresses"),
 	UNSUP("Shell", "shells"),
 	UNSUP("OnBuild", "build triggers"),
-	UNSUP("Tty", "terminals"),
-	UNSUP("OpenStdin", "standard input"),
-	UNSUP("AttachStdin", "standard input"),
 	UNSUP("HostConfig.Binds", "bind mounts"),
 	UNSUP("HostConfig.Mounts", "mounts"),
 	UNSUP("HostConfig.VolumesFrom", "volumes"),
@@ -970,7 +981,6 @@ static const struct unsupported {
 	UNSUP("HostConfig.OomScoreAdj", "OOM scores"),
 	UNSUP("HostConfig.PidMode", "PID modes"),
 	UNSUP("HostConfig.Privileged", "privileged containers"),
-	UNSUP("HostConfig.PublishAllPorts", "publishing all exposed ports (-P: give -p)"),
 	UNSUP("HostConfig.ReadonlyRootfs", "read-only root file systems"),
 	UNSUP("HostConfig.SecurityOpt", "security options"),
 	UNSUP("HostConfig.StorageOpt", "storage options"),
@@ -982,9 +992,6 @@ static const struct unsupported {
 	UNSUP_OK("HostConfig.Runtime", "other runtimes", "runc", "berth"),
 	UNSUP_OK("HostConfig.Isolation", "isolation modes", "default"),
 	UNSUP("HostConfig.Init", "an init process"),
-	UNSUP("HostConfig.CpuShares", "CPU limits"),
-	UNSUP("HostConfig.Memory", "memory limits"),
-	UNSUP("HostConfig.NanoCpus", "CPU limits"),
 	UNSUP("HostConfig.CgroupParent", "cgroup parents"),
 	UNSUP("HostConfig.BlkioWeight", "block I/O limits"),
 	UNSUP("HostConfig.BlkioWeightDevice", "block I/O limits"),
@@ -992,8 +999,6 @@ static const struct unsupported {
 	UNSUP("HostConfig.BlkioDeviceWriteBps", "block I/O limits"),
 	UNSUP("HostConfig.BlkioDeviceReadIOps", "block I/O limits"),
 	UNSUP("HostConfig.BlkioDeviceWriteIOps", "block I/O limits"),
-	UNSUP("HostConfig.CpuPeriod", "CPU limits"),
-	UNSUP("HostConfig.CpuQuota", "CPU limits"),
 	UNSUP("HostConfig.CpuRealtimePeriod", "CPU limits"),
 	UNSUP("HostConfig.CpuRealtimeRuntime", "CPU limits"),
 	UNSUP("HostConfig.CpusetCpus", "CPU sets"),
@@ -1004,10 +1009,8 @@ static const struct unsupported {
 	UNSUP("HostConfig.KernelMemory", "kernel memory limits"),
 	UNSUP("HostConfig.KernelMemoryTCP", "kernel memory limits"),
 	UNSUP("HostConfig.MemoryReservation", "memory limits"),
-	UNSUP("HostConfig.MemorySwap", "swap limits"),
 	UNSUP_OK("HostConfig.MemorySwappiness", "swappiness", "-1"),
 	UNSUP("HostConfig.OomKillDisable", "OOM killer settings"),
-	UNSUP_OK("HostConfig.PidsLimit", "PID limits", "-1"),
 	UNSUP("HostConfig.Ulimits", "ulimits"),
 	UNSUP("HostConfig.CpuCount", "CPU limits"),
 	UNSUP("HostConfig.CpuPercent", "CPU limits"),

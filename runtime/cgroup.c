@@ -219,7 +219,9 @@ int rt_cgroup_setup(const struct rt_spec *spec, pid_t pid, struct berr *err)
 	return 0;
 }
 
-/* The kernel releases an emptied cgroup shortly after its last task is reaped. */
+/* The kernel releases an emptied cgroup shortly after its last task is reaped. Best effort, by
+ * design: a cgroup left behind holds no process and no limit, and the next start of the same ID
+ * takes it over (cg_mkdir accepts an existing one, cg_apply rewrites every limit). */
 static void cg_rmdir(const char *path)
 {
 	for (int i = 0; i < 100; i++) {
@@ -313,41 +315,45 @@ void rt_cgroup_stats(const char *id, struct rt_cg_stats *ret)
 
 /* ---- exec: join the container's cgroups ---- */
 
-/* One line of /proc/<pid>/cgroup: "<hierarchy>:<controllers>:<path>". */
-static void cg_join_line(char *line)
+/* One line of /proc/<pid>/cgroup: "<hierarchy>:<controllers>:<path>"; only berth's cgroups
+ * are joined (a process outside its container's limits would escape them: an error). */
+static int cg_join_line(char *line, struct berr *err)
 {
 	char *ctrls = strchr(line, ':'), *path, *save = NULL;
+	int r = 0;
 
 	if (!ctrls || !(path = strchr(++ctrls, ':')))
-		return;
+		return 0;
 	*path++ = '\0';
 	path[strcspn(path, "\n")] = '\0';
 	if (strncmp(path, "/berth/", 7) != 0)
-		return;
+		return 0;
 	if (!*ctrls) {
 		_cleanup_free_ char *dir = xasprintf("%s%s", cg_is_v2(CG_ROOT) ? CG_ROOT :
 						     CG_ROOT "/unified", path);
 
-		cg_move(dir, getpid(), NULL);
-		return;
+		return cg_move(dir, getpid(), err);
 	}
-	for (char *c = strtok_r(ctrls, ",", &save); c; c = strtok_r(NULL, ",", &save)) {
+	for (char *c = strtok_r(ctrls, ",", &save); c && r >= 0; c = strtok_r(NULL, ",", &save)) {
 		_cleanup_free_ char *dir = xasprintf(CG_ROOT "/%s%s", c, path);
 
-		cg_move(dir, getpid(), NULL);
+		r = cg_move(dir, getpid(), err);
 	}
+	return r;
 }
 
-void rt_cgroup_join(pid_t target)
+int rt_cgroup_join(pid_t target, struct berr *err)
 {
 	char path[64];
 	_cleanup_fclose_ FILE *f = NULL;
 	char line[1024];
+	int r = 0;
 
 	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)target);
 	f = fopen(path, "re");
 	if (!f)
-		return;
-	while (fgets(line, sizeof(line), f))
-		cg_join_line(line);
+		return berr_errno(err, -errno, "reading the cgroups of process %d", (int)target);
+	while (r >= 0 && fgets(line, sizeof(line), f))
+		r = cg_join_line(line, err);
+	return r < 0 ? berr_prefix(err, "joining the cgroups of process %d", (int)target) : 0;
 }

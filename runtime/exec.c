@@ -92,8 +92,9 @@ int rt_exec_enter(pid_t pid, struct berr *err)
 
 	for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
 		fds[i] = -1;
-	rt_cgroup_join(pid);
-	r = exec_open_namespaces(pid, fds, &root, err);
+	r = rt_cgroup_join(pid, err);
+	if (r >= 0)
+		r = exec_open_namespaces(pid, fds, &root, err);
 	for (size_t i = 0; i < ARRAY_SIZE(fds) && r >= 0; i++) {
 		if (setns(fds[i], exec_namespaces[i].type) < 0)
 			r = berr_errno(err, -errno, "joining the %s namespace of process %d",

@@ -48,8 +48,9 @@ int rt_workdir_enter(const char *dir, struct berr *err);
  * unless a limit was requested. */
 int rt_cgroup_setup(const struct rt_spec *spec, pid_t pid, struct berr *err);
 void rt_cgroup_remove(const char *id);
-/* Move the calling process into the berth cgroups the process target belongs to (best effort). */
-void rt_cgroup_join(pid_t target);
+/* Move the calling process into the berth cgroups the process target belongs to (an exec must
+ * not escape its container's limits: a failure is an error). */
+int rt_cgroup_join(pid_t target, struct berr *err);
 
 /* stdio.c: a shim's stdio server (see there). fds it does not use are -1; in a terminal's case
  * stdin_fd is tty_fd. */

@@ -63,7 +63,8 @@ run_cli() {
 	check "... inspect shows Dns and ExtraHosts" bash -c "dk inspect dnsy | jq -e '.[0].HostConfig.Dns == [\"10.1.2.3\"] and .[0].HostConfig.ExtraHosts == [\"db.example:10.81.0.77\"]'"
 	check_err "a one-character name is refused as dockerd does" "Invalid container name (a)" dk create --name a busybox true
 	check_err "a restart policy is refused (501)" "does not support restart policies" dk create --name rp --restart always busybox true
-	check_err "a memory limit is refused (501)" "does not support memory limits" dk create --name mem -m 64m busybox true
+	check_err "a privileged container is refused (501)" "does not support privileged containers" dk create --name mem --privileged busybox true
+	check "a memory limit is taken (issue 14: HostConfig.Memory)" bash -c "dk create --name meml -m 64m busybox true >/dev/null && dk inspect meml | jq -e '.[0].HostConfig.Memory == 67108864' && dk rm meml >/dev/null"
 	check_err "a bind mount is refused (501)" "does not support bind mounts" dk create --name bnd -v /tmp:/x busybox true
 	check_err "another container's network namespace is refused (501)" "does not support sharing another container's network" dk create --name shr --network container:web busybox true
 	check "an unknown network: named, no attempt to pull the image (400, not 404)" bash -c "! dk create --name unk --network nosuch busybox true >$BT_DIR/unk.out 2>&1 && grep -q 'no such network: nosuch' $BT_DIR/unk.out && ! grep -q 'Unable to find image' $BT_DIR/unk.out"
