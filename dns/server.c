@@ -24,8 +24,14 @@
 
 #define EVENTS_MAX 64
 #define UDP_BURST 64                 /* datagrams per readiness event, for fairness */
+#define UDP_BATCH 32                 /* datagrams per recvmmsg / sendmmsg */
 #define UDP_QUERY_MAX 4096
 #define RRS_MAX 32
+/* The longest reply made from the records: header, question (a name of at most 255 bytes on the
+ * wire, type, class), RRS_MAX answers (pointer, fixed part, rdata of at most a 255-byte name),
+ * OPT. */
+#define REPLY_MAX (DNS_HDR_LEN + 255 + 4 + RRS_MAX * (2 + 10 + 255) + 11)
+#define UDP_ARENA (64 * 1024)        /* replies of one batch, sent together */
 /* UDP queries waiting for an upstream, each holding one socket: with the TCP connections and
  * workers below, berthd's DNS never holds more than 1,024 + 256 + 16 descriptors besides two per
  * listening container, well inside the 20,000 of RLIMIT_NOFILE. */
@@ -97,6 +103,19 @@ struct fwd {
 	uint64_t deadline;
 };
 
+/* Queries read and replies sent UDP_BATCH at a time: one recvmmsg and one sendmmsg per batch
+ * instead of two system calls per query (and one chance, not one per reply, for the client's
+ * wake-up to preempt the server). */
+struct udp_batch {
+	struct mmsghdr in[UDP_BATCH], out[UDP_BATCH];
+	struct iovec in_iov[UDP_BATCH], out_iov[UDP_BATCH];
+	struct sockaddr_storage peer[UDP_BATCH];
+	unsigned n_out;
+	size_t arena_len;
+	uint8_t q[UDP_BATCH][UDP_QUERY_MAX + 1];
+	uint8_t arena[UDP_ARENA];
+};
+
 struct job {
 	struct job *next;
 	struct dns_server *s;
@@ -134,6 +153,7 @@ struct dns_server {
 	size_t n_forbid;
 	struct dns_stats st;
 	uint64_t next_sweep;
+	struct udp_batch *udp;
 	uint8_t buf[DNS_MSG_MAX + 2], out[DNS_MSG_MAX + 2];
 };
 
@@ -249,9 +269,10 @@ static int local_lookup(struct dns_server *s, const struct client *cl, const cha
 
 enum action { ACT_DROP, ACT_REPLY, ACT_FORWARD };
 
-/* Answers from the records, or decides to forward (or refuse). *ret_len: the reply in s->out. */
+/* Answers from the records, or decides to forward (or refuse). *ret_len: the reply in out, whose
+ * cap must be at least REPLY_MAX. */
 static enum action query_answer(struct dns_server *s, const struct client *cl, const uint8_t *in,
-				size_t len, bool tcp, size_t *ret_len)
+				size_t len, bool tcp, uint8_t *out, size_t cap, size_t *ret_len)
 {
 	struct dns_rr rrs[RRS_MAX];
 	struct dns_query q;
@@ -265,12 +286,14 @@ static enum action query_answer(struct dns_server *s, const struct client *cl, c
 	}
 	if (r < 0) {
 		s->st.formerr++;
-		r = dns_error_build(s->out, sizeof(s->out), in, len,
+		r = dns_error_build(out, cap, in, len,
 				    r == -EOPNOTSUPP ? DNS_R_NOTIMP : DNS_R_FORMERR);
 		*ret_len = (size_t)r;
 		return ACT_REPLY;
 	}
 	limit = tcp ? DNS_MSG_MAX : q.edns_size;
+	if (limit > cap)
+		limit = cap;    /* no reply from the records is longer than REPLY_MAX <= cap */
 	n = -ENOENT;
 	if (!q.odd_name && (q.qclass == DNS_C_IN || q.qclass == DNS_C_ANY))
 		n = local_lookup(s, cl, q.name, q.qtype, rrs);
@@ -280,7 +303,7 @@ static enum action query_answer(struct dns_server *s, const struct client *cl, c
 		s->st.refused++;
 	else
 		return ACT_FORWARD;
-	r = dns_reply_build(s->out, limit, in, &q, n >= 0 ? DNS_R_NOERROR : DNS_R_REFUSED, rrs,
+	r = dns_reply_build(out, limit, in, &q, n >= 0 ? DNS_R_NOERROR : DNS_R_REFUSED, rrs,
 			    n > 0 ? (size_t)n : 0);
 	if (r < 0)
 		return ACT_DROP;
@@ -500,31 +523,78 @@ static void fwd_expire(struct dns_server *s, uint64_t now)
 
 /* ---- UDP queries ---- */
 
+/* Sends the replies queued in the batch; one that the kernel refuses is dropped, as a lost
+ * datagram would be. */
+static void udp_flush(struct client *cl, struct udp_batch *b)
+{
+	for (unsigned i = 0; i < b->n_out && !cl->dead;) {
+		int r = sendmmsg(cl->udp.fd, b->out + i, b->n_out - i, MSG_DONTWAIT);
+
+		i += r > 0 ? (unsigned)r : 1;
+	}
+	b->n_out = 0;
+	b->arena_len = 0;
+}
+
+static int udp_recv(struct client *cl, struct udp_batch *b)
+{
+	for (int i = 0; i < UDP_BATCH; i++) {
+		b->in_iov[i] = (struct iovec){ b->q[i], sizeof(b->q[i]) };
+		b->in[i].msg_hdr = (struct msghdr){
+			.msg_name = &b->peer[i], .msg_namelen = sizeof(b->peer[i]),
+			.msg_iov = &b->in_iov[i], .msg_iovlen = 1,
+		};
+	}
+	/* MSG_TRUNC: msg_len is the datagram's real length, so that an oversized one is seen. */
+	return recvmmsg(cl->udp.fd, b->in, UDP_BATCH, MSG_DONTWAIT | MSG_TRUNC, NULL);
+}
+
+/* Datagram i of the batch: its reply queued, or its query forwarded. */
+static void udp_query(struct dns_server *s, struct client *cl, struct udp_batch *b, int i)
+{
+	const struct msghdr *h = &b->in[i].msg_hdr;
+	size_t n = b->in[i].msg_len, out_len = 0;
+	uint8_t *out;
+
+	if (n > UDP_QUERY_MAX) {
+		s->st.dropped++;
+		return;
+	}
+	if (sizeof(b->arena) - b->arena_len < REPLY_MAX)
+		udp_flush(cl, b);
+	out = b->arena + b->arena_len;
+	switch (query_answer(s, cl, b->q[i], n, false, out, sizeof(b->arena) - b->arena_len,
+			     &out_len)) {
+	case ACT_REPLY:
+		b->out_iov[b->n_out] = (struct iovec){ out, out_len };
+		b->out[b->n_out].msg_hdr = (struct msghdr){
+			.msg_name = h->msg_name, .msg_namelen = h->msg_namelen,
+			.msg_iov = &b->out_iov[b->n_out], .msg_iovlen = 1,
+		};
+		b->n_out++;
+		b->arena_len += out_len;
+		break;
+	case ACT_FORWARD:
+		fwd_start(s, cl, b->q[i], n, &b->peer[i], h->msg_namelen);
+		break;
+	case ACT_DROP:
+		break;
+	}
+}
+
 static void udp_serve(struct dns_server *s, struct client *cl)
 {
-	for (int i = 0; i < UDP_BURST && !cl->dead; i++) {
-		struct sockaddr_storage peer;
-		socklen_t pl = sizeof(peer);
-		ssize_t n = recvfrom(cl->udp.fd, s->buf, UDP_QUERY_MAX + 1, MSG_DONTWAIT | MSG_TRUNC,
-				     (struct sockaddr *)&peer, &pl);
-		size_t out_len = 0;
+	struct udp_batch *b = s->udp;
 
-		if (n < 0)
+	for (int seen = 0; seen < UDP_BURST && !cl->dead;) {
+		int n = udp_recv(cl, b);
+
+		for (int i = 0; i < n && !cl->dead; i++)
+			udp_query(s, cl, b, i);
+		udp_flush(cl, b);
+		if (n < UDP_BATCH)
 			return;
-		if (n > UDP_QUERY_MAX) {
-			s->st.dropped++;
-			continue;
-		}
-		switch (query_answer(s, cl, s->buf, (size_t)n, false, &out_len)) {
-		case ACT_REPLY:
-			sendto(cl->udp.fd, s->out, out_len, MSG_DONTWAIT, (struct sockaddr *)&peer, pl);
-			break;
-		case ACT_FORWARD:
-			fwd_start(s, cl, s->buf, (size_t)n, &peer, pl);
-			break;
-		case ACT_DROP:
-			break;
-		}
+		seen += n;
 	}
 }
 
@@ -684,7 +754,8 @@ static void conn_process(struct dns_server *s, struct conn *c)
 		}
 		if (c->in_len < 2 + mlen)
 			return;
-		switch (query_answer(s, c->cl, c->in + 2, mlen, true, &out_len)) {
+		switch (query_answer(s, c->cl, c->in + 2, mlen, true, s->out, sizeof(s->out),
+				     &out_len)) {
 		case ACT_REPLY:
 			conn_send(s, c, s->out, out_len);
 			break;
@@ -982,6 +1053,7 @@ int dns_server_new(const char *resolv_path, struct dns_server **ret, struct berr
 	pthread_cond_init(&s->workers_cv, NULL);
 	s->epfd = s->wake.fd = -1;
 	s->table = dns_table_new();
+	s->udp = xcalloc(1, sizeof(*s->udp));
 	s->resolv_path = xstrdup(resolv_path);
 	r = server_setup(s, err);
 	if (r < 0) {
@@ -1039,6 +1111,7 @@ void dns_server_free(struct dns_server *s)
 	if (s->epfd >= 0)
 		close(s->epfd);
 	dns_table_free(s->table);
+	free(s->udp);
 	free(s->resolv_path);
 	pthread_mutex_destroy(&s->lock);
 	pthread_cond_destroy(&s->workers_cv);
