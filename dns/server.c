@@ -6,9 +6,11 @@
  * still point at are freed only by this thread, after the batch of events. */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -131,6 +133,8 @@ struct job {
 
 struct dns_server {
 	pthread_mutex_t lock;
+	atomic_uint lock_waiting;    /* threads other than the server's waiting for lock */
+	pthread_cond_t lock_cv;      /* the server thread waits there while they go first */
 	pthread_cond_t workers_cv;
 	pthread_t thread;
 	bool started, stopping;
@@ -153,11 +157,45 @@ struct dns_server {
 	size_t n_forbid;
 	struct dns_stats st;
 	uint64_t next_sweep;
+	unsigned delay_udp_ms;       /* tests: BERTH_DELAY_AT=dns-udp:MS, once per UDP event */
 	struct udp_batch *udp;
 	uint8_t buf[DNS_MSG_MAX + 2], out[DNS_MSG_MAX + 2];
 };
 
 static void strv_free(char **v, size_t n);
+
+/* ---- the lock ----
+ * The server thread holds s->lock while it serves a batch of events. Every other thread (the
+ * manager's hooks, API lookups and counters, TCP workers) takes it through lock_enter, and the
+ * server thread steps aside after each event while one is waiting: a mutex is not fair, the
+ * server thread took it back at once, and a flood of queries kept a manager hook (which runs
+ * under the manager lock) waiting for seconds (test_dns_abuse). */
+
+static void lock_enter(struct dns_server *s)
+{
+	uint64_t t0 = time_mono_ns(), waited;
+
+	atomic_fetch_add(&s->lock_waiting, 1);
+	pthread_mutex_lock(&s->lock);
+	atomic_fetch_sub(&s->lock_waiting, 1);
+	waited = (time_mono_ns() - t0) / 1000000;
+	if (waited >= 10)
+		blog_debug("dns: waited %" PRIu64 " ms for the server's lock", waited);
+}
+
+static void lock_leave(struct dns_server *s)
+{
+	pthread_cond_signal(&s->lock_cv);
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* The server thread, holding the lock: lets the threads waiting for it go first. Each of them
+ * signals lock_cv when it leaves, so no wake-up is lost. */
+static void lock_yield(struct dns_server *s)
+{
+	while (atomic_load(&s->lock_waiting))
+		pthread_cond_wait(&s->lock_cv, &s->lock);
+}
 
 #define container_of(p, type, member) ((type *)((char *)(p) - offsetof(type, member)))
 
@@ -586,6 +624,13 @@ static void udp_serve(struct dns_server *s, struct client *cl)
 {
 	struct udp_batch *b = s->udp;
 
+	if (s->delay_udp_ms) {            /* tests: busy, as a flood keeps it */
+		uint64_t until = ms_from_now(s->delay_udp_ms);
+
+		while (time_mono_ns() < until)
+			;
+	}
+
 	for (int seen = 0; seen < UDP_BURST && !cl->dead;) {
 		int n = udp_recv(cl, b);
 
@@ -851,7 +896,7 @@ static void *worker_main(void *arg)
 	int n = dns_forward_sync(j->up, j->n_up, j->q, j->qlen, true, a, DNS_MSG_MAX);
 	uint64_t one = 1;
 
-	pthread_mutex_lock(&s->lock);
+	lock_enter(s);
 	if (n >= 0) {
 		j->a = a;
 		j->alen = (size_t)n;
@@ -863,7 +908,7 @@ static void *worker_main(void *arg)
 	if (write(s->wake.fd, &one, sizeof(one)) < 0)
 		blog_debug("dns: waking the server: %m");
 	pthread_cond_broadcast(&s->workers_cv);
-	pthread_mutex_unlock(&s->lock);
+	lock_leave(s);
 	return NULL;
 }
 
@@ -1003,11 +1048,13 @@ static void *server_main(void *arg)
 			pthread_mutex_unlock(&s->lock);
 			return NULL;
 		}
+		lock_yield(s);
 		for (int i = 0; i < n; i++) {
 			struct handle *h = evs[i].data.ptr;
 
 			if (h->fd >= 0)
 				event_dispatch(s, h, evs[i].events);
+			lock_yield(s);
 		}
 		now = time_mono_ns();
 		fwd_expire(s, now);
@@ -1044,6 +1091,15 @@ static int server_setup(struct dns_server *s, struct berr *err)
 	return 0;
 }
 
+/* Tests: BERTH_DELAY_AT=dns-udp:MS keeps the server thread busy for MS ms (on the CPU, with the
+ * lock held) at each UDP event, as a flood of queries would. */
+static unsigned delay_udp_ms(void)
+{
+	const char *spec = getenv("BERTH_DELAY_AT"), *p = spec ? strstr(spec, "dns-udp:") : NULL;
+
+	return p ? (unsigned)strtoul(p + strlen("dns-udp:"), NULL, 10) : 0;
+}
+
 int dns_server_new(const char *resolv_path, struct dns_server **ret, struct berr *err)
 {
 	struct dns_server *s = xcalloc(1, sizeof(*s));
@@ -1051,9 +1107,11 @@ int dns_server_new(const char *resolv_path, struct dns_server **ret, struct berr
 
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->workers_cv, NULL);
+	pthread_cond_init(&s->lock_cv, NULL);
 	s->epfd = s->wake.fd = -1;
 	s->table = dns_table_new();
 	s->udp = xcalloc(1, sizeof(*s->udp));
+	s->delay_udp_ms = delay_udp_ms();
 	s->resolv_path = xstrdup(resolv_path);
 	r = server_setup(s, err);
 	if (r < 0) {
@@ -1082,14 +1140,14 @@ void dns_server_free(struct dns_server *s)
 
 	if (!s)
 		return;
-	pthread_mutex_lock(&s->lock);
+	lock_enter(s);
 	s->stopping = true;
 	if (s->wake.fd >= 0 && write(s->wake.fd, &one, sizeof(one)) < 0)
 		blog_debug("dns: waking the server: %m");
-	pthread_mutex_unlock(&s->lock);
+	lock_leave(s);
 	if (s->started)
 		pthread_join(s->thread, NULL);
-	pthread_mutex_lock(&s->lock);
+	lock_enter(s);
 	jobs_finish(s);        /* those that ended after the thread's last loop: no wake-up to come */
 	while (s->workers) {
 		pthread_cond_wait(&s->workers_cv, &s->lock);
@@ -1106,7 +1164,7 @@ void dns_server_free(struct dns_server *s)
 		s->dying = cl;
 	}
 	graveyard_sweep(s);
-	pthread_mutex_unlock(&s->lock);
+	lock_leave(s);
 	handle_close(s, &s->wake);
 	if (s->epfd >= 0)
 		close(s->epfd);
@@ -1115,6 +1173,7 @@ void dns_server_free(struct dns_server *s)
 	free(s->resolv_path);
 	pthread_mutex_destroy(&s->lock);
 	pthread_cond_destroy(&s->workers_cv);
+	pthread_cond_destroy(&s->lock_cv);
 	free(s);
 }
 
@@ -1203,7 +1262,7 @@ int dns_server_client_add(struct dns_server *s, const char *id, int udp_fd, int 
 	strscpy(cl->id, id, sizeof(cl->id));
 	cl->udp = (struct handle){ H_UDP, udp_fd };
 	cl->tcp = (struct handle){ H_TCP, tcp_fd };
-	pthread_mutex_lock(&s->lock);
+	lock_enter(s);
 	old = client_find(s, id);
 	if (old)
 		client_unlink(s, old);
@@ -1217,7 +1276,7 @@ int dns_server_client_add(struct dns_server *s, const char *id, int udp_fd, int 
 		client_unlink(s, cl);
 		berr_errno(err, r, "watching the DNS listeners of container %.12s", id);
 	}
-	pthread_mutex_unlock(&s->lock);
+	lock_leave(s);
 	return r;
 }
 
@@ -1225,20 +1284,20 @@ void dns_server_client_del(struct dns_server *s, const char *id)
 {
 	struct client *cl;
 
-	pthread_mutex_lock(&s->lock);
+	lock_enter(s);
 	cl = client_find(s, id);
 	if (cl)
 		client_unlink(s, cl);
-	pthread_mutex_unlock(&s->lock);
+	lock_leave(s);
 }
 
 bool dns_server_client_has(struct dns_server *s, const char *id)
 {
 	bool has;
 
-	pthread_mutex_lock(&s->lock);
+	lock_enter(s);
 	has = client_find(s, id) != NULL;
-	pthread_mutex_unlock(&s->lock);
+	lock_leave(s);
 	return has;
 }
 
@@ -1262,7 +1321,7 @@ void dns_server_client_set(struct dns_server *s, const char *id, const struct dn
 {
 	struct client *cl;
 
-	pthread_mutex_lock(&s->lock);
+	lock_enter(s);
 	cl = client_find(s, id);
 	if (cl) {
 		strv_free(cl->nets, cl->n_nets);
@@ -1275,38 +1334,38 @@ void dns_server_client_set(struct dns_server *s, const char *id, const struct dn
 		cl->n_up = v->n_up < DNS_MAX_UPSTREAMS ? v->n_up : DNS_MAX_UPSTREAMS;
 		memcpy(cl->up, v->up, cl->n_up * sizeof(*v->up));
 	}
-	pthread_mutex_unlock(&s->lock);
+	lock_leave(s);
 }
 
 void dns_server_ep_set(struct dns_server *s, const char *ep_id, const char *net_id,
 		       const char *const *names, size_t n_names, const struct ipaddr *addrs,
 		       size_t n_addrs)
 {
-	pthread_mutex_lock(&s->lock);
+	lock_enter(s);
 	dns_table_ep_set(s->table, ep_id, net_id, names, n_names, addrs, n_addrs);
-	pthread_mutex_unlock(&s->lock);
+	lock_leave(s);
 }
 
 void dns_server_ep_del(struct dns_server *s, const char *ep_id)
 {
-	pthread_mutex_lock(&s->lock);
+	lock_enter(s);
 	dns_table_ep_del(s->table, ep_id);
-	pthread_mutex_unlock(&s->lock);
+	lock_leave(s);
 }
 
 void dns_server_forbid(struct dns_server *s, const struct ipaddr *addrs, size_t n)
 {
-	pthread_mutex_lock(&s->lock);
+	lock_enter(s);
 	s->n_forbid = n < FORBID_MAX ? n : FORBID_MAX;
 	memcpy(s->forbid, addrs, s->n_forbid * sizeof(*addrs));
-	pthread_mutex_unlock(&s->lock);
+	lock_leave(s);
 }
 
 void dns_server_stats(struct dns_server *s, struct dns_stats *ret)
 {
 	size_t listeners = 0;
 
-	pthread_mutex_lock(&s->lock);
+	lock_enter(s);
 	*ret = s->st;
 	for (struct client *cl = s->clients; cl; cl = cl->next)
 		listeners++;
@@ -1314,7 +1373,7 @@ void dns_server_stats(struct dns_server *s, struct dns_stats *ret)
 	ret->tcp_conns = s->n_conns;
 	ret->records = dns_table_count(s->table);
 	ret->pending = s->n_fwd + s->workers;
-	pthread_mutex_unlock(&s->lock);
+	lock_leave(s);
 }
 
 /* ---- lookups from the host ---- */
@@ -1331,11 +1390,11 @@ int dns_server_resolve(struct dns_server *s, const char *name, uint16_t type,
 	int n, qlen, r;
 
 	memset(ret, 0, sizeof(*ret));
-	pthread_mutex_lock(&s->lock);
+	lock_enter(s);
 	n = dns_table_lookup(s->table, name, type, nets, n_nets, rrs, RRS_MAX);
 	if (n < 0 && forward)
 		n_up = upstreams_pick(s, NULL, 0, up);
-	pthread_mutex_unlock(&s->lock);
+	lock_leave(s);
 	*ret_local = n >= 0;
 	if (n >= 0) {
 		ret->n = (size_t)n;
