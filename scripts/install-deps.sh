@@ -9,8 +9,9 @@ pkgs=(build-essential pkg-config
       clang libclang-rt-14-dev python3 socat
       etcd-server etcd-client openssl)
 # clang + its runtime: libFuzzer/ASan for the DNS fuzz target; socat: the firewall tests' peers
-# bench: hyperfine times process starts (bench/cli); netavark 1.4 needs the iptables binary
-[ "${BERTH_BENCH_DEPS:-0}" = 1 ] && pkgs+=(netavark containernetworking-plugins iperf3 socat dnsperf aardvark-dns hyperfine iptables)
+# bench: hyperfine times process starts (bench/cli); netavark 1.4 needs the iptables binary;
+# dnsmasq-base is bench/dns's C reference; gnuplot-nox draws bench/report.sh's plots
+[ "${BERTH_BENCH_DEPS:-0}" = 1 ] && pkgs+=(netavark containernetworking-plugins iperf3 socat dnsperf aardvark-dns hyperfine iptables dnsmasq-base gnuplot-nox)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
