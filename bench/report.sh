@@ -145,9 +145,14 @@ def plot(name, pid, spec, points, workdir):
                 for _, x, y in (p for p in points if p[0] == s):
                     f.write(f"{x}\t{y}\n")
                 f.write("\n\n")
+            ticks = next((o[len("xticks="):].split(":") for o in opts if o.startswith("xticks=")), None)
+            if ticks:   # the sizes the benchmark meant to reach, reached or not
+                g.append(f"set xrange [{min(map(float, ticks)) * (0.8 if 'logx' in opts else 1)}:"
+                         f"{max(map(float, ticks)) * (1.25 if 'logx' in opts else 1)}]")
             if "logx" in opts:
                 g.append("set logscale x")
-                g.append("set xtics (" + ", ".join(f'"{x}" {x}' for x in sorted(xs, key=float)) + ")")
+            if ticks or "logx" in opts:
+                g.append("set xtics (" + ", ".join(f'"{x}" {x}' for x in sorted(ticks or xs, key=float)) + ")")
             g.append("set style data linespoints")
             g.append("plot " + ", ".join(
                 f"{gp_str(data)} index {i} using 1:2 title {gp_str(s)} lw 2 pt 7 ps 0.8 lc rgb {gp_str(col[i])}"

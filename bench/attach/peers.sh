@@ -129,6 +129,15 @@ cycle() {
 	done
 }
 
+# peer_error FILE: the peer's own message in what it printed (a CNI error's "msg", else its last
+# line), not peers.sh's.
+peer_error() {
+	local msg
+	msg=$(grep -o '"msg": *"[^"]*"' "$1" | tail -1 | sed 's/"msg": *//; s/"//g')
+	[ -n "$msg" ] || msg=$(grep -v '^peers.sh:\|^ *[{}]* *$' "$1" | tail -1)
+	printf '%s' "${msg:0:240}"
+}
+
 # attach_residents FROM TO: sets up residents FROM..TO; on a failure, says why in OUT.limit and
 # returns 1 (the sweep ends there).
 attach_residents() {
@@ -138,7 +147,7 @@ attach_residents() {
 		"${P}_prepare" "$i"
 		if ! ("${P}_attach" "$i") > /dev/null 2> "$LAB/attach.err"; then   # die() ends the subshell only
 			printf '%s: %s containers on one network (the sweep stops at %s): container %s failed: %s\n' \
-				"$KIND" "$2" "$HAVE" "$i" "$(grep -v '^ *$' "$LAB/attach.err" | tail -1 | cut -c1-240)" > "$OUT.limit"
+				"$KIND" "$2" "$HAVE" "$i" "$(peer_error "$LAB/attach.err")" > "$OUT.limit"
 			return 1
 		fi
 		HAVE_RES=$i

@@ -301,7 +301,7 @@ summary() {
 	[ -n "${RSS[500]:-}" ] &&
 		verdict "berthd RSS with 500 endpoints <= 20 MiB: $(bb_calc "${RSS[500]} / 1024") MiB" "[ ${RSS[500]} -le 20480 ]"
 	for who in berth netavark cni; do
-		[ -n "${LIMIT[$who]:-}" ] && bb_say "LIMIT $who: ${LIMIT[$who]}"
+		[ -n "${LIMIT[$who]:-}" ] && bb_say "LIMIT: ${LIMIT[$who]}"
 	done
 	bb_say ""
 	bb_say "$MISSES target(s) missed. Raw samples (µs) and berthd's log: $RESULTS"
@@ -313,7 +313,12 @@ results() {
 	bb_res title "Attach / detach latency"
 	bb_res note "$(bb_machine). Time to attach one running container to a bridge network and to detach it again, p50 and p99 over $OPS timed cycles (after $WARMUP untimed) at each size of the sweep (containers already on the network: $LEVELS). berth: \`POST /networks/{id}/connect|disconnect\` on one kept-alive API connection (berthd's latency plus one socket round trip); netavark $("$NV" --version | awk '{print $2}') \`setup|teardown\` and the CNI plugins (bridge + host-local, $(dpkg-query -W -f='${Version}' containernetworking-plugins 2>/dev/null)): wall clock around fork+exec, as podman and CNI runtimes run them; kernel floor: one \`RTM_NEWLINK\` creating a veth pair with its peer in another namespace, one \`RTM_DELLINK\` (bench/attach/vethfloor.c), measured right before berth at each size."
 	for who in berth netavark cni; do
-		[ -n "${LIMIT[$who]:-}" ] && bb_res limit "${LIMIT[$who]}"
+		[ -n "${LIMIT[$who]:-}" ] || continue
+		case ${LIMIT[$who]} in
+		*"Exchange full"*|*"exchange full"*|*EXFULL*)
+			bb_res limit "${LIMIT[$who]} (EXFULL: one Linux bridge takes at most 1,024 ports)" ;;
+		*) bb_res limit "${LIMIT[$who]}" ;;
+		esac
 	done
 	for v in "${VERDICTS[@]}"; do bb_res verdict "${v%%$'\t'*}" "${v#*$'\t'}"; done
 	for op in attach detach; do
@@ -329,7 +334,7 @@ results() {
 				"$(p50 floor $l $op) / $(p99 floor $l $op)" "${RSS[$l]:+$(bb_calc "${RSS[$l]} / 1024")}"
 		done
 		bb_res plot $op lines "$([ $op = attach ] && echo "Attach latency (p50, log scale)" || echo "Detach latency (p50)") vs containers on the network" \
-			"containers already on the network" "ms" "logx$([ $op = attach ] && echo ,logy)"
+			"containers already on the network" "ms" "logx,xticks=${LEVELS// /:}$([ $op = attach ] && echo ,logy)"
 		for who in berth netavark cni floor; do
 			for l in "${LV[@]}"; do
 				v=$(p50 $who "$l" $op)
