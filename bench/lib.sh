@@ -77,3 +77,16 @@ bb_res() {
 	line="$*"
 	printf '%s\n' "${line//$'\n'/ }" >> "$BB_RES"
 }
+
+# bb_results_dir DIR: creates DIR (a benchmark's kept raw results) and claims it for this run:
+# two runs at once (several worktrees share /tmp) would mix their samples. A claim whose run has
+# ended (its pid gone) is taken over.
+bb_results_dir() {
+	local owner
+	mkdir -p "$1" || bb_die "cannot create $1"
+	owner=$(cat "$1/.owner" 2>/dev/null)
+	if [ -n "$owner" ] && [ "$owner" != $$ ] && kill -0 "$owner" 2>/dev/null; then
+		bb_die "run $owner is using $1: set RESULTS to another directory"
+	fi
+	echo $$ > "$1/.owner"
+}

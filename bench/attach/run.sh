@@ -351,7 +351,8 @@ results() {
 }
 
 # ---------- main ----------
-mkdir -p "$BB_DIR" "$RESULTS" || bb_die "cannot create $BB_DIR"
+mkdir -p "$BB_DIR" || bb_die "cannot create $BB_DIR"
+bb_results_dir "$RESULTS"
 rm -f "$RESULTS"/*.attach "$RESULTS"/*.detach "$RESULTS"/*.limit
 trap cleanup EXIT
 trap 'exit 130' INT TERM

@@ -266,7 +266,8 @@ summary() {
 }
 
 # ---------- main ----------
-mkdir -p "$BB_DIR" "$RESULTS" || bb_die "cannot create $BB_DIR"
+mkdir -p "$BB_DIR" || bb_die "cannot create $BB_DIR"
+bb_results_dir "$RESULTS"
 rm -f "$RESULTS"/{empty,empty-curl,netavark*,berth*,base*,table.md,summary.txt}
 trap cleanup EXIT
 trap 'exit 130' INT TERM

@@ -71,7 +71,8 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-mkdir -p "$BB_DIR" "$CFG" "$RESULTS"
+mkdir -p "$BB_DIR" "$CFG"
+bb_results_dir "$RESULTS"
 rm -f "$RESULTS"/*.thr "$RESULTS"/*.lat "$RESULTS"/*.us "$RESULTS"/*.qps "$RESULTS"/*.p99
 bb_netns h || bb_die "cannot create namespace"
 
