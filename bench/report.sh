@@ -58,7 +58,11 @@ run_one() {
 		printf '   done in %s s, no machine-readable results (see bench/README.md)\n' $((SECONDS - t0))
 		noresults+=("$name")
 	else
-		commit=$(git -C "$TOP" describe --always --dirty 2>/dev/null || echo unknown)
+		# the commit timed; "-dirty" when the tree differs from it, leaving out this page and its
+		# results (written by the report itself)
+		commit=$(git -C "$TOP" rev-parse --short HEAD 2>/dev/null || echo unknown)
+		git -C "$TOP" diff --quiet HEAD -- . ':!docs/BENCHMARKS.md' ':!docs/bench' 2>/dev/null ||
+			commit=$commit-dirty
 		{
 			printf 'run\t%s\t%s\t%s\t%s\n' "$(date -u '+%Y-%m-%d %H:%M UTC')" $((SECONDS - t0)) "$QUICK" "$commit"
 			cat "$out/$name.tsv"

@@ -186,9 +186,9 @@ lat() {
 	cat "$RESULTS/$tag.run.us" >> "$RESULTS/$tag.us"
 	bb_pct "$RESULTS/$tag.run.us" | awk '{print $2}' >> "$RESULTS/$tag.p99"
 }
-# median of column COL of FILE
-median() { awk -v c="$2" '{print $c}' "$1" | sort -g | awk '{a[NR] = $1}
-	END {if (!NR) {print "nan"; exit} print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
+# median FILE COL DECIMALS: the median of column COL of FILE, rounded
+median() { awk -v c="$2" '{print $c}' "$1" | sort -g | awk -v d="$3" '{a[NR] = $1}
+	END {if (!NR) {print "nan"; exit} printf "%.*f\n", d, (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 # ratio_median A B [EXT COL]: the median over rounds of A/B (column COL of A.EXT and B.EXT; QPS by
 # default), min and max: "med min max"
 ratio_median() {
@@ -220,10 +220,10 @@ done
 declare -A QPS CPU OK P50 P99 P99R LOST
 printf '%-32s %9s %9s %9s %12s %9s %9s %9s\n' case "QPS" "NOERROR" "lost" "cpu us/q" "p50 ms" "p99 ms" "p99 runs"
 for tag in "${CASES[@]}"; do
-	QPS[$tag]=$(median "$RESULTS/$tag.qps" 1); CPU[$tag]=$(median "$RESULTS/$tag.qps" 2)
+	QPS[$tag]=$(median "$RESULTS/$tag.qps" 1 0); CPU[$tag]=$(median "$RESULTS/$tag.qps" 2 2)
 	OK[$tag]=$(awk '{printf "%.1f%%\n", $3 * 100}' "$RESULTS/$tag.qps" | sort -g | head -1)
 	read -r P50[$tag] P99[$tag] _ < <(bb_pct "$RESULTS/$tag.us")
-	P99R[$tag]=$(median "$RESULTS/$tag.p99" 1)
+	P99R[$tag]=$(median "$RESULTS/$tag.p99" 1 3)
 	LOST[$tag]=$(cat "$RESULTS/$tag".*.thr | awk '/Queries lost/ {s += $3} END {print s + 0}')
 	printf '%-32s %9s %9s %9s %12s %9s %9s %9s\n' "${C_LABEL[$tag]}" "${QPS[$tag]}" "${OK[$tag]}" "${LOST[$tag]}" "${CPU[$tag]}" \
 		"${P50[$tag]}" "${P99[$tag]}" "${P99R[$tag]}"
