@@ -72,7 +72,7 @@ nv_run() {
 	local t0 t1
 	t0=$EPOCHREALTIME
 	"$NV" --config "$LAB/cfg" "$1" "/run/netns/$NSP$2" < "$LAB/nv.$2.json" > "$LAB/last.out" 2> "$LAB/last.err" ||
-		{ cat "$LAB/last.err" >&2; die "netavark $1 of container $2 failed"; }
+		{ cat "$LAB/last.out" "$LAB/last.err" >&2; die "netavark $1 of container $2 failed"; }   # its error: {"error":"..."} on stdout
 	t1=$EPOCHREALTIME
 	echo $(($(us "$t1") - $(us "$t0")))
 }
@@ -129,11 +129,11 @@ cycle() {
 	done
 }
 
-# peer_error FILE: the peer's own message in what it printed (a CNI error's "msg", else its last
-# line), not peers.sh's.
+# peer_error FILE: the peer's own message in what it printed (a CNI error's "msg", netavark's
+# "error", else its last line), not peers.sh's.
 peer_error() {
 	local msg
-	msg=$(grep -o '"msg": *"[^"]*"' "$1" | tail -1 | sed 's/"msg": *//; s/"//g')
+	msg=$(grep -o '"\(msg\|error\)": *"[^"]*"' "$1" | tail -1 | sed 's/"[a-z]*": *//; s/"//g')
 	[ -n "$msg" ] || msg=$(grep -v '^peers.sh:\|^ *[{}]* *$' "$1" | tail -1)
 	printf '%s' "${msg:0:240}"
 }
