@@ -133,7 +133,8 @@ cycle() {
 # "error", else its last line), not peers.sh's.
 peer_error() {
 	local msg
-	msg=$(grep -o '"\(msg\|error\)": *"[^"]*"' "$1" | tail -1 | sed 's/"[a-z]*": *//; s/"//g')
+	msg=$(grep -o '"\(msg\|error\)": *"\([^"\\]\|\\.\)*"' "$1" | tail -1 |
+		sed 's/^"[a-z]*": *"//; s/"$//; s/\\"/"/g')
 	[ -n "$msg" ] || msg=$(grep -v '^peers.sh:\|^ *[{}]* *$' "$1" | tail -1)
 	printf '%s' "${msg:0:240}"
 }
