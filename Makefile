@@ -161,9 +161,15 @@ system: all helpers fuzz-replay fuzz
 # Everything: what `.ci/run` and the README's test command run.
 check: all unit system system-asan
 
+# Benchmarks (root; long at full size): every bench/*/run.sh, then docs/BENCHMARKS.md and the plots
+# in docs/bench/ (bench/report.sh, bench/README.md). QUICK=1: small sizes; BENCHES="dns cli":
+# only these (the other sections keep their last results).
+bench: all helpers
+	QUICK="$(QUICK)" BENCHES="$(BENCHES)" bench/report.sh
+
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)
 
-.PHONY: all unit unit-bins system check clean helpers fuzz fuzz-replay asan system-asan install
+.PHONY: all unit unit-bins system check clean helpers fuzz fuzz-replay asan system-asan install bench
 .SECONDARY:
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

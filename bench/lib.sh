@@ -51,6 +51,9 @@ bb_p50() { bb_pct "$1" | awk '{print $1}'; }
 # bb_calc EXPR: floating point arithmetic with awk (e.g. bb_calc "3.2 / 1.1").
 bb_calc() { awk "BEGIN { printf \"%.3f\", $1 }"; }
 
+# bb_r1 X: X rounded to one decimal ("-" stays "-").
+bb_r1() { awk -v v="$1" 'BEGIN { if (v == "-" || v == "") print "-"; else printf "%.1f", v }'; }
+
 # bb_le A B: true when A <= B (floats).
 bb_le() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a <= b) }'; }
 
@@ -63,3 +66,29 @@ bb_machine() {
 
 # bb_rss_kib PID: VmRSS of a process in KiB.
 bb_rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
+
+# Machine-readable results for bench/report.sh (the format is in bench/README.md): with
+# BENCH_OUT set, bb_res KIND FIELD... appends one tab-separated record to
+# $BENCH_OUT/<bench>.tsv, <bench> being the directory of the running script (bench/<bench>/run.sh).
+BB_NAME=$(basename "$(cd "$(dirname "$0")" && pwd)")
+BB_RES=${BENCH_OUT:+$BENCH_OUT/$BB_NAME.tsv}
+if [ -n "$BB_RES" ]; then mkdir -p "$BENCH_OUT" && : > "$BB_RES"; fi
+bb_res() {
+	[ -n "$BB_RES" ] || return 0
+	local IFS=$'\t' line
+	line="$*"
+	printf '%s\n' "${line//$'\n'/ }" >> "$BB_RES"
+}
+
+# bb_results_dir DIR: creates DIR (a benchmark's kept raw results) and claims it for this run:
+# two runs at once (several worktrees share /tmp) would mix their samples. A claim whose run has
+# ended (its pid gone) is taken over.
+bb_results_dir() {
+	local owner
+	mkdir -p "$1" || bb_die "cannot create $1"
+	owner=$(cat "$1/.owner" 2>/dev/null)
+	if [ -n "$owner" ] && [ "$owner" != $$ ] && kill -0 "$owner" 2>/dev/null; then
+		bb_die "run $owner is using $1: set RESULTS to another directory"
+	fi
+	echo $$ > "$1/.owner"
+}

@@ -6,9 +6,11 @@
  * still point at are freed only by this thread, after the batch of events. */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -24,8 +26,14 @@
 
 #define EVENTS_MAX 64
 #define UDP_BURST 64                 /* datagrams per readiness event, for fairness */
+#define UDP_BATCH 32                 /* datagrams per recvmmsg / sendmmsg */
 #define UDP_QUERY_MAX 4096
 #define RRS_MAX 32
+/* The longest reply made from the records: header, question (a name of at most 255 bytes on the
+ * wire, type, class), RRS_MAX answers (pointer, fixed part, rdata of at most a 255-byte name),
+ * OPT. */
+#define REPLY_MAX (DNS_HDR_LEN + 255 + 4 + RRS_MAX * (2 + 10 + 255) + 11)
+#define UDP_ARENA (64 * 1024)        /* replies of one batch, sent together */
 /* UDP queries waiting for an upstream, each holding one socket: with the TCP connections and
  * workers below, berthd's DNS never holds more than 1,024 + 256 + 16 descriptors besides two per
  * listening container, well inside the 20,000 of RLIMIT_NOFILE. */
@@ -97,6 +105,19 @@ struct fwd {
 	uint64_t deadline;
 };
 
+/* Queries read and replies sent UDP_BATCH at a time: one recvmmsg and one sendmmsg per batch
+ * instead of two system calls per query (and one chance, not one per reply, for the client's
+ * wake-up to preempt the server). */
+struct udp_batch {
+	struct mmsghdr in[UDP_BATCH], out[UDP_BATCH];
+	struct iovec in_iov[UDP_BATCH], out_iov[UDP_BATCH];
+	struct sockaddr_storage peer[UDP_BATCH];
+	unsigned n_out;
+	size_t arena_len;
+	uint8_t q[UDP_BATCH][UDP_QUERY_MAX + 1];
+	uint8_t arena[UDP_ARENA];
+};
+
 struct job {
 	struct job *next;
 	struct dns_server *s;
@@ -112,6 +133,8 @@ struct job {
 
 struct dns_server {
 	pthread_mutex_t lock;
+	atomic_uint lock_waiting;    /* threads other than the server's waiting for lock */
+	pthread_cond_t lock_cv;      /* the server thread waits there while they go first */
 	pthread_cond_t workers_cv;
 	pthread_t thread;
 	bool started, stopping;
@@ -134,10 +157,45 @@ struct dns_server {
 	size_t n_forbid;
 	struct dns_stats st;
 	uint64_t next_sweep;
+	unsigned delay_udp_ms;       /* tests: BERTH_DELAY_AT=dns-udp:MS, once per UDP event */
+	struct udp_batch *udp;
 	uint8_t buf[DNS_MSG_MAX + 2], out[DNS_MSG_MAX + 2];
 };
 
 static void strv_free(char **v, size_t n);
+
+/* ---- the lock ----
+ * The server thread holds s->lock while it serves a batch of events. Every other thread (the
+ * manager's hooks, API lookups and counters, TCP workers) takes it through lock_enter, and the
+ * server thread steps aside after each event while one is waiting: a mutex is not fair, the
+ * server thread took it back at once, and a flood of queries kept a manager hook (which runs
+ * under the manager lock) waiting for seconds (test_dns_abuse). */
+
+static void lock_enter(struct dns_server *s)
+{
+	uint64_t t0 = time_mono_ns(), waited;
+
+	atomic_fetch_add(&s->lock_waiting, 1);
+	pthread_mutex_lock(&s->lock);
+	atomic_fetch_sub(&s->lock_waiting, 1);
+	waited = (time_mono_ns() - t0) / 1000000;
+	if (waited >= 10)
+		blog_debug("dns: waited %" PRIu64 " ms for the server's lock", waited);
+}
+
+static void lock_leave(struct dns_server *s)
+{
+	pthread_cond_signal(&s->lock_cv);
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* The server thread, holding the lock: lets the threads waiting for it go first. Each of them
+ * signals lock_cv when it leaves, so no wake-up is lost. */
+static void lock_yield(struct dns_server *s)
+{
+	while (atomic_load(&s->lock_waiting))
+		pthread_cond_wait(&s->lock_cv, &s->lock);
+}
 
 #define container_of(p, type, member) ((type *)((char *)(p) - offsetof(type, member)))
 
@@ -249,9 +307,10 @@ static int local_lookup(struct dns_server *s, const struct client *cl, const cha
 
 enum action { ACT_DROP, ACT_REPLY, ACT_FORWARD };
 
-/* Answers from the records, or decides to forward (or refuse). *ret_len: the reply in s->out. */
+/* Answers from the records, or decides to forward (or refuse). *ret_len: the reply in out, whose
+ * cap must be at least REPLY_MAX. */
 static enum action query_answer(struct dns_server *s, const struct client *cl, const uint8_t *in,
-				size_t len, bool tcp, size_t *ret_len)
+				size_t len, bool tcp, uint8_t *out, size_t cap, size_t *ret_len)
 {
 	struct dns_rr rrs[RRS_MAX];
 	struct dns_query q;
@@ -265,12 +324,14 @@ static enum action query_answer(struct dns_server *s, const struct client *cl, c
 	}
 	if (r < 0) {
 		s->st.formerr++;
-		r = dns_error_build(s->out, sizeof(s->out), in, len,
+		r = dns_error_build(out, cap, in, len,
 				    r == -EOPNOTSUPP ? DNS_R_NOTIMP : DNS_R_FORMERR);
 		*ret_len = (size_t)r;
 		return ACT_REPLY;
 	}
 	limit = tcp ? DNS_MSG_MAX : q.edns_size;
+	if (limit > cap)
+		limit = cap;    /* no reply from the records is longer than REPLY_MAX <= cap */
 	n = -ENOENT;
 	if (!q.odd_name && (q.qclass == DNS_C_IN || q.qclass == DNS_C_ANY))
 		n = local_lookup(s, cl, q.name, q.qtype, rrs);
@@ -282,7 +343,7 @@ static enum action query_answer(struct dns_server *s, const struct client *cl, c
 		s->st.refused++;
 	else
 		return ACT_FORWARD;
-	r = dns_reply_build(s->out, limit, in, &q, n >= 0 ? DNS_R_NOERROR : DNS_R_REFUSED, rrs,
+	r = dns_reply_build(out, limit, in, &q, n >= 0 ? DNS_R_NOERROR : DNS_R_REFUSED, rrs,
 			    n > 0 ? (size_t)n : 0);
 	if (r < 0)
 		return ACT_DROP;
@@ -502,31 +563,85 @@ static void fwd_expire(struct dns_server *s, uint64_t now)
 
 /* ---- UDP queries ---- */
 
+/* Sends the replies queued in the batch; one that the kernel refuses is dropped, as a lost
+ * datagram would be. */
+static void udp_flush(struct client *cl, struct udp_batch *b)
+{
+	for (unsigned i = 0; i < b->n_out && !cl->dead;) {
+		int r = sendmmsg(cl->udp.fd, b->out + i, b->n_out - i, MSG_DONTWAIT);
+
+		i += r > 0 ? (unsigned)r : 1;
+	}
+	b->n_out = 0;
+	b->arena_len = 0;
+}
+
+static int udp_recv(struct client *cl, struct udp_batch *b)
+{
+	for (int i = 0; i < UDP_BATCH; i++) {
+		b->in_iov[i] = (struct iovec){ b->q[i], sizeof(b->q[i]) };
+		b->in[i].msg_hdr = (struct msghdr){
+			.msg_name = &b->peer[i], .msg_namelen = sizeof(b->peer[i]),
+			.msg_iov = &b->in_iov[i], .msg_iovlen = 1,
+		};
+	}
+	/* MSG_TRUNC: msg_len is the datagram's real length, so that an oversized one is seen. */
+	return recvmmsg(cl->udp.fd, b->in, UDP_BATCH, MSG_DONTWAIT | MSG_TRUNC, NULL);
+}
+
+/* Datagram i of the batch: its reply queued, or its query forwarded. */
+static void udp_query(struct dns_server *s, struct client *cl, struct udp_batch *b, int i)
+{
+	const struct msghdr *h = &b->in[i].msg_hdr;
+	size_t n = b->in[i].msg_len, out_len = 0;
+	uint8_t *out;
+
+	if (n > UDP_QUERY_MAX) {
+		s->st.dropped++;
+		return;
+	}
+	if (sizeof(b->arena) - b->arena_len < REPLY_MAX)
+		udp_flush(cl, b);
+	out = b->arena + b->arena_len;
+	switch (query_answer(s, cl, b->q[i], n, false, out, sizeof(b->arena) - b->arena_len,
+			     &out_len)) {
+	case ACT_REPLY:
+		b->out_iov[b->n_out] = (struct iovec){ out, out_len };
+		b->out[b->n_out].msg_hdr = (struct msghdr){
+			.msg_name = h->msg_name, .msg_namelen = h->msg_namelen,
+			.msg_iov = &b->out_iov[b->n_out], .msg_iovlen = 1,
+		};
+		b->n_out++;
+		b->arena_len += out_len;
+		break;
+	case ACT_FORWARD:
+		fwd_start(s, cl, b->q[i], n, &b->peer[i], h->msg_namelen);
+		break;
+	case ACT_DROP:
+		break;
+	}
+}
+
 static void udp_serve(struct dns_server *s, struct client *cl)
 {
-	for (int i = 0; i < UDP_BURST && !cl->dead; i++) {
-		struct sockaddr_storage peer;
-		socklen_t pl = sizeof(peer);
-		ssize_t n = recvfrom(cl->udp.fd, s->buf, UDP_QUERY_MAX + 1, MSG_DONTWAIT | MSG_TRUNC,
-				     (struct sockaddr *)&peer, &pl);
-		size_t out_len = 0;
+	struct udp_batch *b = s->udp;
 
-		if (n < 0)
+	if (s->delay_udp_ms) {            /* tests: busy, as a flood keeps it */
+		uint64_t until = ms_from_now(s->delay_udp_ms);
+
+		while (time_mono_ns() < until)
+			;
+	}
+
+	for (int seen = 0; seen < UDP_BURST && !cl->dead;) {
+		int n = udp_recv(cl, b);
+
+		for (int i = 0; i < n && !cl->dead; i++)
+			udp_query(s, cl, b, i);
+		udp_flush(cl, b);
+		if (n < UDP_BATCH)
 			return;
-		if (n > UDP_QUERY_MAX) {
-			s->st.dropped++;
-			continue;
-		}
-		switch (query_answer(s, cl, s->buf, (size_t)n, false, &out_len)) {
-		case ACT_REPLY:
-			sendto(cl->udp.fd, s->out, out_len, MSG_DONTWAIT, (struct sockaddr *)&peer, pl);
-			break;
-		case ACT_FORWARD:
-			fwd_start(s, cl, s->buf, (size_t)n, &peer, pl);
-			break;
-		case ACT_DROP:
-			break;
-		}
+		seen += n;
 	}
 }
 
@@ -686,7 +801,8 @@ static void conn_process(struct dns_server *s, struct conn *c)
 		}
 		if (c->in_len < 2 + mlen)
 			return;
-		switch (query_answer(s, c->cl, c->in + 2, mlen, true, &out_len)) {
+		switch (query_answer(s, c->cl, c->in + 2, mlen, true, s->out, sizeof(s->out),
+				     &out_len)) {
 		case ACT_REPLY:
 			conn_send(s, c, s->out, out_len);
 			break;
@@ -782,7 +898,7 @@ static void *worker_main(void *arg)
 	int n = dns_forward_sync(j->up, j->n_up, j->q, j->qlen, true, a, DNS_MSG_MAX);
 	uint64_t one = 1;
 
-	pthread_mutex_lock(&s->lock);
+	lock_enter(s);
 	if (n >= 0) {
 		j->a = a;
 		j->alen = (size_t)n;
@@ -794,7 +910,7 @@ static void *worker_main(void *arg)
 	if (write(s->wake.fd, &one, sizeof(one)) < 0)
 		blog_debug("dns: waking the server: %m");
 	pthread_cond_broadcast(&s->workers_cv);
-	pthread_mutex_unlock(&s->lock);
+	lock_leave(s);
 	return NULL;
 }
 
@@ -934,11 +1050,13 @@ static void *server_main(void *arg)
 			pthread_mutex_unlock(&s->lock);
 			return NULL;
 		}
+		lock_yield(s);
 		for (int i = 0; i < n; i++) {
 			struct handle *h = evs[i].data.ptr;
 
 			if (h->fd >= 0)
 				event_dispatch(s, h, evs[i].events);
+			lock_yield(s);
 		}
 		now = time_mono_ns();
 		fwd_expire(s, now);
@@ -975,6 +1093,15 @@ static int server_setup(struct dns_server *s, struct berr *err)
 	return 0;
 }
 
+/* Tests: BERTH_DELAY_AT=dns-udp:MS keeps the server thread busy for MS ms (on the CPU, with the
+ * lock held) at each UDP event, as a flood of queries would. */
+static unsigned delay_udp_ms(void)
+{
+	const char *spec = getenv("BERTH_DELAY_AT"), *p = spec ? strstr(spec, "dns-udp:") : NULL;
+
+	return p ? (unsigned)strtoul(p + strlen("dns-udp:"), NULL, 10) : 0;
+}
+
 int dns_server_new(const char *resolv_path, struct dns_server **ret, struct berr *err)
 {
 	struct dns_server *s = xcalloc(1, sizeof(*s));
@@ -982,8 +1109,11 @@ int dns_server_new(const char *resolv_path, struct dns_server **ret, struct berr
 
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->workers_cv, NULL);
+	pthread_cond_init(&s->lock_cv, NULL);
 	s->epfd = s->wake.fd = -1;
 	s->table = dns_table_new();
+	s->udp = xcalloc(1, sizeof(*s->udp));
+	s->delay_udp_ms = delay_udp_ms();
 	s->resolv_path = xstrdup(resolv_path);
 	r = server_setup(s, err);
 	if (r < 0) {
@@ -1012,14 +1142,14 @@ void dns_server_free(struct dns_server *s)
 
 	if (!s)
 		return;
-	pthread_mutex_lock(&s->lock);
+	lock_enter(s);
 	s->stopping = true;
 	if (s->wake.fd >= 0 && write(s->wake.fd, &one, sizeof(one)) < 0)
 		blog_debug("dns: waking the server: %m");
-	pthread_mutex_unlock(&s->lock);
+	lock_leave(s);
 	if (s->started)
 		pthread_join(s->thread, NULL);
-	pthread_mutex_lock(&s->lock);
+	lock_enter(s);
 	jobs_finish(s);        /* those that ended after the thread's last loop: no wake-up to come */
 	while (s->workers) {
 		pthread_cond_wait(&s->workers_cv, &s->lock);
@@ -1036,14 +1166,16 @@ void dns_server_free(struct dns_server *s)
 		s->dying = cl;
 	}
 	graveyard_sweep(s);
-	pthread_mutex_unlock(&s->lock);
+	lock_leave(s);
 	handle_close(s, &s->wake);
 	if (s->epfd >= 0)
 		close(s->epfd);
 	dns_table_free(s->table);
+	free(s->udp);
 	free(s->resolv_path);
 	pthread_mutex_destroy(&s->lock);
 	pthread_cond_destroy(&s->workers_cv);
+	pthread_cond_destroy(&s->lock_cv);
 	free(s);
 }
 
@@ -1132,7 +1264,7 @@ int dns_server_client_add(struct dns_server *s, const char *id, int udp_fd, int 
 	strscpy(cl->id, id, sizeof(cl->id));
 	cl->udp = (struct handle){ H_UDP, udp_fd };
 	cl->tcp = (struct handle){ H_TCP, tcp_fd };
-	pthread_mutex_lock(&s->lock);
+	lock_enter(s);
 	old = client_find(s, id);
 	if (old)
 		client_unlink(s, old);
@@ -1146,7 +1278,7 @@ int dns_server_client_add(struct dns_server *s, const char *id, int udp_fd, int 
 		client_unlink(s, cl);
 		berr_errno(err, r, "watching the DNS listeners of container %.12s", id);
 	}
-	pthread_mutex_unlock(&s->lock);
+	lock_leave(s);
 	return r;
 }
 
@@ -1154,20 +1286,20 @@ void dns_server_client_del(struct dns_server *s, const char *id)
 {
 	struct client *cl;
 
-	pthread_mutex_lock(&s->lock);
+	lock_enter(s);
 	cl = client_find(s, id);
 	if (cl)
 		client_unlink(s, cl);
-	pthread_mutex_unlock(&s->lock);
+	lock_leave(s);
 }
 
 bool dns_server_client_has(struct dns_server *s, const char *id)
 {
 	bool has;
 
-	pthread_mutex_lock(&s->lock);
+	lock_enter(s);
 	has = client_find(s, id) != NULL;
-	pthread_mutex_unlock(&s->lock);
+	lock_leave(s);
 	return has;
 }
 
@@ -1191,7 +1323,7 @@ void dns_server_client_set(struct dns_server *s, const char *id, const struct dn
 {
 	struct client *cl;
 
-	pthread_mutex_lock(&s->lock);
+	lock_enter(s);
 	cl = client_find(s, id);
 	if (cl) {
 		strv_free(cl->nets, cl->n_nets);
@@ -1204,38 +1336,38 @@ void dns_server_client_set(struct dns_server *s, const char *id, const struct dn
 		cl->n_up = v->n_up < DNS_MAX_UPSTREAMS ? v->n_up : DNS_MAX_UPSTREAMS;
 		memcpy(cl->up, v->up, cl->n_up * sizeof(*v->up));
 	}
-	pthread_mutex_unlock(&s->lock);
+	lock_leave(s);
 }
 
 void dns_server_ep_set(struct dns_server *s, const char *ep_id, const char *net_id,
 		       const char *const *names, size_t n_names, const struct ipaddr *addrs,
 		       size_t n_addrs)
 {
-	pthread_mutex_lock(&s->lock);
+	lock_enter(s);
 	dns_table_ep_set(s->table, ep_id, net_id, names, n_names, addrs, n_addrs);
-	pthread_mutex_unlock(&s->lock);
+	lock_leave(s);
 }
 
 void dns_server_ep_del(struct dns_server *s, const char *ep_id)
 {
-	pthread_mutex_lock(&s->lock);
+	lock_enter(s);
 	dns_table_ep_del(s->table, ep_id);
-	pthread_mutex_unlock(&s->lock);
+	lock_leave(s);
 }
 
 void dns_server_forbid(struct dns_server *s, const struct ipaddr *addrs, size_t n)
 {
-	pthread_mutex_lock(&s->lock);
+	lock_enter(s);
 	s->n_forbid = n < FORBID_MAX ? n : FORBID_MAX;
 	memcpy(s->forbid, addrs, s->n_forbid * sizeof(*addrs));
-	pthread_mutex_unlock(&s->lock);
+	lock_leave(s);
 }
 
 void dns_server_stats(struct dns_server *s, struct dns_stats *ret)
 {
 	size_t listeners = 0;
 
-	pthread_mutex_lock(&s->lock);
+	lock_enter(s);
 	*ret = s->st;
 	for (struct client *cl = s->clients; cl; cl = cl->next)
 		listeners++;
@@ -1243,7 +1375,7 @@ void dns_server_stats(struct dns_server *s, struct dns_stats *ret)
 	ret->tcp_conns = s->n_conns;
 	ret->records = dns_table_count(s->table);
 	ret->pending = s->n_fwd + s->workers;
-	pthread_mutex_unlock(&s->lock);
+	lock_leave(s);
 }
 
 /* ---- lookups from the host ---- */
@@ -1260,11 +1392,11 @@ int dns_server_resolve(struct dns_server *s, const char *name, uint16_t type,
 	int n, qlen, r;
 
 	memset(ret, 0, sizeof(*ret));
-	pthread_mutex_lock(&s->lock);
+	lock_enter(s);
 	n = dns_table_lookup(s->table, name, type, nets, n_nets, rrs, RRS_MAX);
 	if (n < 0 && forward)
 		n_up = upstreams_pick(s, NULL, 0, up);
-	pthread_mutex_unlock(&s->lock);
+	lock_leave(s);
 	*ret_local = n >= 0;
 	if (n >= 0) {
 		ret->n = (size_t)n;

@@ -14,8 +14,9 @@ pkgs=(build-essential pkg-config
 # iptables: the reference portmap plugin they chain with
 # docker.io (dockerd 20.10 + CLI), containerd, runc: the Docker tests run a private dockerd in
 # their own namespaces (tests/system/lib_docker.sh); the package's own service is not used
-# bench: hyperfine times process starts (bench/cli); netavark 1.4 needs the iptables binary
-[ "${BERTH_BENCH_DEPS:-0}" = 1 ] && pkgs+=(netavark iperf3 socat dnsperf aardvark-dns hyperfine)
+# bench: hyperfine times process starts (bench/cli); netavark 1.4 needs the iptables binary;
+# dnsmasq-base is bench/dns's C reference; gnuplot-nox draws bench/report.sh's plots
+[ "${BERTH_BENCH_DEPS:-0}" = 1 ] && pkgs+=(netavark containernetworking-plugins iperf3 socat dnsperf aardvark-dns hyperfine iptables dnsmasq-base gnuplot-nox)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

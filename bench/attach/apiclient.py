@@ -87,7 +87,7 @@ def cmd_spawn(api, net, first, last, prefix):
     for i in range(first, last + 1):
         run_container(api, f"{prefix}{i}", net)
         done = i - first + 1
-        if done % 50 == 0 or i == last:
+        if done % 100 == 0 or i == last:
             el = time.monotonic() - t0
             print(f"  started {done}/{last - first + 1} containers, {el:.1f} s "
                   f"({el * 1000 / done:.1f} ms each)", flush=True)

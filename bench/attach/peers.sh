@@ -3,14 +3,16 @@
 # The peers' side of the attach/detach benchmark; run.sh runs it inside the namespace that plays
 # the host (nsenter --net=...). Adapted from ../shared/peers/netavark_latency.sh and
 # cni_latency.sh (same NetworkOptions JSON and the same CNI invocation), with a /16 subnet so
-# that 500+ containers fit and p50/p99 of a single container's attach/detach on top of
-# 1 or N resident containers.
+# that thousands of containers fit, and p50/p99 of a single container's attach/detach on top of
+# each number of resident containers in LEVELS.
 #
-#   peers.sh netavark|cni LAB NSPREFIX N OPS WARMUP OUT
+#   peers.sh netavark|cni LAB NSPREFIX LEVELS OPS WARMUP OUT
 #     LAB       scratch directory (configs, results, IPAM state)
 #     NSPREFIX  container namespaces are /run/netns/NSPREFIX0 (the measured container)
-#               and NSPREFIX1..NSPREFIX<N> (the resident ones); they must exist
-#     OUT       sample files OUT.n1.{attach,detach} and OUT.n<N>.{attach,detach} (microseconds)
+#               and NSPREFIX1..NSPREFIX<N> (the resident ones); made when missing
+#     LEVELS    "1 100 500": resident containers at each measurement (one number N: "1 N")
+#     OUT       sample files OUT.n<L>.{attach,detach} (microseconds) per level L reached;
+#               OUT.limit says why the sweep stopped early (a resident could not be set up)
 #
 # Times are wall clock around fork+exec of the peer from bash (that is how podman runs netavark
 # and how a CNI runtime runs a plugin), read with $EPOCHREALTIME.
@@ -18,7 +20,8 @@ set -u
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 NV=${NV:-/usr/lib/podman/netavark}
 CNIBIN=${CNIBIN:-/usr/lib/cni}
-KIND=$1 LAB=$2 NSP=$3 N=$4 OPS=$5 WARMUP=$6 OUT=$7
+KIND=$1 LAB=$2 NSP=$3 LEVELS=$4 OPS=$5 WARMUP=$6 OUT=$7
+case $LEVELS in *" "*) ;; *) LEVELS="1 $LEVELS" ;; esac
 
 us() { local t=${1/./}; echo $((10#$t)); }
 die() { echo "peers.sh: $*" >&2; exit 1; }
@@ -55,6 +58,10 @@ nv_json() { # idx
 JSON
 }
 
+ns_make() { # idx: the container's namespace, made when missing
+	[ -e "/run/netns/$NSP$1" ] || ip netns add "$NSP$1" || die "cannot create namespace $NSP$1"
+}
+
 nv_prepare() { # idx
 	mkdir -p "$LAB/cfg"
 	nv_json "$1" > "$LAB/nv.$1.json"
@@ -65,7 +72,7 @@ nv_run() {
 	local t0 t1
 	t0=$EPOCHREALTIME
 	"$NV" --config "$LAB/cfg" "$1" "/run/netns/$NSP$2" < "$LAB/nv.$2.json" > "$LAB/last.out" 2> "$LAB/last.err" ||
-		{ cat "$LAB/last.err" >&2; die "netavark $1 of container $2 failed"; }
+		{ cat "$LAB/last.out" "$LAB/last.err" >&2; die "netavark $1 of container $2 failed"; }   # its error: {"error":"..."} on stdout
 	t1=$EPOCHREALTIME
 	echo $(($(us "$t1") - $(us "$t0")))
 }
@@ -122,21 +129,50 @@ cycle() {
 	done
 }
 
-for i in $(seq 0 "$N"); do "${P}_prepare" "$i"; done
-"${P}_attach" 1 > /dev/null || exit 1
-cycle n1
-T0=$EPOCHREALTIME
-for i in $(seq 2 "$N"); do
-	"${P}_attach" "$i" > /dev/null || exit 1
-	if [ $((i % 100)) = 0 ] || [ "$i" = "$N" ]; then
-		echo "  $KIND: $i/$N resident containers set up, $((($(us $EPOCHREALTIME) - $(us "$T0")) / 1000)) ms"
+# peer_error FILE: the peer's own message in what it printed (a CNI error's "msg", netavark's
+# "error", else its last line), not peers.sh's.
+peer_error() {
+	local msg
+	msg=$(grep -o '"\(msg\|error\)": *"\([^"\\]\|\\.\)*"' "$1" | tail -1 |
+		sed 's/^"[a-z]*": *"//; s/"$//; s/\\"/"/g')
+	[ -n "$msg" ] || msg=$(grep -v '^peers.sh:\|^ *[{}]* *$' "$1" | tail -1)
+	printf '%s' "${msg:0:240}"
+}
+
+# attach_residents FROM TO: sets up residents FROM..TO; on a failure, says why in OUT.limit and
+# returns 1 (the sweep ends there).
+attach_residents() {
+	local i t0=$EPOCHREALTIME
+	for i in $(seq "$1" "$2"); do
+		ns_make "$i"
+		"${P}_prepare" "$i"
+		if ! ("${P}_attach" "$i") > /dev/null 2> "$LAB/attach.err"; then   # die() ends the subshell only
+			printf '%s: %s containers on one network (the sweep stops at %s): container %s failed: %s\n' \
+				"$KIND" "$2" "$HAVE" "$i" "$(peer_error "$LAB/attach.err")" > "$OUT.limit"
+			return 1
+		fi
+		HAVE_RES=$i
+		if [ $((i % 100)) = 0 ] || [ "$i" = "$2" ]; then
+			echo "  $KIND: $i resident containers set up, $((($(us $EPOCHREALTIME) - $(us "$t0")) / 1000)) ms"
+		fi
+	done
+}
+
+rm -f "$OUT.limit"
+ns_make 0
+"${P}_prepare" 0
+HAVE=0 HAVE_RES=0
+for L in $LEVELS; do
+	if [ "$L" -gt "$HAVE" ]; then
+		attach_residents $((HAVE + 1)) "$L" || break
 	fi
+	HAVE=$L
+	cycle "n$L"
 done
-cycle "n$N"
 if [ "$KIND" = netavark ]; then
 	# tear the residents down so the next phase runs on a quiet kernel
 	T0=$EPOCHREALTIME
-	for i in $(seq 1 "$N"); do nv_detach "$i" > /dev/null || exit 1; done
-	echo "  netavark: $N resident containers torn down, $((($(us $EPOCHREALTIME) - $(us "$T0")) / 1000)) ms"
+	for i in $(seq 1 "$HAVE_RES"); do nv_detach "$i" > /dev/null 2>&1; done
+	echo "  netavark: $HAVE_RES resident containers torn down, $((($(us $EPOCHREALTIME) - $(us "$T0")) / 1000)) ms"
 fi
 exit 0

@@ -1,23 +1,29 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
 # Attach/detach benchmark: time to attach one running container to a bridge network and to
-# detach it, p50 and p99, with 1 and with N containers already on the network; for berth, for
-# netavark 1.4 (setup/teardown), for the CNI reference plugins (bridge + host-local) and for the
-# kernel's own floor (veth pair created with its peer directly in a namespace; veth deleted).
-# Everything runs in namespaces named bb-<pid>-*, removed on exit. Needs root.
+# detach it, p50 and p99, with 1, 100, 500, 1,000, 2,000 and 4,000 containers already on the
+# network (the sweep); for berth, for netavark 1.4 (setup/teardown), for the CNI reference plugins
+# (bridge + host-local) and for the kernel's own floor (veth pair created with its peer directly
+# in a namespace; veth deleted). A size that cannot be reached (a bridge holds at most 1,024
+# ports) ends that one's sweep: what it could not do is said in the report. Everything runs in
+# namespaces named bb-<pid>-*, removed on exit. Needs root.
 #
-#   bench/attach/run.sh        env: ATTACH_OPS=200 N_CONTAINERS=500 WARMUP=5 QUICK=1 (30 ops, 50)
-#                                   RESULTS=/tmp/berth-bench-attach (raw samples, logs; kept)
+#   bench/attach/run.sh   env: LEVELS="1 100 500 1000 2000 4000" ATTACH_OPS=100 WARMUP=5
+#                              QUICK=1 (LEVELS="1 50 100", 20 ops); N_CONTAINERS=N (LEVELS="1 N")
+#                              RESULTS=/tmp/berth-bench-attach (raw samples, logs; kept)
+#                              BENCH_OUT=dir: machine-readable results (bench/README.md)
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib.sh"
 TOP=$BB_TOP
 
 if [ "${QUICK:-0}" = 1 ]; then
-	OPS=${ATTACH_OPS:-30} NC=${N_CONTAINERS:-50}
+	OPS=${ATTACH_OPS:-20} LEVELS=${LEVELS:-1 50 100}
 else
-	OPS=${ATTACH_OPS:-200} NC=${N_CONTAINERS:-500}
+	OPS=${ATTACH_OPS:-100} LEVELS=${LEVELS:-1 100 500 1000 2000 4000}
 fi
+[ -n "${N_CONTAINERS:-}" ] && LEVELS="1 $N_CONTAINERS"
+read -ra LV <<< "$LEVELS"
 WARMUP=${WARMUP:-5}
 RESULTS=${RESULTS:-/tmp/berth-bench-attach}
 BERTHD=${BERTHD:-$TOP/build/berthd}
@@ -31,7 +37,7 @@ declare -A BERTH_CPU=()
 T_START=$SECONDS
 
 [ "$(id -u)" = 0 ] || bb_die "run as root (it creates network namespaces)"
-[ "$NC" -ge 2 ] || bb_die "N_CONTAINERS must be at least 2"
+for l in "${LV[@]}"; do [ "$l" -ge 1 ] 2>/dev/null || bb_die "LEVELS: $l is not a number >= 1"; done
 
 api() { "$PY" "$HERE/apiclient.py" "$SOCK" "$@"; }
 
@@ -166,58 +172,71 @@ berth_cycle() { # tag
 	done
 }
 
+declare -A LIMIT=()   # who -> what stopped its sweep
+declare -A RSS=()     # level -> berthd's RSS (KiB)
+BERTH_LEVELS=()
+
 run_berth() {
-	local t0 shim_kib=0 shims=0 pid pss
+	local t0 shim_kib=0 shims=0 pid pss have=0 l out
 	bb_say "== berth: berthd $BERTHD in namespace $BB_ID-bh"
 	start_berthd
 	net_create bench 10.77.0.0/16
 	net_create side 10.78.0.0/24
 	api target target side || bb_die "cannot start the target container"
-	api spawn bench 1 1 r > /dev/null || bb_die "cannot start container r1"
-	TAG_DESC="1 on berth's network" run_floor n1
-	bb_say "  measuring with 1 container on the network ($OPS cycles)"
-	berth_cycle n1
-	bb_say "  starting $((NC - 1)) more containers on the network"
-	t0=$SECONDS
-	api spawn bench 2 "$NC" r || bb_die "cannot start the resident containers"
-	BERTH_SPAWN_S=$((SECONDS - t0))
-	BERTH_RSS=$(bb_rss_kib "$BERTHD_PID")
+	for l in "${LV[@]}"; do
+		if [ "$l" -gt "$have" ]; then
+			bb_say "  starting containers $((have + 1))..$l on the network"
+			t0=$SECONDS
+			api spawn bench $((have + 1)) "$l" r 2>&1 | tee "$BB_DIR/spawn.out"
+			if [ "${PIPESTATUS[0]}" != 0 ]; then
+				LIMIT[berth]="berth: $l containers on one network (the sweep stops at ${BERTH_LEVELS[*]: -1}): $(tail -1 "$BB_DIR/spawn.out" | cut -c1-240)"
+				bb_say "  STOP: ${LIMIT[berth]}"
+				break
+			fi
+			BERTH_SPAWN_S[$l]=$((SECONDS - t0))
+			have=$l
+		fi
+		RSS[$l]=$(bb_rss_kib "$BERTHD_PID")
+		TAG_DESC="$l on berth's network" run_floor "n$l"
+		bb_say "  measuring with $l containers on the network ($OPS cycles)"
+		berth_cycle "n$l"
+		BERTH_LEVELS+=("$l")
+	done
 	for pid in $(ps -o pid= --ppid "$BERTHD_PID"); do
 		pss=$(awk '/^Pss:/ {print $2}' "/proc/$pid/smaps_rollup" 2>/dev/null)
 		shim_kib=$((shim_kib + ${pss:-0})); shims=$((shims + 1))
 	done
 	BERTH_SHIMS="$shims children of berthd, $((shim_kib / 1024)) MiB PSS in all"
-	TAG_DESC="$NC on berth's network" run_floor "n$NC"
-	bb_say "  measuring with $NC containers on the network ($OPS cycles)"
-	berth_cycle "n$NC"
-	BERTH_RSS_AFTER=$(bb_rss_kib "$BERTHD_PID")
 	t0=$SECONDS
 	api rmall || bb_die "cannot remove the containers"
-	bb_say "  removed $((NC + 1)) containers in $((SECONDS - t0)) s"
+	bb_say "  removed the containers in $((SECONDS - t0)) s"
 	stop_berthd
 	kill_container_procs report   # none expected: berth's removal ended them all
 	cp "$BB_DIR/berthd.log" "$RESULTS/berthd.log"
 	ip netns del "$BB_ID-bh"
 }
+declare -A BERTH_SPAWN_S=()
 
 # ---------- peers ----------
 run_peer() { # netavark|cni
-	bb_say "== $1 (container namespaces $BB_ID-c0..c$NC, host namespace $BB_ID-$1)"
+	local lim
+	bb_say "== $1 (container namespaces $BB_ID-c0.., host namespace $BB_ID-$1)"
 	bb_netns "$1" || bb_die "cannot create namespace"
-	bb_in "$1" bash "$HERE/peers.sh" "$1" "$BB_DIR/$1" "$BB_ID-c" "$NC" "$OPS" "$WARMUP" "$RESULTS/$1" ||
+	bb_in "$1" bash "$HERE/peers.sh" "$1" "$BB_DIR/$1" "$BB_ID-c" "$LEVELS" "$OPS" "$WARMUP" "$RESULTS/$1" ||
 		bb_die "$1 phase failed"
-}
-
-make_container_netns() {
-	local i
-	for i in $(seq 0 "$NC"); do ip netns add "$BB_ID-c$i" || bb_die "cannot create namespace $BB_ID-c$i"; done
+	if [ -s "$RESULTS/$1.limit" ]; then
+		lim=$(cat "$RESULTS/$1.limit")
+		LIMIT[$1]="$lim"
+		bb_say "  STOP: $lim"
+	fi
 }
 
 # ---------- report ----------
 row() { # label file ref-file
 	local p50 p99 n ratio="" r
+	[ -s "$2" ] || return 0
 	read -r p50 p99 n < <(bb_pct "$2")
-	if [ -n "${3:-}" ]; then
+	if [ -n "${3:-}" ] && [ -s "$3" ]; then
 		r=$(bb_p50 "$3")
 		ratio=$(bb_calc "$p50 / $r")
 	fi
@@ -229,8 +248,9 @@ table() {
 	printf '| %-50s | %8s | %8s | %4s | %9s |\n' "operation" "p50 ms" "p99 ms" "n" "p50/berth"
 	printf '|%s|%s|%s|%s|%s|\n' "----------------------------------------------------" "----------" "----------" "------" "-----------"
 	for op in attach detach; do
-		for n in n1 "n$NC"; do
-			local on=${n#n} b="$RESULTS/berth.$n.$op"
+		for on in "${LV[@]}"; do
+			n=n$on
+			local b="$RESULTS/berth.$n.$op"
 			row "berth $op, $on on network" "$b" "$b"
 			row "  (berthd's own log, same requests)" "$RESULTS/berth-srv.$n.$op" "$b"
 			row "netavark $([ $op = attach ] && echo setup || echo teardown), $on on network" "$RESULTS/netavark.$n.$op" "$b"
@@ -241,45 +261,103 @@ table() {
 	done
 }
 
+# p50 WHO LEVEL OP: the p50 in ms, or "-" without samples
+p50() { if [ -s "$RESULTS/$1.n$2.$3" ]; then bb_p50 "$RESULTS/$1.n$2.$3"; else echo -; fi; }
+p99() { if [ -s "$RESULTS/$1.n$2.$3" ]; then bb_pct "$RESULTS/$1.n$2.$3" | awk '{print $2}'; else echo -; fi; }
+
+VERDICTS=()
 verdict() { # description ok-condition
 	local v=MISS
 	if eval "$2"; then v=PASS; fi
 	printf '%-4s  %s\n' "$v" "$1"
+	VERDICTS+=("$v"$'\t'"$1")
 	[ $v = PASS ] || MISSES=$((MISSES + 1))
 }
 
 summary() {
-	local b1a b1d bNa bNd nv1 nvN fl1 flN t1 tN
-	b1a=$(bb_p50 "$RESULTS/berth.n1.attach"); b1d=$(bb_p50 "$RESULTS/berth.n1.detach")
-	bNa=$(bb_p50 "$RESULTS/berth.n$NC.attach"); bNd=$(bb_p50 "$RESULTS/berth.n$NC.detach")
-	nv1=$(bb_p50 "$RESULTS/netavark.n1.attach"); nvN=$(bb_p50 "$RESULTS/netavark.n$NC.attach")
-	fl1=$(bb_p50 "$RESULTS/floor.n1.detach"); flN=$(bb_p50 "$RESULTS/floor.n$NC.detach")
+	local l b1a b1d bLa bLd nv fl t first last
+	first=${BERTH_LEVELS[0]}; last=${BERTH_LEVELS[${#BERTH_LEVELS[@]} - 1]}
 	MISSES=0
 	bb_say ""
 	bb_say "Targets:"
-	verdict "attach p50 <= 1/5 of netavark's, 1 on network: $b1a ms vs $(bb_calc "$nv1 / 5") ms (netavark/berth = $(bb_calc "$nv1 / $b1a")x)" \
-		"bb_le $b1a $(bb_calc "$nv1 / 5")"
-	verdict "attach p50 <= 1/5 of netavark's, $NC on network: $bNa ms vs $(bb_calc "$nvN / 5") ms (netavark/berth = $(bb_calc "$nvN / $bNa")x)" \
-		"bb_le $bNa $(bb_calc "$nvN / 5")"
-	t1=$(bb_calc "$fl1 + 3"); tN=$(bb_calc "$flN + 3")
-	verdict "detach p50 within 3 ms of the veth-delete floor ($fl1 ms), 1 on network: $b1d ms <= $t1 ms" "bb_le $b1d $t1"
-	verdict "detach p50 within 3 ms of the veth-delete floor ($flN ms), $NC on network: $bNd ms <= $tN ms" "bb_le $bNd $tN"
-	verdict "flat attach: p50 at $NC <= 1.3 x p50 at 1: $bNa ms vs $(bb_calc "$b1a * 1.3") ms ($(bb_calc "$bNa / $b1a")x)" \
-		"bb_le $bNa $(bb_calc "$b1a * 1.3")"
-	verdict "flat detach: p50 at $NC <= 1.3 x p50 at 1: $bNd ms vs $(bb_calc "$b1d * 1.3") ms ($(bb_calc "$bNd / $b1d")x)" \
-		"bb_le $bNd $(bb_calc "$b1d * 1.3")"
-	verdict "berthd RSS with $NC endpoints <= 20 MiB: $(bb_calc "$BERTH_RSS / 1024") MiB" "[ $BERTH_RSS -le 20480 ]"
+	for l in "${BERTH_LEVELS[@]}"; do
+		b1a=$(p50 berth "$l" attach); nv=$(p50 netavark "$l" attach)
+		[ "$nv" = - ] && continue
+		verdict "attach p50 <= 1/5 of netavark's, $l on network: $b1a ms vs $(bb_calc "$nv / 5") ms (netavark/berth = $(bb_calc "$nv / $b1a")x)" \
+			"bb_le $b1a $(bb_calc "$nv / 5")"
+	done
+	for l in "${BERTH_LEVELS[@]}"; do
+		b1d=$(p50 berth "$l" detach); fl=$(p50 floor "$l" detach); t=$(bb_calc "$fl + 3")
+		verdict "detach p50 within 3 ms of the veth-delete floor ($fl ms), $l on network: $b1d ms <= $t ms" "bb_le $b1d $t"
+	done
+	if [ "$last" != "$first" ]; then
+		b1a=$(p50 berth "$first" attach); bLa=$(p50 berth "$last" attach)
+		b1d=$(p50 berth "$first" detach); bLd=$(p50 berth "$last" detach)
+		verdict "flat attach: p50 at $last <= 1.3 x p50 at $first: $bLa ms vs $(bb_calc "$b1a * 1.3") ms ($(bb_calc "$bLa / $b1a")x)" \
+			"bb_le $bLa $(bb_calc "$b1a * 1.3")"
+		verdict "flat detach: p50 at $last <= 1.3 x p50 at $first: $bLd ms vs $(bb_calc "$b1d * 1.3") ms ($(bb_calc "$bLd / $b1d")x)" \
+			"bb_le $bLd $(bb_calc "$b1d * 1.3")"
+	fi
+	[ -n "${RSS[500]:-}" ] &&
+		verdict "berthd RSS with 500 endpoints <= 20 MiB: $(bb_calc "${RSS[500]} / 1024") MiB" "[ ${RSS[500]} -le 20480 ]"
+	for who in berth netavark cni; do
+		[ -n "${LIMIT[$who]:-}" ] && bb_say "LIMIT: ${LIMIT[$who]}"
+	done
 	bb_say ""
 	bb_say "$MISSES target(s) missed. Raw samples (µs) and berthd's log: $RESULTS"
 }
 
+# machine-readable results (bench/README.md)
+results() {
+	local l op who v first last
+	bb_res title "Attach / detach latency"
+	bb_res note "$(bb_machine). Time to attach one running container to a bridge network and to detach it again, p50 and p99 over $OPS timed cycles (after $WARMUP untimed) at each size of the sweep (containers already on the network: $LEVELS). berth: \`POST /networks/{id}/connect|disconnect\` on one kept-alive API connection (berthd's latency plus one socket round trip); netavark $("$NV" --version | awk '{print $2}') \`setup|teardown\` and the CNI plugins (bridge + host-local, $(dpkg-query -W -f='${Version}' containernetworking-plugins 2>/dev/null)): wall clock around fork+exec, as podman and CNI runtimes run them; kernel floor: one \`RTM_NEWLINK\` creating a veth pair with its peer in another namespace, one \`RTM_DELLINK\` (bench/attach/vethfloor.c), measured right before berth at each size."
+	for who in berth netavark cni; do
+		[ -n "${LIMIT[$who]:-}" ] || continue
+		case ${LIMIT[$who]} in
+		*"Exchange full"*|*"exchange full"*|*EXFULL*)
+			bb_res limit "${LIMIT[$who]} (EXFULL: one Linux bridge takes at most 1,024 ports)" ;;
+		*) bb_res limit "${LIMIT[$who]}" ;;
+		esac
+	done
+	for v in "${VERDICTS[@]}"; do bb_res verdict "${v%%$'\t'*}" "${v#*$'\t'}"; done
+	for op in attach detach; do
+		if [ $op = attach ]; then
+			bb_res table $op "Attach, ms (p50 / p99)" "containers on the network" "berth" "netavark setup" "CNI ADD" "kernel: veth create" "berthd RSS MiB"
+		else
+			bb_res table $op "Detach, ms (p50 / p99)" "containers on the network" "berth" "netavark teardown" "CNI DEL" "kernel: veth delete" "berthd RSS MiB"
+		fi
+		for l in "${LV[@]}"; do
+			[ -s "$RESULTS/berth.n$l.$op" ] || [ -s "$RESULTS/netavark.n$l.$op" ] || [ -s "$RESULTS/cni.n$l.$op" ] || continue
+			bb_res row $op "$l" "$(p50 berth $l $op) / $(p99 berth $l $op)" \
+				"$(p50 netavark $l $op) / $(p99 netavark $l $op)" "$(p50 cni $l $op) / $(p99 cni $l $op)" \
+				"$(p50 floor $l $op) / $(p99 floor $l $op)" "${RSS[$l]:+$(bb_calc "${RSS[$l]} / 1024")}"
+		done
+		bb_res plot $op lines "$([ $op = attach ] && echo "Attach latency (p50, log scale)" || echo "Detach latency (p50)") vs containers on the network" \
+			"containers already on the network" "ms" "logx,xticks=${LEVELS// /:}$([ $op = attach ] && echo ,logy)"
+		for who in berth netavark cni floor; do
+			for l in "${LV[@]}"; do
+				v=$(p50 $who "$l" $op)
+				[ "$v" = - ] && continue
+				bb_res point $op "$(case $who in berth) echo berth ;; netavark) echo "netavark $("$NV" --version | awk '{print $2}')" ;;
+					cni) echo "CNI bridge+host-local" ;; floor) echo "kernel floor (veth)" ;; esac)" "$l" "$v"
+			done
+		done
+	done
+	first=${BERTH_LEVELS[0]}; last=${BERTH_LEVELS[${#BERTH_LEVELS[@]} - 1]}
+	r() { bb_r1 "$(p50 "$@")"; }
+	bb_res glance "attach p50 **$(r berth "$first" attach) ms** with $first container on the network, **$(r berth "$last" attach) ms** with $last (netavark $(r netavark "$first" attach) / $(r netavark "$last" attach) ms, CNI $(r cni "$first" attach) / $(r cni "$last" attach) ms, kernel floor $(r floor "$first" attach) / $(r floor "$last" attach) ms)"
+	bb_res glance "detach p50 $(r berth "$first" detach) / $(r berth "$last" detach) ms (netavark $(r netavark "$first" detach) / $(r netavark "$last" detach), CNI $(r cni "$first" detach) / $(r cni "$last" detach), kernel floor $(r floor "$first" detach) / $(r floor "$last" detach) ms)"
+}
+
 # ---------- main ----------
-mkdir -p "$BB_DIR" "$RESULTS" || bb_die "cannot create $BB_DIR"
-rm -f "$RESULTS"/*.attach "$RESULTS"/*.detach
+mkdir -p "$BB_DIR" || bb_die "cannot create $BB_DIR"
+bb_results_dir "$RESULTS"
+rm -f "$RESULTS"/*.attach "$RESULTS"/*.detach "$RESULTS"/*.limit
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 ensure_tools
-bb_say "# attach/detach benchmark: $OPS timed cycles (+$WARMUP warm-up) per case, $NC resident containers"
+bb_say "# attach/detach benchmark: $OPS timed cycles (+$WARMUP warm-up) per case, containers on the network: $LEVELS"
 bb_say "# $(bb_machine)"
 bb_say "# netavark $("$NV" --version | awk '{print $2}'), containernetworking-plugins $(dpkg-query -W -f='${Version}' containernetworking-plugins 2>/dev/null)"
 bb_say "# berth: one keep-alive HTTP connection on berthd's socket (bench/attach/apiclient.py), time from"
@@ -287,15 +365,17 @@ bb_say "#   request written to reply read; peers: wall clock around fork+exec fr
 bb_say "#   rtnetlink request from send to ACK (bench/attach/vethfloor.c)"
 run_berth
 ip netns del "$BB_ID-kf-h"; ip netns del "$BB_ID-kf-c"
-make_container_netns
 run_peer netavark
 run_peer cni
 bb_say ""
-bb_say "berthd RSS: $((BERTH_RSS / 1024)) MiB ($BERTH_RSS KiB) with $NC containers on the network + 1 target;" \
-	"$((BERTH_RSS_AFTER / 1024)) MiB after the second measurement"
-bb_say "berth: starting $((NC - 1)) containers took $BERTH_SPAWN_S s; container shims: $BERTH_SHIMS"
-bb_say "berthd CPU per attach+detach cycle: 1 on network: ${BERTH_CPU[n1]}; $NC on network: ${BERTH_CPU[n$NC]}"
+for l in "${BERTH_LEVELS[@]}"; do
+	bb_say "berthd RSS with $l containers on the network (+1 target): $((RSS[$l] / 1024)) MiB (${RSS[$l]} KiB)${BERTH_SPAWN_S[$l]:+; starting up to them took ${BERTH_SPAWN_S[$l]} s}"
+	bb_say "  berthd CPU per attach+detach cycle: ${BERTH_CPU[n$l]}"
+done
+bb_say "berth: container shims: $BERTH_SHIMS"
 bb_say ""
 table | tee "$RESULTS/table.md"
-summary | tee "$RESULTS/summary.txt"
+summary > "$RESULTS/summary.txt"    # not in a pipe: results uses what it sets
+cat "$RESULTS/summary.txt"
+results
 bb_say "(whole run: $((SECONDS - T_START)) s)"

@@ -13,6 +13,7 @@
 #                             BERTH_BASELINE=path (another berth binary timed next to this one,
 #                             e.g. one built before a change); NETAVARK=0 skips netavark;
 #                             RESULTS=/tmp/berth-bench-cli (raw samples in µs, berthd's log; kept)
+#                             BENCH_OUT=dir: machine-readable results (bench/README.md)
 # Process times come from hyperfine (-N: fork+exec, no shell) when it is installed
 # (BERTH_BENCH_DEPS=1 scripts/install-deps.sh), else from a bash loop around fork+exec
 # ($EPOCHREALTIME): either way the empty program is timed the same way, and is the reference.
@@ -203,9 +204,12 @@ row() { # label file [ref-file]
 	[ -n "${3:-}" ] && [ -s "$3" ] && ratio="$(bb_calc "$p50 / $(bb_p50 "$3")")x"
 	[ -s "$2.cpu" ] && cpu=$(cat "$2.cpu")
 	printf '| %-52s | %7s | %7s | %4s | %8s | %7s |\n' "$1" "$p50" "$p99" "$n" "$ratio" "$cpu"
+	bb_res row "$TABLE_ID" "$1" "$p50" "$p99" "$n" "$ratio" "$cpu"
 }
 
-header() {
+header() { # title ratio-heading table-id
+	TABLE_ID=$3
+	bb_res table "$3" "$1" "what" "p50 ms" "p99 ms" "n" "$2" "cpu ms"
 	printf '| %-52s | %7s | %7s | %4s | %8s | %7s |\n' "$1" "p50 ms" "p99 ms" "n" "$2" "cpu ms"
 	printf '|%s|%s|%s|%s|%s|%s|\n' "------------------------------------------------------" \
 		"---------" "---------" "------" "----------" "---------"
@@ -213,7 +217,7 @@ header() {
 
 table() {
 	local e=$RESULTS/empty
-	header "whole process" "/ empty"
+	header "whole process" "/ empty" proc
 	row "empty C program (the floor)" "$e" "$e"
 	row "empty C program linked with -lcurl" "$RESULTS/empty-curl" "$e"
 	row "netavark --version" "$RESULTS/netavark-version" "$e"
@@ -222,7 +226,7 @@ table() {
 	row "baseline berth --help" "$RESULTS/base-help" "$e"
 	row "baseline berth network ls" "$RESULTS/base-ls" "$e"
 	echo
-	header "end to end (bash fork+exec to exit)" "/ berth"
+	header "end to end (bash fork+exec to exit)" "/ berth" e2e
 	for op in connect disconnect; do
 		local ref=$RESULTS/berth.$op
 		row "**berth network $op**" "$ref" "$ref"
@@ -237,6 +241,7 @@ verdict() { # description condition
 	local v=MISS
 	if eval "$2"; then v=PASS; fi
 	printf '%-4s  %s\n' "$v" "$1"
+	bb_res verdict "$v" "$1"
 }
 
 summary() {
@@ -261,7 +266,8 @@ summary() {
 }
 
 # ---------- main ----------
-mkdir -p "$BB_DIR" "$RESULTS" || bb_die "cannot create $BB_DIR"
+mkdir -p "$BB_DIR" || bb_die "cannot create $BB_DIR"
+bb_results_dir "$RESULTS"
 rm -f "$RESULTS"/{empty,empty-curl,netavark*,berth*,base*,table.md,summary.txt}
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -289,6 +295,10 @@ bb_say "  timing connect/disconnect ($CYCLES cycles)"
 connect_bench
 run_netavark
 bb_say ""
-table | tee "$RESULTS/table.md"
-summary | tee "$RESULTS/summary.txt"
+bb_res title "CLI start-up and end to end"
+bb_res note "$(bb_machine). Whole-process times: $RUNS runs per process in $ROUNDS rounds taking turns ($(command -v hyperfine > /dev/null && echo "hyperfine -N" || echo "bash loop around fork+exec")); cpu ms: \`perf stat\` task-clock. End to end: \`berth network connect|disconnect\` as a process, $CYCLES cycles, next to netavark's setup/teardown of one container (1 other on the network) and berthd's own time for the same requests."
+table > "$RESULTS/table.md"       # not in a pipe: bb_res writes from it
+summary > "$RESULTS/summary.txt"
+cat "$RESULTS/table.md" "$RESULTS/summary.txt"
+bb_res glance "\`berth network ls\` $(bb_r1 "$(bb_p50 "$RESULTS/berth-ls")") ms as a whole process (an empty C program $(bb_r1 "$(bb_p50 "$RESULTS/empty")") ms); \`berth network connect\` end to end $(bb_r1 "$(bb_p50 "$RESULTS/berth.connect")") ms$([ -s "$RESULTS/netavark.n1.attach" ] && echo " (netavark setup $(bb_r1 "$(bb_p50 "$RESULTS/netavark.n1.attach")") ms)")"
 bb_say "(whole run: $((SECONDS - T_START)) s)"

@@ -3,7 +3,8 @@
 # Embedded DNS hardening (issue 4): malformed queries get FORMERR/NOTIMP or are dropped, never a
 # crash; TCP limits on connections, message size and time; slow, half-sent and reset clients
 # cost nothing and other clients are served meanwhile; a client that leaves its answers unread
-# is reset, and one that reads slowly does not grow berthd's memory.
+# is reset, and one that reads slowly does not grow berthd's memory. A flood does not keep the
+# manager waiting for the DNS server's lock.
 . "$(dirname "$0")/lib.sh"
 mkdir -p "$BT_DIR"
 : > "$BT_DIR/resolv.conf"
@@ -66,4 +67,23 @@ check "berthd's peak memory grew by less than 4 MiB" test $(( $(hwm) - m0 )) -lt
 check "no TCP connection left over" wait_for 5 bash -c "berth dns stats --json | jq -e '.TCPConnections == 0'"
 check "berthd still running" kill -0 "$pid"
 check "and serving" served
+
+say "# a DNS flood does not hold up the manager"
+# Each UDP event keeps the server thread busy for 20 ms (BERTH_DELAY_AT=dns-udp:20, on the CPU,
+# its lock held), so that a flood keeps it busy all the time. The manager's hooks wait for that
+# lock under the manager lock: they must get it between two events, not when the flood is over
+# (before, a mutex that the server thread took back at once kept them waiting for seconds).
+check "create net2" berth network create --subnet 10.46.0.0/24 net2
+bt_stop_berthd
+BERTH_DELAY_AT=dns-udp:20 bt_start_berthd
+check "client's listener is back (served)" wait_for 10 served
+l0=$(wc -l < "$BT_DIR/berthd.log")
+probe client flood 8000 > "$BT_DIR/flood2.out" &
+flood=$!
+check "the flood is being answered (REFUSED: no upstream)" wait_for 5 bash -c "berth dns stats --json | jq -e '.Refused > 0'"
+check "10 connect/disconnect cycles of web to net2 during the flood" bash -c "for i in \$(seq 10); do berth network connect net2 web && berth network disconnect net2 web || exit 1; done"
+check "... ended before the flood did" kill -0 "$flood"
+waits=$(tail -n +$l0 "$BT_DIR/berthd.log" | sed -n "s/.*waited \([0-9]*\) ms for the server's lock.*/\1/p" | sort -n | tail -1)
+check "no hook waited 500 ms or more for the DNS lock (longest: ${waits:-under 10} ms)" test "${waits:-0}" -lt 500
+wait $flood
 bt_summary
