@@ -89,11 +89,11 @@ struct server {
 struct fd_msg {
 	char data;
 	struct iovec iov;
-	union {
+	struct msghdr msg;
+	union {                       /* last: struct cmsghdr ends in a flexible array */
 		char buf[CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align;
 	} u;
-	struct msghdr msg;
 };
 
 static void fd_msg_init(struct fd_msg *m)

@@ -343,7 +343,7 @@ static int tcp_ask(int fd, unsigned long seq)
 
 static int cmd_tcp_hold(int count, int ms)
 {
-	struct pollfd *p = xcalloc((size_t)count, sizeof(*p));
+	_cleanup_free_ struct pollfd *p = xcalloc((size_t)count, sizeof(*p));
 	uint64_t t0 = time_mono_ns();
 	unsigned long seq = 0, answers = 0;
 	uint8_t a[DNS_MSG_MAX];
@@ -367,6 +367,8 @@ static int cmd_tcp_hold(int count, int ms)
 			tcp_ask(p[i].fd, seq++);
 		}
 	}
+	for (int i = 0; i < count; i++)
+		close(p[i].fd);
 	printf("answers %lu\n", answers);
 	return 0;
 }
