@@ -137,6 +137,10 @@ check "API: a create as docker run sends it (busybox:latest, EndpointsConfig \"d
 if command -v docker >/dev/null; then
 	check "docker run -i with stdin against berthd" bash -c "
 		[ \"\$(echo piped-run | DOCKER_HOST=unix://$BT_DIR/berth.sock DOCKER_CONFIG=$BT_DIR/dc timeout 20 docker run -i --rm busybox cat)\" = piped-run ]"
+	check "docker run -i returns the container's exit code (7)" bash -c "
+		DOCKER_HOST=unix://$BT_DIR/berth.sock DOCKER_CONFIG=$BT_DIR/dc timeout 20 docker run -i --rm busybox sh -c 'exit 7' </dev/null; [ \$? = 7 ]"
+	check "docker run -t returns the container's exit code (5)" bash -c "
+		script -qec 'DOCKER_HOST=unix://$BT_DIR/berth.sock DOCKER_CONFIG=$BT_DIR/dc timeout 20 docker run -t --rm busybox sh -c \"exit 5\"' /dev/null </dev/null; [ \$? = 5 ]"
 	check "docker exec (no terminal: frames) against berthd" bash -c "
 		[ \"\$(DOCKER_HOST=unix://$BT_DIR/berth.sock DOCKER_CONFIG=$BT_DIR/dc timeout 20 docker exec st sh -c 'echo from-docker')\" = from-docker ]"
 	check "docker exec -i with stdin" bash -c "
