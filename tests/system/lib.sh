@@ -458,3 +458,22 @@ fw_set_elems() {
 # fw_ip6_full ADDR: the fully expanded form (what socat reports as a peer).
 fw_ip6_full() { python3 -c 'import ipaddress, sys; print(ipaddress.ip_address(sys.argv[1]).exploded)' "$1"; }
 export -f incl inat in_ctr_ns fw_tables fw_set_elems fw_serve fw_get fw_ip6_full
+
+# bt_tls_certs DIR SERVER_IP: a test CA (DIR/ca.pem, ca.key), a server certificate for an etcd at
+# SERVER_IP (DIR/srv.pem, srv.key; clientAuth too: etcd's JSON gateway dials its own gRPC server
+# with it) and a client certificate (DIR/cli.pem, cli.key), EC P-256, valid 2 days.
+bt_tls_certs() {
+	local dir=$1 ip=$2
+	mkdir -p "$dir"
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$dir/ca.key" \
+		-out "$dir/ca.pem" -days 2 -subj /CN=bt-ca 2>/dev/null &&
+	bt_tls_cert "$dir" srv etcd "subjectAltName=IP:$ip\nextendedKeyUsage=serverAuth,clientAuth\n" &&
+	bt_tls_cert "$dir" cli berth 'extendedKeyUsage=clientAuth\n'
+}
+bt_tls_cert() { # DIR NAME SUBJECT EXTENSIONS
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$1/$2.key" \
+		-out "$1/$2.csr" -subj "/CN=$3" 2>/dev/null &&
+	printf '%b' "$4" >"$1/$2.ext" &&
+	openssl x509 -req -in "$1/$2.csr" -CA "$1/ca.pem" -CAkey "$1/ca.key" -CAcreateserial \
+		-out "$1/$2.pem" -days 2 -extfile "$1/$2.ext" 2>/dev/null
+}

@@ -253,19 +253,7 @@ check "the whole call is bounded by the request timeout (1500 ms; took ${ms} ms)
 
 say "## TLS"
 TLS=$BT_DIR/tls
-mkdir -p "$TLS"
-mkcert() { # NAME SUBJECT EXT
-	openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$TLS/$1.key" \
-		-out "$TLS/$1.csr" -subj "/CN=$2" 2>/dev/null &&
-	printf '%b' "$3" >"$TLS/$1.ext" &&
-	openssl x509 -req -in "$TLS/$1.csr" -CA "$TLS/ca.pem" -CAkey "$TLS/ca.key" -CAcreateserial \
-		-out "$TLS/$1.pem" -days 2 -extfile "$TLS/$1.ext" 2>/dev/null
-}
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$TLS/ca.key" \
-	-out "$TLS/ca.pem" -days 2 -subj /CN=bt-ca 2>/dev/null
-# clientAuth too: etcd's JSON gateway dials its own gRPC server with the server certificate.
-mkcert srv etcd 'subjectAltName=IP:10.77.0.4\nextendedKeyUsage=serverAuth,clientAuth\n'
-mkcert cli berth 'extendedKeyUsage=clientAuth\n'
+bt_tls_certs "$TLS" 10.77.0.4
 etcd_start t1 10.77.0.4 t1=http://10.77.0.4:2380 new --tls --cert-file "$TLS/srv.pem" \
 	--key-file "$TLS/srv.key" --trusted-ca-file "$TLS/ca.pem" --client-cert-auth
 T4=etcd://10.77.0.4:2379

@@ -605,19 +605,7 @@ check "  traffic between existing containers never stopped" ping_ok c c6 w6
 
 say "## TLS to etcd, another data-path port"
 TLS=$BT_DIR/tls
-mkdir -p "$TLS"
-mkcert() { # NAME SUBJECT EXT
-	openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$TLS/$1.key" \
-		-out "$TLS/$1.csr" -subj "/CN=$2" 2>/dev/null &&
-	printf '%b' "$3" >"$TLS/$1.ext" &&
-	openssl x509 -req -in "$TLS/$1.csr" -CA "$TLS/ca.pem" -CAkey "$TLS/ca.key" -CAcreateserial \
-		-out "$TLS/$1.pem" -days 2 -extfile "$TLS/$1.ext" 2>/dev/null
-}
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$TLS/ca.key" \
-	-out "$TLS/ca.pem" -days 2 -subj /CN=bt-ca 2>/dev/null
-# clientAuth too: etcd's JSON gateway dials its own gRPC server with the server certificate
-mkcert srv etcd 'subjectAltName=IP:10.99.0.4\nextendedKeyUsage=serverAuth,clientAuth\n'
-mkcert cli berth 'extendedKeyUsage=clientAuth\n'
+bt_tls_certs "$TLS" 10.99.0.4
 nsenter --net=/run/netns/$BT_ID-e etcd --name t1 --data-dir "$BT_DIR/etcd-t1" \
 	--listen-client-urls https://10.99.0.4:2379 --advertise-client-urls https://10.99.0.4:2379 \
 	--listen-peer-urls http://10.99.0.4:2380 --initial-advertise-peer-urls http://10.99.0.4:2380 \
