@@ -163,6 +163,13 @@ void mac_from_seed(const char *seed, uint8_t ret[6])
 	}
 }
 
+void mac_from_ip4(const uint8_t ip4[4], uint8_t ret[6])
+{
+	ret[0] = 0x02;
+	ret[1] = 0x42;
+	memcpy(ret + 2, ip4, 4);
+}
+
 void mac_fmt(const uint8_t mac[6], char buf[18])
 {
 	snprintf(buf, 18, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4],

@@ -32,6 +32,10 @@ void ifname_veth_host(const char *network_id, const char *container_id, char ret
 /* A locally administered unicast MAC derived from a seed string (stable for a given endpoint):
  * first octet 0x02 (locally administered, unicast), the rest from a hash. */
 void mac_from_seed(const char *seed, uint8_t ret[6]);
+/* 02:42:a:b:c:d for the IPv4 address a.b.c.d (Docker's scheme): an address used again gets the
+ * MAC it had before, so the neighbour caches of the other containers and of the host stay right
+ * with no gratuitous ARP (which a bridge floods to every port). */
+void mac_from_ip4(const uint8_t ip4[4], uint8_t ret[6]);
 void mac_fmt(const uint8_t mac[6], char buf[18]);
 int mac_parse(const char *s, uint8_t ret[6], struct berr *err);
 

@@ -280,9 +280,18 @@ static int addrs_alloc(struct manager *m, struct net_entry *n, struct ep_entry *
 
 	if (r >= 0)
 		r = addr_take(n, AF_INET6, &ep->e.req_ip6, &ep->e.ip6, err);
-	if (r < 0)
+	if (r < 0) {
 		mgr_ep_release_addrs(m, ep);
-	return r;
+		return r;
+	}
+	/* before the store and the firewall see the endpoint: both key on its MAC */
+	if (n->drv->mac_from_ip && !ep->mac_given && ep->e.ip4.family) {
+		uint8_t mac[6];
+
+		mac_from_ip4(ep->e.ip4.b, mac);
+		mac_fmt(mac, ep->e.mac);
+	}
+	return 0;
 }
 
 /* The allocation cursor of each pool is kept in the store ("ipam-cursor/<network>/<subnet>"), so

@@ -575,6 +575,7 @@ static int ext_attach(struct manager *m, struct ctr_entry *c, struct net_entry *
 
 		mac_parse(q->mac, mac, NULL);
 		mac_fmt(mac, ep->e.mac);
+		ep->mac_given = true;
 	}
 	r = mgr_ep_activate(m, c, ep, err);
 	if (r < 0) {

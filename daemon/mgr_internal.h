@@ -22,6 +22,7 @@ struct remote_ep;
 struct ep_entry {
 	struct bendpoint e;
 	bool persisted;        /* a row exists in the store */
+	bool mac_given;        /* e.mac was asked for (CNI): it never follows the address */
 	/* An endpoint of dockerd's (the remote driver, mgr_remote.c): its container_id is its own
 	 * ID, it is persisted as metadata, not in the endpoints table. NULL for berth's. */
 	struct remote_ep *remote;

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "common/cidr.h"
+#include "common/names.h"
 #include "common/util.h"
 #include "drivers/common.h"
 #include "netlink/netlink.h"
@@ -46,18 +47,37 @@ int drv_prefix_of(const struct bnetwork *n, const struct ipaddr *a)
 	return ip_bits(a->family);
 }
 
-/* Through a netlink socket opened inside the sandbox. */
+/* Whether ep's MAC is the one its IPv4 address gives (mac_from_ip4). */
+static bool mac_follows_ip4(const struct bendpoint *ep)
+{
+	uint8_t mac[6], want[6];
+
+	if (!ep->ip4.family || mac_parse(ep->mac, mac, NULL) < 0)
+		return false;
+	mac_from_ip4(ep->ip4.b, want);
+	return memcmp(mac, want, sizeof(mac)) == 0;
+}
+
+/* Through a netlink socket opened inside the sandbox. With arp_notify on, a link going up
+ * announces each of its IPv4 addresses with a gratuitous ARP, so that neighbours that cached the
+ * address with an earlier owner's MAC learn the new one: the addresses go on first. When the MAC
+ * follows the IPv4 address, those caches are right already and the link goes up first, with no
+ * address to announce: on a bridge the announcement is flooded to every port (each copy through
+ * br_netfilter and into every container), a cost that grows with the network. */
 static int configure_in(const struct bnetwork *n, const struct bendpoint *ep, int netns_fd,
 			struct berr *err)
 {
 	const struct ipaddr *ips[2] = { &ep->ip4, &ep->ip6 };
 	_cleanup_(nlx_closep) struct nlx *nl = NULL;
+	bool announce = !mac_follows_ip4(ep);
 	int r;
 
 	/* accept_ra=0 comes from the namespace's default (drv_sandbox_defaults). */
 	r = nlx_open(netns_fd, &nl, err);
 	if (r >= 0)
 		r = nlx_link_set_ipconf(nl, ep->ifname, ep->ip6.family == 0 && !n->ipv6, err);
+	if (r >= 0 && !announce)
+		r = nlx_link_set_up(nl, ep->ifname, true, err);
 	for (int i = 0; r >= 0 && i < 2; i++) {
 		struct cidr a;
 
@@ -67,7 +87,7 @@ static int configure_in(const struct bnetwork *n, const struct bendpoint *ep, in
 		a.prefix = drv_prefix_of(n, ips[i]);
 		r = nlx_addr_add(nl, ep->ifname, &a, true, err);
 	}
-	if (r >= 0)
+	if (r >= 0 && announce)
 		r = nlx_link_set_up(nl, ep->ifname, true, err);
 	return r;
 }

@@ -33,6 +33,9 @@ struct driver_ops {
 	bool no_ipam;              /* networks have no subnets (host, none) */
 	bool shares_host_netns;    /* endpoints mean "use the host's namespace" (host) */
 	bool host_end;             /* endpoints have a host-side interface (bridge: the veth) */
+	/* An endpoint's MAC follows its IPv4 address (mac_from_ip4) unless one was asked for;
+	 * v6-only endpoints keep the one derived from their ID. */
+	bool mac_from_ip;
 	/* Networks live in the cluster store, seen by every host (overlay): the manager creates
 	 * and removes them there, and makes network_create/delete happen on a host only while it
 	 * has endpoints on the network. */

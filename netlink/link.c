@@ -219,52 +219,58 @@ static int link_reuse(struct nlx *nl, const char *name, const char *kind, const 
 	return 0;
 }
 
-/* A random locally administered unicast MAC: a bridge with an address of its own keeps it when
- * ports come and go, so containers' neighbour caches never see the gateway's MAC change. */
-static struct nl_addr *mac_random(void)
+/* IFLA_LINKINFO of a new bridge: multicast snooping off. With it on, every port going up or down
+ * makes the kernel walk all the bridge's ports and re-arm each one's multicast timers
+ * (br_port_state_selection -> br_multicast_enable_port), work that grows with the network on
+ * every attach and detach. Multicast is then forwarded like broadcast. */
+static int bridge_linkinfo_put(struct nl_msg *msg)
 {
-	uint8_t mac[6];
+	struct nlattr *info, *data;
 
-	if (getrandom(mac, sizeof(mac), 0) != sizeof(mac))
-		return NULL;
-	mac[0] = (mac[0] & 0xfe) | 0x02;
-	return nl_addr_build(AF_LLC, mac, sizeof(mac));
+	info = nla_nest_start(msg, IFLA_LINKINFO);
+	if (!info || nla_put_string(msg, IFLA_INFO_KIND, "bridge") < 0)
+		return -ENOMEM;
+	data = nla_nest_start(msg, IFLA_INFO_DATA);
+	if (!data || nla_put_u8(msg, IFLA_BR_MCAST_SNOOPING, 0) < 0)
+		return -ENOMEM;
+	nla_nest_end(msg, data);
+	nla_nest_end(msg, info);
+	return 0;
 }
 
-static int bridge_msg(const char *name, int mtu, struct nl_msg **ret)
+/* Created up, with the MTU (0: the kernel's) and a random locally administered unicast MAC: a
+ * bridge with an address of its own keeps it when ports come and go, so containers' neighbour
+ * caches never see the gateway's MAC change. */
+static struct nl_msg *bridge_msg(const char *name, int mtu)
 {
-	struct rtnl_link *link = rtnl_link_alloc();
-	struct nl_addr *mac = mac_random();
-	int r = -NLE_NOMEM;
+	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC, .ifi_flags = IFF_UP, .ifi_change = IFF_UP };
+	struct nl_msg *msg = link_msg_new(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, &ifi, name);
+	uint8_t mac[6];
 
-	if (!link)
-		goto out;
-	r = rtnl_link_set_type(link, "bridge");
-	if (r < 0)
-		goto out;
-	rtnl_link_set_name(link, name);
-	if (mtu > 0)
-		rtnl_link_set_mtu(link, mtu);
-	if (mac)
-		rtnl_link_set_addr(link, mac);
-	rtnl_link_set_flags(link, IFF_UP);
-	r = rtnl_link_build_add_request(link, NLM_F_CREATE | NLM_F_EXCL, ret);
-out:
-	nl_addr_put(mac);
-	rtnl_link_put(link);
-	return r;
+	if (!msg)
+		return NULL;
+	if (getrandom(mac, sizeof(mac), 0) == sizeof(mac)) {
+		mac[0] = (mac[0] & 0xfe) | 0x02;
+		if (nla_put(msg, IFLA_ADDRESS, sizeof(mac), mac) < 0)
+			goto nomem;
+	}
+	if ((mtu > 0 && nla_put_u32(msg, IFLA_MTU, (uint32_t)mtu) < 0) ||
+	    bridge_linkinfo_put(msg) < 0)
+		goto nomem;
+	return msg;
+nomem:
+	nlmsg_free(msg);
+	return NULL;
 }
 
 int nlx_bridge_create(struct nlx *nl, const char *name, int mtu, struct berr *err)
 {
 	char what[64 + IFNAME_LEN];
-	struct nl_msg *msg = NULL;
+	struct nl_msg *msg = bridge_msg(name, mtu);
 	int r;
 
-	r = bridge_msg(name, mtu, &msg);
-	if (r < 0)
-		return berr_set(err, nlx_nle_errno(r), "creating bridge %s: %s", name,
-				nl_geterror(r));
+	if (!msg)
+		return berr_set(err, -ENOMEM, "creating bridge %s: out of memory", name);
 	r = nlx_talk(nl, msg, NULL, NULL);
 	if (r == -EEXIST) {
 		snprintf(what, sizeof(what), "creating bridge %s", name);

@@ -10,6 +10,7 @@
 #
 #   bench/attach/run.sh   env: LEVELS="1 100 500 1000 2000 4000" ATTACH_OPS=100 WARMUP=5
 #                              QUICK=1 (LEVELS="1 50 100", 20 ops); N_CONTAINERS=N (LEVELS="1 N")
+#                              PEERS=0 (berth and the kernel floor only: no netavark, no CNI)
 #                              RESULTS=/tmp/berth-bench-attach (raw samples, logs; kept)
 #                              BENCH_OUT=dir: machine-readable results (bench/README.md)
 set -u
@@ -25,6 +26,7 @@ fi
 [ -n "${N_CONTAINERS:-}" ] && LEVELS="1 $N_CONTAINERS"
 read -ra LV <<< "$LEVELS"
 WARMUP=${WARMUP:-5}
+PEERS=${PEERS:-1}
 RESULTS=${RESULTS:-/tmp/berth-bench-attach}
 BERTHD=${BERTHD:-$TOP/build/berthd}
 NV=/usr/lib/podman/netavark
@@ -365,8 +367,10 @@ bb_say "#   request written to reply read; peers: wall clock around fork+exec fr
 bb_say "#   rtnetlink request from send to ACK (bench/attach/vethfloor.c)"
 run_berth
 ip netns del "$BB_ID-kf-h"; ip netns del "$BB_ID-kf-c"
-run_peer netavark
-run_peer cni
+if [ "$PEERS" = 1 ]; then
+	run_peer netavark
+	run_peer cni
+fi
 bb_say ""
 for l in "${BERTH_LEVELS[@]}"; do
 	bb_say "berthd RSS with $l containers on the network (+1 target): $((RSS[$l] / 1024)) MiB (${RSS[$l]} KiB)${BERTH_SPAWN_S[$l]:+; starting up to them took ${BERTH_SPAWN_S[$l]} s}"

@@ -174,6 +174,7 @@ static int bridge_restore(struct drv_ctx *ctx, const struct bnetwork *n, struct 
 const struct driver_ops bridge_driver = {
 	.name = "bridge",
 	.host_end = true,
+	.mac_from_ip = true,
 	.host_ifname_prefix = "berth",   /* generated bridge names (custom names are never swept) */
 	.validate = bridge_validate,
 	.host_probe = bridge_host_probe,

@@ -12,6 +12,8 @@ check "ls lists both" bash -c "berth network ls | grep -q my-net && berth networ
 br=$(berth network inspect dual | jq -r '.[0].Berth.Bridge')
 check "bridge exists with both gateways" bash -c "inhost ip addr show dev $br | grep -q 10.30.0.1/24 && inhost ip addr show dev $br | grep -q fd00:30::1/64"
 check "bridge name is at most 15 characters" test ${#br} -le 15
+# with snooping on, every port going up or down re-arms the multicast timers of every port
+check "multicast snooping is off on the bridge" bash -c "inhost ip -d link show $br | grep -q 'mcast_snooping 0'"
 check "IPv4 forwarding on in the host" bash -c "[ \$(inhost cat /proc/sys/net/ipv4/ip_forward) = 1 ]"
 check "IPv6 forwarding on in the host" bash -c "[ \$(inhost cat /proc/sys/net/ipv6/conf/all/forwarding) = 1 ]"
 
@@ -58,12 +60,17 @@ wait $pingpid
 check "and it lost no packet across the connect" grep -q " 0% packet loss" "$BT_DIR/ping.out"
 
 say "# disconnect"
+check "db has web's address in its neighbour cache" bash -c "berth exec db ping -c1 -W2 $web4 >/dev/null && berth exec db ip neigh show $web4 | grep -q lladdr"
 check "disconnect my-net from web" berth network disconnect my-net web
 check "eth0 is gone from web" bash -c "! berth exec web ip link show eth0 >/dev/null 2>&1"
 check "the default route moved to dual's gateway" bash -c "berth exec web ip route | grep -q 'default via 10.30.0.1 dev eth1'"
 check "my-net no longer lists web" bash -c "! berth network inspect my-net | jq -e '.[0].Containers[] | select(.Name==\"web\")'"
 check_err "disconnecting again is refused" "not connected" berth network disconnect my-net web
 check "web4 is free again: a static --ip takes it" berth run -d --name reuse --network my-net --ip "$web4" busybox sleep 1d
+# No gratuitous ARP is sent (a bridge floods it to every port): the MAC follows the IPv4 address,
+# so the entry db cached for web4 is right for its new owner at once (arp_notify's purpose).
+check "db reaches web4's new owner at once (its cached MAC is right)" in_ctr db ping -c1 -W1 "$web4"
+check "the MAC follows the address (02:42 + the IPv4 address)" bash -c "[ \"\$(ctr_ip reuse my-net MacAddress)\" = \"\$(printf '02:42:%02x:%02x:%02x:%02x' \$(echo $web4 | tr . ' '))\" ]"
 
 say "# lifecycle"
 check "ps lists running containers" bash -c "berth ps | grep -q web"

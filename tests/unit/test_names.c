@@ -168,6 +168,17 @@ static void test_mac(void **state)
 	assert_int_equal(mac_parse("02:ab:cd:00:11:ff ", parsed, &err), -EINVAL);
 }
 
+static void test_mac_from_ip4(void **state)
+{
+	const uint8_t ip[4] = { 10, 77, 1, 255 };
+	uint8_t mac[6];
+	char buf[18];
+
+	mac_from_ip4(ip, mac);
+	mac_fmt(mac, buf);
+	assert_string_equal(buf, "02:42:0a:4d:01:ff");
+}
+
 static void test_hash64(void **state)
 {
 	/* FNV-1a 64 reference values (seed 0 = the standard offset basis). */
@@ -188,6 +199,7 @@ int main(void)
 		cmocka_unit_test(test_ifname_bridge),
 		cmocka_unit_test(test_ifname_veth_host),
 		cmocka_unit_test(test_mac),
+		cmocka_unit_test(test_mac_from_ip4),
 		cmocka_unit_test(test_hash64),
 	};
 
