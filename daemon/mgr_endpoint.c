@@ -370,16 +370,25 @@ static int sandbox_open(struct manager *m, struct ctr_entry *c, struct sandbox *
 	return 0;
 }
 
+static void sandbox_close(struct sandbox *sb)
+{
+	nlx_closep(&sb->nl);
+	if (sb->netns_fd >= 0)
+		close(sb->netns_fd);
+	sb->netns_fd = -1;
+}
+
 /* Undo a failed activation whose intent (PENDING, with its addresses) is in the store: kernel,
  * store, pools. An interface that cannot be removed is left to the start-up sweep. When the
  * store cannot record the undo, the endpoint stays PENDING with its addresses, in memory as in
  * the store, and the next deactivation (disconnect, start, container exit, the next start of
  * berthd) finishes it. */
-static void activation_undo(struct manager *m, struct net_entry *n, struct ep_entry *ep,
-			    const struct sandbox *sb, bool existed)
+static void activation_undo(struct manager *m, struct ctr_entry *c, struct net_entry *n,
+			    struct ep_entry *ep, const struct sandbox *sb, bool existed)
 {
 	struct berr e2 = BERR_INIT;
 
+	c->routes_known = false;   /* a route may have gone with the interface */
 	if (n->drv->leave && n->drv->leave(&m->drv, &n->n, &ep->e, sb, &e2) < 0)
 		blog_warn("rolling back endpoint %.12s: %s; interface %s is left until the next start "
 			  "removes it", ep->e.id, berr_str(&e2),
@@ -400,6 +409,9 @@ static void activation_undo(struct manager *m, struct net_entry *n, struct ep_en
 	if (n->drv->global_scope)
 		mgr_cluster_dataplane_gc(m, n);
 }
+
+static int sandbox_routes(struct manager *m, struct ctr_entry *c, struct nlx *nl,
+			  struct berr *err);
 
 int mgr_ep_activate(struct manager *m, struct ctr_entry *c, struct ep_entry *ep, struct berr *err)
 {
@@ -435,8 +447,12 @@ int mgr_ep_activate(struct manager *m, struct ctr_entry *c, struct ep_entry *ep,
 		return r;
 	}
 	r = sandbox_open(m, c, &sb, &path, err);
-	if (r < 0)
+	if (r >= 0)   /* one socket in the sandbox for the driver and the routes */
+		r = nlx_open(sb.netns_fd, &sb.nl, err);
+	if (r < 0) {
+		sandbox_close(&sb);
 		return r;
+	}
 	/* overlay: the addresses are allocated, and the endpoint published, in the cluster store */
 	r = n->drv->global_scope ? mgr_cluster_ep_alloc(m, n, ep, err) : addrs_alloc(m, n, ep, err);
 	steps_mark(&st, "ipam");
@@ -477,7 +493,7 @@ int mgr_ep_activate(struct manager *m, struct ctr_entry *c, struct ep_entry *ep,
 		r = mgr_dns_endpoint_added(m, c, ep, err);
 	steps_mark(&st, "dns");
 	if (r >= 0) {
-		r = mgr_sandbox_routes(m, c, err);
+		r = sandbox_routes(m, c, sb.nl, err);
 		steps_mark(&st, "routes");
 		if (r < 0)
 			mgr_dns_endpoint_removed(m, c, ep);
@@ -485,12 +501,12 @@ int mgr_ep_activate(struct manager *m, struct ctr_entry *c, struct ep_entry *ep,
 	if (r < 0) {
 		berr_prefix(err, "connecting container %s to network %s", c->c.name, n->n.name);
 		mgr_fw_endpoint_removed(m, c, ep);
-		activation_undo(m, n, ep, &sb, existed);
+		activation_undo(m, c, n, ep, &sb, existed);
 	} else {
 		mgr_event_network(m, n, "connect", c);
 	}
 out:
-	close(sb.netns_fd);
+	sandbox_close(&sb);
 	blog_debug("activate %s on %s: %s", c->c.name, n->n.name, st.buf);
 	return r;
 }
@@ -508,6 +524,17 @@ static int ep_leave(struct manager *m, struct ctr_entry *c, struct net_entry *n,
 	if (have)
 		close(sb.netns_fd);
 	return r;
+}
+
+static bool ctr_has_active(struct manager *m, struct ctr_entry *c)
+{
+	_cleanup_free_ struct ep_entry **eps = NULL;
+	size_t n = mgr_ctr_eps(m, c->c.id, &eps);
+
+	for (size_t i = 0; i < n; i++)
+		if (eps[i]->e.state == EP_ACTIVE)
+			return true;
+	return false;
 }
 
 /* Memory changes only once the store has: a failure at any step leaves the endpoint as the
@@ -557,6 +584,8 @@ int mgr_ep_deactivate(struct manager *m, struct ctr_entry *c, struct ep_entry *e
 		return r;
 	}
 	mgr_ep_release_addrs(m, ep);
+	if (!ctr_has_active(m, c))
+		c->routes_known = false;   /* its namespace may go, and a new one has no route */
 	if (was == EP_ACTIVE && n)
 		mgr_event_network(m, n, "disconnect", c);
 	if (was != EP_INACTIVE && n && n->drv && n->drv->global_scope)
@@ -590,36 +619,87 @@ struct ep_entry *mgr_route_carrier(struct manager *m, struct ctr_entry *c, int f
 	return NULL;
 }
 
-/* Through a netlink socket opened inside the container's namespace. */
-static int routes_apply(struct manager *m, struct ctr_entry *c, int netns_fd, struct berr *err)
+static const int route_families[2] = { AF_INET, AF_INET6 };
+
+/* The default routes the container should have: per family, its carrier's. */
+static void routes_wanted(struct manager *m, struct ctr_entry *c, struct ctr_route ret[2])
 {
-	static const int families[2] = { AF_INET, AF_INET6 };
-	struct nlx *nl = NULL;
-	int r = nlx_open(netns_fd, &nl, err);
+	for (int i = 0; i < 2; i++) {
+		const struct ipaddr *gw = NULL;
+		struct ep_entry *ep = mgr_route_carrier(m, c, route_families[i], &gw);
+
+		memset(&ret[i], 0, sizeof(ret[i]));
+		if (!ep)
+			continue;
+		ret[i].set = true;
+		ret[i].gw = *gw;
+		strscpy(ret[i].ifname, ep->e.ifname, sizeof(ret[i].ifname));
+	}
+}
+
+/* Whether the kernel has route `want` of family i already (as berth last set it). */
+static bool route_known(const struct ctr_entry *c, int i, const struct ctr_route *want)
+{
+	const struct ctr_route *have = &c->routes[i];
+
+	if (!c->routes_known || have->set != want->set)
+		return false;
+	return !want->set || (!strcmp(have->ifname, want->ifname) && ip_equal(&have->gw, &want->gw));
+}
+
+/* Through nl, a netlink socket inside the container's namespace. */
+static int routes_apply(struct ctr_entry *c, struct nlx *nl, const struct ctr_route want[2],
+			struct berr *err)
+{
+	int r = 0;
 
 	for (int i = 0; r >= 0 && i < 2; i++) {
-		const struct ipaddr *gw = NULL;
-		struct ep_entry *ep = mgr_route_carrier(m, c, families[i], &gw);
-
-		r = ep ? nlx_route_default_set(nl, families[i], gw, ep->e.ifname, err)
-		       : nlx_route_default_del(nl, families[i], err);
+		if (route_known(c, i, &want[i]))
+			continue;
+		r = want[i].set ? nlx_route_default_set(nl, route_families[i], &want[i].gw,
+							  want[i].ifname, err)
+				: nlx_route_default_del(nl, route_families[i], err);
 	}
-	nlx_close(nl);
+	return r;
+}
+
+/* Only a change of carrier or gateway costs netlink work (and a socket in the namespace when
+ * nl is NULL): what the kernel has is remembered from the last change. The kernel drops a route
+ * by itself only with its interface, whose endpoint's removal changes the carrier; a container
+ * left with no active endpoint (stopped: its namespace goes) forgets them (ep_deactivate). */
+static int sandbox_routes(struct manager *m, struct ctr_entry *c, struct nlx *nl,
+			  struct berr *err)
+{
+	_cleanup_(nlx_closep) struct nlx *own = NULL;
+	_cleanup_free_ char *path = NULL;
+	_cleanup_close_ int fd = -1;
+	struct ctr_route want[2];
+	int r = 0;
+
+	if (mgr_ctr_external(c))
+		return mgr_ext_routes(m, c, err);
+	routes_wanted(m, c, want);
+	if (route_known(c, 0, &want[0]) && route_known(c, 1, &want[1]))
+		return 0;
+	if (!nl) {
+		path = mgr_ctr_netns_path(m, &c->c);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return berr_errno(err, -errno, "opening network namespace %s", path);
+		r = nlx_open(fd, &own, err);
+		nl = own;
+	}
+	if (r >= 0)
+		r = routes_apply(c, nl, want, err);
+	c->routes_known = r >= 0;
+	if (r >= 0)
+		memcpy(c->routes, want, sizeof(c->routes));
 	return r;
 }
 
 int mgr_sandbox_routes(struct manager *m, struct ctr_entry *c, struct berr *err)
 {
-	_cleanup_free_ char *path = NULL;
-	_cleanup_close_ int fd = -1;
-
-	if (mgr_ctr_external(c))
-		return mgr_ext_routes(m, c, err);
-	path = mgr_ctr_netns_path(m, &c->c);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return berr_errno(err, -errno, "opening network namespace %s", path);
-	return routes_apply(m, c, fd, err);
+	return sandbox_routes(m, c, NULL, err);
 }
 
 /* ---- /etc/hosts and /etc/resolv.conf ---- */

@@ -28,9 +28,19 @@ struct ep_entry {
 	struct remote_ep *remote;
 };
 
+/* A default route of a container's namespace, as berth last set it (memory only). */
+struct ctr_route {
+	bool set;
+	struct ipaddr gw;
+	char ifname[IFNAME_LEN];
+};
+
 struct ctr_entry {
 	struct bcontainer c;
 	int pidfd;              /* of the shim while running (-1 otherwise) */
+	/* IPv4, IPv6: what the namespace has, when routes_known (mgr_sandbox_routes) */
+	struct ctr_route routes[2];
+	bool routes_known;
 	bool dns_listening;     /* the embedded DNS has sockets in its namespace */
 	bool stopping;
 	int attach_pending;     /* attach requests not yet connected to the shim */

@@ -64,16 +64,20 @@ static bool mac_follows_ip4(const struct bendpoint *ep)
  * follows the IPv4 address, those caches are right already and the link goes up first, with no
  * address to announce: on a bridge the announcement is flooded to every port (each copy through
  * br_netfilter and into every container), a cost that grows with the network. */
-static int configure_in(const struct bnetwork *n, const struct bendpoint *ep, int netns_fd,
-			struct berr *err)
+static int configure_in(const struct bnetwork *n, const struct bendpoint *ep,
+			const struct sandbox *sb, struct berr *err)
 {
 	const struct ipaddr *ips[2] = { &ep->ip4, &ep->ip6 };
-	_cleanup_(nlx_closep) struct nlx *nl = NULL;
+	_cleanup_(nlx_closep) struct nlx *own = NULL;
+	struct nlx *nl = sb->nl;
 	bool announce = !mac_follows_ip4(ep);
-	int r;
+	int r = 0;
 
 	/* accept_ra=0 comes from the namespace's default (drv_sandbox_defaults). */
-	r = nlx_open(netns_fd, &nl, err);
+	if (!nl) {
+		r = nlx_open(sb->netns_fd, &own, err);
+		nl = own;
+	}
 	if (r >= 0)
 		r = nlx_link_set_ipconf(nl, ep->ifname, ep->ip6.family == 0 && !n->ipv6, err);
 	if (r >= 0 && !announce)
@@ -95,7 +99,7 @@ static int configure_in(const struct bnetwork *n, const struct bendpoint *ep, in
 int drv_sandbox_configure(const struct bnetwork *n, const struct bendpoint *ep,
 			  const struct sandbox *sb, struct berr *err)
 {
-	int r = configure_in(n, ep, sb->netns_fd, err);
+	int r = configure_in(n, ep, sb, err);
 
 	if (r < 0)
 		return berr_prefix(err, "configuring %s in container %.12s", ep->ifname,

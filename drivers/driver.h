@@ -26,6 +26,7 @@ struct sandbox {
 	const char *container_id;
 	const char *netns_path;
 	int netns_fd;              /* open fd of the container's network namespace */
+	struct nlx *nl;            /* a netlink socket in it; NULL: drivers open their own */
 };
 
 struct driver_ops {

@@ -21,7 +21,16 @@ struct nlx {
 	int protocol;                /* NETLINK_ROUTE, NETLINK_XFRM... */
 	int kerr;                    /* -errno of the last NLMSG_ERROR, 0 = none */
 	char kmsg[NLX_KMSG_MAX];     /* its NLMSGERR_ATTR_MSG, "" = none */
+	int conf6_fd;                /* O_PATH /proc/sys/net/ipv6/conf (nlx_conf6_dir), -1 */
 };
+
+/* /proc/sys/net/ipv6/conf, opened once per socket by a thread of nl's namespace (the first call
+ * must come from one): each lookup of a /proc/sys/net path walks one entry per network namespace
+ * at each of its first components (every namespace registers the same names), so a file opened
+ * relative to this directory costs the same with 500 containers as with none. -errno. */
+int nlx_conf6_dir(struct nlx *nl, struct berr *err);
+/* Write value to the sysctl file `rel` under directory dirfd. */
+int sysctl_write_at(int dirfd, const char *rel, const char *value, struct berr *err);
 
 /* nlx_open() for another netlink protocol. */
 int nlx_open_proto(int netns_fd, int protocol, struct nlx **ret, struct berr *err);

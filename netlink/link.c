@@ -381,11 +381,14 @@ static int veth_host_up(struct nlx *nl, const char *name, bool hairpin, struct b
 
 /* A host end that is only a bridge port gets no IPv6 (no link-local address, hence no DAD,
  * MLD or per-port route churn on the host as endpoints come and go) before it goes up. The
- * sysctl is of the calling thread's namespace, which must be nl's. */
+ * sysctl is of nl's namespace (nlx_conf6_dir). */
 static int veth_port_only(struct nlx *nl, const char *name, bool hairpin, struct berr *err)
 {
-	_cleanup_free_ char *key = xasprintf("net/ipv6/conf/%s/disable_ipv6", name);
-	int r = sysctl_write(key, "1", err);
+	_cleanup_free_ char *key = xasprintf("%s/disable_ipv6", name);
+	int r = nlx_conf6_dir(nl, err);
+
+	if (r >= 0)
+		r = sysctl_write_at(r, key, "1", err);
 
 	if (r < 0 && r != -ENOENT)
 		return r;

@@ -4,10 +4,12 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "common/util.h"
 
@@ -167,6 +169,7 @@ int nlx_open_proto(int netns_fd, int protocol, struct nlx **ret, struct berr *er
 	int one = 1, fd, r;
 
 	nl->protocol = protocol;
+	nl->conf6_fd = -1;
 	nl->sk = nl_socket_alloc();
 	if (!nl->sk)
 		return berr_set(err, -ENOMEM, "opening a netlink socket: out of memory");
@@ -191,7 +194,18 @@ void nlx_close(struct nlx *nl)
 		return;
 	if (nl->sk)
 		nl_socket_free(nl->sk);
+	if (nl->conf6_fd >= 0)
+		close(nl->conf6_fd);
 	free(nl);
+}
+
+int nlx_conf6_dir(struct nlx *nl, struct berr *err)
+{
+	if (nl->conf6_fd < 0)
+		nl->conf6_fd = open("/proc/sys/net/ipv6/conf", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (nl->conf6_fd < 0)
+		return berr_errno(err, -errno, "opening /proc/sys/net/ipv6/conf");
+	return nl->conf6_fd;
 }
 
 void nlx_closep(struct nlx **nl)

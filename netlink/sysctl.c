@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* sysctls under /proc/sys, as seen from the calling thread's network namespace. */
-#include "netlink.h"
+#include "internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -28,18 +28,12 @@ static int sysctl_path(const char *key, char path[SYSCTL_PATH_MAX], struct berr 
 	return 0;
 }
 
-int sysctl_write(const char *key, const char *value, struct berr *err)
+/* Write value to fd, the sysctl file `key` was opened as (-1: that failed, errno says why). */
+static int sysctl_put(int fd, const char *key, const char *value, struct berr *err)
 {
-	char path[SYSCTL_PATH_MAX];
-	_cleanup_close_ int fd = -1;
 	size_t len = strlen(value);
 	ssize_t n;
-	int r;
 
-	r = sysctl_path(key, path, err);
-	if (r < 0)
-		return r;
-	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return berr_errno(err, -errno, "setting sysctl %s to %s", key, value);
 	n = write(fd, value, len);
@@ -48,6 +42,26 @@ int sysctl_write(const char *key, const char *value, struct berr *err)
 	if ((size_t)n != len)
 		return berr_set(err, -EIO, "setting sysctl %s to %s: short write", key, value);
 	return 0;
+}
+
+int sysctl_write(const char *key, const char *value, struct berr *err)
+{
+	char path[SYSCTL_PATH_MAX];
+	_cleanup_close_ int fd = -1;
+	int r;
+
+	r = sysctl_path(key, path, err);
+	if (r < 0)
+		return r;
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	return sysctl_put(fd, key, value, err);
+}
+
+int sysctl_write_at(int dirfd, const char *rel, const char *value, struct berr *err)
+{
+	_cleanup_close_ int fd = openat(dirfd, rel, O_WRONLY | O_CLOEXEC);
+
+	return sysctl_put(fd, rel, value, err);
 }
 
 int sysctl_read(const char *key, char *buf, size_t size, struct berr *err)

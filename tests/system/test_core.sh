@@ -59,6 +59,10 @@ check "the ping started before connect is still running" kill -0 $pingpid
 wait $pingpid
 check "and it lost no packet across the connect" grep -q " 0% packet loss" "$BT_DIR/ping.out"
 
+say "# default routes change only when their carrier does"
+check "connect and disconnect dual on db" bash -c "berth network connect dual db && berth network disconnect dual db"
+check "db's IPv4 default route is still via my-net's gateway" bash -c "berth exec db ip route | grep -q '^default via .* dev eth0'"
+
 say "# disconnect"
 check "db has web's address in its neighbour cache" bash -c "berth exec db ping -c1 -W2 $web4 >/dev/null && berth exec db ip neigh show $web4 | grep -q lladdr"
 check "disconnect my-net from web" berth network disconnect my-net web
@@ -81,6 +85,8 @@ check "stop web" berth stop -t 1 web
 check "web is exited" bash -c "[ \$(berth inspect web | jq -r .[0].State.Status) = exited ]"
 check "web's host veth is gone" bash -c "! inhost ip -br link | grep -q \"\$(berth inspect web | jq -r '.[0].NetworkSettings.Networks.dual.Berth.HostInterface')\""
 check "start web again" berth start web
+# berth remembers the routes it set: a new namespace has none, whatever the old one had
+check "web has its default route again" bash -c "berth exec web ip route | grep -q '^default via 10.30.0.1'"
 check "web is running again on dual" bash -c "berth exec c6 ping -c1 -W2 \$(berth inspect web | jq -r .[0].NetworkSettings.Networks.dual.IPAddress)"
 check "kill web" berth kill web
 check "web is exited after kill" wait_for 10 bash -c "[ \$(berth inspect web | jq -r .[0].State.Status) = exited ]"
