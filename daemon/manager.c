@@ -458,6 +458,8 @@ int mgr_open(const struct mgr_config *cfg, struct manager **ret, struct berr *er
 	if (r >= 0)
 		r = mgr_reconcile(m, err);
 	if (r >= 0)
+		r = mgr_reaper_start(m, err);
+	if (r >= 0)
 		r = mgr_fw_init(m, err);
 	if (r >= 0)
 		r = mgr_default_networks(m, err);
@@ -488,6 +490,7 @@ void mgr_close(struct manager *m)
 {
 	if (!m)
 		return;
+	mgr_reaper_stop(m);
 	mgr_remote_close(m);
 	mgr_cluster_close(m);
 	mgr_ext_close(m);

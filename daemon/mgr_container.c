@@ -350,7 +350,7 @@ int mgr_ctr_net_teardown(struct manager *m, struct ctr_entry *c)
 	int r = 0;
 
 	for (size_t i = n; i-- > 0;)
-		if (eps[i]->e.state != EP_INACTIVE && mgr_ep_deactivate(m, c, eps[i], false, &e2) < 0) {
+		if (eps[i]->e.state != EP_INACTIVE && mgr_ep_retire(m, c, eps[i], &e2) < 0) {
 			blog_warn("container %s: %s", c->c.name, berr_str(&e2));
 			r = e2.code;
 		}

@@ -512,15 +512,25 @@ out:
 }
 
 /* Drivers whose interface lives only in the sandbox (macvlan) need it to remove the interface
- * of a running container; a stopped container's namespace is already gone. */
+ * of a running container; a stopped container's namespace is already gone. A sandbox going away
+ * (`dying`) has its host interfaces retired when the driver can (deleted later by the reaper,
+ * drivers/driver.h), not deleted while the caller waits. */
 static int ep_leave(struct manager *m, struct ctr_entry *c, struct net_entry *n,
-		    struct ep_entry *ep, struct berr *err)
+		    struct ep_entry *ep, bool dying, struct berr *err)
 {
 	_cleanup_free_ char *path = NULL;
 	struct sandbox sb = { .netns_fd = -1 };
-	bool have = c->c.state == CTR_RUNNING && sandbox_open(m, c, &sb, &path, NULL) >= 0;
-	int r = n->drv->leave(&m->drv, &n->n, &ep->e, have ? &sb : NULL, err);
+	bool have;
+	int r;
 
+	if (dying && n->drv->retire) {
+		r = n->drv->retire(&m->drv, &n->n, &ep->e, err);
+		if (r >= 0)
+			mgr_reaper_kick(m);
+		return r;
+	}
+	have = c->c.state == CTR_RUNNING && sandbox_open(m, c, &sb, &path, NULL) >= 0;
+	r = n->drv->leave(&m->drv, &n->n, &ep->e, have ? &sb : NULL, err);
 	if (have)
 		close(sb.netns_fd);
 	return r;
@@ -540,8 +550,8 @@ static bool ctr_has_active(struct manager *m, struct ctr_entry *c)
 /* Memory changes only once the store has: a failure at any step leaves the endpoint as the
  * store describes it (unchanged, or PENDING with its addresses), and the next attempt or the
  * next start finishes the job. */
-int mgr_ep_deactivate(struct manager *m, struct ctr_entry *c, struct ep_entry *ep, bool final,
-		      struct berr *err)
+static int ep_deactivate(struct manager *m, struct ctr_entry *c, struct ep_entry *ep, bool final,
+			 bool dying, struct berr *err)
 {
 	struct net_entry *n = mgr_net_by_id(m, ep->e.network_id);
 	const enum ep_state was = ep->e.state;
@@ -567,10 +577,10 @@ int mgr_ep_deactivate(struct manager *m, struct ctr_entry *c, struct ep_entry *e
 	}
 	if (was != EP_INACTIVE) {
 		if (n && n->drv && n->drv->leave)
-			r = ep_leave(m, c, n, ep, err);
+			r = ep_leave(m, c, n, ep, dying, err);
 		if (r < 0)
 			return berr_prefix(err, "disconnecting container %s", c->c.name);
-		steps_mark(&st, "leave");
+		steps_mark(&st, dying ? "retire" : "leave");
 		crash_point("disconnect:after-leave");
 		if (n && n->drv && n->drv->global_scope)
 			mgr_cluster_ep_withdraw(m, n, ep);
@@ -594,6 +604,17 @@ int mgr_ep_deactivate(struct manager *m, struct ctr_entry *c, struct ep_entry *e
 	if (final)
 		mgr_ep_drop(m, ep);
 	return 0;
+}
+
+int mgr_ep_deactivate(struct manager *m, struct ctr_entry *c, struct ep_entry *ep, bool final,
+		      struct berr *err)
+{
+	return ep_deactivate(m, c, ep, final, false, err);
+}
+
+int mgr_ep_retire(struct manager *m, struct ctr_entry *c, struct ep_entry *ep, struct berr *err)
+{
+	return ep_deactivate(m, c, ep, false, true, err);
 }
 
 struct ep_entry *mgr_route_carrier(struct manager *m, struct ctr_entry *c, int family,

@@ -100,6 +100,7 @@ struct manager {
 	bool creating_defaults;     /* the predefined networks are being created */
 	struct fw_state *fw;        /* owned by daemon/mgr_fw.c */
 	struct dns_state *dns;      /* owned by daemon/mgr_dns.c */
+	struct reaper *reaper;      /* owned by daemon/mgr_reaper.c */
 	struct event_ring *events;  /* owned by daemon/mgr_events.c */
 	struct remote_state *remote; /* owned by daemon/mgr_remote*.c (Docker remote driver) */
 	struct ext_state *ext;      /* owned by daemon/mgr_external.c */
@@ -190,6 +191,9 @@ int mgr_ep_activate(struct manager *m, struct ctr_entry *c, struct ep_entry *ep,
 /* Tear down kernel state and free addresses; final: delete the endpoint, else mark inactive. */
 int mgr_ep_deactivate(struct manager *m, struct ctr_entry *c, struct ep_entry *ep, bool final,
 		      struct berr *err);
+/* The same (not final) for an endpoint whose sandbox is going away: its host interface is
+ * retired (drivers/driver.h) and reaped in the background. */
+int mgr_ep_retire(struct manager *m, struct ctr_entry *c, struct ep_entry *ep, struct berr *err);
 void mgr_ep_release_addrs(struct manager *m, struct ep_entry *ep);
 /* Store key of the allocation cursor of subnet i of network n (malloc'd). */
 char *mgr_ipam_cursor_key(const struct net_entry *n, int i);
@@ -232,6 +236,13 @@ void mgr_children_release(struct manager *m);
 /* Remove the directory tree at path without blocking: it is renamed into <root>/trash at once
  * and deleted by a background thread; what a crash leaves there is deleted at the next start. */
 void mgr_tree_discard(struct manager *m, const char *path);
+
+/* ---- the reaper (mgr_reaper.c): a thread that deletes retired links (nlx_link_doom) in
+ * batches, without the manager lock; links retired when berthd stops are reaped at its next
+ * start ---- */
+int mgr_reaper_start(struct manager *m, struct berr *err);
+void mgr_reaper_kick(struct manager *m);
+void mgr_reaper_stop(struct manager *m);
 
 /* ---- reconciliation at start (mgr_reconcile.c) ---- */
 int mgr_reconcile(struct manager *m, struct berr *err);

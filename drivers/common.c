@@ -149,6 +149,13 @@ int drv_veth_leave(struct drv_ctx *ctx, const struct bnetwork *n, const struct b
 	return nlx_link_delete(ctx->host_nl, ep->host_ifname, err);
 }
 
+int drv_veth_retire(struct drv_ctx *ctx, const struct bnetwork *n, const struct bendpoint *ep,
+		    struct berr *err)
+{
+	/* the peer goes with the container's namespace, or with the host end when it is reaped */
+	return nlx_link_doom(ctx->host_nl, ep->host_ifname, err);
+}
+
 int drv_veth_check(struct drv_ctx *ctx, const struct bnetwork *n, const struct bendpoint *ep,
 		   const struct sandbox *sb, struct berr *err)
 {

@@ -32,6 +32,9 @@ int drv_veth_join(struct drv_ctx *ctx, const struct bnetwork *n, const struct be
 		  const struct sandbox *sb, struct berr *err);
 int drv_veth_leave(struct drv_ctx *ctx, const struct bnetwork *n, const struct bendpoint *ep,
 		   const struct sandbox *sb, struct berr *err);
+/* The host end retired (nlx_link_doom), for the manager's reaper. */
+int drv_veth_retire(struct drv_ctx *ctx, const struct bnetwork *n, const struct bendpoint *ep,
+		    struct berr *err);
 /* 1 when the host end exists, 0 when not. */
 int drv_veth_check(struct drv_ctx *ctx, const struct bnetwork *n, const struct bendpoint *ep,
 		   const struct sandbox *sb, struct berr *err);

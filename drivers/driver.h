@@ -67,6 +67,12 @@ struct driver_ops {
 	/* Remove the endpoint's interface (sb may be NULL when the sandbox is gone). */
 	int (*leave)(struct drv_ctx *ctx, const struct bnetwork *n, const struct bendpoint *ep,
 		     const struct sandbox *sb, struct berr *err);
+	/* leave for a sandbox that is going away with all its interfaces (a stopped container):
+	 * what is left on the host must stop mattering at once (off the bridge, down) and may be
+	 * deleted later (nlx_link_doom: the manager's reaper deletes retired links in batches).
+	 * NULL: leave is used. */
+	int (*retire)(struct drv_ctx *ctx, const struct bnetwork *n, const struct bendpoint *ep,
+		      struct berr *err);
 	/* 1 when the endpoint's interface exists, 0 when it is missing (start-up reconciliation
 	 * then joins again), -errno. sb may be NULL. */
 	int (*endpoint_check)(struct drv_ctx *ctx, const struct bnetwork *n,

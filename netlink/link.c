@@ -24,6 +24,7 @@
 struct link_info {
 	int ifindex;
 	unsigned flags;
+	uint32_t group;
 	char kind[KIND_LEN];
 };
 
@@ -48,8 +49,12 @@ static int link_info_cb(struct nl_msg *msg, void *arg)
 	ifi = nlmsg_data(hdr);
 	info->ifindex = ifi->ifi_index;
 	info->flags = ifi->ifi_flags;
-	if (nlmsg_parse(hdr, sizeof(*ifi), tb, IFLA_MAX, NULL) == 0 && tb[IFLA_LINKINFO])
+	if (nlmsg_parse(hdr, sizeof(*ifi), tb, IFLA_MAX, NULL) < 0)
+		return NL_OK;
+	if (tb[IFLA_LINKINFO])
 		link_info_parse_kind(tb[IFLA_LINKINFO], info->kind);
+	if (tb[IFLA_GROUP])
+		info->group = nla_get_u32(tb[IFLA_GROUP]);
 	return NL_OK;
 }
 
@@ -69,11 +74,11 @@ static struct nl_msg *link_msg_new(int type, int flags, const struct ifinfomsg *
 	return msg;
 }
 
-int nlx_link_query(struct nlx *nl, const char *name, char ret_kind[32], unsigned *ret_flags,
-		   struct berr *err)
+/* ifindex > 0 and *ret, 0 when absent, -errno. */
+static int link_info_get(struct nlx *nl, const char *name, struct link_info *ret,
+			 struct berr *err)
 {
 	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC };
-	struct link_info info = { 0 };
 	struct nl_msg *msg;
 	int r;
 
@@ -82,16 +87,28 @@ int nlx_link_query(struct nlx *nl, const char *name, char ret_kind[32], unsigned
 		nlmsg_free(msg);
 		return berr_set(err, -ENOMEM, "looking up link %s: out of memory", name);
 	}
-	r = nlx_talk(nl, msg, link_info_cb, &info);
+	memset(ret, 0, sizeof(*ret));
+	r = nlx_talk(nl, msg, link_info_cb, ret);
 	if (r == -ENODEV)
 		return 0;
 	if (r < 0)
 		return nlx_fail(nl, r, err, "looking up link %s", name);
+	return ret->ifindex > 0 ? ret->ifindex : 0;
+}
+
+int nlx_link_query(struct nlx *nl, const char *name, char ret_kind[32], unsigned *ret_flags,
+		   struct berr *err)
+{
+	struct link_info info;
+	int r = link_info_get(nl, name, &info, err);
+
+	if (r <= 0)
+		return r;
 	if (ret_kind)
 		strscpy(ret_kind, info.kind, KIND_LEN);
 	if (ret_flags)
 		*ret_flags = info.flags;
-	return info.ifindex > 0 ? info.ifindex : 0;
+	return r;
 }
 
 int nlx_link_index(struct nlx *nl, const char *name, struct berr *err)
@@ -176,20 +193,25 @@ int nlx_link_set_mtu(struct nlx *nl, const char *name, int mtu, struct berr *err
 	return 0;
 }
 
+/* Send msg (freed); a link that is not there (-ENODEV) is success. what: "deleting link %s"... */
+static int talk_gone_ok(struct nlx *nl, struct nl_msg *msg, const char *what, const char *name,
+			struct berr *err)
+{
+	int r = nlx_talk(nl, msg, NULL, NULL);
+
+	if (r < 0 && r != -ENODEV)
+		return nlx_fail(nl, r, err, what, name);
+	return 0;
+}
+
 int nlx_link_delete(struct nlx *nl, const char *name, struct berr *err)
 {
 	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC };
 	struct nl_msg *msg = link_msg_new(RTM_DELLINK, 0, &ifi, name);
-	int r;
 
 	if (!msg)
 		return berr_set(err, -ENOMEM, "deleting link %s: out of memory", name);
-	r = nlx_talk(nl, msg, NULL, NULL);
-	if (r == -ENODEV)
-		return 0;
-	if (r < 0)
-		return nlx_fail(nl, r, err, "deleting link %s", name);
-	return 0;
+	return talk_gone_ok(nl, msg, "deleting link %s", name, err);
 }
 
 /* Create failed with EEXIST: fine when `name` is already a link of `kind` (a bridge is also set
@@ -263,6 +285,24 @@ nomem:
 	return NULL;
 }
 
+/* A create failed with -EEXIST: when `name` is a retired link (nlx_link_doom) the reaper has not
+ * deleted yet, it is deleted now and 1 returned (create again); 0 when it is not, -errno. */
+static int link_doomed_clear(struct nlx *nl, const char *name, struct berr *err)
+{
+	char kmsg[NLX_KMSG_MAX];
+	struct link_info info;
+	int r;
+
+	memcpy(kmsg, nl->kmsg, sizeof(kmsg));
+	r = link_info_get(nl, name, &info, err);
+	if (r <= 0 || info.group != NLX_GROUP_DOOMED) {
+		memcpy(nl->kmsg, kmsg, sizeof(kmsg));   /* the create's own error stays */
+		return r < 0 ? r : 0;
+	}
+	r = nlx_link_delete(nl, name, err);
+	return r < 0 ? r : 1;
+}
+
 int nlx_bridge_create(struct nlx *nl, const char *name, int mtu, struct berr *err)
 {
 	char what[64 + IFNAME_LEN];
@@ -272,6 +312,10 @@ int nlx_bridge_create(struct nlx *nl, const char *name, int mtu, struct berr *er
 	if (!msg)
 		return berr_set(err, -ENOMEM, "creating bridge %s: out of memory", name);
 	r = nlx_talk(nl, msg, NULL, NULL);
+	if (r == -EEXIST && link_doomed_clear(nl, name, NULL) > 0) {
+		msg = bridge_msg(name, mtu);
+		r = msg ? nlx_talk(nl, msg, NULL, NULL) : -ENOMEM;
+	}
 	if (r == -EEXIST) {
 		snprintf(what, sizeof(what), "creating bridge %s", name);
 		return link_reuse(nl, name, "bridge", what, err);
@@ -435,6 +479,10 @@ int nlx_veth_create(struct nlx *nl, const char *name, const char *master, int pe
 	if (r < 0)
 		return berr_set(err, nlx_nle_errno(r), "%s: %s", what, nl_geterror(r));
 	r = nlx_talk(nl, msg, NULL, NULL);
+	if (r == -EEXIST && link_doomed_clear(nl, name, NULL) > 0) {
+		r = veth_msg(&req, &msg);
+		r = r < 0 ? nlx_nle_errno(r) : nlx_talk(nl, msg, NULL, NULL);
+	}
 	if (r == -EEXIST)
 		return link_reuse(nl, name, "veth", what, err);
 	if (r < 0)
@@ -442,6 +490,34 @@ int nlx_veth_create(struct nlx *nl, const char *name, const char *master, int pe
 	if (flags & NLX_VETH_PORT_ONLY)
 		return veth_port_only(nl, name, hairpin, err);
 	return hairpin ? veth_host_up(nl, name, true, err) : 0;
+}
+
+/* ---- deferred deletion ---- */
+
+int nlx_link_doom(struct nlx *nl, const char *name, struct berr *err)
+{
+	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC, .ifi_flags = 0, .ifi_change = IFF_UP };
+	struct nl_msg *msg = link_msg_new(RTM_NEWLINK, 0, &ifi, name);
+
+	if (!msg || nla_put_u32(msg, IFLA_MASTER, 0) < 0 ||
+	    nla_put_u32(msg, IFLA_GROUP, NLX_GROUP_DOOMED) < 0) {
+		nlmsg_free(msg);
+		return berr_set(err, -ENOMEM, "retiring link %s: out of memory", name);
+	}
+	return talk_gone_ok(nl, msg, "retiring link %s", name, err);
+}
+
+int nlx_link_reap(struct nlx *nl, struct berr *err)
+{
+	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC };
+	struct nl_msg *msg = nlmsg_alloc_simple(RTM_DELLINK, 0);
+
+	if (!msg || nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO) < 0 ||
+	    nla_put_u32(msg, IFLA_GROUP, NLX_GROUP_DOOMED) < 0) {
+		nlmsg_free(msg);
+		return berr_set(err, -ENOMEM, "deleting retired links: out of memory");
+	}
+	return talk_gone_ok(nl, msg, "deleting %s links", "retired", err);   /* none: -ENODEV */
 }
 
 struct link_list {

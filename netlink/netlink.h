@@ -37,6 +37,15 @@ int nlx_veth_create(struct nlx *nl, const char *name, const char *master, int pe
 		    const char *peer_name, const uint8_t peer_mac[6], int mtu, unsigned flags,
 		    struct berr *err);
 int nlx_link_delete(struct nlx *nl, const char *name, struct berr *err);
+/* Deferred deletion. Deleting a link makes the kernel wait for an RCU grace period (~15 ms here)
+ * before it answers; a link that only has to stop mattering is retired instead: nlx_link_doom
+ * takes `name` off its master, sets it down and puts it in group NLX_GROUP_DOOMED (missing:
+ * success); nlx_link_reap deletes every link of that group in one request, one grace period for
+ * all of them (none: success). Creating a bridge or veth whose name a retired link holds deletes
+ * that link first. */
+#define NLX_GROUP_DOOMED 0x62657274u   /* "bert" */
+int nlx_link_doom(struct nlx *nl, const char *name, struct berr *err);
+int nlx_link_reap(struct nlx *nl, struct berr *err);
 int nlx_link_set_up(struct nlx *nl, const char *name, bool up, struct berr *err);
 int nlx_link_set_mtu(struct nlx *nl, const char *name, int mtu, struct berr *err);
 /* One netlink message (no /proc/sys: its lookups slow down as namespaces multiply): IPv4

@@ -183,6 +183,7 @@ const struct driver_ops bridge_driver = {
 	.join = drv_veth_join,
 	.join_detached = bridge_join_detached,
 	.leave = drv_veth_leave,
+	.retire = drv_veth_retire,
 	.endpoint_check = drv_veth_check,
 	.restore = bridge_restore,
 };

@@ -255,13 +255,23 @@ bt_same() {
 	return 1
 }
 
+# A stopped container's host interfaces are retired (off the bridge, down, in this link group)
+# and berthd's reaper deletes them in the background, in batches.
+BT_DOOMED_GROUP=0x62657274
+# True once every retired link of the host namespace has been reaped.
+bt_reaped() { [ -z "$(inhost ip -br link show group $BT_DOOMED_GROUP)" ]; }
+# Every link of the host namespace, once the retired ones are reaped (bounded wait).
+bt_host_links() { wait_for 10 bt_reaped; inhost ip -br link; }
+export -f bt_reaped bt_host_links
+export BT_DOOMED_GROUP
+
 # Host veths (bv*) are exactly the host ends of the active endpoints on bridge networks.
 bt_veths_consistent() {
 	local want got
 	want=$(bt_ctrs_json | jq -r '.[].NetworkSettings.Networks[]
 		| select(.Berth.State == "active" and .Driver == "bridge") | .Berth.HostInterface' | sort) ||
 		return 1
-	got=$(inhost ip -br link | awk '{sub(/@.*/, "", $1); print $1}' | grep '^bv' | sort)
+	got=$(bt_host_links | awk '{sub(/@.*/, "", $1); print $1}' | grep '^bv' | sort)
 	bt_same "$want" "$got" "host veths differ from active endpoints (< endpoints, > kernel):"
 }
 

@@ -83,7 +83,7 @@ check "exited container shows in ps -a" bash -c "wait_for 10 bash -c \"berth ps 
 check "exit code is recorded" bash -c "berth run -d --name seven busybox sh -c 'exit 7' >/dev/null; wait_for 10 bash -c '[ \$(berth inspect seven | jq .[0].State.ExitCode) = 7 ]'"
 check "stop web" berth stop -t 1 web
 check "web is exited" bash -c "[ \$(berth inspect web | jq -r .[0].State.Status) = exited ]"
-check "web's host veth is gone" bash -c "! inhost ip -br link | grep -q \"\$(berth inspect web | jq -r '.[0].NetworkSettings.Networks.dual.Berth.HostInterface')\""
+check "web's host veth is gone" bash -c "! bt_host_links | grep -q \"\$(berth inspect web | jq -r '.[0].NetworkSettings.Networks.dual.Berth.HostInterface')\""
 check "start web again" berth start web
 # berth remembers the routes it set: a new namespace has none, whatever the old one had
 check "web has its default route again" bash -c "berth exec web ip route | grep -q '^default via 10.30.0.1'"

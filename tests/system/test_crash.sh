@@ -151,7 +151,7 @@ check "only the predefined networks are left" \
 	bash -c "berth network ls --format json | jq -e 'map(.Name) | sort == [\"bridge\", \"host\", \"none\"]'"
 br0=$(bridge_of bridge)
 check "no berth interface but the predefined bridge is left in the host" \
-	bash -c "! inhost ip -br link | grep -E '^(bv|berth|btcrash)' | grep -v '^$br0 '"
+	bash -c "! bt_host_links | grep -E '^(bv|berth|btcrash)' | grep -v '^$br0 '"
 check "only the predefined bridge's gateway is allocated" \
 	bash -c "[ \"\$(sqlite3 '$BT_DIR/root/berth.db' 'select address from allocations')\" = '$(gw_of bridge .)' ]"
 bt_summary

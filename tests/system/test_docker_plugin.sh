@@ -177,7 +177,7 @@ check "web is published again" bash -c "wait_for 5 bash -c 'incl curl -sf -m2 ht
 
 say "# nothing left behind"
 check "docker rm -f every container" bash -c "dkd rm -f \$(dkd ps -aq) >/dev/null"
-check "no veth of dockerd's endpoints is left" bash -c "! inhost ip -br link | grep -qE '^b[vd][0-9a-f]'"
+check "no veth of dockerd's endpoints is left" bash -c "! bt_host_links | grep -qE '^b[vd][0-9a-f]'"
 check "no endpoint records, allocations only the gateways" bash -c "[ \$(sqlite3 $BT_DIR/root/berth.db \"select count(*) from meta where key like 'docker/ep/%'\") = 0 ] && [ \$(sqlite3 $BT_DIR/root/berth.db \"select count(*) from allocations where owner != 'gateway'\") = 0 ]"
 check "berth's published map is empty" bash -c "! pub_map"
 check "berth's anti-spoofing sets are empty" bash -c "[ -z \"\$(fw_set_elems bridge mac)\$(fw_set_elems bridge ports)\" ]"

@@ -127,4 +127,44 @@ check "gen's row is removed from the store while berthd is away (its bridge $gen
 	sqlite3 "$BT_DIR/root/berth.db" "delete from allocations where network_id = (select id from networks where name = 'gen'); delete from networks where name = 'gen'"
 check "berthd starts" bt_start_berthd
 check "the orphan generated bridge $gen_br is swept" bash -c "! inhost ip link show $gen_br"
+say "# a stopped container's host veth is retired, reaped later, even across a crash"
+# The reaper waits 60 s before each batch here; a process of the test holds the container's
+# namespace, so its veth pair outlives the container (the kernel would delete it with the
+# namespace otherwise).
+hold_ns() { # container: start a process inside its namespace, wait until it is there
+	local ns ino
+	ns="$BT_DIR/run/netns/$(berth inspect "$1" | jq -r '.[0].Id')"
+	ino=$(stat -L -c %i "$ns") || return 1
+	nsenter --net="$ns" sleep 1d &
+	HOLDERS="$HOLDERS $!"
+	wait_for 10 bash -c "[ \"\$(stat -L -c %i /proc/$!/ns/net)\" = $ino ]"
+}
+retired() { inhost ip -br link show group "$BT_DOOMED_GROUP" | grep -q "^$1[ @]" &&
+	inhost ip -o link show "$1" | grep -q 'state DOWN' && ! inhost ip -o link show "$1" | grep -q master; }
+HOLDERS=
+check "network rp" berth network create --subnet 10.81.11.0/24 rp
+check "container c7 runs on rp" berth run -d --name c7 --network rp busybox sleep 1d
+hv=$(berth inspect c7 | jq -r '.[0].NetworkSettings.Networks.rp.Berth.HostInterface')
+check "a process holds c7's namespace" hold_ns c7
+check "stop c7" berth stop -t 1 c7
+check "the reaper deletes its host veth $hv" wait_for 10 bash -c "! inhost ip link show $hv"
+check "start c7 again" berth start c7
+check "berthd stops" bt_term_berthd
+BERTH_DELAY_AT=reaper:60000 bt_start_berthd
+check "berthd starts with a slow reaper" test -n "$BT_BERTHD_PID"
+check "a process holds c7's namespace" hold_ns c7
+check "stop c7" berth stop -t 1 c7
+check "c7's host veth $hv is retired: down, off the bridge, in berth's link group" retired "$hv"
+check "c7 starts again while its old veth waits for the reaper" berth start c7
+check "c7 reaches rp's gateway" pings c7 10.81.11.1
+check "its new veth is a port of rp's bridge" bash -c "inhost ip -o link show $hv | grep -q master"
+check "a process holds c7's new namespace" hold_ns c7
+check "stop c7 again" berth stop -t 1 c7
+check "its veth is retired again" retired "$hv"
+check "berthd is killed (SIGKILL) before the reaper ran" bt_kill_berthd
+check "the retired veth outlived berthd" has_link "$hv"
+check "berthd restarts" bt_start_berthd
+check "the restart reaped it" wait_for 10 bash -c "! inhost ip link show $hv"
+[ -z "$HOLDERS" ] || { kill $HOLDERS; wait $HOLDERS; } 2>/dev/null
+check "remove c7 and rp" bash -c "berth rm c7 && berth network rm rp"
 bt_summary

@@ -72,5 +72,5 @@ check "$N parallel rm -f succeed" par_run rm 'berth rm -f r{} c{}'
 check "only x's gateways are allocated after the removals" \
 	bash -c "[ \"\$(allocs_of $x_id | tr '\n' ' ')\" = '10.81.0.1 fd00:81::1 ' ]"
 bt_check_consistent "after removing everything"
-check "no container veth is left" bash -c "! inhost ip -br link | grep '^bv'"
+check "no container veth is left" bash -c "! bt_host_links | grep '^bv'"
 bt_summary

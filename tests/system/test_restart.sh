@@ -7,7 +7,7 @@
 bt_setup
 
 # Host view of berth's interfaces with their ifindex (re-created interfaces get new indexes).
-host_links() { inhost ip -o link | awk '{sub(/@.*/, "", $2); print $1, $2}' | grep -E ' (bv|berth)'; }
+host_links() { wait_for 10 bt_reaped; inhost ip -o link | awk '{sub(/@.*/, "", $2); print $1, $2}' | grep -E ' (bv|berth)'; }
 ctr_addrs() { berth exec "$1" ip addr | awk '/^[0-9]+:/ {print $2} /inet/ {print $1, $2}'; }
 # world_state [SKIP_ID SKIP_VETH]: what clients and the kernel show, without one container.
 # (pool usage, Berth.Subnets, counts the skipped container's address too: left out)
