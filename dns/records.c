@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The record table: lower-cased name -> (network, address or PTR target) entries in a chained
- * hash table. A lookup sees only the entries of the networks it is given. */
+ * hash table. A lookup sees only the entries of the networks it is given. Each entry is also
+ * chained by its endpoint's ID, so an endpoint's entries go without a walk of the table (whose
+ * size grows with the containers). */
 #include <errno.h>
 #include <string.h>
 
@@ -12,7 +14,8 @@
 #define RECORD_TTL 600
 
 struct rec {
-	struct rec *next;
+	struct rec *next, **pprev;   /* name chain; pprev: the pointer to this entry */
+	struct rec *ep_next;         /* endpoint chain (by_ep) */
 	char *key;                 /* lower case */
 	char net_id[ID_LEN + 1];
 	char ep_id[ID_LEN + 1];
@@ -22,7 +25,8 @@ struct rec {
 };
 
 struct dns_table {
-	struct rec *buckets[TABLE_BUCKETS];
+	struct rec *buckets[TABLE_BUCKETS];   /* by name */
+	struct rec *by_ep[TABLE_BUCKETS];     /* by endpoint ID */
 	size_t count;
 	unsigned rotation;
 };
@@ -93,26 +97,33 @@ static void rec_add(struct dns_table *t, const char *ep_id, const char *net_id, 
 	r->target = target ? xstrdup(target) : NULL;
 	h = name_hash(r->key);
 	r->next = t->buckets[h];
+	if (r->next)
+		r->next->pprev = &r->next;
+	r->pprev = &t->buckets[h];
 	t->buckets[h] = r;
+	h = name_hash(ep_id);
+	r->ep_next = t->by_ep[h];
+	t->by_ep[h] = r;
 	t->count++;
 }
 
 void dns_table_ep_del(struct dns_table *t, const char *ep_id)
 {
-	for (size_t i = 0; i < TABLE_BUCKETS; i++) {
-		struct rec **pp = &t->buckets[i];
+	struct rec **pp = &t->by_ep[name_hash(ep_id)];
 
-		while (*pp) {
-			struct rec *r = *pp;
+	while (*pp) {
+		struct rec *r = *pp;
 
-			if (strcmp(r->ep_id, ep_id) == 0) {
-				*pp = r->next;
-				rec_free(r);
-				t->count--;
-			} else {
-				pp = &r->next;
-			}
+		if (strcmp(r->ep_id, ep_id) != 0) {
+			pp = &r->ep_next;
+			continue;
 		}
+		*pp = r->ep_next;
+		*r->pprev = r->next;
+		if (r->next)
+			r->next->pprev = r->pprev;
+		rec_free(r);
+		t->count--;
 	}
 }
 

@@ -322,6 +322,52 @@ static void test_table_scope_rotation(void **state)
 	dns_table_free(t);
 }
 
+/* Many endpoints sharing a name (one long chain): removing some, from anywhere in the chains,
+ * leaves exactly the others' records. */
+static void test_table_many_endpoints(void **state)
+{
+	struct dns_table *t = dns_table_new();
+	const char *only_a[] = { NET_A };
+	struct dns_rr rrs[8];
+	enum { N = 300 };
+
+	for (int i = 0; i < N; i++) {
+		char id[16], own[16];
+		const char *names[] = { "svc", own };
+		struct ipaddr a;
+
+		snprintf(id, sizeof(id), "ep%d", i);
+		snprintf(own, sizeof(own), "c%d", i);
+		a.family = AF_INET;
+		memset(a.b, 0, sizeof(a.b));
+		a.b[0] = 10, a.b[2] = (uint8_t)(i >> 8), a.b[3] = (uint8_t)i;
+		dns_table_ep_set(t, id, NET_A, names, 2, &a, 1);
+	}
+	assert_int_equal(dns_table_count(t), 3 * N);   /* svc, c<i> and the PTR */
+	for (int i = 0; i < N; i += 2) {
+		char id[16];
+
+		snprintf(id, sizeof(id), "ep%d", i);
+		dns_table_ep_del(t, id);
+		dns_table_ep_del(t, id);   /* twice: nothing left to remove */
+	}
+	assert_int_equal(dns_table_count(t), 3 * (N / 2));
+	assert_int_equal(dns_table_lookup(t, "c0", DNS_T_A, only_a, 1, rrs, 8), -ENOENT);
+	assert_int_equal(dns_table_lookup(t, "c298", DNS_T_A, only_a, 1, rrs, 8), -ENOENT);
+	assert_int_equal(dns_table_lookup(t, "c1", DNS_T_A, only_a, 1, rrs, 8), 1);
+	assert_int_equal(dns_table_lookup(t, "c299", DNS_T_A, only_a, 1, rrs, 8), 1);
+	assert_int_equal(dns_table_lookup(t, "svc", DNS_T_A, only_a, 1, rrs, 8), 8);
+	for (int i = 1; i < N; i += 2) {
+		char id[16];
+
+		snprintf(id, sizeof(id), "ep%d", i);
+		dns_table_ep_del(t, id);
+	}
+	assert_int_equal(dns_table_count(t), 0);
+	assert_int_equal(dns_table_lookup(t, "svc", DNS_T_A, only_a, 1, rrs, 8), -ENOENT);
+	dns_table_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -339,6 +385,7 @@ int main(void)
 		cmocka_unit_test(test_ptr_names),
 		cmocka_unit_test(test_resolv_parse),
 		cmocka_unit_test(test_table_scope_rotation),
+		cmocka_unit_test(test_table_many_endpoints),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
