@@ -727,14 +727,18 @@ int mgr_sandbox_routes(struct manager *m, struct ctr_entry *c, struct berr *err)
 
 static int file_rewrite(const char *path, const char *data, struct berr *err)
 {
-	/* In place (not rename): the file is bind-mounted into the container. */
-	_cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	/* In place (not rename): the file is bind-mounted into the container. Written over, then
+	 * cut to its length: a file truncated to 0 and written makes ext4 flush it on close
+	 * (auto_da_alloc), a disk write on every connect and disconnect. */
+	_cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
 	size_t len = strlen(data);
 
 	if (fd < 0)
 		return berr_errno(err, -errno, "opening %s", path);
-	if (write(fd, data, len) != (ssize_t)len)
+	if (pwrite(fd, data, len, 0) != (ssize_t)len)
 		return berr_errno(err, -EIO, "writing %s", path);
+	if (ftruncate(fd, (off_t)len) < 0)
+		return berr_errno(err, -errno, "writing %s", path);
 	return 0;
 }
 

@@ -66,6 +66,7 @@ check "db's IPv4 default route is still via my-net's gateway" bash -c "berth exe
 say "# disconnect"
 check "db has web's address in its neighbour cache" bash -c "berth exec db ping -c1 -W2 $web4 >/dev/null && berth exec db ip neigh show $web4 | grep -q lladdr"
 check "disconnect my-net from web" berth network disconnect my-net web
+check "web's /etc/hosts shrank to its dual addresses (rewritten in place, cut to length)" bash -c "berth exec web cat /etc/hosts > $BT_DIR/hosts.web; ! grep -q '$web4' $BT_DIR/hosts.web && [ \$(grep -c . $BT_DIR/hosts.web) = 4 ] && [ \"\$(tail -c1 $BT_DIR/hosts.web | od -An -c | tr -d ' ')\" = '\\n' ]"
 check "eth0 is gone from web" bash -c "! berth exec web ip link show eth0 >/dev/null 2>&1"
 check "the default route moved to dual's gateway" bash -c "berth exec web ip route | grep -q 'default via 10.30.0.1 dev eth1'"
 check "my-net no longer lists web" bash -c "! berth network inspect my-net | jq -e '.[0].Containers[] | select(.Name==\"web\")'"
