@@ -106,16 +106,34 @@ ensure_tools() {
 }
 
 # ---------- kernel floor ----------
-# run_floor TAG: measured right before berth's own TAG measurement, so that both see the same
-# machine (an RCU grace period, most of a delete, varies with the load of the moment).
+# floor_ports N: the floor's bridge gets N ports (veth pairs, up), like berth's bridge with N
+# containers: adding and removing a port walks the bridge's ports in the kernel. Their namespace
+# gives new links no IPv6, as berth gives its host ends (else 1,000 links doing DAD and router
+# solicitation load the machine while the floor is measured).
+FLOOR_PORTS=0
+floor_ports() {
+	local i
+	[ "$1" -gt "$FLOOR_PORTS" ] || return 0
+	bb_in kf-h sysctl -qw net.ipv6.conf.default.disable_ipv6=1
+	for i in $(seq $((FLOOR_PORTS + 1)) "$1"); do
+		echo "link add bbkp$i type veth peer name bbkq$i"
+		echo "link set bbkp$i master bbkfbr up"
+		echo "link set bbkq$i up"
+	done | bb_in kf-h ip -batch - || bb_die "cannot add ports to the floor's bridge"
+	FLOOR_PORTS=$1
+}
+
+# run_floor TAG [PORTS]: measured right before berth's own TAG measurement, so that both see the
+# same machine (an RCU grace period, most of a delete, varies with the load of the moment).
 run_floor() {
 	local f
 	bb_say "  kernel floor ($TAG_DESC): veth pair with its peer created in a namespace, then deleted ($OPS each)"
 	if [ ! -e "/run/netns/$BB_ID-kf-h" ]; then
 		bb_netns kf-h && bb_netns kf-c || bb_die "cannot create namespaces"
-		bb_in kf-h ip link add bbkfbr type bridge && bb_in kf-h ip link set bbkfbr up ||
+		bb_in kf-h ip link add bbkfbr type bridge mcast_snooping 0 && bb_in kf-h ip link set bbkfbr up ||
 			bb_die "cannot create a bridge"
 	fi
+	floor_ports "${2:-0}"
 	# floor: the plain pair (the target's reference); floorbr: host end created as a bridge port
 	bb_in kf-h "$BB_DIR/vethfloor" $((OPS + WARMUP)) "/run/netns/$BB_ID-kf-c" > "$BB_DIR/floor.raw" &&
 		bb_in kf-h "$BB_DIR/vethfloor" $((OPS + WARMUP)) "/run/netns/$BB_ID-kf-c" bbkfbr > "$BB_DIR/floorbr.raw" ||
@@ -199,7 +217,7 @@ run_berth() {
 			have=$l
 		fi
 		RSS[$l]=$(bb_rss_kib "$BERTHD_PID")
-		TAG_DESC="$l on berth's network" run_floor "n$l"
+		TAG_DESC="$l on berth's network" run_floor "n$l" "$l"
 		bb_say "  measuring with $l containers on the network ($OPS cycles)"
 		berth_cycle "n$l"
 		BERTH_LEVELS+=("$l")
@@ -258,7 +276,7 @@ table() {
 			row "netavark $([ $op = attach ] && echo setup || echo teardown), $on on network" "$RESULTS/netavark.$n.$op" "$b"
 			row "CNI bridge+host-local $([ $op = attach ] && echo ADD || echo DEL), $on on network" "$RESULTS/cni.$n.$op" "$b"
 			row "kernel: veth $([ $op = attach ] && echo "create, peer in netns" || echo delete) (next to $on)" "$RESULTS/floor.$n.$op" "$b"
-			row "  (the same, host end a bridge port)" "$RESULTS/floorbr.$n.$op" "$b"
+			row "  (the same, host end a port of a bridge with $on ports)" "$RESULTS/floorbr.$n.$op" "$b"
 		done
 	done
 }
