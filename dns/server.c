@@ -62,6 +62,7 @@ struct handle {
 struct client {
 	struct handle udp, tcp;
 	struct client *next;
+	struct client *hnext;      /* chain of its by_id bucket (while in clients) */
 	char id[ID_LEN + 1];
 	char **nets;
 	size_t n_nets;
@@ -131,6 +132,8 @@ struct job {
 	size_t alen;
 };
 
+#define CLIENT_BUCKETS 1024u
+
 struct dns_server {
 	pthread_mutex_t lock;
 	atomic_uint lock_waiting;    /* threads other than the server's waiting for lock */
@@ -142,6 +145,7 @@ struct dns_server {
 	struct handle wake;
 	struct dns_table *table;
 	struct client *clients, *dying;
+	struct client *by_id[CLIENT_BUCKETS];   /* clients by container ID */
 	struct conn *conns, *conn_grave;
 	unsigned n_conns;
 	uint64_t conn_seq;
@@ -1165,6 +1169,7 @@ void dns_server_free(struct dns_server *s)
 		cl->next = s->dying;
 		s->dying = cl;
 	}
+	memset(s->by_id, 0, sizeof(s->by_id));
 	graveyard_sweep(s);
 	lock_leave(s);
 	handle_close(s, &s->wake);
@@ -1234,9 +1239,15 @@ int dns_listener_open(int netns_fd, int *ret_udp, int *ret_tcp, struct berr *err
 	return 0;
 }
 
+/* Through an index: with a container per client, a list walk grows with the containers. */
+static struct client **client_bucket(struct dns_server *s, const char *id)
+{
+	return &s->by_id[hash64(id, strlen(id), 0) % CLIENT_BUCKETS];
+}
+
 static struct client *client_find(struct dns_server *s, const char *id)
 {
-	for (struct client *cl = s->clients; cl; cl = cl->next)
+	for (struct client *cl = *client_bucket(s, id); cl; cl = cl->hnext)
 		if (strcmp(cl->id, id) == 0)
 			return cl;
 	return NULL;
@@ -1246,6 +1257,10 @@ static void client_unlink(struct dns_server *s, struct client *cl)
 {
 	struct client **pp;
 
+	for (pp = client_bucket(s, cl->id); *pp && *pp != cl; pp = &(*pp)->hnext)
+		;
+	if (*pp)
+		*pp = cl->hnext;
 	for (pp = &s->clients; *pp && *pp != cl; pp = &(*pp)->next)
 		;
 	if (*pp)
@@ -1273,6 +1288,8 @@ int dns_server_client_add(struct dns_server *s, const char *id, int udp_fd, int 
 		r = epoll_add(s, &cl->tcp, EPOLLIN);
 	cl->next = s->clients;
 	s->clients = cl;
+	cl->hnext = *client_bucket(s, id);
+	*client_bucket(s, id) = cl;
 	s->st.listeners++;
 	if (r < 0) {
 		client_unlink(s, cl);
