@@ -163,6 +163,7 @@ static int load_ep(struct bendpoint *be, void *ud)
 
 	e->e = *be;
 	e->persisted = true;
+	e->br = -1;
 	free(be);
 	vec_push(m->eps, e);
 	return 0;

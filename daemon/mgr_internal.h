@@ -15,6 +15,11 @@ struct net_entry {
 	struct bnetwork n;
 	const struct driver_ops *drv;
 	struct ipam_pool pools[NET_MAX_SUBNETS];   /* parallel to n.subnets */
+	/* Its bridges when it spills over several (mgr_spill.c): [0] is its own. */
+	struct spill_bridge { bool up; size_t ports; } *spill;
+	size_t n_spill;
+	uint8_t br_mac[6];                         /* its own bridge's MAC, once it spills */
+	bool br_mac_known;
 };
 
 struct remote_ep;
@@ -25,6 +30,7 @@ struct ep_entry {
 	/* An endpoint of dockerd's (the remote driver, mgr_remote.c): its container_id is its own
 	 * ID, it is persisted as metadata, not in the endpoints table. NULL for berth's. */
 	struct remote_ep *remote;
+	int br;                /* index of the bridge its host end is on (mgr_spill.c), -1: none */
 };
 
 struct ctr_entry {
@@ -222,6 +228,22 @@ void mgr_children_release(struct manager *m);
  * and deleted by a background thread; what a crash leaves there is deleted at the next start. */
 void mgr_tree_discard(struct manager *m, const char *path);
 
+/* ---- networks over several bridges (mgr_spill.c) ---- */
+/* Choose the bridge of an endpoint being activated (ep->br, ep->e.master), adding an extra
+ * bridge when all are full; release it when the endpoint's interface is gone (removing an extra
+ * bridge left empty). */
+int mgr_spill_assign(struct manager *m, struct net_entry *n, struct ep_entry *ep,
+		     struct berr *err);
+void mgr_spill_release(struct manager *m, struct net_entry *n, struct ep_entry *ep);
+/* Start-up: where the active endpoints are (before reconciliation touches them), then trunks
+ * completed and empty extra bridges removed (after). */
+void mgr_spill_scan(struct manager *m);
+void mgr_spill_tidy(struct manager *m);
+/* name is an extra bridge or trunk end of a network, in use. */
+bool mgr_spill_owns(struct manager *m, const char *name);
+/* Append the names of n's bridges (its own first) to arr. */
+void mgr_spill_names(const struct net_entry *n, cJSON *arr);
+
 /* ---- reconciliation at start (mgr_reconcile.c) ---- */
 int mgr_reconcile(struct manager *m, struct berr *err);
 
@@ -239,6 +261,9 @@ int mgr_fw_network_added(struct manager *m, struct net_entry *n, struct berr *er
 void mgr_fw_network_removed(struct manager *m, struct net_entry *n);
 int mgr_fw_endpoint_added(struct manager *m, struct ctr_entry *c, struct ep_entry *ep,
 			  struct berr *err);
+/* Extra bridge idx of network n (its trunk) was added / is being retired. */
+int mgr_fw_spill_added(struct manager *m, struct net_entry *n, int idx, struct berr *err);
+void mgr_fw_spill_removed(struct manager *m, struct net_entry *n, int idx);
 void mgr_fw_endpoint_removed(struct manager *m, struct ctr_entry *c, struct ep_entry *ep);
 /* Published ports: before the process starts / after it exited. */
 int mgr_fw_ports_add(struct manager *m, struct ctr_entry *c, struct berr *err);

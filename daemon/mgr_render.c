@@ -111,6 +111,8 @@ cJSON *mgr_render_network(struct manager *m, struct net_entry *n)
 	cJSON_AddItemToObject(o, "Options", cJSON_Duplicate(n->n.options, 1));
 	cJSON_AddItemToObject(o, "Labels", cJSON_Duplicate(n->n.labels, 1));
 	cJSON_AddStringToObject(b, "Bridge", n->n.ifname);
+	if (n->n_spill > 1)   /* spilled over several bridges (mgr_spill.c): all of them */
+		mgr_spill_names(n, cJSON_AddArrayToObject(b, "Bridges"));
 	if (n->n.mtu)
 		cJSON_AddNumberToObject(b, "MTU", n->n.mtu);
 	cJSON_AddBoolToObject(b, "Predefined", mgr_net_predefined(n));
@@ -157,6 +159,8 @@ static cJSON *render_endpoint(struct net_entry *n, const struct bendpoint *e)
 	cJSON_AddStringToObject(o, "MacAddress", e->state == EP_ACTIVE ? e->mac : "");
 	cJSON_AddStringToObject(b, "Interface", e->ifname);
 	cJSON_AddStringToObject(b, "HostInterface", e->host_ifname);
+	if (e->state == EP_ACTIVE && e->host_ifname[0] && n)   /* the bridge it is a port of */
+		cJSON_AddStringToObject(b, "Bridge", e->master[0] ? e->master : n->n.ifname);
 	cJSON_AddStringToObject(b, "State", e->state == EP_ACTIVE ? "active" :
 					    e->state == EP_PENDING ? "pending" : "inactive");
 	cJSON_AddItemToObject(o, "Berth", b);

@@ -42,6 +42,17 @@ int nlx_link_set_mtu(struct nlx *nl, const char *name, int mtu, struct berr *err
 /* One netlink message (no /proc/sys: its lookups slow down as namespaces multiply): IPv4
  * arp_notify=1 and, with no_ipv6, no IPv6 address generation (no link-local, DAD or MLD). */
 int nlx_link_set_ipconf(struct nlx *nl, const char *name, bool no_ipv6, struct berr *err);
+/* Networks over several bridges (netlink/trunk.c). A bridge that only switches: no address,
+ * IPv6 and ARP off; otherwise as nlx_bridge_create. */
+int nlx_bridge_create_l2(struct nlx *nl, const char *name, int mtu, struct berr *err);
+/* Make link `name` of nl's namespace a port of bridge `master`, IPv6 off, up. */
+int nlx_port_attach(struct nlx *nl, const char *name, const char *master, struct berr *err);
+/* Every link of nl's namespace: name, ifindex, master's ifindex (0: none); *ret malloc'd. */
+struct nlx_link_entry {
+	char name[IFNAME_LEN];
+	int ifindex, master;
+};
+int nlx_link_dump(struct nlx *nl, struct nlx_link_entry **ret, size_t *ret_n, struct berr *err);
 /* Names of all links whose name starts with prefix (e.g. "bv" for berth veths, "br-").
  * *ret is a malloc'd array of n entries. */
 int nlx_link_list_prefix(struct nlx *nl, const char *prefix, char (**ret)[IFNAME_LEN],
