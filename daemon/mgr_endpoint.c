@@ -458,6 +458,8 @@ int mgr_ep_activate(struct manager *m, struct ctr_entry *c, struct ep_entry *ep,
 	delay_point("connect-join");
 	if (r >= 0)
 		r = n->drv->join(&m->drv, &n->n, &ep->e, &sb, err);
+	if (r >= 0)
+		mgr_spill_nd_ep(m, n, ep, true);
 	steps_mark(&st, "join");
 	crash_point("connect:after-join");
 	if (r >= 0) {

@@ -20,6 +20,7 @@ struct net_entry {
 	size_t n_spill;
 	uint8_t br_mac[6];                         /* its own bridge's MAC, once it spills */
 	bool br_mac_known;
+	bool nd_sync;          /* its bridges hold its endpoints' ARP entries (mgr_spill_nd.c) */
 };
 
 struct remote_ep;
@@ -243,6 +244,13 @@ void mgr_spill_tidy(struct manager *m);
 bool mgr_spill_owns(struct manager *m, const char *name);
 /* Append the names of n's bridges (its own first) to arr. */
 void mgr_spill_names(const struct net_entry *n, cJSON *arr);
+/* ARP entries of a network over several bridges (mgr_spill_nd.c): every entry of bridge k;
+ * endpoint ep's on every bridge (after its join / after its leave); the own bridge's removed
+ * (back to one bridge); start-up removal of the entries no endpoint owns. */
+void mgr_spill_nd_fill(struct manager *m, struct net_entry *n, size_t k);
+void mgr_spill_nd_ep(struct manager *m, struct net_entry *n, const struct ep_entry *ep, bool add);
+void mgr_spill_nd_off(struct manager *m, struct net_entry *n);
+void mgr_spill_nd_sweep(struct manager *m, struct net_entry *n, size_t k);
 
 /* ---- reconciliation at start (mgr_reconcile.c) ---- */
 int mgr_reconcile(struct manager *m, struct berr *err);

@@ -63,6 +63,15 @@ static void bridge_mac_read(struct manager *m, struct net_entry *n)
 	n->br_mac_known = true;
 }
 
+/* n has an extra bridge. */
+static bool spilled(const struct net_entry *n)
+{
+	for (size_t k = 1; k < n->n_spill; k++)
+		if (n->spill[k].up)
+			return true;
+	return false;
+}
+
 static void spill_grow(struct net_entry *n, size_t len)
 {
 	if (len <= n->n_spill)
@@ -121,6 +130,11 @@ static int spill_open(struct manager *m, struct net_entry *n, size_t *ret, struc
 		return r;
 	}
 	n->spill[idx].up = true;
+	if (!n->nd_sync) {   /* the first extra bridge: the own bridge's entries too */
+		mgr_spill_nd_fill(m, n, 0);
+		n->nd_sync = true;
+	}
+	mgr_spill_nd_fill(m, n, idx);
 	blog_info("network %s: bridge %zu added (every bridge had %zu ports)", n->n.name, idx, cap);
 	*ret = idx;
 	return 0;
@@ -168,13 +182,17 @@ void mgr_spill_release(struct manager *m, struct net_entry *n, struct ep_entry *
 		ep->br = -1;
 		return;
 	}
+	mgr_spill_nd_ep(m, n, ep, false);
 	idx = (size_t)ep->br;
 	ep->br = -1;
 	ep->e.master[0] = '\0';
 	if (n->spill[idx].ports > 0)
 		n->spill[idx].ports--;
-	if (idx > 0 && n->spill[idx].ports == 0 && n->spill[idx].up)
+	if (idx > 0 && n->spill[idx].ports == 0 && n->spill[idx].up) {
 		spill_close(m, n, idx);
+		if (n->nd_sync && !spilled(n))
+			mgr_spill_nd_off(m, n);
+	}
 }
 
 bool mgr_spill_owns(struct manager *m, const char *name)
@@ -294,22 +312,36 @@ static bool spill_complete(struct manager *m, const struct net_entry *n, size_t 
 }
 
 /* Every extra bridge with endpoints has its trunk (re-made if a crash or someone removed it);
- * one without is retired (an endpoint's removal or the bridge's addition was interrupted). */
+ * one without is retired (an endpoint's removal or the bridge's addition was interrupted).
+ * Then the ARP entries (mgr_spill_nd.c). */
+static void spill_tidy_net(struct manager *m, struct net_entry *n)
+{
+	for (size_t k = 1; k < n->n_spill; k++) {
+		struct berr err = BERR_INIT;
+
+		if (!n->spill[k].up)
+			continue;
+		if (n->spill[k].ports == 0)
+			spill_close(m, n, k);
+		else if (!spill_complete(m, n, k) &&
+			 n->drv->spill_add(&m->drv, &n->n, (int)k, &err) < 0)
+			blog_warn("%s; retried at the next start", berr_str(&err));
+	}
+	n->nd_sync = spilled(n);
+	for (size_t k = 0; k < (n->nd_sync ? n->n_spill : 1); k++) {
+		if (!n->spill[k].up)
+			continue;
+		if (n->nd_sync)
+			mgr_spill_nd_fill(m, n, k);
+		mgr_spill_nd_sweep(m, n, k);
+	}
+}
+
 void mgr_spill_tidy(struct manager *m)
 {
-	for (size_t i = 0; i < m->nets.n; i++) {
-		struct net_entry *n = m->nets.v[i];
-
-		for (size_t k = 1; k < n->n_spill; k++) {
-			struct berr err = BERR_INIT;
-
-			if (!n->spill[k].up)
-				continue;
-			if (n->spill[k].ports == 0)
-				spill_close(m, n, k);
-			else if (!spill_complete(m, n, k) &&
-				 n->drv->spill_add(&m->drv, &n->n, (int)k, &err) < 0)
-				blog_warn("%s; retried at the next start", berr_str(&err));
+	for (size_t i = 0; i < m->nets.n; i++)
+		if (spills(m->nets.v[i])) {
+			spill_grow(m->nets.v[i], 1);
+			spill_tidy_net(m, m->nets.v[i]);
 		}
-	}
 }

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <linux/if_link.h>
+#include <linux/ip.h>
 #include <linux/rtnetlink.h>
 
 #include "common/util.h"
@@ -22,27 +23,44 @@ static int ipv6_off(const char *name, struct berr *err)
 	return r == -ENOENT ? 0 : r;   /* a kernel without IPv6 */
 }
 
-/* No address, no IPv6 (off before its first port brings its carrier up), and no ARP: the host
- * answers ARP for any of its addresses on any interface, and a container would then send its
- * gateway's traffic to this bridge's MAC instead of the network's own bridge. */
+/* IPv4 arp_ignore=8 on `name`: the host answers no ARP request arriving there, for none of its
+ * addresses (IFF_NOARP would do that too, but it also stops the bridge answering for its ports,
+ * nlx_port_neigh_suppress). */
+static int arp_ignore_all(struct nlx *nl, const char *name, struct berr *err)
+{
+	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC };
+	struct nl_msg *msg = link_msg_new(RTM_NEWLINK, 0, &ifi, name);
+	struct nlattr *spec, *af, *conf;
+	int r;
+
+	spec = msg ? nla_nest_start(msg, IFLA_AF_SPEC) : NULL;
+	af = spec ? nla_nest_start(msg, AF_INET) : NULL;
+	conf = af ? nla_nest_start(msg, IFLA_INET_CONF) : NULL;
+	if (!conf || nla_put_u32(msg, IPV4_DEVCONF_ARP_IGNORE, 8) < 0) {
+		nlmsg_free(msg);
+		return berr_set(err, -ENOMEM, "setting arp_ignore on %s: out of memory", name);
+	}
+	nla_nest_end(msg, conf);
+	nla_nest_end(msg, af);
+	nla_nest_end(msg, spec);
+	r = nlx_talk(nl, msg, NULL, NULL);
+	if (r < 0)
+		return nlx_fail(nl, r, err, "setting arp_ignore on %s", name);
+	return 0;
+}
+
+/* No address, no IPv6 (off before its first port brings its carrier up), and the host answers
+ * no ARP on it: it would answer for any of its addresses on any interface, and a container would
+ * then send its gateway's traffic to this bridge's MAC instead of the network's own bridge. */
 int nlx_bridge_create_l2(struct nlx *nl, const char *name, int mtu, struct berr *err)
 {
-	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC, .ifi_flags = IFF_NOARP,
-				 .ifi_change = IFF_NOARP };
-	struct nl_msg *msg;
 	int r = nlx_bridge_create(nl, name, mtu, err);
 
 	if (r >= 0)
 		r = ipv6_off(name, err);
-	if (r < 0)
-		return r;
-	msg = link_msg_new(RTM_NEWLINK, 0, &ifi, name);
-	if (!msg)
-		return berr_set(err, -ENOMEM, "turning ARP off on %s: out of memory", name);
-	r = nlx_talk(nl, msg, NULL, NULL);
-	if (r < 0)
-		return nlx_fail(nl, r, err, "turning ARP off on %s", name);
-	return 0;
+	if (r >= 0)
+		r = arp_ignore_all(nl, name, err);
+	return r;
 }
 
 int nlx_port_attach(struct nlx *nl, const char *name, const char *master, struct berr *err)
@@ -65,6 +83,33 @@ int nlx_port_attach(struct nlx *nl, const char *name, const char *master, struct
 	r = nlx_talk(nl, msg, NULL, NULL);
 	if (r < 0)
 		return nlx_fail(nl, r, err, "attaching %s to %s", name, master);
+	return 0;
+}
+
+int nlx_port_neigh_suppress(struct nlx *nl, const char *name, struct berr *err)
+{
+	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC };
+	struct nl_msg *msg = link_msg_new(RTM_NEWLINK, 0, &ifi, name);
+	struct nlattr *info, *data;
+	int r = -ENOMEM;
+
+	info = msg ? nla_nest_start(msg, IFLA_LINKINFO) : NULL;
+	if (info && nla_put_string(msg, IFLA_INFO_SLAVE_KIND, "bridge") >= 0) {
+		data = nla_nest_start(msg, IFLA_INFO_SLAVE_DATA);
+		if (data && nla_put_u8(msg, IFLA_BRPORT_NEIGH_SUPPRESS, 1) >= 0) {
+			nla_nest_end(msg, data);
+			nla_nest_end(msg, info);
+			r = 0;
+		}
+	}
+	if (r < 0) {
+		nlmsg_free(msg);
+		return berr_set(err, r, "turning neighbour suppression on for %s: out of memory",
+				name);
+	}
+	r = nlx_talk(nl, msg, NULL, NULL);
+	if (r < 0)
+		return nlx_fail(nl, r, err, "turning neighbour suppression on for %s", name);
 	return 0;
 }
 

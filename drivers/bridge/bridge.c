@@ -167,7 +167,8 @@ static int bridge_join_detached(struct drv_ctx *ctx, const struct bnetwork *n,
 }
 
 /* Extra bridge idx: a bridge that only switches, and a veth pair between it and the network's
- * bridge (the trunk: a hairpin port there, like a container's, see netlink/link.c). */
+ * bridge (the trunk: a hairpin port there, like a container's, see netlink/link.c), both ends
+ * suppressing neighbour requests. */
 static int bridge_spill_add(struct drv_ctx *ctx, const struct bnetwork *n, int idx,
 			    struct berr *err)
 {
@@ -184,6 +185,12 @@ static int bridge_spill_add(struct drv_ctx *ctx, const struct bnetwork *n, int i
 				    NLX_VETH_PORT_ONLY, err);
 	if (r >= 0)
 		r = nlx_port_attach(ctx->host_nl, up, br, err);
+	/* ARP requests for the addresses behind a trunk are answered by the bridge in front of
+	 * it instead of crossing it (the manager keeps the neighbour and forwarding entries) */
+	if (r >= 0)
+		r = nlx_port_neigh_suppress(ctx->host_nl, trunk, err);
+	if (r >= 0)
+		r = nlx_port_neigh_suppress(ctx->host_nl, up, err);
 	if (r < 0)
 		return berr_prefix(err, "adding bridge %s to network %s", br, n->name);
 	return 0;

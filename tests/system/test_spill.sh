@@ -64,6 +64,35 @@ check "c4 pings c8 on its own extra bridge" in_ctr c4 ping -c1 -W2 c8
 check "c13 reaches the gateway" in_ctr c13 ping -c1 -W2 10.91.0.1
 check "c13 resolves c2 through the embedded DNS" bash -c "berth exec c13 nslookup c2 127.0.0.11 | grep -q \$(ctr_ip c2 sp)"
 
+say "# ARP across bridges: answered by the bridge a request enters, not flooded over trunks"
+c1_4=$(ctr_ip c1 sp); c13_4=$(ctr_ip c13 sp); own=$(bridges sp | head -1)
+own_mac=$(inhost ip -j link show dev "$own" | jq -r '.[0].address')
+# arp_seen WATCHER ASKER TARGET: ARP frames from ASKER that WATCHER's eth0 sees while ASKER asks
+# for TARGET's address (busybox arping, answered or not)
+arp_seen() {
+	local out=$BT_DIR/arp.$RANDOM ip
+	ip=$(ctr_ip "$2" sp)
+	in_ctr_ns "$1" "$SPOOF" recv eth0 2 "arp:$ip" > "$out" &
+	local pid=$!
+	wait_for 5 grep -q ready "$out"
+	berth exec "$2" arping -c1 -w1 "$3" >/dev/null 2>&1
+	wait $pid
+	tail -1 "$out"
+}
+export -f arp_seen; export SPOOF
+check "c13 (second extra bridge) gets c1's MAC for c1's address" bash -c "
+	berth exec c13 arping -c1 -w2 $c1_4 | grep -qi \"\[$(ctr_ip c1 sp MacAddress)\]\""
+check "c13 gets the own bridge's MAC for the gateway" bash -c "
+	berth exec c13 arping -c1 -w2 10.91.0.1 | grep -qi \"\[$own_mac\]\""
+if [ -x "$SPOOF" ]; then
+	check "control: c12 (c13's bridge) sees c13's request for c1" bash -c "[ \$(arp_seen c12 c13 $c1_4) -ge 1 ]"
+	check "c4 (first extra bridge) does not see it" bash -c "[ \$(arp_seen c4 c13 $c1_4) = 0 ]"
+	check "c2 (own bridge) does not see it" bash -c "[ \$(arp_seen c2 c13 $c1_4) = 0 ]"
+	check "c4 does not see c1's request for c13" bash -c "[ \$(arp_seen c4 c1 $c13_4) = 0 ]"
+fi
+check "the host's entry for c13 is permanent, with c13's MAC" bash -c "
+	inhost ip neigh show dev $own $c13_4 | grep -i '$(ctr_ip c13 sp MacAddress) PERMANENT'"
+
 say "# the firewall holds across bridges"
 check "run o1 on other" run_on o1 other
 check "c13 cannot reach o1 on another network" bash -c "! berth exec c13 ping -c1 -W1 $(ctr_ip o1 other)"
@@ -112,6 +141,7 @@ say "# an extra bridge goes with its last container"
 check "remove c9..c13" berth rm -f c9 c10 c11 c12 c13
 check "sp has 2 bridges" test "$(bridges sp | wc -l)" = 2
 check "the retired bridge and its trunk are gone" spill_links_ok sp
+check "no neighbour entry of c13's address is left" bash -c "[ -z \"\$(inhost ip neigh show $c13_4)\" ]"
 check "its trunk's elements are gone (one trunk left in sp, one in quiet)" bash -c "[ \$(trunk_elems uplinks) = 2 ] && [ \$(trunk_elems reflect) = 2 ]"
 check "remove c2, run c15: it takes c2's place on sp's own bridge" bash -c "berth rm -f c2 >/dev/null && run_on c15 sp && [ \$(bridge_of c15 sp) = \$(bridges sp | head -1) ]"
 check "still 2 bridges" test "$(bridges sp | wc -l)" = 2
@@ -121,6 +151,8 @@ check "berthd stops" bt_term_berthd
 check "berthd starts again" bt_start_berthd
 check "sp still has 2 bridges" test "$(bridges sp | wc -l)" = 2
 check "c8 still reaches c1" in_ctr c8 ping -c1 -W2 c1
+[ -x "$SPOOF" ] && check "c3 (own bridge) does not see c8's request for c1 (entries kept)" bash -c "
+	[ \$(arp_seen c3 c8 $c1_4) = 0 ]"
 check "run c16 and c17: the bridges are full, a new one is added" bash -c "run_on c16 sp && run_on c17 sp && [ \$(bridges sp | wc -l) = 3 ]"
 check "c17 reaches c1" in_ctr c17 ping -c1 -W2 c1
 check "remove c16, c17: back to 2 bridges" bash -c "berth rm -f c16 c17 >/dev/null && [ \$(bridges sp | wc -l) = 2 ]"
