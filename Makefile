@@ -158,6 +158,11 @@ system-asan: asan
 system: all helpers fuzz-replay fuzz
 	tests/system/run.sh
 
+# 4,000 containers on one bridge network (tests/scale/test_scale.sh; SCALE_N=... for another
+# count). Not part of `check`: long (see README.md).
+scale: all helpers
+	bash tests/scale/test_scale.sh
+
 # Everything: what `.ci/run` and the README's test command run.
 check: all unit system system-asan
 
@@ -170,6 +175,6 @@ bench: all helpers
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)
 
-.PHONY: all unit unit-bins system check clean helpers fuzz fuzz-replay asan system-asan install bench
+.PHONY: all unit unit-bins system scale check clean helpers fuzz fuzz-replay asan system-asan install bench
 .SECONDARY:
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
