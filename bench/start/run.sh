@@ -89,13 +89,17 @@ berthd_start() {
 	BERTHD_PID=$!
 }
 
-# berthd_first_answer FILE: polls GET /containers/json?all=1 (no pause between tries) until
-# berthd answers; the answer goes to FILE.
+# berthd_first_answer FILE: waits for berthd's first answer to GET /containers/json?all=1 (to
+# FILE). berthd makes its socket when its API starts (it removes it on exit): until the socket
+# exists, bash looks every millisecond without starting a process (a read timing out on a FIFO),
+# so that the wait takes no CPU from berthd's start; then curl, again if the socket refused.
 berthd_first_answer() {
-	local deadline=$((SECONDS + 120))
-	until curl -sf --unix-socket "$SOCK" 'http://x/containers/json?all=1' > "$1" 2> /dev/null; do
+	local deadline=$((SECONDS + 120)) pause=$BB_DIR/pause
+	[ -p "$pause" ] || mkfifo "$pause" || bb_die "mkfifo $pause"
+	until [ -S "$SOCK" ] && curl -sf --unix-socket "$SOCK" 'http://x/containers/json?all=1' > "$1" 2> /dev/null; do
 		[ $SECONDS -ge $deadline ] && { tail -20 "$BB_DIR/berthd.log"; bb_die "berthd did not answer"; }
 		kill -0 "$BERTHD_PID" 2> /dev/null || { tail -20 "$BB_DIR/berthd.log"; bb_die "berthd exited"; }
+		read -r -t 0.001 <> "$pause"
 	done
 }
 
@@ -274,6 +278,15 @@ ping_gaps() {
 		awk 'NR == 1 {f = $1} {l = $1; n++} END {printf "%d %d %d %d\n", f, l, n, l - f + 1 - n}'
 }
 
+# log_ms LOG FROM T0 PATTERN: ms from T0 ($EPOCHREALTIME) to the last line matching PATTERN of
+# berthd's log LOG from line FROM on ("-" when none); the log's times are UTC.
+log_ms() {
+	tail -n +"$2" "$1" | grep -E "$4" | tail -1 | awk -v t0="$3" '
+		{ split(substr($1, 12, 18), t, ":"); s = t[1] * 3600 + t[2] * 60 + t[3]
+		  d = s - (t0 % 86400); if (d < -43200) d += 86400; printf "%.1f", d * 1000; found = 1 }
+		END { if (!found) print "-" }'
+}
+
 restart() {
 	local t0 t1 t2 target id pingpid rss s0 deadline log0
 	bb_say "  starting $RESTART_N containers on network many ..."
@@ -306,6 +319,9 @@ restart() {
 	jq -r '.[] | select(.State == "running") | .Id' "$RESULTS/restart_first.json" | sort > "$RESULTS/restart_after"
 	RS[adopted]=$(comm -12 "$RESULTS/restart_before" "$RESULTS/restart_after" | wc -l)
 	RS[logged]=$(tail -n +$((log0 + 1)) "$BB_DIR/berthd.log" | grep -c 'adopted running container')
+	RS[log_adopted]=$(log_ms "$BB_DIR/berthd.log" $((log0 + 1)) "$t1" 'adopted running container')
+	RS[log_fw]=$(log_ms "$BB_DIR/berthd.log" $((log0 + 1)) "$t1" 'firewall: .* rebuilt')
+	RS[log_ready]=$(log_ms "$BB_DIR/berthd.log" $((log0 + 1)) "$t1" 'berthd ready')
 	s0=$(last_seq "$RESULTS/restart_ping")
 	deadline=$((SECONDS + 30))
 	until [ "$(last_seq "$RESULTS/restart_ping")" -ge $((s0 + 100)) ]; do
@@ -322,6 +338,8 @@ restart() {
 		"${RS[rss_after_mib]} MiB after"
 	bb_say "  stop (SIGTERM to exit): ${RS[stop_ms]} ms; exec to first answer: ${RS[first_ms]} ms;" \
 		"running in that answer: ${RS[adopted]} of $RESTART_N (berthd's log: ${RS[logged]} adopted)"
+	bb_say "  berthd's log, from exec: last container adopted ${RS[log_adopted]} ms, firewall rebuilt" \
+		"${RS[log_fw]} ms, ready ${RS[log_ready]} ms"
 	bb_say "  ping m1 -> m2 every 10 ms across the restart: replies to seq ${RS[seq0]}..${RS[seq1]}," \
 		"${RS[lost]} lost ($(grep -E 'packets transmitted' "$RESULTS/restart_ping"))"
 }
@@ -404,7 +422,7 @@ note() {
 
 restart_note() {
 	[ "$RESTART_N" -gt 0 ] || return 0
-	printf '%s' " Restart: berthd is stopped (SIGTERM) with $RESTART_N containers (busybox sleep) running on one network and started again; first answer: exec to the first answered \`GET /containers/json\`; adopted: the containers running before the restart that this answer lists running; a busybox ping from one container to another every 10 ms runs across the restart (lost: sequence numbers without a reply)."
+	printf '%s' " Restart: berthd is stopped (SIGTERM) with $RESTART_N containers (busybox sleep) running on one network and started again; first answer: exec to the first answered \`GET /containers/json\` (sent as soon as its socket exists); adopted: the containers running before the restart that this answer lists running; a busybox ping from one container to another every 10 ms runs across the restart (lost: sequence numbers without a reply)."
 }
 
 results() {
@@ -453,6 +471,7 @@ results() {
 		bb_res row restart "stop: SIGTERM to exit" "$(bb_r1 "${RS[stop_ms]}") ms"
 		bb_res row restart "**start: exec to first answer**" "**$(bb_r1 "${RS[first_ms]}") ms**"
 		bb_res row restart "running in the first answer (berthd's log: \"adopted running container\")" "${RS[adopted]} of $RESTART_N (${RS[logged]})"
+		bb_res row restart "berthd's log, from exec: last container adopted / firewall rebuilt / ready" "${RS[log_adopted]} / ${RS[log_fw]} / ${RS[log_ready]} ms"
 		bb_res row restart "pings lost (every 10 ms, replies ${RS[seq0]}..${RS[seq1]})" "${RS[lost]}"
 	fi
 	adopted=
