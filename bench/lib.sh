@@ -92,3 +92,11 @@ bb_results_dir() {
 	fi
 	echo $$ > "$1/.owner"
 }
+
+# bb_berthd_stop: SIGTERM to the berthd this script started ($BERTHD_PID), and wait for it.
+bb_berthd_stop() {
+	[ -n "$BERTHD_PID" ] || return 0
+	kill -TERM "$BERTHD_PID" 2>/dev/null
+	wait "$BERTHD_PID" 2>/dev/null
+	BERTHD_PID=
+}

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* berth exec -i / -t through berthd: the command runs under an exec shim (berthd re-executed as
- * "__berth-exec"), like a container under its shim: the shim forks a helper that enters the
- * container (runtime/exec.c) and makes a terminal in it (its devpts) or uses the shim's pipes,
- * forks the command, and waits for it; the shim serves the terminal or pipes on the session's
- * socket (runtime/stdio.c) and writes the exit code, so a berthd restart does not end the
- * session. The helper, not the command, is the shim's child: its exit code is the command's. */
+/* berth exec -i / -t through berthd: the command runs under an exec shim (berth-shim, or berthd
+ * re-executed, as "__berth-exec"), like a container under its shim: the shim forks a helper that
+ * enters the container (runtime/exec.c) and makes a terminal in it (its devpts) or uses the
+ * shim's pipes, forks the command, and waits for it; the shim serves the terminal or pipes on
+ * the session's socket (runtime/stdio.c) and writes the exit code, so a berthd restart does not
+ * end the session. The helper, not the command, is the shim's child: its exit code is the
+ * command's. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>

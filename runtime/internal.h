@@ -73,8 +73,9 @@ int rt_fd_recv(int sock);
 /* A listening unix socket (0600) at path, replacing a stale one. */
 int rt_socket_listen(const char *path, struct berr *err);
 
-/* start.c, shared with the exec shim: berthd re-executed as "<mode> <fd> <id>" with a socket
- * for the spec and the answer; the spec read to its end; a bounded send. */
+/* start.c, shared with the exec shim: berth-shim (or the caller re-executed) run as
+ * "<mode> <fd> <id>" with a socket for the spec and the answer; the spec read to its end; a
+ * bounded send. */
 int rt_shim_spawn(const char *mode, const char *id, int *ret_sock, pid_t *ret_pid,
 		  struct berr *err);
 int rt_shim_read_spec(int sock, char **ret);

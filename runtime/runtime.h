@@ -11,9 +11,10 @@
 
 #include "common/error.h"
 
-/* berthd's main() calls rt_shim_main() when argv[1] equals this: the shim is berthd re-executed
- * through /proc/self/exe, so a multi-threaded daemon never runs non-async-signal-safe code between
- * fork and exec. */
+/* berth-shim's (runtime/shim/) and berthd's main() call rt_shim_main() when argv[1] equals this:
+ * the shim is a program executed (berth-shim beside the caller, else the caller re-executed
+ * through /proc/self/exe), so a multi-threaded daemon never runs non-async-signal-safe code
+ * between fork and exec. */
 #define RT_SHIM_ARG "__berth-shim"
 
 struct rt_spec {

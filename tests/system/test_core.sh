@@ -32,6 +32,8 @@ check "the host end of the veth has no IPv6 either" bash -c "h=\$(berth inspect 
 check_fail "a container cannot reconfigure its network (no NET_ADMIN)" in_ctr db ip addr add 10.99.0.1/24 dev eth0
 check "exec has Docker's capability set, no_new_privs and seccomp" bash -c "berth exec db cat /proc/self/status > $BT_DIR/st && grep -q 'CapEff:.*a80425fb' $BT_DIR/st && grep -q 'NoNewPrivs:.*1' $BT_DIR/st && grep -q 'Seccomp:.*2' $BT_DIR/st"
 check "the container's init has the same restrictions" bash -c "berth exec db cat /proc/1/status | grep -q 'CapEff:.*a80425fb'"
+shim=$(awk '/^PPid:/ {print $2}' /proc/$(berth inspect db | jq -r '.[0].State.Pid')/status)
+check "the container's shim is berth-shim, without berthd's libraries (libcurl...)" bash -c "readlink /proc/$shim/exe | grep -q '/berth-shim\$' && ! grep -q libcurl /proc/$shim/maps"
 check "pid namespace: the command is pid 1" bash -c "berth exec db ps | awk '\$1==1' | grep -q 'sleep'"
 check "netns is bind-mounted under <run>/netns/<id>" bash -c "test -e $BT_DIR/run/netns/\$(berth inspect db | jq -r .[0].Id)"
 check "-e sets the environment" bash -c "berth run -d --name envc -e FOO=bar busybox sleep 1d >/dev/null && berth exec envc sh -c 'echo \$FOO' | grep -qx bar"
