@@ -476,6 +476,7 @@ static int proc_start(struct manager *m, struct ctr_entry *c, struct rt_proc *pr
 	spec.log_path = log;
 	spec.hosts_path = host ? "/etc/hosts" : hosts;
 	spec.resolv_path = host ? "/etc/resolv.conf" : resolv;
+	spec.seccomp_path = m->seccomp_path;
 	mgr_ctr_resources_spec(&c->c, &spec);
 	mgr_ctr_image_spec(&c->c, &spec.workdir, &spec.user);
 	mgr_ctr_tty_spec(m, c, &spec);

@@ -189,6 +189,7 @@ static int exec_claim(struct manager *m, const char *ref, struct exec_entry **re
 	spec->open_stdin = x->in;
 	spec->sock_path = x->sock;
 	spec->exit_path = x->exit_path;
+	spec->seccomp_path = m->seccomp_path;
 	mgr_event_container(m, c, "exec_start", NULL);
 	*ret = x;
 	return 0;

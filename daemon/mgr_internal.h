@@ -71,6 +71,7 @@ struct manager {
 	unsigned unlocked_children;
 	bool reap_deferred;
 	char *root, *run;
+	char *seccomp_path;         /* <run>/seccomp.bpf (rt_seccomp_export); NULL: not written */
 	struct ipam_default_pool pools[MGR_MAX_POOLS];
 	size_t n_pools;
 	int lock_fd;

@@ -307,7 +307,8 @@ static int init_stdio_all(const struct rt_spec *spec, struct rt_init_io *io, int
 	return r;
 }
 
-static int init_run(const struct rt_spec *spec, struct rt_init_io *io, struct berr *err)
+static int init_run(const struct rt_spec *spec, const struct rt_seccomp *seccomp,
+		    struct rt_init_io *io, struct berr *err)
 {
 	int go_fd = io->go[0];
 	_cleanup_free_ char *root = xasprintf("%s/rootfs", spec->run_dir);
@@ -341,18 +342,19 @@ static int init_run(const struct rt_spec *spec, struct rt_init_io *io, struct be
 	if (r >= 0)
 		r = rt_user_resolve(spec->user ? spec->user : "", &user, err);
 	if (r >= 0)
-		r = rt_security_apply(&user, err);
+		r = rt_security_apply(&user, seccomp, err);
 	if (r < 0)
 		return r;
 	return rt_exec_argv(spec->argv, env, err);
 }
 
-void rt_init_main(const struct rt_spec *spec, struct rt_init_io *io)
+void rt_init_main(const struct rt_spec *spec, const struct rt_seccomp *seccomp,
+		  struct rt_init_io *io)
 {
 	struct berr err = BERR_INIT;
 
 	rt_signals_reset();
-	init_run(spec, io, &err);
+	init_run(spec, seccomp, io, &err);
 	rt_report_error(io->err[1], &err);
 	_exit(127);
 }

@@ -75,6 +75,7 @@ static char *spec_to_json(const struct rt_spec *s)
 	rt_json_add_str(o, "resolv_path", s->resolv_path);
 	rt_json_add_str(o, "workdir", s->workdir);
 	rt_json_add_str(o, "user", s->user);
+	rt_json_add_str(o, "seccomp_path", s->seccomp_path);
 	rt_json_add_str(o, "attach_path", s->attach_path);
 	cJSON_AddBoolToObject(o, "tty", s->tty);
 	cJSON_AddBoolToObject(o, "open_stdin", s->open_stdin);
@@ -161,6 +162,7 @@ static int shim_spec_parse(const char *text, struct shim_spec *ret, struct berr 
 	s->resolv_path = rt_json_str(ret->json, "resolv_path");
 	s->workdir = rt_json_str(ret->json, "workdir");
 	s->user = rt_json_str(ret->json, "user");
+	s->seccomp_path = rt_json_str(ret->json, "seccomp_path");
 	s->attach_path = rt_json_str(ret->json, "attach_path");
 	s->tty = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ret->json, "tty"));
 	s->open_stdin = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ret->json, "open_stdin"));
@@ -232,8 +234,8 @@ static int shim_io_open(const struct rt_spec *spec, struct rt_init_io *io, struc
 	return 0;
 }
 
-static int shim_fork_init(const struct rt_spec *spec, int sock, struct rt_init_io *io,
-			  pid_t *ret_pid, struct berr *err)
+static int shim_fork_init(const struct rt_spec *spec, const struct rt_seccomp *seccomp, int sock,
+			  struct rt_init_io *io, pid_t *ret_pid, struct berr *err)
 {
 	pid_t pid;
 	int r;
@@ -250,7 +252,7 @@ static int shim_fork_init(const struct rt_spec *spec, int sock, struct rt_init_i
 		closep(&io->go[1]);
 		closep(&io->ptm[0]);
 		closep(&io->in[1]);
-		rt_init_main(spec, io);
+		rt_init_main(spec, seccomp, io);
 	}
 	closep(&io->err[1]);
 	closep(&io->go[0]);
@@ -279,14 +281,18 @@ static int shim_create_init(const struct rt_spec *spec, int sock, struct shim_st
 			    struct berr *err)
 {
 	struct rt_init_io io = { { -1, -1 }, { -1, -1 }, { -1, -1 }, { -1, -1 } };
+	struct rt_seccomp seccomp = { NULL, 0 };
 	pid_t pid = -1;
 	int r, status;
 
-	r = shim_enter_netns(spec->netns_path, err);
+	r = rt_seccomp_read(spec->seccomp_path, &seccomp, err);
+	if (r >= 0)
+		r = shim_enter_netns(spec->netns_path, err);
 	if (r >= 0 && unshare(CLONE_NEWPID) < 0)
 		r = berr_errno(err, -errno, "creating the pid namespace");
 	if (r >= 0)
-		r = shim_fork_init(spec, sock, &io, &pid, err);
+		r = shim_fork_init(spec, &seccomp, sock, &io, &pid, err);
+	free(seccomp.insns);
 	if (r >= 0)
 		r = rt_cgroup_setup(spec, pid, err);
 	if (r >= 0 && write(io.go[1], "g", 1) != 1)
