@@ -55,9 +55,11 @@ static int init_mkdir(const char *root, const char *sub, int mode, struct berr *
 	return 0;
 }
 
+/* O_RDONLY: a mount point only has to exist; opened for writing, a file of the image would be
+ * copied up into the container's layer for nothing. */
 static int init_touch(const char *path, struct berr *err)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	int fd = open(path, O_RDONLY | O_CREAT | O_CLOEXEC, 0644);
 
 	if (fd < 0)
 		return berr_errno(err, -errno, "creating %s", path);

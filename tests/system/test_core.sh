@@ -41,6 +41,8 @@ check "and an exec run by the CLI itself" bash -c "berth exec db adjtimex 2>&1 |
 check "exec through berthd has the capability set, no_new_privs and seccomp" bash -c "berth exec -i db cat /proc/self/status </dev/null > $BT_DIR/st2 && grep -q 'CapEff:.*a80425fb' $BT_DIR/st2 && grep -q 'NoNewPrivs:.*1' $BT_DIR/st2 && grep -q 'Seccomp:.*2' $BT_DIR/st2"
 shim=$(awk '/^PPid:/ {print $2}' /proc/$(berth inspect db | jq -r '.[0].State.Pid')/status)
 check "the container's shim is berth-shim, without berthd's libraries (libcurl...)" bash -c "readlink /proc/$shim/exe | grep -q '/berth-shim\$' && ! grep -q libcurl /proc/$shim/maps"
+check "a start copies nothing of the image up into the container's layer (mount points opened read-only)" bash -c "id=\$(berth run -d --name fresh busybox sleep 1d) && [ -z \"\$(find $BT_DIR/root/containers/\$id/upper -mindepth 1 | head -5 | tee /dev/stderr)\" ]"
+berth rm -f fresh >/dev/null
 check "pid namespace: the command is pid 1" bash -c "berth exec db ps | awk '\$1==1' | grep -q 'sleep'"
 check "netns is bind-mounted under <run>/netns/<id>" bash -c "test -e $BT_DIR/run/netns/\$(berth inspect db | jq -r .[0].Id)"
 check "-e sets the environment" bash -c "berth run -d --name envc -e FOO=bar busybox sleep 1d >/dev/null && berth exec envc sh -c 'echo \$FOO' | grep -qx bar"
