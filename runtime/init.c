@@ -323,6 +323,9 @@ static int init_run(const struct rt_spec *spec, const struct rt_seccomp *seccomp
 	if (read(go_fd, &go, 1) != 1)
 		_exit(1); /* the shim gave up on us */
 	close(go_fd);
+	r = rt_cgroup_enter(spec, err);
+	if (r < 0)
+		return r;
 	init_sanitizer_report(spec->id);
 	if (unshare(CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC) < 0)
 		return berr_errno(err, -errno, "creating the container namespaces");

@@ -56,9 +56,11 @@ int rt_security_apply(const struct rt_user *user, const struct rt_seccomp *prog,
 /* The working directory of a command: made (0755) if missing, as Docker does. */
 int rt_workdir_enter(const char *dir, struct berr *err);
 
-/* cgroup.c: put pid into <cgroup root>/berth/<id> with the spec's limits. Errors are ignored
- * unless a limit was requested. */
+/* cgroup.c: the cgroups of a container, <cgroup root>/berth/<id>, with the spec's limits; on
+ * v2 pid is moved into them, on v1 the init joins them itself first thing: rt_cgroup_enter.
+ * Errors are ignored unless a limit was requested. */
 int rt_cgroup_setup(const struct rt_spec *spec, pid_t pid, struct berr *err);
+int rt_cgroup_enter(const struct rt_spec *spec, struct berr *err);
 void rt_cgroup_remove(const char *id);
 /* Move the calling process into the berth cgroups the process target belongs to (an exec must
  * not escape its container's limits: a failure is an error). */
