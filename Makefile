@@ -40,7 +40,7 @@ $(BUILD)/berthd: $(DAEMON_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/libberth.a
 
 # berth-shim (runtime/shim/main.c): the container and exec shims berthd executes (from its own
 # directory; berthd re-executes itself when it is missing). Linked with only what the runtime
-# uses, so a start does not map and relocate berthd's ~30 libraries.
+# uses, so a start does not map and relocate berthd's ~40 libraries.
 SHIM_LIBS := -Wl,--as-needed $(shell pkg-config --libs libcjson libseccomp) -lpthread
 $(BUILD)/berth-shim: $(BUILD)/runtime/shim/main.o $(BUILD)/libberth.a
 	@$(if $(V),,echo "  LD      $@")
