@@ -903,6 +903,7 @@ int mgr_ctr_delete(struct manager *m, struct ctr_entry *c, struct berr *err)
 	strscpy(m->last_exit_id, c->c.id, sizeof(m->last_exit_id));
 	m->last_exit_code = c->c.exit_code;
 	ctr_drop_eps(m, c);
+	mgr_execs_forget(m, c->c.id);
 	for (size_t i = 0; i < m->ctrs.n; i++)
 		if (m->ctrs.v[i] == c) {
 			vec_remove(m->ctrs, i);

@@ -331,6 +331,7 @@ void mgr_images_sweep(struct manager *m);
 /* ---- exec sessions (mgr_exec.c) ---- */
 struct exec_entry;
 void mgr_execs_close(struct manager *m);
+void mgr_execs_forget(struct manager *m, const char *ctr_id);
 
 /* ---- terminals (mgr_tty.c) ---- */
 /* Tty, OpenStdin, StdinOnce, Attach*, HostConfig.ConsoleSize into extra. */
