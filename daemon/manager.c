@@ -495,7 +495,7 @@ void mgr_shutdown(struct manager *m)
 {
 	pthread_mutex_lock(&m->lock);
 	m->shutting_down = true;
-	pthread_cond_broadcast(&m->exited);
+	mgr_exited_broadcast(m, NULL);
 	pthread_mutex_unlock(&m->lock);
 	mgr_events_shutdown(m);
 }
@@ -526,6 +526,7 @@ void mgr_close(struct manager *m)
 	for (size_t i = 0; i < m->watches.n; i++)
 		free(m->watches.v[i]);
 	free(m->watches.v);
+	mgr_exit_watch_free_all(m);
 	free(m->nets.v);
 	free(m->eps.v);
 	free(m->ctrs.v);
