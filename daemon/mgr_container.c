@@ -476,6 +476,7 @@ static int proc_start(struct manager *m, struct ctr_entry *c, struct rt_proc *pr
 	spec.log_path = log;
 	spec.hosts_path = host ? "/etc/hosts" : hosts;
 	spec.resolv_path = host ? "/etc/resolv.conf" : resolv;
+	spec.seccomp_path = m->seccomp_path;
 	mgr_ctr_resources_spec(&c->c, &spec);
 	mgr_ctr_image_spec(&c->c, &spec.workdir, &spec.user);
 	mgr_ctr_tty_spec(m, c, &spec);
@@ -903,6 +904,7 @@ int mgr_ctr_delete(struct manager *m, struct ctr_entry *c, struct berr *err)
 	strscpy(m->last_exit_id, c->c.id, sizeof(m->last_exit_id));
 	m->last_exit_code = c->c.exit_code;
 	ctr_drop_eps(m, c);
+	mgr_execs_forget(m, c->c.id);
 	for (size_t i = 0; i < m->ctrs.n; i++)
 		if (m->ctrs.v[i] == c) {
 			vec_remove(m->ctrs, i);

@@ -72,6 +72,7 @@ struct manager {
 	unsigned unlocked_children;
 	bool reap_deferred;
 	char *root, *run;
+	char *seccomp_path;         /* <run>/seccomp.bpf (rt_seccomp_export); NULL: not written */
 	struct ipam_default_pool pools[MGR_MAX_POOLS];
 	size_t n_pools;
 	int lock_fd;
@@ -331,6 +332,7 @@ void mgr_images_sweep(struct manager *m);
 /* ---- exec sessions (mgr_exec.c) ---- */
 struct exec_entry;
 void mgr_execs_close(struct manager *m);
+void mgr_execs_forget(struct manager *m, const char *ctr_id);
 
 /* ---- terminals (mgr_tty.c) ---- */
 /* Tty, OpenStdin, StdinOnce, Attach*, HostConfig.ConsoleSize into extra. */
