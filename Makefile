@@ -23,7 +23,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 HELPER_SRCS := $(wildcard tests/helpers/*.c)
 HELPER_BINS := $(HELPER_SRCS:tests/helpers/%.c=$(BUILD)/tests/helpers/%)
 
-all: $(BUILD)/berthd $(BUILD)/berth $(BUILD)/berth-cni
+all: $(BUILD)/berthd $(BUILD)/berth $(BUILD)/berth-cni $(BUILD)/berth-shim
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -37,6 +37,14 @@ $(BUILD)/libberth.a: $(LIB_OBJS)
 $(BUILD)/berthd: $(DAEMON_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/libberth.a
 	@$(if $(V),,echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+# berth-shim (runtime/shim/main.c): the container and exec shims berthd executes (from its own
+# directory; berthd re-executes itself when it is missing). Linked with only what the runtime
+# uses, so a start does not map and relocate berthd's ~40 libraries.
+SHIM_LIBS := -Wl,--as-needed $(shell pkg-config --libs libcjson libseccomp) -lpthread
+$(BUILD)/berth-shim: $(BUILD)/runtime/shim/main.o $(BUILD)/libberth.a
+	@$(if $(V),,echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(SHIM_LIBS)
 
 # The CLI speaks HTTP to berthd itself (cli/http_reply.c): it links only what its objects use
 # (cJSON; libseccomp for `berth exec`), not libcurl and its TLS/LDAP/Kerberos stack, whose
@@ -59,7 +67,7 @@ BINDIR ?= $(PREFIX)/bin
 CNI_BIN_DIR ?= /opt/cni/bin
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(CNI_BIN_DIR)
-	install -m 0755 $(BUILD)/berthd $(BUILD)/berth $(DESTDIR)$(BINDIR)/
+	install -m 0755 $(BUILD)/berthd $(BUILD)/berth $(BUILD)/berth-shim $(DESTDIR)$(BINDIR)/
 	install -m 0755 $(BUILD)/berth-cni $(DESTDIR)$(CNI_BIN_DIR)/
 
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libberth.a

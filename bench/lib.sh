@@ -100,3 +100,13 @@ bb_berthd_stop() {
 	wait "$BERTHD_PID" 2>/dev/null
 	BERTHD_PID=
 }
+
+# bb_wait_for SECONDS command...: polls the command (output discarded) every 50 ms until it
+# succeeds; false after SECONDS (an integer).
+bb_wait_for() {
+	local end=$((SECONDS + $1)); shift
+	until "$@" > /dev/null 2>&1; do
+		[ $SECONDS -ge $end ] && return 1
+		sleep 0.05
+	done
+}

@@ -58,6 +58,7 @@ static inline void json_deletep(cJSON **p)
 
 /* A file descriptor the event loop watches for a subsystem; the callback runs with the lock held. */
 struct manager;
+struct exit_watch;
 typedef void (*mgr_watch_cb)(struct manager *m, int fd, void *ud);
 struct mgr_watch {
 	int fd;
@@ -78,6 +79,7 @@ struct manager {
 	unsigned unlocked_children;
 	bool reap_deferred;
 	char *root, *run;
+	char *seccomp_path;         /* <run>/seccomp.bpf (rt_seccomp_export); NULL: not written */
 	struct ipam_default_pool pools[MGR_MAX_POOLS];
 	size_t n_pools;
 	int lock_fd;
@@ -93,6 +95,7 @@ struct manager {
 	VEC(struct ctr_entry) ctrs;
 	VEC(struct exec_entry) execs;   /* daemon/mgr_exec.c */
 	VEC(struct mgr_watch) watches;
+	VEC(struct exit_watch) exit_watches;   /* daemon/mgr_notify.c */
 	bool creating_defaults;     /* the predefined networks are being created */
 	struct fw_state *fw;        /* owned by daemon/mgr_fw.c */
 	struct dns_state *dns;      /* owned by daemon/mgr_dns.c */
@@ -210,6 +213,15 @@ char *mgr_ctr_run_dir(struct manager *m, const struct bcontainer *c);
 char *mgr_ctr_state_dir(struct manager *m, const struct bcontainer *c);
 /* A container's process is gone: tear its networking down, record the exit, auto-remove. */
 void mgr_ctr_exited(struct manager *m, struct ctr_entry *c, int code);
+/* mgr_notify.c, lock held: wake the exit watches of container id (NULL: all of them), and the
+ * threads waiting on m->exited. */
+void mgr_exit_watch_signal(struct manager *m, const char *id);
+void mgr_exit_watch_free_all(struct manager *m);
+static inline void mgr_exited_broadcast(struct manager *m, const char *id)
+{
+	mgr_exit_watch_signal(m, id);
+	pthread_cond_broadcast(&m->exited);
+}
 int mgr_ctr_watch(struct manager *m, struct ctr_entry *c);
 /* Deactivate every endpoint (kernel state, addresses) and delete the network namespace. */
 int mgr_ctr_net_teardown(struct manager *m, struct ctr_entry *c);
@@ -353,6 +365,7 @@ void mgr_images_sweep(struct manager *m);
 /* ---- exec sessions (mgr_exec.c) ---- */
 struct exec_entry;
 void mgr_execs_close(struct manager *m);
+void mgr_execs_forget(struct manager *m, const char *ctr_id);
 
 /* ---- terminals (mgr_tty.c) ---- */
 /* Tty, OpenStdin, StdinOnce, Attach*, HostConfig.ConsoleSize into extra. */

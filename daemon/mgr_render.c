@@ -261,6 +261,7 @@ cJSON *mgr_render_container(struct manager *m, struct ctr_entry *c)
 	_cleanup_free_ char *sandbox = mgr_ctr_netns_path(m, &c->c);
 	_cleanup_free_ char *name = xasprintf("/%s", c->c.name);
 	cJSON *first = cJSON_DetachItemFromArray(args, 0);
+	const cJSON *labels;
 
 	cJSON_AddStringToObject(o, "Id", c->c.id);
 	cJSON_AddStringToObject(o, "Name", name);
@@ -276,6 +277,8 @@ cJSON *mgr_render_container(struct manager *m, struct ctr_entry *c)
 	cJSON_AddItemToObject(cfg, "Env", cJSON_Duplicate(c->c.env, 1));
 	mgr_render_image_config(cfg, &c->c);
 	mgr_render_tty_config(cfg, &c->c);
+	labels = cJSON_GetObjectItemCaseSensitive(c->c.extra, "Labels");
+	cJSON_AddItemToObject(cfg, "Labels", labels ? cJSON_Duplicate(labels, 1) : cJSON_CreateObject());
 	cJSON_AddItemToObject(o, "Config", cfg);
 	cJSON_AddStringToObject(hc, "NetworkMode", c->c.network_mode);
 	cJSON_AddBoolToObject(hc, "AutoRemove", c->c.auto_remove);
