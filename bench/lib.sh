@@ -92,3 +92,21 @@ bb_results_dir() {
 	fi
 	echo $$ > "$1/.owner"
 }
+
+# bb_berthd_stop: SIGTERM to the berthd this script started ($BERTHD_PID), and wait for it.
+bb_berthd_stop() {
+	[ -n "$BERTHD_PID" ] || return 0
+	kill -TERM "$BERTHD_PID" 2>/dev/null
+	wait "$BERTHD_PID" 2>/dev/null
+	BERTHD_PID=
+}
+
+# bb_wait_for SECONDS command...: polls the command (output discarded) every 50 ms until it
+# succeeds; false after SECONDS (an integer).
+bb_wait_for() {
+	local end=$((SECONDS + $1)); shift
+	until "$@" > /dev/null 2>&1; do
+		[ $SECONDS -ge $end ] && return 1
+		sleep 0.05
+	done
+}

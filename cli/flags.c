@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "common/util.h"
 
 /* Every array the parser allocates, freed by flags_release(). */
@@ -58,6 +60,22 @@ char *kv_split(const char *s, const char **ret_value)
 	}
 	*ret_value = eq + 1;
 	return strndup(s, (size_t)(eq - s));
+}
+
+void kv_list_to_json(cJSON *obj, const char *key, const struct strlist *l)
+{
+	cJSON *map;
+
+	if (l->n == 0)
+		return;
+	map = cJSON_AddObjectToObject(obj, key);
+	for (size_t i = 0; i < l->n; i++) {
+		const char *v;
+		_cleanup_free_ char *k = kv_split(l->v[i], &v);
+
+		cJSON_DeleteItemFromObjectCaseSensitive(map, k);   /* the last one counts */
+		cJSON_AddStringToObject(map, k, v);
+	}
 }
 
 static const struct flag *flag_find_long(const struct flag *flags, const char *name, size_t len)

@@ -57,3 +57,6 @@ void flags_release(void);
 
 /* Split "K=V" into a malloc'd key and a pointer to the value ("" when no '='). */
 char *kv_split(const char *s, const char **ret_value);
+/* obj.key = {"K": "V", ...} from a list of "K=V" (nothing when the list is empty). */
+struct cJSON;
+void kv_list_to_json(struct cJSON *obj, const char *key, const struct strlist *l);

@@ -171,22 +171,6 @@ static int ipam_build(const struct create_opts *o, cJSON *body, struct berr *err
 	return ipam_configs_fill(configs, o, err);
 }
 
-static void kv_list_add(cJSON *body, const char *key, const struct strlist *l)
-{
-	cJSON *obj;
-
-	if (l->n == 0)
-		return;
-	obj = cJSON_AddObjectToObject(body, key);
-	for (size_t i = 0; i < l->n; i++) {
-		const char *v;
-		_cleanup_free_ char *k = kv_split(l->v[i], &v);
-
-		cJSON_DeleteItemFromObjectCaseSensitive(obj, k);
-		cJSON_AddStringToObject(obj, k, v);
-	}
-}
-
 static cJSON *network_create_body(const char *name, const struct create_opts *o,
 				  struct berr *err)
 {
@@ -201,8 +185,8 @@ static cJSON *network_create_body(const char *name, const struct create_opts *o,
 		cJSON_Delete(body);
 		return NULL;
 	}
-	kv_list_add(body, "Options", &o->opt);
-	kv_list_add(body, "Labels", &o->label);
+	kv_list_to_json(body, "Options", &o->opt);
+	kv_list_to_json(body, "Labels", &o->label);
 	return body;
 }
 

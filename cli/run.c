@@ -11,7 +11,7 @@
 struct run_opts {
 	bool detach, rm, publish_all, interactive, tty;
 	const char *name, *ip, *ip6, *hostname, *user, *workdir, *entrypoint, *detach_keys;
-	struct strlist network, alias, env, publish, dns, dns_search, dns_option, add_host;
+	struct strlist network, alias, env, publish, dns, dns_search, dns_option, add_host, label;
 	struct run_limits limits;
 };
 
@@ -281,6 +281,7 @@ static cJSON *run_body(const struct run_opts *o, const struct args *a, struct be
 		cJSON_AddStringToObject(body, "WorkingDir", o->workdir);
 	if (o->entrypoint)   /* a string, as docker sends it ("" clears the image's) */
 		cJSON_AddStringToObject(body, "Entrypoint", o->entrypoint);
+	kv_list_to_json(body, "Labels", &o->label);
 	host = cJSON_AddObjectToObject(body, "HostConfig");
 	terminal_build(body, o);
 	cJSON_AddBoolToObject(host, "AutoRemove", o->rm && o->detach);
@@ -385,6 +386,7 @@ static int run_or_create(int argc, char **argv, bool start)
 		{ "network-alias", 0, FLAG_LIST, &o.alias, NULL, NULL },
 		{ "rm", 0, FLAG_BOOL, &o.rm, NULL, "Remove the container when it exits" },
 		{ "hostname", 'h', FLAG_STR, &o.hostname, "NAME", "Container host name" },
+		{ "label", 'l', FLAG_LIST, &o.label, "KEY=VALUE", "Metadata on the container (repeatable; probe policies select by it)" },
 		{ "env", 'e', FLAG_LIST, &o.env, "K=V", "Set an environment variable (K alone: from berth's environment)" },
 		{ "interactive", 'i', FLAG_BOOL, &o.interactive, NULL, "Keep stdin open (attached in the foreground)" },
 		{ "tty", 't', FLAG_BOOL, &o.tty, NULL, "A terminal for the container (raw mode here, Ctrl-P Ctrl-Q detaches)" },

@@ -152,6 +152,28 @@ void ifname_veth_host(const char *network_id, const char *container_id, char ret
 	snprintf(ret, IFNAME_LEN, "bv%013llx", (unsigned long long)(h & 0xfffffffffffffULL));
 }
 
+static void ifname_spill(const char *prefix, const char *network_id, int idx,
+			 char ret[IFNAME_LEN])
+{
+	snprintf(ret, IFNAME_LEN, "%s%.10s%03x", prefix, network_id,
+		 (unsigned)idx & IFNAME_SPILL_MAX);
+}
+
+void ifname_spill_bridge(const char *network_id, int idx, char ret[IFNAME_LEN])
+{
+	ifname_spill("bx", network_id, idx, ret);
+}
+
+void ifname_spill_trunk(const char *network_id, int idx, char ret[IFNAME_LEN])
+{
+	ifname_spill("by", network_id, idx, ret);
+}
+
+void ifname_spill_uplink(const char *network_id, int idx, char ret[IFNAME_LEN])
+{
+	ifname_spill("bz", network_id, idx, ret);
+}
+
 void mac_from_seed(const char *seed, uint8_t ret[6])
 {
 	uint64_t h = hash64(seed, strlen(seed), 0);

@@ -28,6 +28,14 @@ int ifname_validate(const char *name, struct berr *err);
  *   host end of a veth:   "bv" + 13 hex of a hash of (network ID, container ID) */
 void ifname_bridge(const char *network_id, char ret[IFNAME_LEN]);
 void ifname_veth_host(const char *network_id, const char *container_id, char ret[IFNAME_LEN]);
+/* A network that spills over several bridges (the kernel takes at most 1,023 ports on one):
+ * extra bridge idx (1..4095) "bx" + 10 hex of the network ID + idx in 3 hex, and the trunk
+ * between it and the network's own bridge, a veth pair: "by..." on the network's bridge,
+ * "bz..." on the extra one (same digits). */
+#define IFNAME_SPILL_MAX 0xfff
+void ifname_spill_bridge(const char *network_id, int idx, char ret[IFNAME_LEN]);
+void ifname_spill_trunk(const char *network_id, int idx, char ret[IFNAME_LEN]);
+void ifname_spill_uplink(const char *network_id, int idx, char ret[IFNAME_LEN]);
 
 /* A locally administered unicast MAC derived from a seed string (stable for a given endpoint):
  * first octet 0x02 (locally administered, unicast), the rest from a hash. */

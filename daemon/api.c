@@ -38,8 +38,11 @@
 #define API_CONN_MAX 256u
 #define API_CONN_MEMORY ((size_t)128 * 1024)
 #define API_LOG_BLOCK (16 * 1024)
+/* A followed log or a wait is woken by the container's exit watch (and a log by inotify); these
+ * ticks are only a safety net, except API_LOG_POLL_MS for a log that inotify cannot watch. */
 #define API_LOG_POLL_MS 200
-#define API_WAIT_POLL_MS 100
+#define API_WATCHED_POLL_MS 5000
+#define API_WAIT_POLL_MS API_WATCHED_POLL_MS
 
 /* ---------------------------------------------------------------- responses */
 
@@ -162,22 +165,28 @@ int api_client_fd(struct MHD_Connection *conn)
 	return ci ? ci->connect_fd : -1;
 }
 
-/* Sleeps up to ms: 1 when fd (may be -1) is readable, 0 on timeout, -EPIPE when the client hung
- * up, -ECANCELED when the API is stopping. */
-int api_poll(struct api *a, int client, int fd, int ms)
+/* Sleeps up to ms: 1 when fd or fd2 (either may be -1) is readable, 0 on timeout, -EPIPE when
+ * the client hung up, -ECANCELED when the API is stopping. */
+int api_poll2(struct api *a, int client, int fd, int fd2, int ms)
 {
-	struct pollfd p[2] = {
+	struct pollfd p[3] = {
 		{ .fd = client, .events = POLLRDHUP },
 		{ .fd = fd, .events = POLLIN },
+		{ .fd = fd2, .events = POLLIN },
 	};
 
 	if (atomic_load(&a->stopping))
 		return -ECANCELED;
-	if (poll(p, 2, ms) < 0)
+	if (poll(p, 3, ms) < 0)
 		return errno == EINTR ? 0 : -errno;
 	if (p[0].revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL))
 		return -EPIPE;
-	return (p[1].revents & POLLIN) ? 1 : 0;
+	return ((p[1].revents | p[2].revents) & POLLIN) ? 1 : 0;
+}
+
+int api_poll(struct api *a, int client, int fd, int ms)
+{
+	return api_poll2(a, client, fd, -1, ms);
 }
 
 /* ---------------------------------------------------------------- system */
@@ -421,18 +430,23 @@ static int api_container_kill(struct api_call *c)
 	_cleanup_json_ cJSON *info = NULL;
 	struct mgr_ctr_state st = { .running = true };
 	const cJSON *id;
-	int r = mgr_container_kill(c->api->m, c->d.params.v[0], c->d.signal, &c->err);
+	int ew, r = mgr_container_kill(c->api->m, c->d.params.v[0], c->d.signal, &c->err);
 
 	c->status = 204;
 	if (r < 0 || !c->d.docker || c->d.signal != SIGKILL ||
 	    mgr_container_inspect(c->api->m, c->d.params.v[0], &info, NULL) < 0)
 		return r;
 	id = cJSON_GetObjectItemCaseSensitive(info, "Id");
-	for (int i = 0; st.running && cJSON_IsString(id) && i < 30000 / 10; i++) {
+	if (!cJSON_IsString(id))
+		return 0;
+	ew = mgr_exit_watch_add(c->api->m, id->valuestring);
+	for (uint64_t end = time_mono_ns() + 30000000000ULL; st.running && time_mono_ns() < end;) {
 		mgr_container_state(c->api->m, id->valuestring, &st);
-		if (st.running && api_poll(c->api, -1, -1, 10) < 0)
+		if (st.running && api_poll(c->api, -1, ew, API_WAIT_POLL_MS) < 0)
 			break;
+		mgr_exit_watch_drain(ew);
 	}
+	mgr_exit_watch_del(c->api->m, ew);
 	return 0;
 }
 
@@ -445,8 +459,17 @@ struct api_waiter {
 	char condition[16];
 	bool docker, done;
 	int client;
+	int exit;     /* exit watch of the container, -1 if unavailable (then plain polling) */
 	struct mgr_ctr_state start;
 };
+
+static void api_waiter_free(void *cls)
+{
+	struct api_waiter *w = cls;
+
+	mgr_exit_watch_del(w->api->m, w->exit);
+	free(w);
+}
 
 static bool api_wait_done(const struct api_waiter *w, const struct mgr_ctr_state *now)
 {
@@ -496,7 +519,8 @@ static ssize_t api_wait_read(void *cls, uint64_t pos, char *buf, size_t max)
 		mgr_container_state(w->api->m, w->id, &st);
 		if (api_wait_done(w, &st))
 			return api_wait_body(w, &st, 0, buf, max);
-		r = api_poll(w->api, w->client, -1, API_WAIT_POLL_MS);
+		r = api_poll(w->api, w->client, w->exit, API_WAIT_POLL_MS);
+		mgr_exit_watch_drain(w->exit);
 		if (r == -ECANCELED)
 			return api_wait_body(w, &st, r, buf, max);
 		if (r < 0)
@@ -525,10 +549,12 @@ static int api_container_wait(struct api_call *c)
 	w->client = api_client_fd(c->conn);
 	strscpy(w->id, id->valuestring, sizeof(w->id));
 	strscpy(w->condition, c->d.condition, sizeof(w->condition));
+	w->exit = mgr_exit_watch_add(c->api->m, w->id);
 	mgr_container_state(c->api->m, w->id, &w->start);
-	c->resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 1024, api_wait_read, w, free);
+	c->resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 1024, api_wait_read, w,
+						    api_waiter_free);
 	if (!c->resp) {
-		free(w);
+		api_waiter_free(w);
 		return -ENOMEM;
 	}
 	MHD_add_response_header(c->resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
@@ -612,6 +638,7 @@ struct api_logs {
 	struct api *api;
 	int fd;
 	int ino;      /* inotify on the log file, -1 if unavailable (then plain 200 ms polling) */
+	int exit;     /* exit watch of the container, -1 if none (not following, or unavailable) */
 	int client;   /* the connection's socket, to notice a client that went away */
 	char id[65];
 	bool follow;  /* wait for more while the container runs */
@@ -628,19 +655,24 @@ static void api_logs_free(void *cls)
 		close(l->fd);
 	if (l->ino >= 0)
 		close(l->ino);
+	mgr_exit_watch_del(l->api->m, l->exit);
 	free(l);
 }
 
-/* Waits up to API_LOG_POLL_MS for the file to grow; < 0 when the request must end. */
+/* Waits up to API_LOG_POLL_MS for the file to grow or the container to exit; < 0 when the
+ * request must end. */
 static int api_logs_wait(struct api_logs *l)
 {
 	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
 	int r;
 
-	r = api_poll(l->api, l->client, l->ino, API_LOG_POLL_MS);
-	if (r > 0)
-		while (read(l->ino, buf, sizeof(buf)) > 0)
+	r = api_poll2(l->api, l->client, l->ino, l->exit,
+		      l->ino >= 0 && l->exit >= 0 ? API_WATCHED_POLL_MS : API_LOG_POLL_MS);
+	if (r > 0) {
+		while (l->ino >= 0 && read(l->ino, buf, sizeof(buf)) > 0)
 			;
+		mgr_exit_watch_drain(l->exit);
+	}
 	return r < 0 ? r : 0;
 }
 
@@ -712,12 +744,14 @@ static int api_logs_callback(struct api_call *c, int fd, const char *path, const
 	l->api = c->api;
 	l->fd = fd;
 	l->ino = -1;
+	l->exit = -1;
 	l->follow = c->d.follow;
 	l->frame = frame;
 	memcpy(l->id, id, sizeof(l->id));
 	l->end = fstat(fd, &st) == 0 ? (uint64_t)st.st_size : 0;
 	l->off = api_logs_tail(fd, l->end, c->d.tail);
 	if (l->follow) {
+		l->exit = mgr_exit_watch_add(c->api->m, id);
 		l->ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 		if (l->ino >= 0 && inotify_add_watch(l->ino, path, IN_MODIFY) < 0) {
 			blog_debug("cannot watch %s, polling instead: %m", path);
@@ -1385,6 +1419,12 @@ int api_plugin_start(struct manager *m, const char *socket_path, struct api **re
 		return berr_prefix(err, "docker plugin socket");
 	mgr_remote_plugin_enable(m);
 	return 0;
+}
+
+void api_cancel(struct api *a)
+{
+	if (a)
+		atomic_store(&a->stopping, true);
 }
 
 void api_stop(struct api *a)

@@ -19,4 +19,6 @@ int api_plugin_start(struct manager *m, const char *socket_path, struct api **re
 		     struct berr *err);
 
 /* Stops serving, waits for the connection threads and removes the socket. Accepts NULL. */
+/* Requests that wait (logs, wait, events, probes) end at their next wake-up. */
+void api_cancel(struct api *a);
 void api_stop(struct api *a);

@@ -31,6 +31,7 @@ struct relay {
 	struct termkeys keys;        /* the detach sequence */
 	bool pending;                /* an attach counted by the manager, not yet released */
 	int client, shim, log_fd;
+	int exit;                    /* the container's exit watch (a log relay), or -1 */
 	char started_at[40];         /* the container's last start when the attach came */
 	off_t log_from;              /* where the output starts: the log's end at the attach */
 	char *extra;                 /* bytes the client sent before the upgrade */
@@ -45,6 +46,7 @@ static void relay_free(struct relay *r)
 		close(r->shim);
 	if (r->log_fd >= 0)
 		close(r->log_fd);
+	mgr_exit_watch_del(r->api->m, r->exit);
 	free(r->extra);
 	free(r);
 }
@@ -189,15 +191,18 @@ static bool relay_log_done(struct relay *r)
 /* One round: 0 go on, 1 done. */
 static int relay_round(struct relay *r, bool *client_in_open)
 {
-	struct pollfd p[2] = { { .fd = *client_in_open ? r->client : -1, .events = POLLIN },
-			       { .fd = r->shim, .events = POLLIN } };
+	struct pollfd p[3] = { { .fd = *client_in_open ? r->client : -1, .events = POLLIN },
+			       { .fd = r->shim, .events = POLLIN },
+			       { .fd = r->log_fd >= 0 ? r->exit : -1, .events = POLLIN } };
 	char buf[RELAY_BUF];
 	ssize_t n;
 
 	if (atomic_load(&r->api->stopping))
 		return 1;
-	if (poll(p, 2, r->log_fd >= 0 ? 50 : RELAY_POLL_MS) < 0 && errno != EINTR)
+	if (poll(p, 3, r->log_fd >= 0 ? 50 : RELAY_POLL_MS) < 0 && errno != EINTR)
 		return 1;
+	if (p[2].revents)
+		mgr_exit_watch_drain(r->exit);
 	if (p[0].revents) {
 		n = recv(r->client, buf, sizeof(buf), MSG_DONTWAIT);
 		if (n == 0 || (n < 0 && errno != EAGAIN)) {
@@ -287,7 +292,7 @@ static struct relay *relay_new(struct api_call *c)
 	struct relay *r = xcalloc(1, sizeof(*r));
 
 	r->api = c->api;
-	r->client = r->shim = r->log_fd = -1;
+	r->client = r->shim = r->log_fd = r->exit = -1;
 	return r;
 }
 
@@ -307,6 +312,7 @@ int api_container_attach(struct api_call *c)
 	}
 	r->pending = true;
 	memcpy(r->id, a.id, sizeof(r->id));
+	r->exit = mgr_exit_watch_add(c->api->m, r->id);
 	memcpy(r->sock, a.sock, sizeof(r->sock));
 	memcpy(r->log, a.log, sizeof(r->log));
 	memcpy(r->started_at, a.started_at, sizeof(r->started_at));

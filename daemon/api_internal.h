@@ -71,6 +71,7 @@ int api_client_fd(struct MHD_Connection *conn);
 /* Sleeps up to ms: 1 when fd (may be -1) is readable, 0 on timeout, -EPIPE when the client hung
  * up, -ECANCELED when the API is stopping. */
 int api_poll(struct api *a, int client, int fd, int ms);
+int api_poll2(struct api *a, int client, int fd, int fd2, int ms);
 
 /* A line of a streamed reply (daemon/api_stream.c). */
 struct api_line {

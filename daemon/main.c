@@ -238,6 +238,8 @@ int main(int argc, char **argv)
 		  o.plugin ? ", docker plugin " : "", o.plugin ? o.plugin : "");
 	rc = event_loop(m, sfd) < 0 ? 1 : 0;
 	blog_info("berthd stopping (containers keep running)");
+	api_cancel(plugin);   /* then woken by mgr_shutdown, waiting requests end at once */
+	api_cancel(api);
 	mgr_shutdown(m);   /* pending stops and waits give up: the API's threads end promptly */
 	api_stop(plugin);
 	api_stop(api);

@@ -163,6 +163,7 @@ static int load_ep(struct bendpoint *be, void *ud)
 
 	e->e = *be;
 	e->persisted = true;
+	e->br = -1;
 	free(be);
 	vec_push(m->eps, e);
 	return 0;
@@ -276,6 +277,20 @@ static int dirs_create(struct manager *m, struct berr *err)
 		r = mkdir_p(p, 0700, err);
 	}
 	return r;
+}
+
+/* The containers' seccomp profile compiled once, for all their inits and execs. Without it each
+ * of them compiles it (milliseconds per start). */
+static void seccomp_export(struct manager *m)
+{
+	_cleanup_free_ char *path = xasprintf("%s/seccomp.bpf", m->run);
+	struct berr err = BERR_INIT;
+
+	if (rt_seccomp_export(path, &err) < 0) {
+		blog_warn("%s: each container compiles its seccomp profile itself", berr_str(&err));
+		return;
+	}
+	m->seccomp_path = steal_ptr(path);
 }
 
 static void host_id_load(struct manager *m)
@@ -439,6 +454,8 @@ int mgr_open(const struct mgr_config *cfg, struct manager **ret, struct berr *er
 	r = dirs_create(m, err);
 	if (r >= 0)
 		r = root_lock(m, err);
+	if (r >= 0)
+		seccomp_export(m);
 	if (r >= 0) {
 		db = xasprintf("%s/berth.db", m->root);
 		r = store_open(db, &m->store, err);
@@ -481,7 +498,7 @@ void mgr_shutdown(struct manager *m)
 {
 	pthread_mutex_lock(&m->lock);
 	m->shutting_down = true;
-	pthread_cond_broadcast(&m->exited);
+	mgr_exited_broadcast(m, NULL);
 	pthread_mutex_unlock(&m->lock);
 	mgr_events_shutdown(m);
 }
@@ -513,6 +530,7 @@ void mgr_close(struct manager *m)
 	for (size_t i = 0; i < m->watches.n; i++)
 		free(m->watches.v[i]);
 	free(m->watches.v);
+	mgr_exit_watch_free_all(m);
 	free(m->nets.v);
 	free(m->eps.v);
 	free(m->ctrs.v);
@@ -528,6 +546,7 @@ void mgr_close(struct manager *m)
 	mgr_execs_close(m);
 	free(m->root);
 	free(m->run);
+	free(m->seccomp_path);
 	free(m->cni_dir);
 	free(m->api_socket);
 	free(m);

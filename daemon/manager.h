@@ -75,6 +75,12 @@ int mgr_container_inspect(struct manager *m, const char *ref, cJSON **ret, struc
 int mgr_container_log_path(struct manager *m, const char *ref, char **ret_path,
 			   char ret_id[65], struct berr *err);
 bool mgr_container_running(struct manager *m, const char *id);
+/* An exit watch: an eventfd (returned, or -errno) that becomes readable whenever container id
+ * stops running or is removed, and at shutdown. Register it before looking at the state;
+ * drain it after each wake-up; delete it (closes it) when done. */
+int mgr_exit_watch_add(struct manager *m, const char *id);
+void mgr_exit_watch_drain(int fd);
+void mgr_exit_watch_del(struct manager *m, int fd);
 /* Docker-shaped statistics (cgroup CPU, memory, pids; bytes per interface). Without one_shot,
  * precpu_stats is a sample taken 200 ms earlier; blocks that long, never under the lock. */
 int mgr_container_stats(struct manager *m, const char *ref, bool one_shot, cJSON **ret,

@@ -476,6 +476,7 @@ static int proc_start(struct manager *m, struct ctr_entry *c, struct rt_proc *pr
 	spec.log_path = log;
 	spec.hosts_path = host ? "/etc/hosts" : hosts;
 	spec.resolv_path = host ? "/etc/resolv.conf" : resolv;
+	spec.seccomp_path = m->seccomp_path;
 	mgr_ctr_resources_spec(&c->c, &spec);
 	mgr_ctr_image_spec(&c->c, &spec.workdir, &spec.user);
 	mgr_ctr_tty_spec(m, c, &spec);
@@ -641,7 +642,7 @@ void mgr_ctr_exited(struct manager *m, struct ctr_entry *c, int code)
 		blog_error("container %s: recording its exit: %s", c->c.name, berr_str(&e2));
 	blog_info("container %s exited with code %d", c->c.name, code);
 	ctr_exit_events(m, c, code);
-	pthread_cond_broadcast(&m->exited);
+	mgr_exited_broadcast(m, c->c.id);
 	if (c->c.auto_remove && mgr_ctr_delete(m, c, &e2) < 0)
 		blog_warn("auto-removing container: %s", berr_str(&e2));
 }
@@ -903,6 +904,7 @@ int mgr_ctr_delete(struct manager *m, struct ctr_entry *c, struct berr *err)
 	strscpy(m->last_exit_id, c->c.id, sizeof(m->last_exit_id));
 	m->last_exit_code = c->c.exit_code;
 	ctr_drop_eps(m, c);
+	mgr_execs_forget(m, c->c.id);
 	for (size_t i = 0; i < m->ctrs.n; i++)
 		if (m->ctrs.v[i] == c) {
 			vec_remove(m->ctrs, i);
@@ -911,8 +913,8 @@ int mgr_ctr_delete(struct manager *m, struct ctr_entry *c, struct berr *err)
 	mgr_tree_discard(m, state);   /* the writable layer may be large */
 	if (rm_rf(run, &e2) < 0)
 		blog_warn("removing container files: %s", berr_str(&e2));
+	mgr_exited_broadcast(m, c->c.id);
 	ctr_entry_free(c);
-	pthread_cond_broadcast(&m->exited);
 	return 0;
 }
 

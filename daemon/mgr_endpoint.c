@@ -203,6 +203,7 @@ int mgr_ep_new(struct manager *m, struct ctr_entry *c, struct net_entry *n, cons
 	if (cfg && !cJSON_IsNull(cfg) && !cJSON_IsObject(cfg))
 		return berr_set(err, -EINVAL, "EndpointConfig must be an object");
 	ep = xcalloc(1, sizeof(*ep));
+	ep->br = -1;
 	r = ep_config_parse(n, cfg, &ep->e, err);
 	if (r < 0) {
 		cJSON_Delete(ep->e.aliases);
@@ -393,6 +394,7 @@ static void activation_undo(struct manager *m, struct ctr_entry *c, struct net_e
 		blog_warn("rolling back endpoint %.12s: %s; interface %s is left until the next start "
 			  "removes it", ep->e.id, berr_str(&e2),
 			  ep->e.host_ifname[0] ? ep->e.host_ifname : ep->e.ifname);
+	mgr_spill_release(m, n, ep);
 	if (n->drv->global_scope)
 		mgr_cluster_ep_withdraw(m, n, ep);
 	ep->e.state = EP_INACTIVE;
@@ -472,13 +474,17 @@ int mgr_ep_activate(struct manager *m, struct ctr_entry *c, struct ep_entry *ep,
 	crash_point("connect:after-store");
 	/* Firewall first: the interface's first frames must already be allowed. A crash from
 	 * here on is repaired by the start-up rebuild of the tables from the store. */
-	r = mgr_fw_endpoint_added(m, c, ep, err);
+	r = mgr_spill_assign(m, n, ep, err);
+	if (r >= 0)
+		r = mgr_fw_endpoint_added(m, c, ep, err);
 	steps_mark(&st, "fw");
 	if (r >= 0 && n->drv->global_scope)
 		r = mgr_cluster_dataplane_up(m, n, err);
 	delay_point("connect-join");
 	if (r >= 0)
 		r = n->drv->join(&m->drv, &n->n, &ep->e, &sb, err);
+	if (r >= 0)
+		mgr_spill_nd_ep(m, n, ep, true);
 	steps_mark(&st, "join");
 	crash_point("connect:after-join");
 	if (r >= 0) {
@@ -580,6 +586,7 @@ static int ep_deactivate(struct manager *m, struct ctr_entry *c, struct ep_entry
 			r = ep_leave(m, c, n, ep, dying, err);
 		if (r < 0)
 			return berr_prefix(err, "disconnecting container %s", c->c.name);
+		mgr_spill_release(m, n, ep);
 		steps_mark(&st, dying ? "retire" : "leave");
 		crash_point("disconnect:after-leave");
 		if (n && n->drv && n->drv->global_scope)

@@ -2,8 +2,8 @@
 /* Exec sessions (POST /containers/{id}/exec, /exec/{id}/start, /exec/{id}/json, resize), as
  * Docker's: created, then started under an exec shim (runtime/exec_shim.c) that serves the
  * session's terminal or pipes on <run>/attach/x<id>.sock and writes its exit code. Sessions are
- * kept in memory (EXECS_MAX, the oldest finished ones make room); the exec shim is spawned
- * without the manager lock. */
+ * kept in memory (EXECS_MAX, the oldest finished ones make room) until their container is
+ * removed; the exec shim is spawned without the manager lock. */
 #include <signal.h>
 
 #include "common/termkeys.h"
@@ -42,6 +42,22 @@ void mgr_execs_close(struct manager *m)
 	for (size_t i = 0; i < m->execs.n; i++)
 		exec_free(m->execs.v[i]);
 	free(m->execs.v);
+}
+
+/* The container is being removed: its sessions go with it (Docker forgets them too), with
+ * whatever files their shims left. Lock held. */
+void mgr_execs_forget(struct manager *m, const char *ctr_id)
+{
+	for (size_t i = m->execs.n; i-- > 0;) {
+		struct exec_entry *x = m->execs.v[i];
+
+		if (strcmp(x->ctr_id, ctr_id))
+			continue;
+		unlink(x->exit_path);   /* ENOENT: read already, or never written */
+		unlink(x->sock);
+		exec_free(x);
+		vec_remove(m->execs, i);
+	}
 }
 
 static struct exec_entry *exec_find(struct manager *m, const char *ref, struct berr *err)
@@ -189,6 +205,7 @@ static int exec_claim(struct manager *m, const char *ref, struct exec_entry **re
 	spec->open_stdin = x->in;
 	spec->sock_path = x->sock;
 	spec->exit_path = x->exit_path;
+	spec->seccomp_path = m->seccomp_path;
 	mgr_event_container(m, c, "exec_start", NULL);
 	*ret = x;
 	return 0;

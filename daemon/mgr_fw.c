@@ -10,6 +10,7 @@
 #include <netinet/in.h>
 #include <sys/timerfd.h>
 
+#include "common/names.h"
 #include "common/portspec.h"
 #include "daemon/mgr_internal.h"
 #include "nft/nft.h"
@@ -173,6 +174,31 @@ static size_t ep_elems(struct manager *m, const struct ep_entry *ep, struct nft_
 	return k;
 }
 
+/* Extra bridge idx of n (mgr_spill.c): a frame its trunk's end on n's bridge sends back where it
+ * came from (br_netfilter bridging it back after DNAT: hairpin to a published port from behind
+ * the trunk) leaves with the source MAC of n's bridge, and never a broadcast (@reflect); frames
+ * bridged on the extra bridge are not tracked there (@xbridges, see nft/skeleton.c); its end on
+ * the extra bridge is the way to the gateway, which ICC off must leave open (@uplinks); with
+ * ICC off nothing crosses from the trunk to another port of n's bridge (@noicc). Anti-spoofing
+ * stays on the containers' own ports: a trunk carries frames already checked where they
+ * entered. */
+static size_t spill_elems(const struct net_entry *n, int idx, struct nft_elem *e)
+{
+	char br[IFNAME_LEN], trunk[IFNAME_LEN], up[IFNAME_LEN];
+	size_t k = 0;
+
+	ifname_spill_bridge(n->n.id, idx, br);
+	ifname_spill_trunk(n->n.id, idx, trunk);
+	ifname_spill_uplink(n->n.id, idx, up);
+	nft_elem_ifname(&e[k++], NFT_SET_XBRIDGES, br);
+	nft_elem_ifname(&e[k++], NFT_SET_BR_UPLINKS, up);
+	if (n->br_mac_known)
+		nft_elem_reflect(&e[k++], trunk, trunk, n->br_mac);
+	if (opt_false(n, OPT_ICC))
+		nft_elem_ifname(&e[k++], NFT_SET_BR_NOICC, trunk);
+	return k;
+}
+
 static void port_elem(const struct fw_port *p, struct nft_elem *e)
 {
 	nft_elem_port(e, p->family, &p->host, p->proto, p->host_port, &p->to, p->ctr_port);
@@ -245,6 +271,14 @@ static int fw_rebuild(struct manager *m, struct berr *err)
 		for (size_t j = 0; j < k; j++)
 			nft_batch_elem(b, true, &e[j]);
 	}
+	for (size_t i = 0; i < m->nets.n; i++)
+		for (size_t idx = 1; idx < m->nets.v[i]->n_spill; idx++) {
+			if (!m->nets.v[i]->spill[idx].up)
+				continue;
+			k = spill_elems(m->nets.v[i], (int)idx, e);
+			for (size_t j = 0; j < k; j++)
+				nft_batch_elem(b, true, &e[j]);
+		}
 	for (size_t i = 0; i < m->eps.n; i++) {
 		k = ep_elems(m, m->eps.v[i], e);
 		for (size_t j = 0; j < k; j++)
@@ -838,6 +872,23 @@ void mgr_fw_network_removed(struct manager *m, struct net_entry *n)
 
 	if (m->fw && net_is_bridge(n))
 		elems_remove(m, e, net_elems(n, e), n->n.name);
+}
+
+int mgr_fw_spill_added(struct manager *m, struct net_entry *n, int idx, struct berr *err)
+{
+	struct nft_elem e[ELEMS_MAX];
+
+	if (!m->fw)
+		return 0;
+	return fw_elems_apply(m, true, e, spill_elems(n, idx, e), err);
+}
+
+void mgr_fw_spill_removed(struct manager *m, struct net_entry *n, int idx)
+{
+	struct nft_elem e[ELEMS_MAX];
+
+	if (m->fw)
+		elems_remove(m, e, spill_elems(n, idx, e), "a trunk");
 }
 
 int mgr_fw_endpoint_added(struct manager *m, struct ctr_entry *c, struct ep_entry *ep,

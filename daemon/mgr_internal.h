@@ -15,6 +15,12 @@ struct net_entry {
 	struct bnetwork n;
 	const struct driver_ops *drv;
 	struct ipam_pool pools[NET_MAX_SUBNETS];   /* parallel to n.subnets */
+	/* Its bridges when it spills over several (mgr_spill.c): [0] is its own. */
+	struct spill_bridge { bool up; size_t ports; } *spill;
+	size_t n_spill;
+	uint8_t br_mac[6];                         /* its own bridge's MAC, once it spills */
+	bool br_mac_known;
+	bool nd_sync;          /* its bridges hold its endpoints' ARP entries (mgr_spill_nd.c) */
 };
 
 struct remote_ep;
@@ -26,6 +32,7 @@ struct ep_entry {
 	/* An endpoint of dockerd's (the remote driver, mgr_remote.c): its container_id is its own
 	 * ID, it is persisted as metadata, not in the endpoints table. NULL for berth's. */
 	struct remote_ep *remote;
+	int br;                /* index of the bridge its host end is on (mgr_spill.c), -1: none */
 };
 
 /* A default route of a container's namespace, as berth last set it (memory only). */
@@ -62,6 +69,7 @@ static inline void json_deletep(cJSON **p)
 
 /* A file descriptor the event loop watches for a subsystem; the callback runs with the lock held. */
 struct manager;
+struct exit_watch;
 typedef void (*mgr_watch_cb)(struct manager *m, int fd, void *ud);
 struct mgr_watch {
 	int fd;
@@ -82,6 +90,7 @@ struct manager {
 	unsigned unlocked_children;
 	bool reap_deferred;
 	char *root, *run;
+	char *seccomp_path;         /* <run>/seccomp.bpf (rt_seccomp_export); NULL: not written */
 	struct ipam_default_pool pools[MGR_MAX_POOLS];
 	size_t n_pools;
 	int lock_fd;
@@ -97,6 +106,7 @@ struct manager {
 	VEC(struct ctr_entry) ctrs;
 	VEC(struct exec_entry) execs;   /* daemon/mgr_exec.c */
 	VEC(struct mgr_watch) watches;
+	VEC(struct exit_watch) exit_watches;   /* daemon/mgr_notify.c */
 	bool creating_defaults;     /* the predefined networks are being created */
 	struct fw_state *fw;        /* owned by daemon/mgr_fw.c */
 	struct dns_state *dns;      /* owned by daemon/mgr_dns.c */
@@ -218,6 +228,15 @@ char *mgr_ctr_run_dir(struct manager *m, const struct bcontainer *c);
 char *mgr_ctr_state_dir(struct manager *m, const struct bcontainer *c);
 /* A container's process is gone: tear its networking down, record the exit, auto-remove. */
 void mgr_ctr_exited(struct manager *m, struct ctr_entry *c, int code);
+/* mgr_notify.c, lock held: wake the exit watches of container id (NULL: all of them), and the
+ * threads waiting on m->exited. */
+void mgr_exit_watch_signal(struct manager *m, const char *id);
+void mgr_exit_watch_free_all(struct manager *m);
+static inline void mgr_exited_broadcast(struct manager *m, const char *id)
+{
+	mgr_exit_watch_signal(m, id);
+	pthread_cond_broadcast(&m->exited);
+}
 int mgr_ctr_watch(struct manager *m, struct ctr_entry *c);
 /* Deactivate every endpoint (kernel state, addresses) and delete the network namespace. */
 int mgr_ctr_net_teardown(struct manager *m, struct ctr_entry *c);
@@ -244,6 +263,29 @@ int mgr_reaper_start(struct manager *m, struct berr *err);
 void mgr_reaper_kick(struct manager *m);
 void mgr_reaper_stop(struct manager *m);
 
+/* ---- networks over several bridges (mgr_spill.c) ---- */
+/* Choose the bridge of an endpoint being activated (ep->br, ep->e.master), adding an extra
+ * bridge when all are full; release it when the endpoint's interface is gone (removing an extra
+ * bridge left empty). */
+int mgr_spill_assign(struct manager *m, struct net_entry *n, struct ep_entry *ep,
+		     struct berr *err);
+void mgr_spill_release(struct manager *m, struct net_entry *n, struct ep_entry *ep);
+/* Start-up: where the active endpoints are (before reconciliation touches them), then trunks
+ * completed and empty extra bridges removed (after). */
+void mgr_spill_scan(struct manager *m);
+void mgr_spill_tidy(struct manager *m);
+/* name is an extra bridge or trunk end of a network, in use. */
+bool mgr_spill_owns(struct manager *m, const char *name);
+/* Append the names of n's bridges (its own first) to arr. */
+void mgr_spill_names(const struct net_entry *n, cJSON *arr);
+/* ARP entries of a network over several bridges (mgr_spill_nd.c): every entry of bridge k;
+ * endpoint ep's on every bridge (after its join / after its leave); the own bridge's removed
+ * (back to one bridge); start-up removal of the entries no endpoint owns. */
+void mgr_spill_nd_fill(struct manager *m, struct net_entry *n, size_t k);
+void mgr_spill_nd_ep(struct manager *m, struct net_entry *n, const struct ep_entry *ep, bool add);
+void mgr_spill_nd_off(struct manager *m, struct net_entry *n);
+void mgr_spill_nd_sweep(struct manager *m, struct net_entry *n, size_t k);
+
 /* ---- reconciliation at start (mgr_reconcile.c) ---- */
 int mgr_reconcile(struct manager *m, struct berr *err);
 
@@ -261,6 +303,9 @@ int mgr_fw_network_added(struct manager *m, struct net_entry *n, struct berr *er
 void mgr_fw_network_removed(struct manager *m, struct net_entry *n);
 int mgr_fw_endpoint_added(struct manager *m, struct ctr_entry *c, struct ep_entry *ep,
 			  struct berr *err);
+/* Extra bridge idx of network n (its trunk) was added / is being retired. */
+int mgr_fw_spill_added(struct manager *m, struct net_entry *n, int idx, struct berr *err);
+void mgr_fw_spill_removed(struct manager *m, struct net_entry *n, int idx);
 void mgr_fw_endpoint_removed(struct manager *m, struct ctr_entry *c, struct ep_entry *ep);
 /* Published ports: before the process starts / after it exited. */
 int mgr_fw_ports_add(struct manager *m, struct ctr_entry *c, struct berr *err);
@@ -342,6 +387,7 @@ void mgr_images_sweep(struct manager *m);
 /* ---- exec sessions (mgr_exec.c) ---- */
 struct exec_entry;
 void mgr_execs_close(struct manager *m);
+void mgr_execs_forget(struct manager *m, const char *ctr_id);
 
 /* ---- terminals (mgr_tty.c) ---- */
 /* Tty, OpenStdin, StdinOnce, Attach*, HostConfig.ConsoleSize into extra. */

@@ -337,6 +337,7 @@ void mgr_net_entry_free(struct net_entry *e)
 	}
 	cJSON_Delete(e->n.options);
 	cJSON_Delete(e->n.labels);
+	free(e->spill);
 	free(e);
 }
 

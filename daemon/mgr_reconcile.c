@@ -116,7 +116,11 @@ static void ep_repair(struct manager *m, struct ctr_entry *c, struct ep_entry *e
 	r = n->drv->endpoint_check(&m->drv, &n->n, &ep->e, sb.netns_fd >= 0 ? &sb : NULL, &e2);
 	if (r == 0) {
 		blog_info("re-creating missing interface %s of %s", ep->e.ifname, c->c.name);
-		r = sb.netns_fd < 0 ? e2.code : n->drv->join(&m->drv, &n->n, &ep->e, &sb, &e2);
+		r = sb.netns_fd < 0 ? e2.code : 0;
+		if (r >= 0 && ep->br < 0)
+			r = mgr_spill_assign(m, n, ep, &e2);
+		if (r >= 0)
+			r = n->drv->join(&m->drv, &n->n, &ep->e, &sb, &e2);
 	}
 	if (r < 0)
 		blog_warn("repairing endpoint %.12s of %s: %s; retried at the next start", ep->e.id,
@@ -225,6 +229,8 @@ static bool ifname_owned(struct manager *m, const char *name)
 	for (size_t i = 0; i < m->eps.n; i++)
 		if (m->eps.v[i]->e.state == EP_ACTIVE && strcmp(m->eps.v[i]->e.host_ifname, name) == 0)
 			return true;
+	if (mgr_spill_owns(m, name))
+		return true;
 	for (size_t i = 0; i < m->nets.n; i++) {
 		const struct net_entry *n = m->nets.v[i];
 
@@ -375,7 +381,11 @@ static void allocations_reconcile(struct manager *m)
 
 static void orphan_links_sweep(struct manager *m)
 {
+	static const char *const spill[] = { "bx", "by", "bz" };   /* common/names.h */
+
 	orphan_links_remove(m, "bv");   /* host ends of endpoint veths (common/names.h) */
+	for (size_t i = 0; i < ARRAY_SIZE(spill); i++)
+		orphan_links_remove(m, spill[i]);
 	for (size_t i = 0; driver_at(i); i++) {
 		if (driver_at(i)->host_ifname_prefix)
 			orphan_links_remove(m, driver_at(i)->host_ifname_prefix);
@@ -391,7 +401,9 @@ int mgr_reconcile(struct manager *m, struct berr *err)
 		void (*run)(struct manager *m);
 	} phases[] = {
 		{ "restoring networks", networks_restore },
+		{ "reading where endpoints are", mgr_spill_scan },
 		{ "reconciling containers", containers_reconcile },
+		{ "completing or removing extra bridges", mgr_spill_tidy },
 		{ "rolling back dockerd's interrupted endpoints", mgr_remote_reconcile },
 		{ "removing orphan interfaces", orphan_links_sweep },
 		{ "removing orphan network namespaces", orphan_netns_remove },

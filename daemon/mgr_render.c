@@ -111,6 +111,8 @@ cJSON *mgr_render_network(struct manager *m, struct net_entry *n)
 	cJSON_AddItemToObject(o, "Options", cJSON_Duplicate(n->n.options, 1));
 	cJSON_AddItemToObject(o, "Labels", cJSON_Duplicate(n->n.labels, 1));
 	cJSON_AddStringToObject(b, "Bridge", n->n.ifname);
+	if (n->n_spill > 1)   /* spilled over several bridges (mgr_spill.c): all of them */
+		mgr_spill_names(n, cJSON_AddArrayToObject(b, "Bridges"));
 	if (n->n.mtu)
 		cJSON_AddNumberToObject(b, "MTU", n->n.mtu);
 	cJSON_AddBoolToObject(b, "Predefined", mgr_net_predefined(n));
@@ -157,6 +159,8 @@ static cJSON *render_endpoint(struct net_entry *n, const struct bendpoint *e)
 	cJSON_AddStringToObject(o, "MacAddress", e->state == EP_ACTIVE ? e->mac : "");
 	cJSON_AddStringToObject(b, "Interface", e->ifname);
 	cJSON_AddStringToObject(b, "HostInterface", e->host_ifname);
+	if (e->state == EP_ACTIVE && e->host_ifname[0] && n)   /* the bridge it is a port of */
+		cJSON_AddStringToObject(b, "Bridge", e->master[0] ? e->master : n->n.ifname);
 	cJSON_AddStringToObject(b, "State", e->state == EP_ACTIVE ? "active" :
 					    e->state == EP_PENDING ? "pending" : "inactive");
 	cJSON_AddItemToObject(o, "Berth", b);
@@ -257,6 +261,7 @@ cJSON *mgr_render_container(struct manager *m, struct ctr_entry *c)
 	_cleanup_free_ char *sandbox = mgr_ctr_netns_path(m, &c->c);
 	_cleanup_free_ char *name = xasprintf("/%s", c->c.name);
 	cJSON *first = cJSON_DetachItemFromArray(args, 0);
+	const cJSON *labels;
 
 	cJSON_AddStringToObject(o, "Id", c->c.id);
 	cJSON_AddStringToObject(o, "Name", name);
@@ -272,6 +277,8 @@ cJSON *mgr_render_container(struct manager *m, struct ctr_entry *c)
 	cJSON_AddItemToObject(cfg, "Env", cJSON_Duplicate(c->c.env, 1));
 	mgr_render_image_config(cfg, &c->c);
 	mgr_render_tty_config(cfg, &c->c);
+	labels = cJSON_GetObjectItemCaseSensitive(c->c.extra, "Labels");
+	cJSON_AddItemToObject(cfg, "Labels", labels ? cJSON_Duplicate(labels, 1) : cJSON_CreateObject());
 	cJSON_AddItemToObject(o, "Config", cfg);
 	cJSON_AddStringToObject(hc, "NetworkMode", c->c.network_mode);
 	cJSON_AddBoolToObject(hc, "AutoRemove", c->c.auto_remove);

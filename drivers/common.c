@@ -135,7 +135,8 @@ int drv_veth_join(struct drv_ctx *ctx, const struct bnetwork *n, const struct be
 
 	r = mac_parse(ep->mac, mac, err);
 	if (r >= 0)
-		r = nlx_veth_create(ctx->host_nl, ep->host_ifname, n->ifname, sb->netns_fd,
+		r = nlx_veth_create(ctx->host_nl, ep->host_ifname,
+				    ep->master[0] ? ep->master : n->ifname, sb->netns_fd,
 				    ep->ifname, mac, n->mtu, NLX_VETH_PORT_ONLY, err);
 	if (r >= 0)
 		r = drv_sandbox_configure(n, ep, sb, err);

@@ -82,6 +82,13 @@ struct driver_ops {
 	const char *host_ifname_prefix;
 	const char *host_ifname_prefix2;   /* a second generated shape (overlay: VXLAN devices) */
 	bool (*owns_host_ifname)(const struct bnetwork *n, const char *name);
+	/* A network outgrowing one bridge (the kernel takes at most 1,023 ports on one) spills over
+	 * extra bridges, each joined to the network's own by a trunk (common/names.h); the manager
+	 * decides which bridge an endpoint's host end is a port of (bendpoint.master, which join
+	 * uses). spill_add makes extra bridge idx (>= 1) and its trunk, idempotently; spill_del
+	 * deletes both (what is gone: success). NULL: the network has one bridge. */
+	int (*spill_add)(struct drv_ctx *ctx, const struct bnetwork *n, int idx, struct berr *err);
+	int (*spill_del)(struct drv_ctx *ctx, const struct bnetwork *n, int idx, struct berr *err);
 	/* Re-create what a network needs after a restart (e.g. a bridge someone deleted). */
 	int (*restore)(struct drv_ctx *ctx, const struct bnetwork *n, struct berr *err);
 };

@@ -47,6 +47,10 @@ int nlx_fail(struct nlx *nl, int code, struct berr *err, const char *fmt, ...)
 /* -errno for a libnl NLE_* code (used when no kernel errno is available). */
 int nlx_nle_errno(int nle);
 
+/* An RTM_{NEW,GET}LINK message addressing a link by name (NULL: out of memory). */
+struct ifinfomsg;
+struct nl_msg *link_msg_new(int type, int flags, const struct ifinfomsg *ifi, const char *name);
+
 /* Resolve a link by name with one RTM_GETLINK. ret_kind receives IFLA_INFO_KIND ("" if none);
  * ret_flags the ifi_flags. Returns ifindex > 0, 0 when absent, -errno. Both out-params optional. */
 int nlx_link_query(struct nlx *nl, const char *name, char ret_kind[32], unsigned *ret_flags,

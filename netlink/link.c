@@ -58,9 +58,8 @@ static int link_info_cb(struct nl_msg *msg, void *arg)
 	return NL_OK;
 }
 
-/* An RTM_{NEW,GET}LINK message addressing a link by name. */
-static struct nl_msg *link_msg_new(int type, int flags, const struct ifinfomsg *ifi,
-				   const char *name)
+/* An RTM_{NEW,GET}LINK message addressing a link by name (netlink/internal.h). */
+struct nl_msg *link_msg_new(int type, int flags, const struct ifinfomsg *ifi, const char *name)
 {
 	struct nl_msg *msg = nlmsg_alloc_simple(type, flags);
 

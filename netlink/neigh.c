@@ -122,6 +122,53 @@ int nlx_fdb_del(struct nlx *nl, int ifindex, const uint8_t mac[6], const struct 
 	return 0;
 }
 
+/* A bridge's forwarding entry MAC -> its port port_ifindex, static (never aged out). */
+int nlx_bridge_fdb_add(struct nlx *nl, int port_ifindex, const uint8_t mac[6], struct berr *err)
+{
+	struct ndmsg ndm = {
+		.ndm_family = AF_BRIDGE,
+		.ndm_ifindex = port_ifindex,
+		.ndm_state = NUD_NOARP,
+		.ndm_flags = NTF_MASTER,
+	};
+	struct nl_msg *msg = neigh_msg(RTM_NEWNEIGH, NLM_F_CREATE | NLM_F_REPLACE, &ndm, mac, NULL);
+	char m[18];
+	int r;
+
+	mac_fmt(mac, m);
+	if (!msg)
+		return berr_set(err, -ENOMEM, "adding bridge forwarding entry %s: out of memory",
+				m);
+	r = nlx_talk(nl, msg, NULL, NULL);
+	if (r < 0)
+		return nlx_fail(nl, r, err, "adding bridge forwarding entry %s -> ifindex %d", m,
+				port_ifindex);
+	return 0;
+}
+
+int nlx_bridge_fdb_del(struct nlx *nl, int port_ifindex, const uint8_t mac[6], struct berr *err)
+{
+	struct ndmsg ndm = {
+		.ndm_family = AF_BRIDGE,
+		.ndm_ifindex = port_ifindex,
+		.ndm_flags = NTF_MASTER,
+	};
+	struct nl_msg *msg = neigh_msg(RTM_DELNEIGH, 0, &ndm, mac, NULL);
+	char m[18];
+	int r;
+
+	mac_fmt(mac, m);
+	if (!msg)
+		return berr_set(err, -ENOMEM, "deleting bridge forwarding entry %s: out of memory",
+				m);
+	r = nlx_talk(nl, msg, NULL, NULL);
+	/* ENOENT: none (or it moved to another port); ENODEV: the port is gone, and its entries */
+	if (r < 0 && r != -ENOENT && r != -ENODEV)
+		return nlx_fail(nl, r, err, "deleting bridge forwarding entry %s -> ifindex %d", m,
+				port_ifindex);
+	return 0;
+}
+
 /* ---- dumps ---- */
 
 struct neigh_dump {

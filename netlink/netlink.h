@@ -51,6 +51,22 @@ int nlx_link_set_mtu(struct nlx *nl, const char *name, int mtu, struct berr *err
 /* One netlink message (no /proc/sys: its lookups slow down as namespaces multiply): IPv4
  * arp_notify=1 and, with no_ipv6, no IPv6 address generation (no link-local, DAD or MLD). */
 int nlx_link_set_ipconf(struct nlx *nl, const char *name, bool no_ipv6, struct berr *err);
+/* Networks over several bridges (netlink/trunk.c). A bridge that only switches: no address,
+ * IPv6 off, the host answering no ARP on it; otherwise as nlx_bridge_create. */
+int nlx_bridge_create_l2(struct nlx *nl, const char *name, int mtu, struct berr *err);
+/* Make link `name` of nl's namespace a port of bridge `master`, IPv6 off, up. */
+int nlx_port_attach(struct nlx *nl, const char *name, const char *master, struct berr *err);
+/* Bridge port `name` answers nothing itself but makes its bridge answer ARP requests for the
+ * addresses behind it (IFLA_BRPORT_NEIGH_SUPPRESS): a request from another port for an address
+ * whose neighbour entry is on the bridge device and whose MAC the bridge forwards to this port
+ * is answered by the bridge, and one the bridge knows the answer to is not sent out of it. */
+int nlx_port_neigh_suppress(struct nlx *nl, const char *name, struct berr *err);
+/* Every link of nl's namespace: name, ifindex, master's ifindex (0: none); *ret malloc'd. */
+struct nlx_link_entry {
+	char name[IFNAME_LEN];
+	int ifindex, master;
+};
+int nlx_link_dump(struct nlx *nl, struct nlx_link_entry **ret, size_t *ret_n, struct berr *err);
 /* Names of all links whose name starts with prefix (e.g. "bv" for berth veths, "br-").
  * *ret is a malloc'd array of n entries. */
 int nlx_link_list_prefix(struct nlx *nl, const char *prefix, char (**ret)[IFNAME_LEN],
@@ -207,6 +223,10 @@ int nlx_fdb_del(struct nlx *nl, int ifindex, const uint8_t mac[6], const struct 
 /* The device's own forwarding entries, one per (MAC, VTEP): *ret is a malloc'd array. */
 int nlx_fdb_list(struct nlx *nl, int ifindex, struct nlx_fdb_entry **ret, size_t *ret_n,
 		 struct berr *err);
+/* A bridge's own forwarding entry MAC -> its port port_ifindex, static (not aged out; learning
+ * may still move it); deleting one that is gone or points to another port succeeds. */
+int nlx_bridge_fdb_add(struct nlx *nl, int port_ifindex, const uint8_t mac[6], struct berr *err);
+int nlx_bridge_fdb_del(struct nlx *nl, int port_ifindex, const uint8_t mac[6], struct berr *err);
 /* Neighbour entry ip -> mac on the device (IPv4: ARP table, IPv6: ND table). */
 int nlx_neigh_add(struct nlx *nl, int ifindex, const struct ipaddr *ip, const uint8_t mac[6],
 		  struct berr *err);

@@ -36,11 +36,15 @@ static const struct nft_set_def set_defs[NFT_SET_COUNT] = {
 	[NFT_SET_VTEP4] = { "vteps4", false, T_IPV4, 4, 0, 0 },
 	[NFT_SET_VTEP6] = { "vteps6", false, T_IPV6, 16, 0, 0 },
 	[NFT_SET_VXPORT] = { "vxports", false, T_SERVICE, 2, 0, 0 },
+	[NFT_SET_XBRIDGES] = { "xbridges", false, T_IFNAME, IFNAMSIZ, 0, 0 },
 	[NFT_SET_BR_PORTS] = { "ports", true, T_IFNAME, IFNAMSIZ, 0, 0 },
 	[NFT_SET_BR_MAC] = { "mac", true, CAT2(T_IFNAME, T_ETHER), IFNAMSIZ + 8, 0, 0 },
 	[NFT_SET_BR_IP4] = { "ip4", true, CAT2(T_IFNAME, T_IPV4), IFNAMSIZ + 4, 0, 0 },
 	[NFT_SET_BR_IP6] = { "ip6", true, CAT2(T_IFNAME, T_IPV6), IFNAMSIZ + 16, 0, 0 },
 	[NFT_SET_BR_NOICC] = { "noicc", true, T_IFNAME, IFNAMSIZ, 0, 0 },
+	[NFT_SET_BR_UPLINKS] = { "uplinks", true, T_IFNAME, IFNAMSIZ, 0, 0 },
+	[NFT_MAP_BR_REFLECT] = { "reflect", true, CAT2(T_IFNAME, T_IFNAME), 2 * IFNAMSIZ, T_ETHER,
+				 6 },
 };
 
 const struct nft_set_def *nft_set_def(enum nft_set_id id) { return &set_defs[id]; }
@@ -84,6 +88,17 @@ void nft_elem_ifname_mac(struct nft_elem *e, const char *ifname, const uint8_t m
 	snprintf(e->label, sizeof(e->label),
 		 "element %s . %02x:%02x:%02x:%02x:%02x:%02x of set mac", ifname, mac[0], mac[1],
 		 mac[2], mac[3], mac[4], mac[5]);
+}
+
+void nft_elem_reflect(struct nft_elem *e, const char *a, const char *b, const uint8_t mac[6])
+{
+	elem_init(e, NFT_MAP_BR_REFLECT);
+	put_ifname(e->key, a);
+	put_ifname(e->key + IFNAMSIZ, b);
+	memcpy(e->data, mac, 6);
+	snprintf(e->label, sizeof(e->label),
+		 "element %s . %s : %02x:%02x:%02x:%02x:%02x:%02x of map reflect", a, b, mac[0],
+		 mac[1], mac[2], mac[3], mac[4], mac[5]);
 }
 
 void nft_elem_ifname_ip(struct nft_elem *e, const char *ifname, const struct ipaddr *ip)

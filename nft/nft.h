@@ -45,12 +45,15 @@ enum nft_set_id {
 	NFT_SET_VTEP4,      /* ipv4_addr: VTEPs of the cluster's members (VXLAN accepted from) */
 	NFT_SET_VTEP6,      /* ipv6_addr */
 	NFT_SET_VXPORT,     /* inet_service: the VXLAN data-path port (empty without a cluster) */
+	NFT_SET_XBRIDGES,   /* ifname: extra bridges of spilled networks (no conntrack there) */
 	/* bridge table */
 	NFT_SET_BR_PORTS,   /* ifname: host ends of container veths */
 	NFT_SET_BR_MAC,     /* ifname . ether_addr */
 	NFT_SET_BR_IP4,     /* ifname . ipv4_addr */
 	NFT_SET_BR_IP6,     /* ifname . ipv6_addr */
-	NFT_SET_BR_NOICC,   /* ifname: host ends of veths on networks with ICC off */
+	NFT_SET_BR_NOICC,   /* ifname: host ends of veths (and trunks) on networks with ICC off */
+	NFT_SET_BR_UPLINKS, /* ifname: trunk ends on extra bridges (the way to the gateway) */
+	NFT_MAP_BR_REFLECT, /* ifname . ifname : ether_addr: (trunk, trunk) -> its bridge's MAC */
 	NFT_SET_COUNT
 };
 
@@ -69,6 +72,8 @@ struct nft_elem {
 void nft_elem_ifname(struct nft_elem *e, enum nft_set_id set, const char *ifname);
 void nft_elem_ifname_pair(struct nft_elem *e, enum nft_set_id set, const char *a, const char *b);
 void nft_elem_ifname_mac(struct nft_elem *e, const char *ifname, const uint8_t mac[6]);
+/* NFT_MAP_BR_REFLECT: (a, b) -> mac. */
+void nft_elem_reflect(struct nft_elem *e, const char *a, const char *b, const uint8_t mac[6]);
 /* NFT_SET_BR_IP4 or _IP6 by the address family. */
 void nft_elem_ifname_ip(struct nft_elem *e, const char *ifname, const struct ipaddr *ip);
 /* NFT_SET_CTR4 or _CTR6 by the address family. */

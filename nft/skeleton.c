@@ -3,7 +3,11 @@
  * rules do, in nft syntax (R = the table's sets):
  *
  * table inet berth
- *   raw_pre   (filter prerouting -300): iifname != lo, daddr 127.0.0.0/8 or ::1 -> drop
+ *   raw_pre   (filter prerouting -300): iifname != lo, daddr 127.0.0.0/8 or ::1 -> drop;
+ *             iifname @xbridges notrack: a frame bridged on an extra bridge (br_netfilter hands
+ *             it to these hooks) is tracked, filtered and NATed on the network's own bridge
+ *             only, where the gateway is: tracked again on each bridge it crosses, a NATed flow
+ *             would meet its own reply tuple and have its ports changed
  *   nat_pre   (nat prerouting -100), nat_out (nat output -100): jump publish
  *   publish:  ip daddr . l4proto . th dport  dnat to @pub4  (same for ip6 / @pub6)
  *             fib daddr type local: l4proto . th dport dnat to @pubany4 / @pubany6
@@ -26,8 +30,15 @@
  *   from_ctr: ether saddr, ARP sender, IPv4/IPv6 source must be the port's own (@mac, @ip4,
  *             @ip6); only IPv4, IPv6 and ARP; no ICMP redirects, router advertisements, or
  *             neighbour advertisements for foreign targets
- *   fwd (filter forward -200): iifname @noicc (ports of networks with ICC off), IPv4/IPv6 ->
- *             drop */
+ *   fwd (filter forward -200): iifname @noicc (ports of networks with ICC off, and their
+ *             trunks) oifname != @uplinks (trunk ends on extra bridges: the way to the gateway),
+ *             IPv4/IPv6 -> drop;
+ *             a frame sent back out of the trunk it came in on (iifname . oifname in @reflect:
+ *             the trunk is in hairpin mode for br_netfilter's bridged DNAT, a container behind
+ *             it reaching a published port of one behind the same trunk): a broadcast or
+ *             multicast one -> drop, any other leaves with the bridge's own MAC as its source
+ *             (the map's value), so that the extra bridge behind the trunk never learns one of
+ *             its own containers' MACs on the trunk */
 #include <net/if.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
@@ -189,14 +200,26 @@ static void x_cmp(struct rb *rb, uint32_t sreg, uint32_t op, const void *data, u
 	nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, data, len);
 }
 
-static void x_payload(struct rb *rb, uint32_t base, uint32_t off, uint32_t len, uint32_t dreg)
+/* Load (reg_attr NFTNL_EXPR_PAYLOAD_DREG) or store (NFTNL_EXPR_PAYLOAD_SREG) len bytes at off. */
+static void x_payload_reg(struct rb *rb, uint32_t base, uint32_t off, uint32_t len,
+			  uint16_t reg_attr, uint32_t reg)
 {
 	struct nftnl_expr *e = x_new(rb, "payload");
 
 	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, base);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, off);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, len);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, dreg);
+	nftnl_expr_set_u32(e, reg_attr, reg);
+}
+
+static void x_payload(struct rb *rb, uint32_t base, uint32_t off, uint32_t len, uint32_t dreg)
+{
+	x_payload_reg(rb, base, off, len, NFTNL_EXPR_PAYLOAD_DREG, dreg);
+}
+
+static void x_payload_set(struct rb *rb, uint32_t base, uint32_t off, uint32_t len, uint32_t sreg)
+{
+	x_payload_reg(rb, base, off, len, NFTNL_EXPR_PAYLOAD_SREG, sreg);
 }
 
 static void x_bitwise(struct rb *rb, uint32_t reg, const void *mask, uint32_t len)
@@ -326,6 +349,10 @@ static void rules_raw(struct nft_batch *b)
 	x_cmp(&rb, R(0), NFT_CMP_EQ, &lo6, 16);
 	x_verdict(&rb, NF_DROP, NULL);
 	rule_push(&rb, "iifname != lo ip6 daddr ::1 drop");
+	rb = rule_new(b, false, "raw_pre");
+	x_ifname_in(&rb, NFT_META_IIFNAME, NFT_SET_XBRIDGES, false);
+	x_new(&rb, "notrack");
+	rule_push(&rb, "iifname @xbridges notrack");
 }
 
 static void rule_publish(struct nft_batch *b, int family, bool any)
@@ -537,6 +564,8 @@ static void rules_bridge_l2(struct nft_batch *b)
 		 "iifname . arp saddr ip != @ip4 drop");
 }
 
+static void rules_bridge_reflect(struct nft_batch *b);
+
 static void rules_bridge_ip(struct nft_batch *b)
 {
 	struct in6_addr any6 = IN6ADDR_ANY_INIT;
@@ -569,10 +598,34 @@ static void rules_bridge_ip(struct nft_batch *b)
 		rb = rule_new(b, true, "fwd");
 		x_meta(&rb, NFT_META_IIFNAME, R(0));
 		x_lookup(&rb, NFT_SET_BR_NOICC, R(0), -1, false);
+		x_meta(&rb, NFT_META_OIFNAME, R(0));
+		x_lookup(&rb, NFT_SET_BR_UPLINKS, R(0), -1, true);
 		x_ethertype(&rb, v6 ? 0x86dd : 0x0800);
 		x_verdict(&rb, NF_DROP, NULL);
-		rule_push(&rb, "iifname @noicc drop");
+		rule_push(&rb, "iifname @noicc oifname != @uplinks drop");
 	}
+	rules_bridge_reflect(b);
+}
+
+/* A frame sent back out of the trunk it came in on (see the table above). */
+static void rules_bridge_reflect(struct nft_batch *b)
+{
+	struct rb rb = rule_new(b, true, "fwd");
+
+	x_meta(&rb, NFT_META_IIFNAME, R(0));
+	x_meta(&rb, NFT_META_OIFNAME, R(4));
+	x_lookup(&rb, NFT_MAP_BR_REFLECT, R(0), -1, false);
+	x_payload(&rb, NFT_PAYLOAD_LL_HEADER, 0, 1, R(0));
+	x_bitwise(&rb, R(0), &(uint8_t){ 0x01 }, 1);
+	x_cmp(&rb, R(0), NFT_CMP_NEQ, &(uint8_t){ 0 }, 1);
+	x_verdict(&rb, NF_DROP, NULL);
+	rule_push(&rb, "iifname . oifname @reflect ether daddr & 01:00:00:00:00:00 != 0 drop");
+	rb = rule_new(b, true, "fwd");
+	x_meta(&rb, NFT_META_IIFNAME, R(0));
+	x_meta(&rb, NFT_META_OIFNAME, R(4));
+	x_lookup(&rb, NFT_MAP_BR_REFLECT, R(0), R(0), false);
+	x_payload_set(&rb, NFT_PAYLOAD_LL_HEADER, 6, 6, R(0));
+	rule_push(&rb, "ether saddr set iifname . oifname map @reflect");
 }
 
 /* ---- whole tables ---- */
@@ -646,7 +699,7 @@ static const struct {
 	{ "icmpv6 router advertisement drop", NFT_RULE_GUARD },
 	{ "icmpv6 redirect drop", NFT_RULE_GUARD },
 	{ "neighbour advertisement for a foreign target drop", NFT_RULE_GUARD },
-	{ "iifname @noicc drop", NFT_RULE_NOICC },
+	{ "iifname @noicc oifname != @uplinks drop", NFT_RULE_NOICC },
 	{ NFT_TRACE_COMMENT, NFT_RULE_TRACE },
 };
 

@@ -2,7 +2,13 @@
 /* Resource limits, usage and OOM kills of a container's cgroup: <cgroup root>/berth/<id> on
  * cgroup v2, or <root>/<controller>/berth/<id> for memory, pids, cpu and cpuacct on a v1
  * hierarchy (a hybrid machine counts as v1: its unified tree holds none of these controllers).
- * Best effort unless a limit is requested: then a controller that is missing is an error. */
+ * Best effort unless a limit is requested: then a controller that is missing is an error.
+ *
+ * Moving a process by writing its pid to cgroup.procs takes the kernel's global threadgroup lock
+ * for writing, which waits for an RCU grace period: 5-12 ms of each start on a 2-CPU machine. A
+ * thread that moves itself through a v1 "tasks" file ("0") skips that lock, so on v1 the shim
+ * makes the cgroups and sets their limits, and the init joins them itself (rt_cgroup_enter), as
+ * an exec does (rt_cgroup_join). */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -52,6 +58,12 @@ static int cg_move(const char *dir, pid_t pid, struct berr *err)
 
 	snprintf(buf, sizeof(buf), "%d", (int)pid);
 	return cg_write(dir, "cgroup.procs", buf, err);
+}
+
+/* v1: the calling thread into dir (the whole process when it has one thread). */
+static int cg1_move_self(const char *dir, struct berr *err)
+{
+	return cg_write(dir, "tasks", "0", err);
 }
 
 /* ---- what to write: (file, value) pairs per controller ---- */
@@ -172,7 +184,11 @@ static int cg2_setup(const struct rt_spec *spec, pid_t pid, struct berr *err)
 	return r;
 }
 
-static int cg1_controller(const char *ctrl, const struct rt_spec *spec, pid_t pid,
+static const char *const cg1_ctrls[] = { "memory", "pids", "cpu", "cpuacct" };
+
+/* One v1 controller: with self, the calling thread joins the cgroup, else it is made and its
+ * limits set. Errors count only for a controller a limit was asked of. */
+static int cg1_controller(const char *ctrl, const struct rt_spec *spec, bool self,
 			  struct berr *err)
 {
 	_cleanup_free_ char *base = xasprintf(CG_ROOT "/%s/berth", ctrl);
@@ -184,23 +200,24 @@ static int cg1_controller(const char *ctrl, const struct rt_spec *spec, pid_t pi
 	cg1_settings(ctrl, spec, &s);
 	if (!s.required)
 		err = &ignored;
-	r = cg_mkdir(base, err);
-	if (r >= 0)
-		r = cg_mkdir(dir, err);
-	if (r >= 0)
-		r = cg_apply(dir, &s, err);
-	if (r >= 0)
-		r = cg_move(dir, pid, err);
+	if (self) {
+		r = cg1_move_self(dir, err);
+	} else {
+		r = cg_mkdir(base, err);
+		if (r >= 0)
+			r = cg_mkdir(dir, err);
+		if (r >= 0)
+			r = cg_apply(dir, &s, err);
+	}
 	return s.required ? r : 0;
 }
 
-static int cg1_setup(const struct rt_spec *spec, pid_t pid, struct berr *err)
+static int cg1_setup(const struct rt_spec *spec, bool self, struct berr *err)
 {
-	static const char *const ctrls[] = { "memory", "pids", "cpu", "cpuacct" };
 	int r = 0;
 
-	for (size_t i = 0; i < ARRAY_SIZE(ctrls) && r >= 0; i++)
-		r = cg1_controller(ctrls[i], spec, pid, err);
+	for (size_t i = 0; i < ARRAY_SIZE(cg1_ctrls) && r >= 0; i++)
+		r = cg1_controller(cg1_ctrls[i], spec, self, err);
 	return r;
 }
 
@@ -213,8 +230,20 @@ int rt_cgroup_setup(const struct rt_spec *spec, pid_t pid, struct berr *err)
 	if (cg_is_v2(CG_ROOT))
 		r = cg2_setup(spec, pid, limited ? err : &ignored);
 	else
-		r = cg1_setup(spec, pid, err);
+		r = cg1_setup(spec, false, err);
 	if (r < 0 && limited)
+		return berr_prefix(err, "applying the resource limits of container %s", spec->id);
+	return 0;
+}
+
+int rt_cgroup_enter(const struct rt_spec *spec, struct berr *err)
+{
+	int r;
+
+	if (cg_is_v2(CG_ROOT))
+		return 0;   /* rt_cgroup_setup moved us */
+	r = cg1_setup(spec, true, err);
+	if (r < 0)
 		return berr_prefix(err, "applying the resource limits of container %s", spec->id);
 	return 0;
 }
@@ -316,7 +345,8 @@ void rt_cgroup_stats(const char *id, struct rt_cg_stats *ret)
 /* ---- exec: join the container's cgroups ---- */
 
 /* One line of /proc/<pid>/cgroup: "<hierarchy>:<controllers>:<path>"; only berth's cgroups
- * are joined (a process outside its container's limits would escape them: an error). */
+ * are joined (a process outside its container's limits would escape them: an error). The
+ * caller is single-threaded (it is about to join a mount namespace): on v1 it moves itself. */
 static int cg_join_line(char *line, struct berr *err)
 {
 	char *ctrls = strchr(line, ':'), *path, *save = NULL;
@@ -337,7 +367,7 @@ static int cg_join_line(char *line, struct berr *err)
 	for (char *c = strtok_r(ctrls, ",", &save); c && r >= 0; c = strtok_r(NULL, ",", &save)) {
 		_cleanup_free_ char *dir = xasprintf(CG_ROOT "/%s%s", c, path);
 
-		r = cg_move(dir, getpid(), err);
+		r = cg1_move_self(dir, err);
 	}
 	return r;
 }

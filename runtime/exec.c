@@ -122,7 +122,7 @@ void rt_exec_command(const struct rt_exec_cmd *x, int err_fd)
 	full = rt_env_build(x->env, host[0] ? host : NULL);
 	if (rt_workdir_enter(x->workdir, &err) >= 0 &&
 	    rt_user_resolve(x->user ? x->user : "", &user, &err) >= 0 &&
-	    rt_security_apply(&user, &err) >= 0)
+	    rt_security_apply(&user, x->seccomp, &err) >= 0)
 		rt_exec_argv(x->argv, full, &err);
 	rt_report_error(err_fd, &err);
 	_exit(127);
@@ -156,7 +156,7 @@ static void __attribute__((noreturn)) exec_helper(pid_t target, const struct rt_
 int rt_exec(pid_t pid, char *const argv[], char *const env[], const char *user,
 	    const char *workdir, struct berr *err)
 {
-	const struct rt_exec_cmd x = { argv, env, user, workdir };
+	const struct rt_exec_cmd x = { argv, env, user, workdir, NULL };
 	char report[RT_REPORT_MAX];
 	int errp[2], status, r;
 	ssize_t n;

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* berth exec -i / -t through berthd: the command runs under an exec shim (berthd re-executed as
- * "__berth-exec"), like a container under its shim: the shim forks a helper that enters the
- * container (runtime/exec.c) and makes a terminal in it (its devpts) or uses the shim's pipes,
- * forks the command, and waits for it; the shim serves the terminal or pipes on the session's
- * socket (runtime/stdio.c) and writes the exit code, so a berthd restart does not end the
- * session. The helper, not the command, is the shim's child: its exit code is the command's. */
+/* berth exec -i / -t through berthd: the command runs under an exec shim (berth-shim, or berthd
+ * re-executed, as "__berth-exec"), like a container under its shim: the shim forks a helper that
+ * enters the container (runtime/exec.c) and makes a terminal in it (its devpts) or uses the
+ * shim's pipes, forks the command, and waits for it; the shim serves the terminal or pipes on
+ * the session's socket (runtime/stdio.c) and writes the exit code, so a berthd restart does not
+ * end the session. The helper, not the command, is the shim's child: its exit code is the
+ * command's. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -45,6 +46,7 @@ static char *exec_spec_json(const struct rt_exec_spec *s)
 	cJSON_AddNumberToObject(o, "cols", s->cols);
 	rt_json_add_str(o, "sock_path", s->sock_path);
 	rt_json_add_str(o, "exit_path", s->exit_path);
+	rt_json_add_str(o, "seccomp_path", s->seccomp_path);
 	text = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
 	return text;
@@ -67,16 +69,20 @@ static int exec_spec_parse(cJSON *o, struct rt_exec_spec *s)
 	s->cols = (int)rt_json_int(o, "cols");
 	s->sock_path = rt_json_str(o, "sock_path");
 	s->exit_path = rt_json_str(o, "exit_path");
+	s->seccomp_path = rt_json_str(o, "seccomp_path");
 	return s->id && s->pid > 0 && s->argv && s->argv[0] && s->sock_path && s->exit_path
 		       ? 0 : -EINVAL;
 }
+
+/* The seccomp profile, read by the shim before its helper enters the container. */
+static struct rt_seccomp exec_seccomp;
 
 /* ---- the helper and the command (inside the container) ---- */
 
 static void __attribute__((noreturn)) exec_cmd_child(const struct rt_exec_spec *s,
 						      struct exec_io *io, int slave)
 {
-	const struct rt_exec_cmd x = { s->argv, s->env, s->user, s->workdir };
+	const struct rt_exec_cmd x = { s->argv, s->env, s->user, s->workdir, &exec_seccomp };
 	struct berr err = BERR_INIT;
 
 	if (slave >= 0) {
@@ -226,7 +232,9 @@ static void __attribute__((noreturn)) exec_shim_run(const struct rt_exec_spec *s
 	pid_t helper;
 	int r;
 
-	r = exec_io_open(s, &io, &err);
+	r = rt_seccomp_read(s->seccomp_path, &exec_seccomp, &err);
+	if (r >= 0)
+		r = exec_io_open(s, &io, &err);
 	if (r >= 0)
 		st.listen_fd = r = rt_socket_listen(s->sock_path, &err);
 	if (r >= 0 && (helper = fork()) < 0)

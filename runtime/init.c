@@ -55,9 +55,11 @@ static int init_mkdir(const char *root, const char *sub, int mode, struct berr *
 	return 0;
 }
 
+/* O_RDONLY: a mount point only has to exist; opened for writing, a file of the image would be
+ * copied up into the container's layer for nothing. */
 static int init_touch(const char *path, struct berr *err)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	int fd = open(path, O_RDONLY | O_CREAT | O_CLOEXEC, 0644);
 
 	if (fd < 0)
 		return berr_errno(err, -errno, "creating %s", path);
@@ -307,7 +309,8 @@ static int init_stdio_all(const struct rt_spec *spec, struct rt_init_io *io, int
 	return r;
 }
 
-static int init_run(const struct rt_spec *spec, struct rt_init_io *io, struct berr *err)
+static int init_run(const struct rt_spec *spec, const struct rt_seccomp *seccomp,
+		    struct rt_init_io *io, struct berr *err)
 {
 	int go_fd = io->go[0];
 	_cleanup_free_ char *root = xasprintf("%s/rootfs", spec->run_dir);
@@ -320,6 +323,9 @@ static int init_run(const struct rt_spec *spec, struct rt_init_io *io, struct be
 	if (read(go_fd, &go, 1) != 1)
 		_exit(1); /* the shim gave up on us */
 	close(go_fd);
+	r = rt_cgroup_enter(spec, err);
+	if (r < 0)
+		return r;
 	init_sanitizer_report(spec->id);
 	if (unshare(CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC) < 0)
 		return berr_errno(err, -errno, "creating the container namespaces");
@@ -341,18 +347,19 @@ static int init_run(const struct rt_spec *spec, struct rt_init_io *io, struct be
 	if (r >= 0)
 		r = rt_user_resolve(spec->user ? spec->user : "", &user, err);
 	if (r >= 0)
-		r = rt_security_apply(&user, err);
+		r = rt_security_apply(&user, seccomp, err);
 	if (r < 0)
 		return r;
 	return rt_exec_argv(spec->argv, env, err);
 }
 
-void rt_init_main(const struct rt_spec *spec, struct rt_init_io *io)
+void rt_init_main(const struct rt_spec *spec, const struct rt_seccomp *seccomp,
+		  struct rt_init_io *io)
 {
 	struct berr err = BERR_INIT;
 
 	rt_signals_reset();
-	init_run(spec, io, &err);
+	init_run(spec, seccomp, io, &err);
 	rt_report_error(io->err[1], &err);
 	_exit(127);
 }

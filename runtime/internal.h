@@ -18,9 +18,12 @@ struct rt_init_io {
 	int err[2], go[2], ptm[2], in[2];
 };
 
+struct rt_seccomp;
 /* init.c: the container's pid 1 until it execs the user's command. Reports a failure as
- * "<code> <message>" on io->err[1]; waits for one byte on io->go[0] before touching anything. */
-void rt_init_main(const struct rt_spec *spec, struct rt_init_io *io) __attribute__((noreturn));
+ * "<code> <message>" on io->err[1]; waits for one byte on io->go[0] before touching anything.
+ * seccomp: the profile read by the shim (see rt_security_apply). */
+void rt_init_main(const struct rt_spec *spec, const struct rt_seccomp *seccomp,
+		  struct rt_init_io *io) __attribute__((noreturn));
 /* A new pty of the current root's /dev/ptmx: the master into *ret_master, the slave returned
  * (made the controlling terminal of a new session when ctty), rows/cols applied when set. */
 int rt_pty_open(int rows, int cols, bool ctty, int *ret_master, struct berr *err);
@@ -37,16 +40,27 @@ struct rt_user {
  * ("" is root). */
 int rt_user_resolve(const char *spec, struct rt_user *ret, struct berr *err);
 
-/* security.c: become user (NULL: root) with Docker's default capabilities (none for another
- * user, as Docker), no_new_privs, the default seccomp profile. Call last before exec: nothing
- * privileged works afterwards. */
-int rt_security_apply(const struct rt_user *user, struct berr *err);
+/* security.c: the default seccomp profile as rt_seccomp_export wrote it (n == 0: none). */
+struct sock_filter;
+struct rt_seccomp {
+	struct sock_filter *insns;
+	size_t n;
+};
+/* Read it (before the root changes); path NULL or missing: empty, not an error. */
+int rt_seccomp_read(const char *path, struct rt_seccomp *ret, struct berr *err);
+/* Become user (NULL: root) with Docker's default capabilities (none for another user, as
+ * Docker), no_new_privs, the default seccomp profile (prog, else built now). Call last before
+ * exec: nothing privileged works afterwards. */
+int rt_security_apply(const struct rt_user *user, const struct rt_seccomp *prog,
+		      struct berr *err);
 /* The working directory of a command: made (0755) if missing, as Docker does. */
 int rt_workdir_enter(const char *dir, struct berr *err);
 
-/* cgroup.c: put pid into <cgroup root>/berth/<id> with the spec's limits. Errors are ignored
- * unless a limit was requested. */
+/* cgroup.c: the cgroups of a container, <cgroup root>/berth/<id>, with the spec's limits; on
+ * v2 pid is moved into them, on v1 the init joins them itself first thing: rt_cgroup_enter.
+ * Errors are ignored unless a limit was requested. */
 int rt_cgroup_setup(const struct rt_spec *spec, pid_t pid, struct berr *err);
+int rt_cgroup_enter(const struct rt_spec *spec, struct berr *err);
 void rt_cgroup_remove(const char *id);
 /* Move the calling process into the berth cgroups the process target belongs to (an exec must
  * not escape its container's limits: a failure is an error). */
@@ -73,8 +87,9 @@ int rt_fd_recv(int sock);
 /* A listening unix socket (0600) at path, replacing a stale one. */
 int rt_socket_listen(const char *path, struct berr *err);
 
-/* start.c, shared with the exec shim: berthd re-executed as "<mode> <fd> <id>" with a socket
- * for the spec and the answer; the spec read to its end; a bounded send. */
+/* start.c, shared with the exec shim: berth-shim (or the caller re-executed) run as
+ * "<mode> <fd> <id>" with a socket for the spec and the answer; the spec read to its end; a
+ * bounded send. */
 int rt_shim_spawn(const char *mode, const char *id, int *ret_sock, pid_t *ret_pid,
 		  struct berr *err);
 int rt_shim_read_spec(int sock, char **ret);
@@ -111,6 +126,7 @@ struct rt_exec_cmd {
 	char *const *env;
 	const char *user;       /* NULL: root */
 	const char *workdir;    /* NULL: / */
+	const struct rt_seccomp *seccomp;   /* NULL: built */
 };
 /* Joins the cgroups, namespaces and root of the container process pid (a fork is still needed
  * to be in its pid namespace). */

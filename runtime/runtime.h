@@ -11,9 +11,10 @@
 
 #include "common/error.h"
 
-/* berthd's main() calls rt_shim_main() when argv[1] equals this: the shim is berthd re-executed
- * through /proc/self/exe, so a multi-threaded daemon never runs non-async-signal-safe code between
- * fork and exec. */
+/* berth-shim's (runtime/shim/) and berthd's main() call rt_shim_main() when argv[1] equals this:
+ * the shim is a program executed (berth-shim beside the caller, else the caller re-executed
+ * through /proc/self/exe), so a multi-threaded daemon never runs non-async-signal-safe code
+ * between fork and exec. */
 #define RT_SHIM_ARG "__berth-shim"
 
 struct rt_spec {
@@ -30,6 +31,8 @@ struct rt_spec {
 	const char *resolv_path;    /* bind-mounted at /etc/resolv.conf (NULL = image's) */
 	const char *workdir;        /* the command's directory (made if missing); NULL = / */
 	const char *user;           /* "name", "uid", "name:group", "uid:gid"; NULL = root */
+	const char *seccomp_path;   /* the default profile from rt_seccomp_export; NULL or missing:
+				     * compiled by the container's init itself (milliseconds more) */
 	/* Terminals and stdin: served by the shim on attach_path (runtime/stdio.c's protocol; a
 	 * unix socket path: at most 107 bytes). */
 	const char *attach_path;
@@ -92,6 +95,10 @@ int64_t rt_cpu_shares_to_weight(int64_t shares);
  * Missing: success. The writable layer in state_dir is kept (start again reuses it). */
 int rt_cleanup(const char *run_dir, struct berr *err);
 
+/* Compile the default seccomp profile to BPF for this machine into path (atomically), for the
+ * specs' seccomp_path: done once instead of by every container and exec. */
+int rt_seccomp_export(const char *path, struct berr *err);
+
 /* Run argv inside every namespace and the root of the running container pid, with the same
  * capability set, no_new_privs and seccomp profile, as user (NULL: root) in workdir (NULL: /);
  * stdio inherited. Waits and returns the command's exit code (>= 0), or -errno. Used by
@@ -114,6 +121,7 @@ struct rt_exec_spec {
 	int rows, cols;
 	const char *sock_path;      /* the session's socket (runtime/stdio.c's protocol) */
 	const char *exit_path;      /* the command's exit code is written here */
+	const char *seccomp_path;   /* as rt_spec's */
 };
 /* Starts the command under an exec shim (a child of the caller that outlives it if need be).
  * Returns once the command runs (*ret_pid: the process waiting for it, in the caller's pid

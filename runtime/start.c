@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* rt_start() and the shim.
  *
- * rt_start() re-executes the calling program as "/proc/self/exe __berth-shim <fd> <id>" and
- * sends it the spec as JSON over a socketpair. The shim creates the container init in new pid,
+ * rt_start() executes the shim as "berth-shim __berth-shim <fd> <id>" (the berth-shim program
+ * beside the calling one, else the caller itself through /proc/self/exe) and sends it the spec
+ * as JSON over a socketpair. The shim creates the container init in new pid,
  * mount, uts and ipc namespaces (inside the spec's network namespace), answers "ok <pid> <start>"
  * once the user's command has been exec'd, or "err <code> <message>", then waits for the
  * container and writes its exit code to <run_dir>/exit. rt_start() waits for that answer a
@@ -11,7 +12,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -72,6 +75,7 @@ static char *spec_to_json(const struct rt_spec *s)
 	rt_json_add_str(o, "resolv_path", s->resolv_path);
 	rt_json_add_str(o, "workdir", s->workdir);
 	rt_json_add_str(o, "user", s->user);
+	rt_json_add_str(o, "seccomp_path", s->seccomp_path);
 	rt_json_add_str(o, "attach_path", s->attach_path);
 	cJSON_AddBoolToObject(o, "tty", s->tty);
 	cJSON_AddBoolToObject(o, "open_stdin", s->open_stdin);
@@ -158,6 +162,7 @@ static int shim_spec_parse(const char *text, struct shim_spec *ret, struct berr 
 	s->resolv_path = rt_json_str(ret->json, "resolv_path");
 	s->workdir = rt_json_str(ret->json, "workdir");
 	s->user = rt_json_str(ret->json, "user");
+	s->seccomp_path = rt_json_str(ret->json, "seccomp_path");
 	s->attach_path = rt_json_str(ret->json, "attach_path");
 	s->tty = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ret->json, "tty"));
 	s->open_stdin = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ret->json, "open_stdin"));
@@ -229,8 +234,8 @@ static int shim_io_open(const struct rt_spec *spec, struct rt_init_io *io, struc
 	return 0;
 }
 
-static int shim_fork_init(const struct rt_spec *spec, int sock, struct rt_init_io *io,
-			  pid_t *ret_pid, struct berr *err)
+static int shim_fork_init(const struct rt_spec *spec, const struct rt_seccomp *seccomp, int sock,
+			  struct rt_init_io *io, pid_t *ret_pid, struct berr *err)
 {
 	pid_t pid;
 	int r;
@@ -247,7 +252,7 @@ static int shim_fork_init(const struct rt_spec *spec, int sock, struct rt_init_i
 		closep(&io->go[1]);
 		closep(&io->ptm[0]);
 		closep(&io->in[1]);
-		rt_init_main(spec, io);
+		rt_init_main(spec, seccomp, io);
 	}
 	closep(&io->err[1]);
 	closep(&io->go[0]);
@@ -276,14 +281,18 @@ static int shim_create_init(const struct rt_spec *spec, int sock, struct shim_st
 			    struct berr *err)
 {
 	struct rt_init_io io = { { -1, -1 }, { -1, -1 }, { -1, -1 }, { -1, -1 } };
+	struct rt_seccomp seccomp = { NULL, 0 };
 	pid_t pid = -1;
 	int r, status;
 
-	r = shim_enter_netns(spec->netns_path, err);
+	r = rt_seccomp_read(spec->seccomp_path, &seccomp, err);
+	if (r >= 0)
+		r = shim_enter_netns(spec->netns_path, err);
 	if (r >= 0 && unshare(CLONE_NEWPID) < 0)
 		r = berr_errno(err, -errno, "creating the pid namespace");
 	if (r >= 0)
-		r = shim_fork_init(spec, sock, &io, &pid, err);
+		r = shim_fork_init(spec, &seccomp, sock, &io, &pid, err);
+	free(seccomp.insns);
 	if (r >= 0)
 		r = rt_cgroup_setup(spec, pid, err);
 	if (r >= 0 && write(io.go[1], "g", 1) != 1)
@@ -466,15 +475,46 @@ static int fd_above_stdio(int fd)
 	return nfd;
 }
 
+static char shim_exe[PATH_MAX];
+
+static void shim_path_find(void)
+{
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	char *slash;
+
+	if (n <= 0)
+		return;
+	self[n] = '\0';
+	slash = strrchr(self, '/');
+	if (!slash)
+		return;
+	*slash = '\0';
+	n = snprintf(shim_exe, sizeof(shim_exe), "%s/berth-shim", self);
+	if (n < 0 || (size_t)n >= sizeof(shim_exe) || access(shim_exe, X_OK) < 0)
+		shim_exe[0] = '\0';
+}
+
+/* berth-shim in the directory of the calling program (a small program: see runtime/shim/), else
+ * the calling program itself, which then handles the shim arguments. Looked up once. */
+static const char *shim_path(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	pthread_once(&once, shim_path_find);
+	return shim_exe[0] ? shim_exe : "/proc/self/exe";
+}
+
 /* Between fork and exec: async-signal-safe calls only (the caller may be multi-threaded). */
-static void __attribute__((noreturn)) shim_child_exec(int sock, int devnull, char *const argv[])
+static void __attribute__((noreturn)) shim_child_exec(int sock, int devnull, const char *path,
+						      char *const argv[])
 {
 	rt_signals_reset();
 	if (dup2(devnull, 0) < 0 || dup2(devnull, 1) < 0 || dup2(devnull, 2) < 0)
 		_exit(127);
 	if (fcntl(sock, F_SETFD, 0) < 0)
 		_exit(127);
-	execv("/proc/self/exe", argv);
+	execv(path, argv);
 	_exit(127);
 }
 
@@ -482,6 +522,7 @@ int rt_shim_spawn(const char *mode, const char *id, int *ret_sock, pid_t *ret_pi
 		  struct berr *err)
 {
 	_cleanup_close_ int devnull = -1, mine = -1, theirs = -1;
+	const char *path = shim_path();
 	char fdarg[16];
 	char *argv[5];
 	int sv[2];
@@ -506,7 +547,7 @@ int rt_shim_spawn(const char *mode, const char *id, int *ret_sock, pid_t *ret_pi
 	if (pid < 0)
 		return berr_errno(err, -errno, "forking the shim");
 	if (pid == 0)
-		shim_child_exec(theirs, devnull, argv);
+		shim_child_exec(theirs, devnull, path, argv);
 	*ret_sock = steal_fd(mine);
 	*ret_pid = pid;
 	return 0;

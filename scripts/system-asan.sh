@@ -5,7 +5,7 @@
 # sanitizer report. Must run as root, like the suite.
 #
 # Every report goes to a file under build-asan/reports (log_path), never to stderr: the shims
-# berthd re-executes (/proc/self/exe __berth-shim) have stdio on /dev/null, and berthd's own
+# berthd runs (build-asan/berth-shim __berth-shim) have stdio on /dev/null, and berthd's own
 # stderr is a test's berthd.log, which the test removes. The path is absolute and resolves in
 # every process we build: berthd and its shims run in the host's mount namespace; a container
 # init (a fork of the shim) sees it until pivot_root, and a report after pivot_root, when the

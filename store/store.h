@@ -63,6 +63,9 @@ struct bendpoint {
 	struct ipaddr ip4, ip6;    /* allocated (family 0 = none) */
 	struct ipaddr req_ip4, req_ip6;   /* static request --ip/--ip6 (family 0 = none) */
 	cJSON *aliases;            /* array of strings, owned, never NULL after load */
+	/* Memory only, never stored: the bridge the manager put host_ifname on when the network
+	 * spills over several ("" = the network's own, ifname of bnetwork). */
+	char master[IFNAME_LEN];
 };
 
 enum ctr_state { CTR_CREATED = 0, CTR_RUNNING = 1, CTR_EXITED = 2 };

@@ -166,6 +166,51 @@ static int bridge_join_detached(struct drv_ctx *ctx, const struct bnetwork *n,
 	return r;
 }
 
+/* Extra bridge idx: a bridge that only switches, and a veth pair between it and the network's
+ * bridge (the trunk: a hairpin port there, like a container's, see netlink/link.c), both ends
+ * suppressing neighbour requests. */
+static int bridge_spill_add(struct drv_ctx *ctx, const struct bnetwork *n, int idx,
+			    struct berr *err)
+{
+	char br[IFNAME_LEN], trunk[IFNAME_LEN], up[IFNAME_LEN];
+	int r;
+
+	ifname_spill_bridge(n->id, idx, br);
+	ifname_spill_trunk(n->id, idx, trunk);
+	ifname_spill_uplink(n->id, idx, up);
+	r = nlx_bridge_create_l2(ctx->host_nl, br, n->mtu, err);
+	crash_point("spill-add:after-bridge");
+	if (r >= 0)
+		r = nlx_veth_create(ctx->host_nl, trunk, n->ifname, -1, up, NULL, n->mtu,
+				    NLX_VETH_PORT_ONLY, err);
+	if (r >= 0)
+		r = nlx_port_attach(ctx->host_nl, up, br, err);
+	/* ARP requests for the addresses behind a trunk are answered by the bridge in front of
+	 * it instead of crossing it (the manager keeps the neighbour and forwarding entries) */
+	if (r >= 0)
+		r = nlx_port_neigh_suppress(ctx->host_nl, trunk, err);
+	if (r >= 0)
+		r = nlx_port_neigh_suppress(ctx->host_nl, up, err);
+	if (r < 0)
+		return berr_prefix(err, "adding bridge %s to network %s", br, n->name);
+	return 0;
+}
+
+static int bridge_spill_del(struct drv_ctx *ctx, const struct bnetwork *n, int idx,
+			    struct berr *err)
+{
+	char br[IFNAME_LEN], trunk[IFNAME_LEN];
+	int r;
+
+	ifname_spill_bridge(n->id, idx, br);
+	ifname_spill_trunk(n->id, idx, trunk);
+	r = nlx_link_delete(ctx->host_nl, trunk, err);   /* its peer goes with it */
+	crash_point("spill-del:after-trunk");
+	if (r >= 0)
+		r = nlx_link_delete(ctx->host_nl, br, err);
+	return r;
+}
+
 static int bridge_restore(struct drv_ctx *ctx, const struct bnetwork *n, struct berr *err)
 {
 	return bridge_network_create(ctx, n, err);
@@ -186,4 +231,6 @@ const struct driver_ops bridge_driver = {
 	.retire = drv_veth_retire,
 	.endpoint_check = drv_veth_check,
 	.restore = bridge_restore,
+	.spill_add = bridge_spill_add,
+	.spill_del = bridge_spill_del,
 };

@@ -46,6 +46,7 @@ struct fake_ctr {
 struct manager {
 	pthread_mutex_t lock;
 	pthread_cond_t changed;
+	int watches[64];   /* exit watches (eventfds), woken on every change; -1: free slot */
 	char run[PATH_MAX];
 	unsigned int seq;
 	struct fake_net nets[FAKE_MAX];
@@ -107,9 +108,59 @@ int mgr_open(const struct mgr_config *cfg, struct manager **ret, struct berr *er
 
 	pthread_mutex_init(&m->lock, NULL);
 	pthread_cond_init(&m->changed, NULL);
+	for (int i = 0; i < 64; i++)
+		m->watches[i] = -1;
 	strscpy(m->run, cfg->run ? cfg->run : "/tmp", sizeof(m->run));
 	*ret = m;
 	return 0;
+}
+
+/* Exit watches as the manager's: an eventfd, written whenever a container stops or goes. */
+int mgr_exit_watch_add(struct manager *m, const char *id)
+{
+	int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC), i;
+
+	(void)id;
+	pthread_mutex_lock(&m->lock);
+	for (i = 0; fd >= 0 && i < 64 && m->watches[i] >= 0; i++)
+		;
+	if (fd >= 0 && i < 64)
+		m->watches[i] = fd;
+	pthread_mutex_unlock(&m->lock);
+	if (fd >= 0 && i == 64) {
+		close(fd);
+		return -EMFILE;
+	}
+	return fd < 0 ? -errno : fd;
+}
+
+void mgr_exit_watch_drain(int fd)
+{
+	eventfd_t v;
+
+	if (fd >= 0)
+		(void)eventfd_read(fd, &v);
+}
+
+void mgr_exit_watch_del(struct manager *m, int fd)
+{
+	if (fd < 0)
+		return;
+	pthread_mutex_lock(&m->lock);
+	for (int i = 0; i < 64; i++)
+		if (m->watches[i] == fd)
+			m->watches[i] = -1;
+	pthread_mutex_unlock(&m->lock);
+	close(fd);
+}
+
+/* Lock held. */
+static void fake_changed(struct manager *m)
+{
+	for (int i = 0; i < 64; i++)
+		if (m->watches[i] >= 0)
+			(void)eventfd_write(m->watches[i], 1);
+	pthread_cond_broadcast(&m->changed);
 }
 
 void mgr_close(struct manager *m)
@@ -424,7 +475,7 @@ static int fake_ctr_end(struct manager *m, const char *ref, int code, int sig, i
 		m->ctrs[i].exit_code = code;
 		m->ctrs[i].last_signal = sig;
 		m->ctrs[i].stop_timeout = timeout;
-		pthread_cond_broadcast(&m->changed);
+		fake_changed(m);
 	}
 	pthread_mutex_unlock(&m->lock);
 	return i < 0 ? i : 0;
@@ -470,7 +521,7 @@ int mgr_container_remove(struct manager *m, const char *ref, bool force, struct 
 		m->ctrs[i].running = false;
 		for (n = 0; n < FAKE_MAX; n++)
 			m->nets[n].conn[i] = false;
-		pthread_cond_broadcast(&m->changed);
+		fake_changed(m);
 	}
 	pthread_mutex_unlock(&m->lock);
 	return i < 0 ? i : 0;

@@ -345,8 +345,8 @@ bt_netns_mounts_consistent() {
 # Bridges in the host namespace are exactly those of the bridge networks.
 bt_bridges_consistent() {
 	local want got
-	want=$(berth network ls --format json |
-		jq -r '.[] | select(.Driver == "bridge") | .Berth.Bridge // empty' | sort) || return 1
+	want=$(berth network ls --format json | jq -r '.[] | select(.Driver == "bridge") |
+		.Berth.Bridges // [.Berth.Bridge // empty] | .[]' | sort) || return 1
 	got=$(inhost ip -j link show type bridge | jq -r '.[].ifname' | sort)
 	bt_same "$want" "$got" "bridges differ from bridge networks (< networks, > kernel):"
 }
@@ -358,9 +358,25 @@ BT_STATE_CHECK=$TOP/tests/system/state_check.py
 bt_store_consistent() { bt_ctrs_json | python3 "$BT_STATE_CHECK" store "$BT_DIR/root/berth.db"; }
 bt_addrs_consistent() { bt_ctrs_json | python3 "$BT_STATE_CHECK" addrs "$BT_DIR/run"; }
 bt_nft_consistent() {
+	local spill
+	spill=$(bt_spill_json) || return 1
 	{ inhost nft -j list table inet "${BERTH_NFT_TABLE:-berth}" &&
 		inhost nft -j list table bridge "${BERTH_NFT_BRIDGE_TABLE:-berth}"; } |
-		python3 "$BT_STATE_CHECK" nft "$BT_DIR/root/berth.db"
+		BT_SPILL="$spill" python3 "$BT_STATE_CHECK" nft "$BT_DIR/root/berth.db"
+}
+# Networks over several bridges (daemon/mgr_spill.c), as the API lists them, with their own
+# bridge's MAC: [{"bridge": NAME, "mac": MAC, "extra": [NAME...]}].
+bt_spill_json() {
+	local nets br mac out='[]'
+	nets=$(berth network ls --format json |
+		jq -c '.[] | select((.Berth.Bridges // []) | length > 1) | .Berth') || return 1
+	while read -r br; do
+		[ -n "$br" ] || continue
+		mac=$(inhost ip -j link show dev "$(echo "$br" | jq -r .Bridge)" | jq -r '.[0].address')
+		out=$(echo "$out" | jq -c --argjson b "$br" --arg mac "$mac" \
+			'. + [{bridge: $b.Bridge, mac: $mac, extra: $b.Bridges[1:]}]')
+	done <<<"$nets"
+	echo "$out"
 }
 bt_dns_consistent() {
 	# shellcheck disable=SC2086
@@ -468,6 +484,19 @@ fw_set_elems() {
 # fw_ip6_full ADDR: the fully expanded form (what socat reports as a peer).
 fw_ip6_full() { python3 -c 'import ipaddress, sys; print(ipaddress.ip_address(sys.argv[1]).exploded)' "$1"; }
 export -f incl inat in_ctr_ns fw_tables fw_set_elems fw_serve fw_get fw_ip6_full
+
+# bt_spoof_recv SENDER CONTAINER MATCH -- sender args...: how many frames matching MATCH
+# CONTAINER's eth0 sees while SENDER (the spoof helper copied to its /spoof) sends one.
+bt_spoof_recv() {
+	local s=$1 c=$2 match=$3 out=$BT_DIR/recv.$RANDOM; shift 4
+	in_ctr_ns "$c" "$SPOOF" recv eth0 2 "$match" > "$out" &
+	local pid=$!
+	wait_for 5 grep -q ready "$out"
+	berth exec "$s" /spoof send eth0 "$@" >/dev/null 2>&1
+	wait $pid
+	tail -1 "$out"
+}
+export -f bt_spoof_recv
 
 # bt_tls_certs DIR SERVER_IP: a test CA (DIR/ca.pem, ca.key), a server certificate for an etcd at
 # SERVER_IP (DIR/srv.pem, srv.key; clientAuth too: etcd's JSON gateway dials its own gRPC server

@@ -145,7 +145,23 @@ def nft_expected(db):
         add("ip6", ifn, ll_of(e["mac"]))
         if opt_false(n, OPT_ICC):
             add("noicc", ifn)
+    spill_elems(nets, add)
     return want, port_elems(db, add)
+
+
+def spill_elems(nets, add):
+    """Trunk elements of the extra bridges the API lists (BT_SPILL, see lib.sh): bx<digits> is
+    joined to its network's bridge by the veth by<digits> (there) - bz<digits> (on it)."""
+    by_bridge = {n["ifname"]: n for n in nets.values()}
+    for s in json.loads(os.environ.get("BT_SPILL") or "[]"):
+        n = by_bridge.get(s["bridge"])
+        for x in s["extra"]:
+            trunk, up = "by" + x[2:], "bz" + x[2:]
+            add("xbridges", x)
+            add("uplinks", up)
+            add("reflect", trunk, trunk, s["mac"])
+            if n and opt_false(n, OPT_ICC):
+                add("noicc", trunk)
 
 
 def port_elems(db, add):

@@ -42,7 +42,7 @@ export -f nsp inns conf plug ref with_prev code
 export CNI REF
 
 say "# make install"
-check "make install DESTDIR=... puts berthd and berth in PREFIX/bin, berth-cni in /opt/cni/bin" bash -c "make -s -C $TOP install DESTDIR=$BT_DIR/inst >/dev/null && test -x $BT_DIR/inst/usr/local/bin/berthd && test -x $BT_DIR/inst/usr/local/bin/berth && test -x $BT_DIR/inst/opt/cni/bin/berth-cni"
+check "make install DESTDIR=... puts berthd, berth and berth-shim in PREFIX/bin, berth-cni in /opt/cni/bin" bash -c "make -s -C $TOP install DESTDIR=$BT_DIR/inst >/dev/null && test -x $BT_DIR/inst/usr/local/bin/berthd && test -x $BT_DIR/inst/usr/local/bin/berth && test -x $BT_DIR/inst/usr/local/bin/berth-shim && test -x $BT_DIR/inst/opt/cni/bin/berth-cni"
 check "CNI_BIN_DIR and PREFIX override them" bash -c "make -s -C $TOP install DESTDIR=$BT_DIR/inst2 PREFIX=/usr CNI_BIN_DIR=/usr/lib/cni >/dev/null && test -x $BT_DIR/inst2/usr/bin/berth && test -x $BT_DIR/inst2/usr/lib/cni/berth-cni"
 check "the installed plugin links only libc and cJSON" bash -c "[ \"\$(ldd $BT_DIR/inst/opt/cni/bin/berth-cni | grep -vE 'linux-vdso|ld-linux|libc\\.so|libcjson' | wc -l)\" = 0 ]"
 

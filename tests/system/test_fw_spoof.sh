@@ -18,15 +18,7 @@ vicmac=$(ctr_ip vic s MacAddress); attmac=$(ctr_ip att s MacAddress)
 att_ll=$(berth exec att ip -6 addr show dev eth0 scope link | awk '/inet6/ {sub(/\/.*/, "", $2); print $2}')
 
 # recv CONTAINER MATCH -- sender args...: frames seen by CONTAINER's eth0 while att sends.
-recv() {
-	local c=$1 match=$2 out=$BT_DIR/recv.$RANDOM; shift 3
-	in_ctr_ns "$c" "$SPOOF" recv eth0 2 "$match" > "$out" &
-	local pid=$!
-	wait_for 5 grep -q ready "$out"
-	berth exec att /spoof send eth0 "$@" >/dev/null 2>&1
-	wait $pid
-	tail -1 "$out"
-}
+recv() { bt_spoof_recv att "$@"; }
 export -f recv; export SPOOF
 
 say "# IPv4 / IPv6 source addresses"

@@ -45,6 +45,17 @@ fi
 check "containers without limits show zeros" bash -c '
 	berth run -d --name free busybox sleep 1d >/dev/null &&
 	[ "$(berth inspect free | jq -c "[.[0].HostConfig | .Memory, .MemorySwap, .PidsLimit, .NanoCpus, .CpuShares]")" = "[0,0,0,0,0]" ]'
+# in_berth_cgroups FILE: a /proc/<pid>/cgroup in berth's cgroups (v2, or every v1 controller)
+in_berth_cgroups() {
+	if cg_v2; then grep -q '^0::/berth/' "$1"; return; fi
+	for c in memory pids cpu cpuacct; do
+		grep -Eq "^[0-9]+:([^:]*,)?$c(,[^:]*)?:/berth/" "$1" || return 1
+	done
+}
+export -f in_berth_cgroups
+check "a container without limits is in its cgroups all the same (stats, OOM)" bash -c 'in_berth_cgroups /proc/$(ctr_pid free)/cgroup'
+check "and so is a command exec'd in it" bash -c 'berth exec free cat /proc/self/cgroup > $BT_DIR/exec.cg && in_berth_cgroups $BT_DIR/exec.cg'
+check "and one exec'd through berthd's exec shim" bash -c 'berth exec -i free cat /proc/self/cgroup < /dev/null > $BT_DIR/exec.cg && in_berth_cgroups $BT_DIR/exec.cg'
 
 # explicit swap, unlimited swap
 check "--memory-swap sets memory + swap" berth run -d --memory 32m --memory-swap 48m --name sw busybox sleep 1d

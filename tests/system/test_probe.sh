@@ -202,8 +202,10 @@ check "the policy berth implies now covers mv: --expect exits 0" bash -c "berth 
 check "--explain of a macvlan flow: it never crosses the host's hooks" bash -c "berth network probe --explain m1 m2/icmp | grep -q 'did not cross this host'"
 
 say "# a policy by container label"
-code=$(bt_http POST '/containers/create?name=lab' '{"Image": "busybox", "Cmd": ["sleep", "1d"], "Labels": {"tier": "web"}, "HostConfig": {"NetworkMode": "mv"}}')
-check "container lab (label tier=web) on mv, created through the API" bash -c "[ $code = 201 ] && berth start lab >/dev/null"
+check "container lab (label tier=web) on mv: berth run --label" \
+	berth run -d --name lab --network mv -l tier=draft --label tier=web --label team= busybox sleep 1d
+check "... inspect shows its labels (the last value of a key counts)" bash -c \
+	"berth inspect lab | jqe '.[0].Config.Labels == {\"tier\": \"web\", \"team\": \"\"}'"
 printf 'rules:\n  - {from: {label: tier=web}, to: {network: mv}, proto: icmp, action: deny}\n' >"$BT_DIR/label.yaml"
 check_fail "--expect: lab's pings are denied by label, yet they reach: exit 1" berth network probe --expect "$BT_DIR/label.yaml" --network mv
 check "the differences are exactly lab's ICMP cells" bash -c "berth network probe --expect $BT_DIR/label.yaml --network mv --format json | jqe '[.Cells[] | select(.Match | not) | \"\(.Source) \(.Target) \(.Protocol) \(.ExpectedBy)\"] | sort == [\"lab m1 icmp rule 1\", \"lab m2 icmp rule 1\"]'"

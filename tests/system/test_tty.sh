@@ -128,6 +128,17 @@ check "API: exec inspect in Docker's shape" bash -c '
 	id=$(curl -s --unix-socket $BT_DIR/berth.sock -H "Content-Type: application/json" -d "{\"Cmd\":[\"true\"]}" http://x/containers/st/exec | jq -r .Id) &&
 	curl -s --unix-socket $BT_DIR/berth.sock -H "Content-Type: application/json" -d "{\"Detach\":true}" http://x/exec/$id/start &&
 	wait_for 5 bash -c "curl -s --unix-socket $BT_DIR/berth.sock http://x/exec/$id/json | jq -e \".Running == false and .ExitCode == 0 and .ContainerID != null\""'
+check "exec sessions go with their container: inspect answers 404 after rm -f, no file left" bash -c '
+	berth run -d --name ex busybox sleep 1d >/dev/null &&
+	id=$(curl -s --unix-socket $BT_DIR/berth.sock -H "Content-Type: application/json" -d "{\"Cmd\":[\"true\"]}" http://x/containers/ex/exec | jq -r .Id) &&
+	curl -s --unix-socket $BT_DIR/berth.sock -H "Content-Type: application/json" -d "{\"Detach\":true}" http://x/exec/$id/start &&
+	wait_for 5 bash -c "curl -s --unix-socket $BT_DIR/berth.sock http://x/exec/$id/json | jq -e \".Running == false\"" &&
+	id2=$(curl -s --unix-socket $BT_DIR/berth.sock -H "Content-Type: application/json" -d "{\"Cmd\":[\"sleep\",\"1d\"]}" http://x/containers/ex/exec | jq -r .Id) &&
+	curl -s --unix-socket $BT_DIR/berth.sock -H "Content-Type: application/json" -d "{\"Detach\":true}" http://x/exec/$id2/start &&
+	berth rm -f ex >/dev/null &&
+	[ "$(curl -s -o /dev/null -w "%{http_code}" --unix-socket $BT_DIR/berth.sock http://x/exec/$id/json)" = 404 ] &&
+	[ "$(curl -s -o /dev/null -w "%{http_code}" --unix-socket $BT_DIR/berth.sock http://x/exec/$id2/json)" = 404 ] &&
+	! ls $BT_DIR/run/attach/ | grep -q "^x${id2:0:24}"'
 check "API: a create as docker run sends it (busybox:latest, EndpointsConfig \"default\") runs on bridge" bash -c '
 	id=$(curl -s --unix-socket $BT_DIR/berth.sock -H "Content-Type: application/json" \
 		-d "{\"Image\":\"busybox:latest\",\"Cmd\":[\"true\"],\"HostConfig\":{\"NetworkMode\":\"default\"},\"NetworkingConfig\":{\"EndpointsConfig\":{\"default\":{}}}}" \

@@ -141,6 +141,19 @@ static void test_ifname_veth_host(void **state)
 	assert_int_equal(ifname_validate(a, NULL), 0);
 }
 
+static void test_ifname_spill(void **state)
+{
+	char br[IFNAME_LEN], trunk[IFNAME_LEN], up[IFNAME_LEN];
+
+	ifname_spill_bridge(NET_A, 1, br);
+	ifname_spill_trunk(NET_A, 1, trunk);
+	ifname_spill_uplink(NET_A, 0xabc, up);
+	assert_string_equal(br, "bx0123456789001");
+	assert_string_equal(trunk, "by0123456789001");
+	assert_string_equal(up, "bz0123456789abc");
+	assert_int_equal(ifname_validate(br, NULL), 0);
+}
+
 static void test_mac(void **state)
 {
 	uint8_t m1[6], m2[6], m3[6], parsed[6];
@@ -198,6 +211,7 @@ int main(void)
 		cmocka_unit_test(test_name_messages_escaped),
 		cmocka_unit_test(test_ifname_bridge),
 		cmocka_unit_test(test_ifname_veth_host),
+		cmocka_unit_test(test_ifname_spill),
 		cmocka_unit_test(test_mac),
 		cmocka_unit_test(test_mac_from_ip4),
 		cmocka_unit_test(test_hash64),
