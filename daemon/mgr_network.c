@@ -653,6 +653,7 @@ int mgr_net_remove_local(struct manager *m, struct net_entry *n, struct berr *er
 			net_removal_cancel(m, n);
 			return berr_prefix(err, "removing network %s", n->n.name);
 		}
+		mgr_reaper_kick(m);   /* a bridge is retired: deleted in the background */
 	}
 	mgr_fw_network_removed(m, n);
 	/* A failure from here on leaves the intent: the next start finishes the removal. */

@@ -14,6 +14,7 @@ has_link() { inhost ip link show "$1" >/dev/null 2>&1; }
 # has_addr DEV ADDR/PREFIX
 has_addr() { inhost ip -o addr show dev "$1" | awk '{print $4}' | grep -qxF "$2"; }
 pings() { berth exec "$1" ping -c1 -W2 "$2"; }
+export -f pings
 is_port_of() { inhost ip -o link show master "$2" | grep -q "$1"; }
 veth_of() { berth inspect "$1" | jq -r --arg n "$2" '.[0].NetworkSettings.Networks[$n].Berth.HostInterface'; }
 export -f mkbr has_link has_addr
@@ -167,4 +168,31 @@ check "berthd restarts" bt_start_berthd
 check "the restart reaped it" wait_for 10 bash -c "! inhost ip link show $hv"
 [ -z "$HOLDERS" ] || { kill $HOLDERS; wait $HOLDERS; } 2>/dev/null
 check "remove c7 and rp" bash -c "berth rm c7 && berth network rm rp"
+
+say "# network rm retires the bridge: the reaper deletes it, a new network takes its place at once"
+check "network nb (dual stack)" berth network create --subnet 10.81.12.0/24 --ipv6 --subnet fd00:81:12::/64 nb
+nb_br=$(berth network inspect nb | jq -r '.[0].Berth.Bridge')
+check "nb's bridge $nb_br exists" has_link "$nb_br"
+check "network rm nb" berth network rm nb
+check "the reaper deletes $nb_br" wait_for 10 bash -c "! inhost ip link show $nb_br"
+check "berthd stops" bt_term_berthd
+BERTH_DELAY_AT=reaper:60000 bt_start_berthd
+check "berthd starts with a slow reaper" test -n "$BT_BERTHD_PID"
+check "network nb again, same subnets" berth network create --subnet 10.81.12.0/24 --ipv6 --subnet fd00:81:12::/64 nb
+nb_br=$(berth network inspect nb | jq -r '.[0].Berth.Bridge')
+check "network rm nb" berth network rm nb
+check "its bridge $nb_br is retired: down, in berth's link group" retired "$nb_br"
+check "... without its gateway addresses" bash -c "[ -z \"\$(inhost ip -o addr show dev $nb_br scope global)\" ]"
+check "network nb at once, same name and subnets" \
+	berth network create --subnet 10.81.12.0/24 --ipv6 --subnet fd00:81:12::/64 nb
+check "... its bridge is up with the gateways" bash -c \
+	"inhost ip -o addr show dev \$(berth network inspect nb | jq -r '.[0].Berth.Bridge') | grep -q 10.81.12.1/24"
+check "container c8 on the new nb reaches its gateway over IPv4 and IPv6" bash -c \
+	"berth run -d --name c8 --network nb busybox sleep 1d >/dev/null && pings c8 10.81.12.1 && berth exec c8 ping -6 -c1 -W2 fd00:81:12::1"
+check "remove c8 and nb" bash -c "berth rm -f c8 && berth network rm nb"
+nb_br=$(inhost ip -br link show group "$BT_DOOMED_GROUP" type bridge | awk '{print $1; exit}')
+check "a retired bridge waits for the reaper" test -n "$nb_br"
+check "berthd is killed (SIGKILL) before the reaper ran" bt_kill_berthd
+check "berthd restarts" bt_start_berthd
+check "the restart reaped the retired bridge" wait_for 10 bash -c "! inhost ip link show $nb_br"
 bt_summary
