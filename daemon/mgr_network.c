@@ -511,6 +511,7 @@ static int net_setup(struct manager *m, struct net_entry *e, bool *ret_kept, str
 			   "with network rm", e->n.name, berr_str(&e2));
 		err_note(err, "undoing it failed (%s): the network is kept, remove it", berr_str(&e2));
 	}
+	mgr_reaper_kick(m);   /* a bridge made and undone is retired */
 	return r;
 }
 

@@ -48,6 +48,8 @@ static int link_state_cb(struct nl_msg *msg, void *arg)
 	st->flags = ifi->ifi_flags;
 	if (tb[IFLA_MTU])
 		st->mtu = (int)nla_get_u32(tb[IFLA_MTU]);
+	if (tb[IFLA_GROUP])
+		st->group = nla_get_u32(tb[IFLA_GROUP]);
 	if (tb[IFLA_ADDRESS] && nla_len(tb[IFLA_ADDRESS]) == 6)
 		memcpy(st->mac, nla_data(tb[IFLA_ADDRESS]), 6);
 	if (tb[IFLA_LINKINFO] &&

@@ -144,6 +144,7 @@ struct nlx_link_state {
 	int mtu;
 	uint8_t mac[6];            /* all zero when the link has no Ethernet address */
 	char kind[32];             /* IFLA_INFO_KIND, "" for none */
+	uint32_t group;            /* IFLA_GROUP (NLX_GROUP_DOOMED: retired) */
 };
 /* ifindex > 0 with *ret filled, 0 when absent (*ret zeroed), -errno. */
 int nlx_link_state_get(struct nlx *nl, const char *name, struct nlx_link_state *ret,

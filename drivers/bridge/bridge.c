@@ -87,6 +87,12 @@ static int bridge_host_probe(struct drv_ctx *ctx, struct bnetwork *n, struct ber
 	struct nlx_link_state st;
 	int r = nlx_link_state_get(ctx->host_nl, n->ifname, &st, err);
 
+	/* berth's own bridge of a removed network, retired, not reaped yet: not the user's */
+	if (r > 0 && st.group == NLX_GROUP_DOOMED) {
+		r = nlx_link_delete(ctx->host_nl, n->ifname, err);
+		if (r >= 0)
+			r = 0;
+	}
 	if (r < 0)
 		return r;
 	if (r > 0 && strcmp(st.kind, "bridge") != 0)

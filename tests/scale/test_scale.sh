@@ -78,7 +78,7 @@ say "  (removed in $((SECONDS - t0)) s)"
 check "no container is left" bash -c "[ -z \"\$(berth ps -aq)\" ]"
 check "big is back to one bridge" test "$(bridges big | wc -l)" = 1
 check "network rm big other" berth network rm big other
-check "no bridge, trunk or veth is left" bash -c "! inhost ip -br link | grep -Eq '^(b[xyzv]|berth[0-9a-f]{10})'"
+check "no bridge, trunk or veth is left" bash -c "! bt_host_links | grep -Eq '^(b[xyzv]|berth[0-9a-f]{10})'"
 check "no address of big is allocated" bash -c "[ -z \"\$(sqlite3 '$BT_DIR/root/berth.db' \"select address from allocations where address like '10.200.%'\")\" ]"
 check "no neighbour entry of big is left" bash -c "[ -z \"\$(inhost ip neigh show to 10.200.0.0/16 | grep PERMANENT)\" ]"
 bt_summary

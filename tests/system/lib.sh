@@ -262,7 +262,10 @@ BT_DOOMED_GROUP=0x62657274
 bt_reaped() { [ -z "$(inhost ip -br link show group $BT_DOOMED_GROUP)" ]; }
 # Every link of the host namespace, once the retired ones are reaped (bounded wait).
 bt_host_links() { wait_for 10 bt_reaped; inhost ip -br link; }
-export -f bt_reaped bt_host_links
+# True when link $1 is gone from the host namespace once retired links are reaped (a removed
+# network's bridge is retired, then deleted by berthd's reaper).
+bt_link_gone() { wait_for 10 bt_reaped; ! inhost ip link show "$1" >/dev/null 2>&1; }
+export -f bt_reaped bt_host_links bt_link_gone
 export BT_DOOMED_GROUP
 
 # Host veths (bv*) are exactly the host ends of the active endpoints on bridge networks.
@@ -347,6 +350,7 @@ bt_bridges_consistent() {
 	local want got
 	want=$(berth network ls --format json | jq -r '.[] | select(.Driver == "bridge") |
 		.Berth.Bridges // [.Berth.Bridge // empty] | .[]' | sort) || return 1
+	wait_for 10 bt_reaped
 	got=$(inhost ip -j link show type bridge | jq -r '.[].ifname' | sort)
 	bt_same "$want" "$got" "bridges differ from bridge networks (< networks, > kernel):"
 }

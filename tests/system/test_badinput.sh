@@ -34,7 +34,7 @@ snap() {
 			done
 		done
 		bt_db_dump
-		echo "## links"; inhost ip -br link
+		echo "## links"; bt_host_links
 		echo "## addrs"; inhost ip -br addr
 		echo "## routes"; inhost ip route; inhost ip -6 route
 		echo "## nft"; inhost nft list ruleset

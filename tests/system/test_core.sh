@@ -112,8 +112,8 @@ say "# network removal"
 check_err "rm of a network in use is refused" "connected" berth network rm dual
 check "rm -f everything on dual" bash -c "berth rm -f web c6"
 check "network rm dual" berth network rm dual
-check "the bridge is gone" bash -c "! inhost ip link show $br >/dev/null 2>&1"
+check "the bridge is gone" bt_link_gone "$br"
 check "prune removes unused networks" bash -c "berth rm -f reuse echo seven >/dev/null; berth network prune -f | grep -q my-net"
-check "only the predefined bridge berth0 is left" bash -c "! inhost ip -br link | grep -v '^berth0 ' | grep -Eq '^(bv|berth)'"
+check "only the predefined bridge berth0 is left" bash -c "! bt_host_links | grep -v '^berth0 ' | grep -Eq '^(bv|berth)'"
 check_err "the predefined bridge network cannot be removed" "pre-defined" berth network rm bridge
 bt_summary

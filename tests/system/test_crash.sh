@@ -106,7 +106,7 @@ for variant in default custom; do
 		check "$point: it reaches the gateway" pings_gateways "n$k" "$net"
 		check "$point: remove the container" berth rm -f "n$k"
 		check "$point: $net can be removed" berth network rm "$net"
-		check "$point: its bridge is gone" bash -c "! inhost ip link show $br"
+		check "$point: its bridge is gone" bt_link_gone "$br"
 	fi
 	bt_check_consistent "$point ($variant)"
 done
@@ -122,7 +122,7 @@ for variant in default custom; do
 	check "$point: $net's bridge $br exists" inhost ip link show "$br"
 	crash_during "$point" network rm "$net"
 	check_fail "$point: the recorded removal was finished at restart" berth network inspect "$net"
-	check "$point: no orphan bridge $br" bash -c "! inhost ip link show $br"
+	check "$point: no orphan bridge $br" bt_link_gone "$br"
 	check "$point: no address of $net is left in the host" \
 		bash -c "! inhost ip -br addr | grep -q 10.73.$k.1/"
 	check "$point: $net's subnet can be used again" \

@@ -182,7 +182,7 @@ check "no endpoint records, allocations only the gateways" bash -c "[ \$(sqlite3
 check "berth's published map is empty" bash -c "! pub_map"
 check "berth's anti-spoofing sets are empty" bash -c "[ -z \"\$(fw_set_elems bridge mac)\$(fw_set_elems bridge ports)\" ]"
 check "docker network rm bnet dnet" dkd network rm bnet dnet
-check "berth's network and its bridge are gone" bash -c "! berth network inspect $nid && ! inhost ip link show $bridge"
+check "berth's network and its bridge are gone" bash -c "! berth network inspect $nid && bt_link_gone $bridge"
 check "berth IPAM's pools and addresses are released" bash -c "[ \$(sqlite3 $BT_DIR/root/berth.db \"select count(*) from meta where key like 'docker/%'\") = 0 ]"
 check "Docker's FORWARD rules no longer name the bridge" bash -c "inhost iptables -S BERTH-DOCKER | grep -q berth0 && ! inhost iptables -S BERTH-DOCKER | grep -q $bridge"
 check "berthd stops" bt_term_berthd

@@ -113,14 +113,14 @@ check "usr6 is deleted while berthd is away" inhost ip link del usr6
 check "berthd starts" bt_start_berthd
 check "berthd re-created usr6 with the gateway" has_addr usr6 10.81.7.1/24
 check "network rm u6" berth network rm u6
-check "usr6, now berth's, is gone" bash -c "! inhost ip link show usr6"
+check "usr6, now berth's, is gone" bt_link_gone usr6
 
 say "# a bridge berth created is deleted"
 check "network mine on bridge btmine that berth creates" berth network create \
 	--subnet 10.81.8.0/24 -o com.docker.network.bridge.name=btmine mine
 check "btmine exists" has_link btmine
 check "network rm mine" berth network rm mine
-check "btmine is gone" bash -c "! inhost ip link show btmine"
+check "btmine is gone" bt_link_gone btmine
 check "network gen with a generated bridge name" berth network create --subnet 10.81.10.0/24 gen
 gen_br=$(berth network inspect gen | jq -r '.[0].Berth.Bridge')
 check "berthd stops" bt_term_berthd
@@ -142,6 +142,7 @@ hold_ns() { # container: start a process inside its namespace, wait until it is 
 }
 retired() { inhost ip -br link show group "$BT_DOOMED_GROUP" | grep -q "^$1[ @]" &&
 	inhost ip -o link show "$1" | grep -q 'state DOWN' && ! inhost ip -o link show "$1" | grep -q master; }
+export -f retired
 HOLDERS=
 check "network rp" berth network create --subnet 10.81.11.0/24 rp
 check "container c7 runs on rp" berth run -d --name c7 --network rp busybox sleep 1d
@@ -190,6 +191,15 @@ check "... its bridge is up with the gateways" bash -c \
 check "container c8 on the new nb reaches its gateway over IPv4 and IPv6" bash -c \
 	"berth run -d --name c8 --network nb busybox sleep 1d >/dev/null && pings c8 10.81.12.1 && berth exec c8 ping -6 -c1 -W2 fd00:81:12::1"
 check "remove c8 and nb" bash -c "berth rm -f c8 && berth network rm nb"
+check "network own on bridge btown that berth creates" berth network create \
+	--subnet 10.81.13.0/24 -o com.docker.network.bridge.name=btown own
+check "network rm own" berth network rm own
+check "btown is retired" retired btown
+check "network own again at once, on btown" berth network create \
+	--subnet 10.81.13.0/24 -o com.docker.network.bridge.name=btown own
+check "... btown is berth's again, not taken for a user's bridge, and up with its gateway" bash -c \
+	"! inhost ip -br link show group $BT_DOOMED_GROUP | grep -q '^btown ' && inhost ip -o addr show dev btown | grep -q 10.81.13.1/24"
+check "network rm own: btown is retired again (berth's, so not kept)" bash -c "berth network rm own && retired btown"
 nb_br=$(inhost ip -br link show group "$BT_DOOMED_GROUP" type bridge | awk '{print $1; exit}')
 check "a retired bridge waits for the reaper" test -n "$nb_br"
 check "berthd is killed (SIGKILL) before the reaper ran" bt_kill_berthd

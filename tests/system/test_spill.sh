@@ -14,7 +14,7 @@ export BERTH_BRIDGE_PORTS=6
 bt_setup
 fw_lan_setup || { ko "LAN namespaces"; bt_summary; }
 
-host_links() { inhost ip -br link; }
+host_links() { bt_host_links; }
 bridges() { berth network inspect "$1" | jq -r '.[0].Berth.Bridges // [.[0].Berth.Bridge] | .[]'; }
 bridge_of() { berth inspect "$1" | jq -r --arg n "$2" '.[0].NetworkSettings.Networks[$n].Berth.Bridge'; }
 ports_of() { inhost ip -br link show master "$1" | wc -l; }

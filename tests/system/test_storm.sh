@@ -123,6 +123,6 @@ check "every container can be removed" bash -c 'for c in $(berth ps -aq); do ber
 check "every network can be removed" berth network prune -f
 bt_check_consistent "after removing everything"
 check "no berth interface but the predefined bridge is left" \
-	bash -c "! inhost ip -br link | grep -E '^(bv|berth)' | grep -v '^berth0 '"
+	bash -c "! bt_host_links | grep -E '^(bv|berth)' | grep -v '^berth0 '"
 say "storm: $completed operations completed ($conflicts expected conflicts among their requests), $interrupted interrupted by $kills kills -9, seed $SEED"
 bt_summary
