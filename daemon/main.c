@@ -170,7 +170,7 @@ static int event_loop(struct manager *m, int sfd)
 
 	for (;;) {
 		struct signalfd_siginfo si;
-		bool stop = false;
+		bool stop = false, sigchld = false;
 
 		if (poll(fds, 2, -1) < 0 && errno != EINTR) {
 			int r = -errno;
@@ -181,8 +181,10 @@ static int event_loop(struct manager *m, int sfd)
 		while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
 			if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
 				stop = true;
+			else if (si.ssi_signo == SIGCHLD)
+				sigchld = true;
 		}
-		mgr_reap(m);
+		mgr_reap(m, sigchld);
 		if (stop)
 			return 0;
 	}

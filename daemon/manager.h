@@ -225,8 +225,9 @@ int mgr_cni_status(struct manager *m, const char *network, cJSON **ret, struct b
 /* Called from the daemon's event loop. */
 /* An fd that becomes readable when a container's shim exits; then call mgr_reap(). */
 int mgr_event_fd(struct manager *m);
-/* Reap exited children (berthd is a child subreaper) and process container exits. */
-int mgr_reap(struct manager *m);
+/* Process container exits and the watches' events; after a SIGCHLD (sigchld), also reap exited
+ * children (berthd is a child subreaper). */
+int mgr_reap(struct manager *m, bool sigchld);
 
 /* The firewall (daemon/mgr_fw.c): rebuild berth's nftables tables from the state now
  * (POST /firewall/reload); remove the tables (berthd --cleanup, no manager needed). */

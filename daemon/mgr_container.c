@@ -697,18 +697,20 @@ static bool watch_dispatch(struct manager *m, int fd)
 	return false;
 }
 
-int mgr_reap(struct manager *m)
+int mgr_reap(struct manager *m, bool sigchld)
 {
 	struct epoll_event evs[32];
 	int n;
 
 	/* Under the lock: a request thread that forks and waits (container start) holds it, so
 	 * reaping "any child" here never steals their children; those waited for without the lock
-	 * (image build) defer it. Exits are seen on the pidfds, reaped or not. */
+	 * (image build) defer it. Exits are seen on the pidfds, reaped or not. Only after a
+	 * SIGCHLD: waitpid(-1) walks every child (a shim per running container), and the loop also
+	 * wakes for the watches (every nft batch's acknowledgement). */
 	pthread_mutex_lock(&m->lock);
-	if (m->unlocked_children == 0)
+	if (sigchld && m->unlocked_children == 0)
 		zombies_reap(m);
-	else
+	else if (sigchld)
 		m->reap_deferred = true;
 	n = epoll_wait(m->epfd, evs, ARRAY_SIZE(evs), 0);
 	for (int i = 0; i < n; i++) {

@@ -630,7 +630,7 @@ bool mgr_container_running(struct manager *m, const char *id)
 	return running;
 }
 
-int mgr_reap(struct manager *m)
+int mgr_reap(struct manager *m, bool sigchld)
 {
 	return 0;
 }

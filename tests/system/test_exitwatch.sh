@@ -104,6 +104,13 @@ check "the attach ends" wait_for 10 bash -c "! kill -0 $apid"
 within "the attach of a ended after the kill" "$t0"
 check "... having relayed the output" grep -q attached "$BT_DIR/attach.out"
 
+say "# exited shims are reaped (waitpid runs after a SIGCHLD only)"
+bpid=$(bt_berthd_pid)
+check "run z" berth run -d --name z --network n busybox sleep 1d
+check "berthd's children are its containers' shims (z's)" bash -c "ps -o stat=,comm= --ppid $bpid | grep -q '^S.* berth-shim'"
+check "berthd has no zombie child after the containers above exited" \
+	wait_for 10 bash -c "! ps -o stat= --ppid $bpid | grep -q '^Z'"
+
 say "# SIGTERM ends pending waits at once"
 check "run s" berth run -d --name s --network n busybox sleep 1d
 berth wait s >"$BT_DIR/swait.out" 2>&1 &
