@@ -441,7 +441,7 @@ results() {
 		[ "$RESTART_N" -lt 1000 ] && bb_res verdict INFO "the issue's restart target is with 1,000 containers; this run had $RESTART_N"
 	fi
 	[ "${P50[floor.rm]}" != - ] &&
-		bb_res verdict INFO "\`network rm\`: berth $(bb_r1 "${P50[berth.rm]}") ms, of which the kernel's bridge delete (the floor, an \`ip\` process) $(bb_r1 "${P50[floor.rm]}") ms: berth's own $(bb_r1 "$(bb_calc "${P50[berth.rm]} - ${P50[floor.rm]}")") ms"
+		bb_res verdict INFO "\`network rm\`: berth $(bb_r1 "${P50[berth.rm]}") ms; the kernel's bridge delete (the floor, an \`ip\` process) $(bb_r1 "${P50[floor.rm]}") ms is not in berth's reply: berth retires the bridge (down, its addresses removed) and its reaper thread deletes it in the background"
 	for s in $(peers); do
 		row=()
 		for o in "${OPS[@]}"; do row+=("$(ratio "$s" "$o")"); done
