@@ -26,6 +26,7 @@ mkdir -p "$reports"
 
 san="log_path=$reports/report:halt_on_error=1:print_stacktrace=1"
 export ASAN_OPTIONS="$san:detect_leaks=1"
+export BT_ASAN=1   # tests that measure berthd's memory know it is ASan's allocator
 export UBSAN_OPTIONS="$san"
 export LSAN_OPTIONS="suppressions=$top/tests/system/lsan.supp:print_suppressions=0"
 export BERTHD=$asan/berthd BERTH=$asan/berth BERTH_CNI=$asan/berth-cni

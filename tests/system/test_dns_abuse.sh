@@ -63,7 +63,14 @@ hwm() { awk '/^VmHWM/ {print $2}' /proc/$pid/status; }
 m0=$(hwm)
 check "a client that never reads (but asks again every second) is reset within 5 s" bash -c "probe reader tcp-noread 8000 | awk '/^closed after/ {exit !(\$3 < 5000)} /^open/ {exit 1}'"
 check "a client that reads as answers come, ~100 KiB behind, is served (400,000 answers)" bash -c "probe reader tcp-slowread 400000 30000 | awk '{exit !(\$1 == \"answers\" && \$2 >= 400000)}'"
-check "berthd's peak memory grew by less than 4 MiB" test $(( $(hwm) - m0 )) -lt 4096
+grew=$(( $(hwm) - m0 ))
+if [ -n "${BT_ASAN:-}" ]; then
+	# ASan keeps freed blocks in its quarantine (up to 256 MiB) instead of reusing them, so the
+	# peak is ASan's, not berthd's (11-30 MiB here): the plain suite checks it
+	skip "berthd's peak memory under ASan ($grew KiB): its quarantine holds freed blocks"
+else
+	check "berthd's peak memory grew by less than 4 MiB ($grew KiB)" test "$grew" -lt 4096
+fi
 check "no TCP connection left over" wait_for 5 bash -c "berth dns stats --json | jq -e '.TCPConnections == 0'"
 check "berthd still running" kill -0 "$pid"
 check "and serving" served
