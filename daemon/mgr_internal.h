@@ -16,7 +16,13 @@ struct net_entry {
 	const struct driver_ops *drv;
 	struct ipam_pool pools[NET_MAX_SUBNETS];   /* parallel to n.subnets */
 	/* Its bridges when it spills over several (mgr_spill.c): [0] is its own. */
-	struct spill_bridge { bool up; size_t ports; } *spill;
+	struct spill_bridge {
+		bool up;
+		size_t ports;
+		/* interface indexes, 0 until asked (mgr_spill_nd.c): the bridge, its trunk's end on
+		 * the own bridge, its uplink (the trunk's end on it) */
+		int ifindex, trunk_ifindex, uplink_ifindex;
+	} *spill;
 	size_t n_spill;
 	uint8_t br_mac[6];                         /* its own bridge's MAC, once it spills */
 	bool br_mac_known;
@@ -284,6 +290,8 @@ void mgr_spill_names(const struct net_entry *n, cJSON *arr);
 void mgr_spill_nd_fill(struct manager *m, struct net_entry *n, size_t k);
 void mgr_spill_nd_ep(struct manager *m, struct net_entry *n, const struct ep_entry *ep, bool add);
 void mgr_spill_nd_off(struct manager *m, struct net_entry *n);
+/* Forget the interface indexes kept for n's bridges and trunks (one of them was re-made). */
+void mgr_spill_nd_forget(struct net_entry *n);
 void mgr_spill_nd_sweep(struct manager *m, struct net_entry *n, size_t k);
 
 /* ---- reconciliation at start (mgr_reconcile.c) ---- */

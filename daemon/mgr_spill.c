@@ -118,6 +118,7 @@ static int spill_open(struct manager *m, struct net_entry *n, size_t *ret, struc
 				n->n.name, idx, cap);
 	spill_grow(n, idx + 1);
 	bridge_mac_read(m, n);
+	mgr_spill_nd_forget(n);
 	r = n->drv->spill_add(&m->drv, &n->n, (int)idx, err);
 	crash_point("spill-add:after-trunk");
 	if (r >= 0)
@@ -171,6 +172,7 @@ static void spill_close(struct manager *m, struct net_entry *n, size_t idx)
 		blog_warn("%s; removed at the next start", berr_str(&err));
 	crash_point("spill-del:after-retire");
 	n->spill[idx].up = false;
+	mgr_spill_nd_forget(n);
 	blog_info("network %s: bridge %zu removed (it had no endpoint left)", n->n.name, idx);
 }
 
@@ -327,6 +329,7 @@ static void spill_tidy_net(struct manager *m, struct net_entry *n)
 			 n->drv->spill_add(&m->drv, &n->n, (int)k, &err) < 0)
 			blog_warn("%s; retried at the next start", berr_str(&err));
 	}
+	mgr_spill_nd_forget(n);
 	n->nd_sync = spilled(n);
 	for (size_t k = 0; k < (n->nd_sync ? n->n_spill : 1); k++) {
 		if (!n->spill[k].up)

@@ -224,8 +224,9 @@ int nlx_fdb_del(struct nlx *nl, int ifindex, const uint8_t mac[6], const struct 
 /* The device's own forwarding entries, one per (MAC, VTEP): *ret is a malloc'd array. */
 int nlx_fdb_list(struct nlx *nl, int ifindex, struct nlx_fdb_entry **ret, size_t *ret_n,
 		 struct berr *err);
-/* A bridge's own forwarding entry MAC -> its port port_ifindex, static (not aged out; learning
- * may still move it); deleting one that is gone or points to another port succeeds. */
+/* A bridge's own forwarding entry MAC -> its port port_ifindex, externally learnt (not aged
+ * out; learning may still move it); deleting one that is gone or points to another port
+ * succeeds. */
 int nlx_bridge_fdb_add(struct nlx *nl, int port_ifindex, const uint8_t mac[6], struct berr *err);
 int nlx_bridge_fdb_del(struct nlx *nl, int port_ifindex, const uint8_t mac[6], struct berr *err);
 /* Neighbour entry ip -> mac on the device (IPv4: ARP table, IPv6: ND table). */
