@@ -70,14 +70,48 @@ struct ctr_entry *mgr_ctr_find(struct manager *m, const char *ref, struct berr *
 	return find_ref((void **)m->ctrs.v, m->ctrs.n, ref, "container", err);
 }
 
+const struct ep_group *mgr_ep_group(struct manager *m, const char *ctr_id)
+{
+	return strmap_get(&m->ep_groups, ctr_id);
+}
+
+void mgr_ep_add(struct manager *m, struct ep_entry *ep)
+{
+	struct ep_group *g = strmap_get(&m->ep_groups, ep->e.container_id);
+
+	if (!g) {
+		g = xcalloc(1, sizeof(*g));
+		strscpy(g->ctr_id, ep->e.container_id, sizeof(g->ctr_id));
+		strmap_put(&m->ep_groups, g->ctr_id, g);
+	}
+	vec_push(g->eps, ep);
+	vec_push(m->eps, ep);
+}
+
+/* ep out of its group (the group goes with its last endpoint). */
+void mgr_ep_ungroup(struct manager *m, const struct ep_entry *ep)
+{
+	struct ep_group *g = strmap_get(&m->ep_groups, ep->e.container_id);
+
+	for (size_t i = 0; g && i < g->eps.n; i++)
+		if (g->eps.v[i] == ep) {
+			vec_remove(g->eps, i);
+			break;
+		}
+	if (g && g->eps.n == 0) {
+		strmap_del(&m->ep_groups, g->ctr_id);
+		free(g->eps.v);
+		free(g);
+	}
+}
+
 struct ep_entry *mgr_ep_find(struct manager *m, const char *net_id, const char *ctr_id)
 {
-	for (size_t i = 0; i < m->eps.n; i++) {
-		struct bendpoint *e = &m->eps.v[i]->e;
+	const struct ep_group *g = mgr_ep_group(m, ctr_id);
 
-		if (strcmp(e->network_id, net_id) == 0 && strcmp(e->container_id, ctr_id) == 0)
-			return m->eps.v[i];
-	}
+	for (size_t i = 0; g && i < g->eps.n; i++)
+		if (strcmp(g->eps.v[i]->e.network_id, net_id) == 0)
+			return g->eps.v[i];
 	return NULL;
 }
 
@@ -90,12 +124,12 @@ static int ep_seq_cmp(const void *a, const void *b)
 
 size_t mgr_ctr_eps(struct manager *m, const char *ctr_id, struct ep_entry ***ret)
 {
-	struct ep_entry **v = xcalloc(m->eps.n + 1, sizeof(*v));
-	size_t n = 0;
+	const struct ep_group *g = mgr_ep_group(m, ctr_id);
+	size_t n = g ? g->eps.n : 0;
+	struct ep_entry **v = xcalloc(n + 1, sizeof(*v));
 
-	for (size_t i = 0; i < m->eps.n; i++)
-		if (strcmp(m->eps.v[i]->e.container_id, ctr_id) == 0)
-			v[n++] = m->eps.v[i];
+	if (n)
+		memcpy(v, g->eps.v, n * sizeof(*v));
 	qsort(v, n, sizeof(*v), ep_seq_cmp);
 	*ret = v;
 	return n;
@@ -165,7 +199,7 @@ static int load_ep(struct bendpoint *be, void *ud)
 	e->persisted = true;
 	e->br = -1;
 	free(be);
-	vec_push(m->eps, e);
+	mgr_ep_add(m, e);
 	return 0;
 }
 
@@ -533,6 +567,7 @@ void mgr_close(struct manager *m)
 	mgr_exit_watch_free_all(m);
 	free(m->nets.v);
 	free(m->eps.v);
+	strmap_free(&m->ep_groups);
 	free(m->ctrs.v);
 	store_close(m->store);
 	nlx_close(m->host_nl);

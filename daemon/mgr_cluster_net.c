@@ -283,12 +283,11 @@ int mgr_cluster_network_remove(struct manager *m, struct net_entry *n, struct be
 
 static bool ctr_needs_gw(struct manager *m, const struct ctr_entry *c)
 {
-	for (size_t i = 0; i < m->eps.n; i++) {
-		struct net_entry *n;
+	const struct ep_group *g = mgr_ep_group(m, c->c.id);
 
-		if (strcmp(m->eps.v[i]->e.container_id, c->c.id) != 0)
-			continue;
-		n = mgr_net_by_id(m, m->eps.v[i]->e.network_id);
+	for (size_t i = 0; g && i < g->eps.n; i++) {
+		struct net_entry *n = mgr_net_by_id(m, g->eps.v[i]->e.network_id);
+
 		if (n && n->drv && n->drv->global_scope && !n->n.internal)
 			return true;
 	}

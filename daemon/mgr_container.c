@@ -232,9 +232,11 @@ static int ctr_networks(struct manager *m, struct ctr_entry *c, const cJSON *req
 
 static void ctr_drop_eps(struct manager *m, struct ctr_entry *c)
 {
-	for (size_t i = m->eps.n; i-- > 0;)
-		if (strcmp(m->eps.v[i]->e.container_id, c->c.id) == 0)
-			mgr_ep_drop(m, m->eps.v[i]);
+	const struct ep_group *g;
+
+	/* the group goes with its last endpoint */
+	while ((g = mgr_ep_group(m, c->c.id)) != NULL)
+		mgr_ep_drop(m, g->eps.v[g->eps.n - 1]);
 }
 
 static void ctr_entry_free(struct ctr_entry *c)
@@ -251,22 +253,21 @@ static void ctr_entry_free(struct ctr_entry *c)
 
 static int ctr_persist(struct manager *m, struct ctr_entry *c, bool with_eps, struct berr *err)
 {
+	const struct ep_group *g = with_eps ? mgr_ep_group(m, c->c.id) : NULL;
 	int r = store_begin(m->store, err);
 
 	if (r >= 0)
 		r = store_container_put(m->store, &c->c, err);
-	for (size_t i = 0; r >= 0 && with_eps && i < m->eps.n; i++)
-		if (strcmp(m->eps.v[i]->e.container_id, c->c.id) == 0)
-			r = store_endpoint_put(m->store, &m->eps.v[i]->e, err);
+	for (size_t i = 0; r >= 0 && g && i < g->eps.n; i++)
+		r = store_endpoint_put(m->store, &g->eps.v[i]->e, err);
 	if (r >= 0)
 		r = store_commit(m->store, err);
 	if (r < 0) {
 		store_rollback(m->store);
 		return r;
 	}
-	for (size_t i = 0; with_eps && i < m->eps.n; i++)
-		if (strcmp(m->eps.v[i]->e.container_id, c->c.id) == 0)
-			m->eps.v[i]->persisted = true;
+	for (size_t i = 0; g && i < g->eps.n; i++)
+		g->eps.v[i]->persisted = true;
 	return 0;
 }
 
@@ -885,14 +886,14 @@ int mgr_ctr_delete(struct manager *m, struct ctr_entry *c, struct berr *err)
 {
 	_cleanup_free_ char *state = mgr_ctr_state_dir(m, &c->c);
 	_cleanup_free_ char *run = mgr_ctr_run_dir(m, &c->c);
+	const struct ep_group *g = mgr_ep_group(m, c->c.id);
 	struct berr e2 = BERR_INIT;
 	int r = store_begin(m->store, err);
 
 	/* Only a container that does not run is deleted: its endpoints are inactive and hold no
 	 * addresses (an allocation left by a crash is freed by start-up reconciliation). */
-	for (size_t i = 0; r >= 0 && i < m->eps.n; i++)
-		if (strcmp(m->eps.v[i]->e.container_id, c->c.id) == 0)
-			r = store_endpoint_delete(m->store, m->eps.v[i]->e.id, err);
+	for (size_t i = 0; r >= 0 && g && i < g->eps.n; i++)
+		r = store_endpoint_delete(m->store, g->eps.v[i]->e.id, err);
 	if (r >= 0)
 		r = store_container_delete(m->store, c->c.id, err);
 	if (r >= 0)

@@ -30,13 +30,15 @@ static const char *host_resolv_path(void)
  * a container on none must not reach anything, not even upstream DNS through berthd. */
 static bool ctr_dns_wanted(struct manager *m, const struct ctr_entry *c, const struct ep_entry *skip)
 {
+	const struct ep_group *g = mgr_ep_group(m, c->c.id);
+
 	if (mgr_ctr_host_netns(m, c))
 		return false;
-	for (size_t i = 0; i < m->eps.n; i++) {
-		const struct ep_entry *ep = m->eps.v[i];
+	for (size_t i = 0; g && i < g->eps.n; i++) {
+		const struct ep_entry *ep = g->eps.v[i];
 		const struct net_entry *n;
 
-		if (ep == skip || strcmp(ep->e.container_id, c->c.id) != 0)
+		if (ep == skip)
 			continue;
 		n = mgr_net_by_id(m, ep->e.network_id);
 		if (n && n->drv && n->drv->join)

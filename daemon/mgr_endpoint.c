@@ -94,13 +94,14 @@ static int ep_config_parse(struct net_entry *n, const cJSON *cfg, struct bendpoi
 /* eth<N> with the lowest N unused by the container's other endpoints. */
 static void ifname_pick(struct manager *m, const char *ctr_id, char ret[IFNAME_LEN])
 {
+	const struct ep_group *g = mgr_ep_group(m, ctr_id);
+
 	for (int i = 0;; i++) {
 		bool used = false;
 
 		snprintf(ret, IFNAME_LEN, "eth%d", i);
-		for (size_t k = 0; k < m->eps.n && !used; k++)
-			used = strcmp(m->eps.v[k]->e.container_id, ctr_id) == 0 &&
-			       strcmp(m->eps.v[k]->e.ifname, ret) == 0;
+		for (size_t k = 0; g && k < g->eps.n && !used; k++)
+			used = strcmp(g->eps.v[k]->e.ifname, ret) == 0;
 		if (!used)
 			return;
 	}
@@ -108,11 +109,12 @@ static void ifname_pick(struct manager *m, const char *ctr_id, char ret[IFNAME_L
 
 static int64_t seq_next(struct manager *m, const char *ctr_id)
 {
+	const struct ep_group *g = mgr_ep_group(m, ctr_id);
 	int64_t seq = 0;
 
-	for (size_t k = 0; k < m->eps.n; k++)
-		if (strcmp(m->eps.v[k]->e.container_id, ctr_id) == 0 && m->eps.v[k]->e.seq > seq)
-			seq = m->eps.v[k]->e.seq;
+	for (size_t k = 0; g && k < g->eps.n; k++)
+		if (g->eps.v[k]->e.seq > seq)
+			seq = g->eps.v[k]->e.seq;
 	return seq + 1;
 }
 
@@ -136,12 +138,11 @@ int mgr_ep_store_put(struct manager *m, struct ep_entry *ep, struct berr *err)
 static const struct driver_ops *ctr_attached_to(struct manager *m, const struct ctr_entry *c,
 						 const struct driver_ops *drv)
 {
-	for (size_t i = 0; i < m->eps.n; i++) {
-		struct net_entry *n;
+	const struct ep_group *g = mgr_ep_group(m, c->c.id);
 
-		if (strcmp(m->eps.v[i]->e.container_id, c->c.id) != 0)
-			continue;
-		n = mgr_net_by_id(m, m->eps.v[i]->e.network_id);
+	for (size_t i = 0; g && i < g->eps.n; i++) {
+		struct net_entry *n = mgr_net_by_id(m, g->eps.v[i]->e.network_id);
+
 		if (n && n->drv == drv)
 			return drv;
 	}
@@ -155,10 +156,7 @@ bool mgr_ctr_host_netns(struct manager *m, const struct ctr_entry *c)
 
 static bool ctr_has_eps(struct manager *m, const struct ctr_entry *c)
 {
-	for (size_t i = 0; i < m->eps.n; i++)
-		if (strcmp(m->eps.v[i]->e.container_id, c->c.id) == 0)
-			return true;
-	return false;
+	return mgr_ep_group(m, c->c.id) != NULL;
 }
 
 /* Docker's rules for host and none: host only at creation and alone; none alone, and a
@@ -220,13 +218,14 @@ int mgr_ep_new(struct manager *m, struct ctr_entry *c, struct net_entry *n, cons
 		ifname_veth_host(n->n.id, c->c.id, ep->e.host_ifname);
 	mac_from_seed(ep->e.id, mac);
 	mac_fmt(mac, ep->e.mac);
-	vec_push(m->eps, ep);
+	mgr_ep_add(m, ep);
 	*ret = ep;
 	return 0;
 }
 
 void mgr_ep_drop(struct manager *m, struct ep_entry *ep)
 {
+	mgr_ep_ungroup(m, ep);
 	for (size_t i = 0; i < m->eps.n; i++)
 		if (m->eps.v[i] == ep) {
 			vec_remove(m->eps, i);
@@ -483,9 +482,10 @@ int mgr_ep_activate(struct manager *m, struct ctr_entry *c, struct ep_entry *ep,
 	delay_point("connect-join");
 	if (r >= 0)
 		r = n->drv->join(&m->drv, &n->n, &ep->e, &sb, err);
+	steps_mark(&st, "join");
 	if (r >= 0)
 		mgr_spill_nd_ep(m, n, ep, true);
-	steps_mark(&st, "join");
+	steps_mark(&st, "nd");
 	crash_point("connect:after-join");
 	if (r >= 0) {
 		ep->e.state = EP_ACTIVE;
@@ -586,8 +586,9 @@ static int ep_deactivate(struct manager *m, struct ctr_entry *c, struct ep_entry
 			r = ep_leave(m, c, n, ep, dying, err);
 		if (r < 0)
 			return berr_prefix(err, "disconnecting container %s", c->c.name);
-		mgr_spill_release(m, n, ep);
 		steps_mark(&st, dying ? "retire" : "leave");
+		mgr_spill_release(m, n, ep);
+		steps_mark(&st, "nd");
 		crash_point("disconnect:after-leave");
 		if (n && n->drv && n->drv->global_scope)
 			mgr_cluster_ep_withdraw(m, n, ep);

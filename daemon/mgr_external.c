@@ -80,10 +80,11 @@ static struct ctr_entry *ext_find(struct manager *m, const char *cid)
 
 static struct ep_entry *ext_ep(struct manager *m, const struct ctr_entry *c, const char *ifname)
 {
-	for (size_t i = 0; i < m->eps.n; i++)
-		if (strcmp(m->eps.v[i]->e.container_id, c->c.id) == 0 &&
-		    strcmp(m->eps.v[i]->e.ifname, ifname) == 0)
-			return m->eps.v[i];
+	const struct ep_group *g = mgr_ep_group(m, c->c.id);
+
+	for (size_t i = 0; g && i < g->eps.n; i++)
+		if (strcmp(g->eps.v[i]->e.ifname, ifname) == 0)
+			return g->eps.v[i];
 	return NULL;
 }
 
@@ -177,11 +178,9 @@ static size_t ext_sweep(struct manager *m)
 
 static size_t ext_ep_count(struct manager *m, const struct ctr_entry *c)
 {
-	size_t n = 0;
+	const struct ep_group *g = mgr_ep_group(m, c->c.id);
 
-	for (size_t i = 0; i < m->eps.n; i++)
-		n += strcmp(m->eps.v[i]->e.container_id, c->c.id) == 0;
-	return n;
+	return g ? g->eps.n : 0;
 }
 
 /* ---- ADD: the request ---- */

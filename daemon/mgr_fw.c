@@ -590,6 +590,7 @@ static int binding_check(const cJSON *b, struct berr *err)
 int mgr_fw_ports_validate(struct manager *m, struct ctr_entry *c, struct berr *err)
 {
 	const cJSON *pb = bindings_of(c), *key, *b;
+	const struct ep_group *g = mgr_ep_group(m, c->c.id);
 	bool outside = false, any = false, attached = false;
 	int r;
 
@@ -604,11 +605,9 @@ int mgr_fw_ports_validate(struct manager *m, struct ctr_entry *c, struct berr *e
 		}
 	if (r < 0 || !any)
 		return r;
-	for (size_t i = 0; i < m->eps.n; i++) {
-		struct net_entry *n = mgr_net_by_id(m, m->eps.v[i]->e.network_id);
+	for (size_t i = 0; g && i < g->eps.n; i++) {
+		struct net_entry *n = mgr_net_by_id(m, g->eps.v[i]->e.network_id);
 
-		if (strcmp(m->eps.v[i]->e.container_id, c->c.id) != 0)
-			continue;
 		attached = true;
 		outside |= n && !n->n.internal;
 	}

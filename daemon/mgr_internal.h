@@ -4,6 +4,7 @@
 
 #include <pthread.h>
 
+#include "common/strmap.h"
 #include "common/util.h"
 #include "daemon/manager.h"
 #include "drivers/driver.h"
@@ -109,6 +110,7 @@ struct manager {
 	size_t host_id_len;
 	VEC(struct net_entry) nets;
 	VEC(struct ep_entry) eps;
+	struct strmap ep_groups;    /* container ID -> struct ep_group: its entries of eps */
 	VEC(struct ctr_entry) ctrs;
 	VEC(struct exec_entry) execs;   /* daemon/mgr_exec.c */
 	VEC(struct mgr_watch) watches;
@@ -135,6 +137,12 @@ struct manager {
 		}                                                                    \
 		(vec).v[(vec).n++] = (item);                                         \
 	} while (0)
+
+/* The endpoints of one container ID (m->ep_groups), in the order they were added. */
+struct ep_group {
+	char ctr_id[ID_LEN + 1];   /* the key */
+	VEC(struct ep_entry) eps;
+};
 
 /* Remove element i (order kept). */
 #define vec_remove(vec, i)                                                                 \
@@ -176,6 +184,12 @@ struct ctr_entry *mgr_ctr_by_id(struct manager *m, const char *id);
 struct ep_entry *mgr_ep_find(struct manager *m, const char *net_id, const char *ctr_id);
 /* Endpoints of a container sorted by seq; *ret malloc'd. */
 size_t mgr_ctr_eps(struct manager *m, const char *ctr_id, struct ep_entry ***ret);
+/* The endpoints of a container ID, not copied (NULL when none): valid until one is added or
+ * dropped. */
+const struct ep_group *mgr_ep_group(struct manager *m, const char *ctr_id);
+/* Every new entry of m->eps goes in through here (and out through mgr_ep_drop). */
+void mgr_ep_add(struct manager *m, struct ep_entry *ep);
+void mgr_ep_ungroup(struct manager *m, const struct ep_entry *ep);
 size_t mgr_net_ep_count(struct manager *m, const char *net_id);
 /* An endpoint on the network holds (or is acquiring) kernel state here: active or pending. */
 bool mgr_net_has_live_eps(struct manager *m, const char *net_id);

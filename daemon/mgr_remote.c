@@ -201,7 +201,7 @@ static int rep_load(const char *key, const char *value, void *ud)
 		ep->remote->bindings = cJSON_Duplicate(json_opt(o, "PortBindings"), 1);
 	if (json_opt(o, "Ports"))
 		ep->remote->ports = cJSON_Duplicate(json_opt(o, "Ports"), 1);
-	vec_push(m->eps, ep);
+	mgr_ep_add(m, ep);
 	return 0;
 }
 
@@ -489,7 +489,7 @@ static int ep_create(struct manager *m, const struct dkp_request *q, cJSON **ret
 		return r;
 	}
 	ep->persisted = true;
-	vec_push(m->eps, ep);
+	mgr_ep_add(m, ep);
 	*ret = ep_create_reply(q, ep);
 	return 0;
 }
