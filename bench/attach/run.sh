@@ -127,6 +127,21 @@ floor_ports() {
 	FLOOR_PORTS=$1
 }
 
+# floor_fdb N: past 959 endpoints (its own bridge's share of 1,023 ports, the rest kept for trunks)
+# berth's network spans several bridges, and each of them holds a forwarding entry for every
+# endpoint (mgr_spill_nd.c); the floor's bridge then gets as many (externally learnt, as
+# berth's), spread over its ports: the kernel walks them when a port comes and goes.
+FLOOR_FDB=0
+floor_fdb() {
+	local i n=$1
+	[ "$n" -gt 959 ] && [ "$n" -gt "$FLOOR_FDB" ] || return 0
+	for i in $(seq $((FLOOR_FDB + 1)) "$n"); do
+		printf 'fdb add 02:42:0a:%02x:%02x:%02x dev bbkp%d master extern_learn\n' \
+			$((i >> 16 & 255)) $((i >> 8 & 255)) $((i & 255)) $((i % FLOOR_PORTS + 1))
+	done | bb_in kf-h bridge -batch - || bb_die "cannot add forwarding entries to the floor's bridge"
+	FLOOR_FDB=$n
+}
+
 # run_floor TAG [PORTS]: measured right before berth's own TAG measurement, so that both see the
 # same machine (an RCU grace period, most of a delete, varies with the load of the moment).
 run_floor() {
@@ -138,11 +153,15 @@ run_floor() {
 			bb_die "cannot create a bridge"
 	fi
 	floor_ports "${2:-0}"
-	# floor: the plain pair (the target's reference); floorbr: host end created as a bridge port
+	floor_fdb "${2:-0}"
+	# floor: the plain pair (the target's reference); floorbr: host end created as a bridge port;
+	# floorfull: every request of berth's join in its order, and the delete of that veth (a
+	# bridge port, up, its peer addressed): the kernel's share of berth's attach and detach
 	bb_in kf-h "$BB_DIR/vethfloor" $((OPS + WARMUP)) "/run/netns/$BB_ID-kf-c" > "$BB_DIR/floor.raw" &&
-		bb_in kf-h "$BB_DIR/vethfloor" $((OPS + WARMUP)) "/run/netns/$BB_ID-kf-c" bbkfbr > "$BB_DIR/floorbr.raw" ||
+		bb_in kf-h "$BB_DIR/vethfloor" $((OPS + WARMUP)) "/run/netns/$BB_ID-kf-c" bbkfbr > "$BB_DIR/floorbr.raw" &&
+		bb_in kf-h "$BB_DIR/vethfloor" $((OPS + WARMUP)) "/run/netns/$BB_ID-kf-c" bbkfbr full > "$BB_DIR/floorfull.raw" ||
 		bb_die "vethfloor failed"
-	for f in floor floorbr; do
+	for f in floor floorbr floorfull; do
 		tail -n +$((WARMUP + 1)) "$BB_DIR/$f.raw" | awk '{print $1}' > "$RESULTS/$f.$1.attach"
 		tail -n +$((WARMUP + 1)) "$BB_DIR/$f.raw" | awk '{print $2}' > "$RESULTS/$f.$1.detach"
 	done
@@ -281,6 +300,7 @@ table() {
 			row "CNI bridge+host-local $([ $op = attach ] && echo ADD || echo DEL), $on on network" "$RESULTS/cni.$n.$op" "$b"
 			row "kernel: veth $([ $op = attach ] && echo "create, peer in netns" || echo delete) (next to $on)" "$RESULTS/floor.$n.$op" "$b"
 			row "  (the same, host end a port of a bridge with $on ports)" "$RESULTS/floorbr.$n.$op" "$b"
+			row "kernel: $([ $op = attach ] && echo "every request of berth's join" || echo "delete of that veth (port, up, addressed)")" "$RESULTS/floorfull.$n.$op" "$b"
 		done
 	done
 }
@@ -296,6 +316,28 @@ verdict() { # description ok-condition
 	printf '%-4s  %s\n' "$v" "$1"
 	VERDICTS+=("$v"$'\t'"$1")
 	[ $v = PASS ] || MISSES=$((MISSES + 1))
+}
+
+# own_share FIRST LAST: berth's p50 less the kernel's for the same requests (vethfloor full,
+# measured right before berth at each size): what of the growth and of the detach is berth's.
+own_share() {
+	local op b1 bL k1 kL o1 oL
+	for op in attach detach; do
+		b1=$(p50 berth "$1" $op); bL=$(p50 berth "$2" $op); k1=$(p50 floorfull "$1" $op); kL=$(p50 floorfull "$2" $op)
+		[ "$k1" = - ] || [ "$kL" = - ] && continue
+		o1=$(bb_calc "$b1 - $k1"); oL=$(bb_calc "$bL - $kL")
+		bb_say "INFO  $op: berth $b1 -> $bL ms from $1 to $2 on the network (+$(bb_calc "$bL - $b1") ms); the kernel for berth's requests $k1 -> $kL ms (+$(bb_calc "$kL - $k1") ms); berth's own share $o1 -> $oL ms"
+	done
+	b1=$(p50 berth "$1" attach); bL=$(p50 berth "$2" attach); k1=$(p50 floorfull "$1" attach); kL=$(p50 floorfull "$2" attach)
+	[ "$k1" = - ] || [ "$kL" = - ] ||
+		verdict "berth's own share of attach flat (p50 less the kernel's for the same requests): $(bb_calc "$bL - $kL") ms at $2 <= 1.3 x $(bb_calc "$b1 - $k1") ms at $1" \
+			"bb_le $(bb_calc "$bL - $kL") $(bb_calc "($b1 - $k1) * 1.3")"
+	for l in "$1" "$2"; do
+		b1=$(p50 berth "$l" detach); k1=$(p50 floorfull "$l" detach)
+		[ "$k1" = - ] ||
+			verdict "detach p50 within 3 ms of the kernel's delete of the same veth (port, up, addressed: $k1 ms), $l on network: $b1 ms <= $(bb_calc "$k1 + 3") ms" \
+				"bb_le $b1 $(bb_calc "$k1 + 3")"
+	done
 }
 
 summary() {
@@ -321,6 +363,7 @@ summary() {
 			"bb_le $bLa $(bb_calc "$b1a * 1.3")"
 		verdict "flat detach: p50 at $last <= 1.3 x p50 at $first: $bLd ms vs $(bb_calc "$b1d * 1.3") ms ($(bb_calc "$bLd / $b1d")x)" \
 			"bb_le $bLd $(bb_calc "$b1d * 1.3")"
+		own_share "$first" "$last"
 	fi
 	[ -n "${RSS[500]:-}" ] &&
 		verdict "berthd RSS with 500 endpoints <= 20 MiB: $(bb_calc "${RSS[500]} / 1024") MiB" "[ ${RSS[500]} -le 20480 ]"
@@ -335,7 +378,7 @@ summary() {
 results() {
 	local l op who v first last
 	bb_res title "Attach / detach latency"
-	bb_res note "$(bb_machine). Time to attach one running container to a bridge network and to detach it again, p50 and p99 over $OPS timed cycles (after $WARMUP untimed) at each size of the sweep (containers already on the network: $LEVELS). berth: \`POST /networks/{id}/connect|disconnect\` on one kept-alive API connection (berthd's latency plus one socket round trip); netavark $("$NV" --version | awk '{print $2}') \`setup|teardown\` and the CNI plugins (bridge + host-local, $(dpkg-query -W -f='${Version}' containernetworking-plugins 2>/dev/null)): wall clock around fork+exec, as podman and CNI runtimes run them; kernel floor: one \`RTM_NEWLINK\` creating a veth pair with its peer in another namespace, one \`RTM_DELLINK\` (bench/attach/vethfloor.c), measured right before berth at each size."
+	bb_res note "$(bb_machine). Time to attach one running container to a bridge network and to detach it again, p50 and p99 over $OPS timed cycles (after $WARMUP untimed) at each size of the sweep (containers already on the network: $LEVELS). berth: \`POST /networks/{id}/connect|disconnect\` on one kept-alive API connection (berthd's latency plus one socket round trip); netavark $("$NV" --version | awk '{print $2}') \`setup|teardown\` and the CNI plugins (bridge + host-local, $(dpkg-query -W -f='${Version}' containernetworking-plugins 2>/dev/null)): wall clock around fork+exec, as podman and CNI runtimes run them; kernel floor: one \`RTM_NEWLINK\` creating a veth pair with its peer in another namespace, one \`RTM_DELLINK\` (bench/attach/vethfloor.c), measured right before berth at each size; the floor's bridge has as many ports as berth's (at most 1,000) and, once berth's network spans several bridges (past 959 endpoints), as many forwarding entries as each of berth's bridges holds (one per endpoint); kernel for berth's requests: every request of berth's join in its order with no manager around them (master looked up, pair created as a port of a bridge with as many ports as berth's, IPv6 off and hairpin on the host end, arp_notify, link up and address in the namespace), then the delete of that veth, as berth's detach deletes it (\`vethfloor ... full\`)."
 	for who in berth netavark cni; do
 		[ -n "${LIMIT[$who]:-}" ] || continue
 		case ${LIMIT[$who]} in
@@ -347,24 +390,26 @@ results() {
 	for v in "${VERDICTS[@]}"; do bb_res verdict "${v%%$'\t'*}" "${v#*$'\t'}"; done
 	for op in attach detach; do
 		if [ $op = attach ]; then
-			bb_res table $op "Attach, ms (p50 / p99)" "containers on the network" "berth" "netavark setup" "CNI ADD" "kernel: veth create" "berthd RSS MiB"
+			bb_res table $op "Attach, ms (p50 / p99)" "containers on the network" "berth" "netavark setup" "CNI ADD" "kernel: veth create" "kernel: berth's join requests" "berthd RSS MiB"
 		else
-			bb_res table $op "Detach, ms (p50 / p99)" "containers on the network" "berth" "netavark teardown" "CNI DEL" "kernel: veth delete" "berthd RSS MiB"
+			bb_res table $op "Detach, ms (p50 / p99)" "containers on the network" "berth" "netavark teardown" "CNI DEL" "kernel: veth delete" "kernel: delete of berth's veth" "berthd RSS MiB"
 		fi
 		for l in "${LV[@]}"; do
 			[ -s "$RESULTS/berth.n$l.$op" ] || [ -s "$RESULTS/netavark.n$l.$op" ] || [ -s "$RESULTS/cni.n$l.$op" ] || continue
 			bb_res row $op "$l" "$(p50 berth $l $op) / $(p99 berth $l $op)" \
 				"$(p50 netavark $l $op) / $(p99 netavark $l $op)" "$(p50 cni $l $op) / $(p99 cni $l $op)" \
-				"$(p50 floor $l $op) / $(p99 floor $l $op)" "${RSS[$l]:+$(bb_calc "${RSS[$l]} / 1024")}"
+				"$(p50 floor $l $op) / $(p99 floor $l $op)" "$(p50 floorfull $l $op) / $(p99 floorfull $l $op)" \
+				"${RSS[$l]:+$(bb_calc "${RSS[$l]} / 1024")}"
 		done
 		bb_res plot $op lines "$([ $op = attach ] && echo "Attach latency (p50, log scale)" || echo "Detach latency (p50)") vs containers on the network" \
 			"containers already on the network" "ms" "logx,xticks=${LEVELS// /:}$([ $op = attach ] && echo ,logy)"
-		for who in berth netavark cni floor; do
+		for who in berth netavark cni floor floorfull; do
 			for l in "${LV[@]}"; do
 				v=$(p50 $who "$l" $op)
 				[ "$v" = - ] && continue
 				bb_res point $op "$(case $who in berth) echo berth ;; netavark) echo "netavark $("$NV" --version | awk '{print $2}')" ;;
-					cni) echo "CNI bridge+host-local" ;; floor) echo "kernel floor (veth)" ;; esac)" "$l" "$v"
+					cni) echo "CNI bridge+host-local" ;; floor) echo "kernel floor (veth)" ;;
+					floorfull) echo "kernel: berth's requests" ;; esac)" "$l" "$v"
 			done
 		done
 	done
@@ -372,6 +417,7 @@ results() {
 	r() { bb_r1 "$(p50 "$@")"; }
 	bb_res glance "attach p50 **$(r berth "$first" attach) ms** with $first container on the network, **$(r berth "$last" attach) ms** with $last (netavark $(r netavark "$first" attach) / $(r netavark "$last" attach) ms, CNI $(r cni "$first" attach) / $(r cni "$last" attach) ms, kernel floor $(r floor "$first" attach) / $(r floor "$last" attach) ms)"
 	bb_res glance "detach p50 $(r berth "$first" detach) / $(r berth "$last" detach) ms (netavark $(r netavark "$first" detach) / $(r netavark "$last" detach), CNI $(r cni "$first" detach) / $(r cni "$last" detach), kernel floor $(r floor "$first" detach) / $(r floor "$last" detach) ms)"
+	bb_res glance "the kernel for berth's own requests: attach $(r floorfull "$first" attach) / $(r floorfull "$last" attach) ms, detach $(r floorfull "$first" detach) / $(r floorfull "$last" detach) ms"
 }
 
 # ---------- main ----------
