@@ -11,8 +11,9 @@
  * With `full`, an attach is every kernel request berth's bridge join makes, in its order, with
  * no manager around them: the master's index asked by name, the pair created (host end a port of
  * MASTER, peer in the namespace with a MAC derived from its IPv4 address), IPv6 off on the host
- * end (its /proc/sys file), the host end set up in hairpin mode; then through a socket in the
- * namespace: arp_notify on and IPv6 address generation off, the peer up, its IPv4 address added.
+ * end (its /proc/sys file, opened relative to a kept directory), the host end set up in hairpin
+ * mode; then through a socket in the namespace: arp_notify on and IPv6 address generation off,
+ * the peer up, its index asked and its IPv4 address added.
  * Timed from the first request to the last ACK. A detach deletes that host end, which by then is
  * a bridge port, up, with an addressed peer: what berth's detach deletes.
  *
@@ -128,13 +129,17 @@ static int master_query(struct mnl_socket *nl, const char *name)
 	return nl_talk(nl, link_msg(buf, RTM_GETLINK, 0, name));
 }
 
+/* IPv6 off on the host end, its /proc/sys file opened relative to a kept directory, as berth
+ * does (a /proc/sys/net path looked up from the root walks every namespace's entries). */
+static int conf6_fd = -1;
+
 static int no_ipv6(const char *name)
 {
-	char path[128];
+	char path[64];
 	int fd, r = 0;
 
-	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6", name);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
+	snprintf(path, sizeof(path), "%s/disable_ipv6", name);
+	fd = openat(conf6_fd, path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0 || write(fd, "1", 1) != 1)
 		r = -errno;
 	if (fd >= 0)
@@ -333,6 +338,12 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (argc == 5) {
+		conf6_fd = open("/proc/sys/net/ipv6/conf", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (conf6_fd < 0) {
+			fprintf(stderr, "vethfloor: cannot open /proc/sys/net/ipv6/conf: %s\n",
+				strerror(errno));
+			return 1;
+		}
 		nl_in = socket_in(nsfd);
 		if (!nl_in) {
 			fprintf(stderr, "vethfloor: cannot open a netlink socket in %s: %s\n", argv[2],
