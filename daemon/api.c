@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <malloc.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -77,6 +78,13 @@ static enum MHD_Result api_queue_empty(struct MHD_Connection *conn, struct api_c
 	return api_queue(conn, req, status, api_response_text("", 0, NULL));
 }
 
+/* A reply this big (a listing of thousands of containers, an inspect of a network with thousands
+ * of endpoints) leaves megabytes of freed heap that malloc keeps: once the request is done, the
+ * heap is trimmed (api_completed). Without it berthd's RSS after listing 4,000 containers stayed
+ * 8 MiB above what it needs. */
+#define API_TRIM_REPLY (256 * 1024)
+static atomic_bool api_trim_wanted;
+
 /* The reply as JSON text; a string that is not UTF-8 (from a kernel or DNS answer) is escaped. */
 static struct MHD_Response *api_response_json(cJSON *json)
 {
@@ -89,6 +97,8 @@ static struct MHD_Response *api_response_json(cJSON *json)
 	if (!s)
 		return NULL;
 	text = xasprintf("%s\n", s);
+	if (strlen(text) >= API_TRIM_REPLY)
+		atomic_store(&api_trim_wanted, true);
 	resp = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
 	if (!resp) {
 		free(text);
@@ -1255,6 +1265,8 @@ static void api_completed(void *cls, struct MHD_Connection *conn, void **con_cls
 	free(req->body);
 	free(req);
 	*con_cls = NULL;
+	if (atomic_exchange(&api_trim_wanted, false))
+		malloc_trim(0);
 }
 
 /* MHD decodes %XX in the path before routing; we want the raw path so that an encoded '/' in an

@@ -51,6 +51,8 @@ check "no bridge has more than 1,023 ports" bash -c "for b in \$(bridges big); d
 	[ \$(inhost ip -br link show master \$b | wc -l) -le 1023 ] || exit 1; done"
 rss=$(rss_kib)
 say "  berthd RSS after listing them (ps, network inspect): $((rss / 1024)) MiB ($rss KiB)"
+# a big reply's freed heap is given back once the request is done (daemon/api.c)
+check "berthd RSS still <= 40 MiB after listing them" test "$rss" -le "$RSS_MAX_KIB"
 
 say "# any two reach each other by name"
 last=s$N mid=s$(( N / 2 ))
